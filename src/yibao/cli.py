@@ -12,7 +12,12 @@ app = typer.Typer(
 )
 
 # Domain command modules; each defines ``register(app)``.
-_DOMAINS: list[str] = []
+_DOMAINS: list[str] = [
+    "yibao.catalog.cli",
+    "yibao.registry.cli",
+    "yibao.store.cli",
+    "yibao.synth.cli",
+]
 
 
 def _register_domains() -> None:
@@ -23,6 +28,24 @@ def _register_domains() -> None:
 
 
 _register_domains()
+
+
+@app.command()
+def demo(
+    out: str = typer.Option("demo-out", help="Folder for the lake (Parquet) and the SQLite store."),
+    persons: int = typer.Option(20_000, help="Persons in the synthetic region."),
+    year: int = typer.Option(2024, help="Year of claims."),
+    seed: int = typer.Option(2024, help="Random seed (the region is deterministic per seed)."),
+    pack: str = typer.Option("demo", help="Policy pack."),
+) -> None:
+    """Run the demo region end to end: synthesize, load the store, print the summary."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from yibao.demo import run
+
+    run(Path(out), persons, year, seed, pack, Console())
 
 if __name__ == "__main__":  # pragma: no cover
     app()

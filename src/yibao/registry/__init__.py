@@ -1,0 +1,20 @@
+"""The registry (参保登记与筹资): enrollment spells, contributions (筹资), personal accounts (个人账户)
+and double-enrollment (重复参保) checks.
+
+Pure, vectorised engines over lake-shaped frames (``contributions``, ``accounts``, ``duplicates``)
+and a service over the store's unit of work (``service``).
+"""
+
+from yibao.registry.accounts import account_accruals_for_year, family_mutual_aid
+from yibao.registry.contributions import (
+    contributions_for_year,
+    spell_contribution,
+    spell_contributions,
+    subsidy_ratio_check,
+)
+from yibao.registry.duplicates import find_double_enrollment
+
+__all__ = [
+    "account_accruals_for_year", "contributions_for_year", "family_mutual_aid", "find_double_enrollment",
+    "spell_contribution", "spell_contributions", "subsidy_ratio_check",
+]

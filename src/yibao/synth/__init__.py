@@ -1,0 +1,8 @@
+"""The synthetic region generator (合成统筹区): a seeded, calibrated region — persons, employers,
+enrolment, identities, institutions, a year of claims with itemised lines, and injected fraud with
+ground-truth labels — written to the lake."""
+
+from yibao.synth.config import DEFAULT_FRAUD_RATES, SynthConfig, SynthSummary
+from yibao.synth.generate import generate
+
+__all__ = ["DEFAULT_FRAUD_RATES", "SynthConfig", "SynthSummary", "generate"]

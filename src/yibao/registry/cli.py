@@ -1,0 +1,141 @@
+"""``yibao registry …``: contributions due, account accruals and double enrollment over a lake folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from yibao.errors import YibaoError
+from yibao.lake import io as lake_io
+from yibao.money import format_yuan
+from yibao.policy import load_pack
+from yibao.registry.accounts import account_accruals_for_year
+from yibao.registry.contributions import contributions_for_year, due_totals, subsidy_ratio_check
+from yibao.registry.duplicates import find_double_enrollment
+
+registry = typer.Typer(help="Registry (参保登记与筹资): contributions, accounts, double enrollment.",
+                       no_args_is_help=True)
+console = Console()
+
+LAKE = typer.Argument(..., help="Lake folder (Parquet tables of `yibao synth`).", exists=True, file_okay=False)
+PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
+OUT = typer.Option(None, "--out", help="Write the rows to a .parquet or .csv file (amounts in fen).")
+
+
+def _fail(e: YibaoError) -> None:
+    console.print(f"[red]error:[/red] {e}")
+    raise typer.Exit(1)
+
+
+def _write(frame: pd.DataFrame, out: Path | None) -> None:
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
+    console.print(f"wrote {len(frame):,} rows to {out}")
+
+
+def _frame(lake: Path, table: str) -> pd.DataFrame | None:
+    return lake_io.read_table(lake, table).to_pandas() if lake_io.has_table(lake, table) else None
+
+
+@registry.command("contributions")
+def contributions_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Contribution year."), pack: str = PACK,
+                      out: Optional[Path] = OUT) -> None:
+    """Contributions due for a year (lake ``contributions`` schema), with totals and the subsidy-ratio check."""
+    try:
+        p = load_pack(pack)
+        due = contributions_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
+                                     _frame(lake, "identities"), p, year)
+        check = subsidy_ratio_check(p, year)
+    except YibaoError as e:
+        _fail(e)
+    table = Table(title=f"Contributions due {year} (元)")
+    for col in ("insutype", "persons", "employer", "individual", "subsidy", "sponsored", "total"):
+        table.add_column(col, justify="right")
+    for r in due_totals(due).itertuples(index=False):
+        table.add_row(r.insutype, f"{r.persons:,}", format_yuan(r.employer_fen), format_yuan(r.individual_fen),
+                      format_yuan(r.subsidy_fen), format_yuan(r.sponsored_fen), format_yuan(r.total_fen))
+    console.print(table)
+    colour = "green" if check.ok else "red"
+    console.print(f"[{colour}]residents' subsidy ratio: {check.message}[/{colour}]")
+    _write(due, out)
+
+
+@registry.command("accruals")
+def accruals_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Accrual year."), pack: str = PACK,
+                 out: Optional[Path] = OUT) -> None:
+    """Monthly personal-account accruals (个人账户划入) of every 职工医保 member for a year."""
+    try:
+        accruals = account_accruals_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
+                                             lake_io.read_table(lake, "persons", ["psn_no", "birth_date"]).to_pandas(),
+                                             load_pack(pack), year)
+    except YibaoError as e:
+        _fail(e)
+    table = Table(title=f"Account accruals {year} (元)")
+    for col in ("month", "accounts", "amount"):
+        table.add_column(col, justify="right")
+    by_month = accruals.groupby("month").agg(accounts=("psn_no", "size"), amount=("amount_fen", "sum"))
+    for month, r in by_month.iterrows():
+        table.add_row(str(month), f"{r.accounts:,}", format_yuan(int(r.amount)))
+    console.print(table)
+    _write(accruals, out)
+
+
+@registry.command("duplicates")
+def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, help="Open spells run to this "
+                                                                             "date (YYYY-MM-DD)."),
+                   out: Optional[Path] = OUT) -> None:
+    """Persons enrolled twice at the same time (two schemes or two regions, 重复参保)."""
+    try:
+        when = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        console.print(f"[red]error:[/red] --as-of: {as_of!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(1)
+    try:
+        found = find_double_enrollment(lake_io.read_table(lake, "enrollments").to_pandas(),
+                                       _frame_cols(lake, "persons", ["psn_no", "certno"]), as_of=when)
+    except YibaoError as e:
+        _fail(e)
+    table = Table(title="Double enrollment (重复参保)")
+    for col in ("kind", "pairs", "persons", "overlap days"):
+        table.add_column(col, justify="right")
+    for kind, g in found.groupby("kind"):
+        table.add_row(kind, f"{len(g):,}", f"{g.person_key.nunique():,}", f"{int(g.overlap_days.sum()):,}")
+    console.print(table)
+    _write(found, out)
+
+
+def _frame_cols(lake: Path, table: str, columns: list[str]) -> pd.DataFrame | None:
+    return lake_io.read_table(lake, table, columns).to_pandas() if lake_io.has_table(lake, table) else None
+
+
+@registry.command("ratio")
+def ratio_cmd(year: int = typer.Option(..., help="Year to check."), pack: str = PACK) -> None:
+    """The residents' fiscal subsidy : individual fee ratio against the pack's ceiling, with citations."""
+    try:
+        check = subsidy_ratio_check(load_pack(pack), year)
+    except YibaoError as e:
+        _fail(e)
+    colour = "green" if check.ok else "red"
+    console.print(f"[{colour}]{check.message}[/{colour}]")
+    for c in check.citations:
+        console.print(f"  {c.path} = {c.value}  (since {c.since}; {c.ref})")
+    if not check.ok:
+        raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``yibao registry …`` to the main app."""
+    app.add_typer(registry, name="registry")

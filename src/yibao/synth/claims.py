@@ -1,0 +1,423 @@
+"""A year of encounters (结算清单-shaped claims) for a chunk of persons, drawn with vectorised numpy.
+
+Rates, costs and lengths of stay are calibrated to CALIBRATION.md (rows cited in
+``synth/data/calibration.yaml``): the expected value of every relative factor (age profile, case
+mix, hospital level) is computed once over the whole population and divided out, so the generated
+means meet the targets whatever the region's age structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from yibao.synth import data
+from yibao.synth.config import SynthConfig
+from yibao.synth.institutions import CATS, Institutions
+from yibao.synth.population import NONE_DAY, Population, age_shape_masked
+
+# Relative use by age for ordinary outpatient visits and for admissions (assumption: U-shaped, rising
+# with age as the bulletins' 在职/退休 split shows — CALIBRATION.md §3, 住院率 在职 11.93% vs 退休 49.02%).
+_AGE = np.arange(101)
+OUTPATIENT_AGE = np.select([_AGE < 5, _AGE < 15, _AGE < 45, _AGE < 60, _AGE < 75], [1.5, 0.9, 0.8, 1.2, 1.8], 2.1)
+ADMISSION_AGE = np.select([_AGE < 1, _AGE < 5, _AGE < 15, _AGE < 45, _AGE < 60, _AGE < 75], [1.6, 0.9, 0.35, 0.5, 0.9, 1.8], 2.8)
+PHARMACY_AGE = np.select([_AGE < 15, _AGE < 45, _AGE < 60], [0.3, 1.0, 1.3], 1.5)
+# Relative fertility by age of the mother (assumption: peak at 29).
+FERTILITY = np.where((_AGE >= 18) & (_AGE <= 48), np.exp(-0.5 * ((_AGE - 29) / 5.0) ** 2), 0.0)
+TERMINAL_STAY_SHARE = 0.3  # deaths that end an inpatient stay (assumption)
+TERMINAL_CONDITIONS = ["stroke", "ami", "hf", "resp_failure", "lung_cancer", "sepsis", "ich", "copd"]
+FILINGS = np.array(["filed", "referred", "emergency", "unfiled"])
+FILING_P = np.array([0.6, 0.2, 0.1, 0.1])  # assumption
+SECONDARY_DX_P = (0.3, 0.55)  # chance of each comorbidity slot: under 60, 60+ (assumption)
+
+# Claim kinds (one profile table each)
+OUTPATIENT, CHRONIC, PHARMACY, INPATIENT = 0, 1, 2, 3
+
+
+def _lognormal_mean1(rng, sigma, n):
+    return np.exp(rng.normal(-0.5 * sigma * sigma, sigma, n))
+
+
+@dataclass
+class ClaimModel:
+    """Everything the per-chunk generator needs, computed once per region."""
+
+    cfg: SynthConfig
+    pop: Population
+    inst: Institutions
+    cond: pd.DataFrame
+    out: pd.DataFrame
+    chronic: pd.DataFrame
+    cum_ip: np.ndarray  # [sex, age, C] cumulative condition choice for general admissions
+    cum_op: np.ndarray  # [sex, age, O]
+    rate_ip: np.ndarray  # per person general admission rate (per year)
+    rate_op: np.ndarray
+    rate_ph: np.ndarray
+    birth_p: np.ndarray  # per person probability of giving birth in the year
+    ip_scale: np.ndarray  # [scheme] cost scale (fen) for relative cost 1 at level ratio 1
+    los_scale: np.ndarray  # [scheme]
+    op_scale: np.ndarray
+    ch_scale: np.ndarray
+    ph_cost: np.ndarray
+    ip_level_ratio: np.ndarray  # [cat]
+    op_level_ratio: np.ndarray
+    los_level_ratio: np.ndarray
+    ip_mix: np.ndarray  # [cat] probabilities
+    op_mix: np.ndarray
+    comorbid: np.ndarray  # [C, 4] object codes ('' padding)
+    n_comorbid: np.ndarray
+    procs: np.ndarray  # [C, 3] object
+    n_procs: np.ndarray
+    sigma: float
+
+
+def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
+    """Cumulative choice probabilities [sex(1,2 → 0,1), age, rows] from weights, age shapes and limits."""
+    shape = np.stack([age_shape_masked(r.age_shape, r.min_age, r.max_age) * r.weight for r in df.itertuples()], axis=1)
+    out = np.zeros((2, 101, len(df)))
+    for s, code in ((0, "1"), (1, "2")):
+        ok = ((df["sex"] == "") | (df["sex"] == code)).to_numpy()
+        w = shape * ok[None, :]
+        tot = w.sum(1, keepdims=True)
+        out[s] = np.cumsum(np.divide(w, tot, out=np.zeros_like(w), where=tot > 0), axis=1)
+    return out
+
+
+def _pad(lists, width):
+    arr = np.full((len(lists), width), "", dtype=object)
+    n = np.zeros(len(lists), dtype=np.int64)
+    for i, items in enumerate(lists):
+        items = [x for x in items if x][:width]
+        arr[i, : len(items)] = items
+        n[i] = len(items)
+    return arr, n
+
+
+def _mix(path: str) -> np.ndarray:
+    m = data.target(path)
+    p = np.array([float(m.get(c, 0.0)) for c in CATS])
+    return p / p.sum()
+
+
+def _ratio(path: str) -> np.ndarray:
+    m = data.target(path)
+    return np.array([float(m[c]) for c in CATS])
+
+
+def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimModel:
+    cond = data.conditions()
+    general = cond[~cond["setting"].isin(["obstetric", "newborn"])].copy()
+    general_mask = ~cond["setting"].isin(["obstetric", "newborn"]).to_numpy()
+    cum_ip = np.zeros((2, 101, len(cond)))
+    cum_ip[:, :, general_mask] = np.diff(_choice_matrix(general), axis=2, prepend=0)
+    cum_ip = np.cumsum(cum_ip, axis=2)
+    out = data.outpatient_mix()
+    cum_op = _choice_matrix(out)
+    chronic = data.chronic_diseases()
+
+    year_days = 366 if cfg.year % 4 == 0 else 365
+    exposure = (pop.end - pop.start + 1).clip(0) / year_days
+    age, scheme = pop.age, pop.scheme
+    emp, res = scheme == 0, scheme == 1
+
+    # births and newborn stays are admissions too: the general rate makes up the rest of the target
+    births_target = data.target("population.birth_rate") * pop.n
+    fert = FERTILITY[age] * (pop.sex == 2) * exposure
+    birth_p = np.minimum(fert * births_target / max(fert.sum(), 1e-9), 0.5)
+    newborn = (pop.birth >= pop.start.min()) & (pop.age == 0)
+    extra = birth_p + newborn * data.target("utilisation.newborn_stay_share")
+    extra = extra + (pop.death != NONE_DAY) * TERMINAL_STAY_SHARE
+
+    rate_ip = np.zeros(pop.n)
+    ip_target = np.where(emp, np.where(pop.retired, data.target("utilisation.admission_rate_retired"),
+                                       data.target("utilisation.admission_rate_active")),
+                         data.target("utilisation.admission_rate_resident"))
+    for grp in (emp & pop.retired, emp & ~pop.retired, res):
+        if grp.any():
+            f = ADMISSION_AGE[age[grp]]
+            need = (ip_target[grp] * exposure[grp]).sum() - extra[grp].sum()
+            rate_ip[grp] = f * max(need, 0) / max((f * exposure[grp]).sum(), 1e-9)
+    rate_op = np.zeros(pop.n)
+    rate_ph = np.zeros(pop.n)
+    for grp, op_t, ph_t in ((emp, "outpatient_visits_employee", "pharmacy_visits_employee"),
+                            (res, "outpatient_visits_resident", "pharmacy_visits_resident")):
+        if grp.any():
+            f = OUTPATIENT_AGE[age[grp]]
+            rate_op[grp] = f * data.target(f"utilisation.{op_t}") / (f * exposure[grp]).sum() * exposure[grp].sum()
+            g = PHARMACY_AGE[age[grp]]
+            rate_ph[grp] = g * data.target(f"utilisation.{ph_t}") / (g * exposure[grp]).sum() * exposure[grp].sum()
+
+    ip_mix, op_mix = _mix("utilisation.inpatient_level_mix"), _mix("utilisation.outpatient_level_mix")
+    ip_lr, op_lr = _ratio("cost.inpatient_level_ratio"), _ratio("cost.outpatient_level_ratio")
+    los_lr = _ratio("cost.los_level_ratio")
+    ip_lr, op_lr, los_lr = ip_lr / (ip_mix @ ip_lr), op_lr / (op_mix @ op_lr), los_lr / (ip_mix @ los_lr)
+
+    # expected relative cost and LOS of a general admission, by person, then by scheme
+    pm = 1 + cond["proc_share"].to_numpy() * (cond["proc_cost"].to_numpy() - 1)
+    rel_cost = cond["cost_rel"].to_numpy() * pm
+    rel_los = cond["los"].to_numpy()
+    p_ip = np.diff(cum_ip, axis=2, prepend=0)  # [2, 101, C]
+    sx = pop.sex - 1
+    e_cost = (p_ip @ rel_cost)[sx, age]
+    e_los = (p_ip @ rel_los)[sx, age]
+    p_op = np.diff(cum_op, axis=2, prepend=0)
+    e_op = (p_op @ out["cost_rel"].to_numpy())[sx, age]
+    ch_rel = chronic["cost_rel"].to_numpy()
+    ch_vis = chronic["visits"].to_numpy()
+    has_ch = pop.chronic >= 0
+    ip_scale, los_scale, op_scale, ch_scale, ph_cost = (np.zeros(2) for _ in range(5))
+    for s, tag in ((0, "employee"), (1, "resident")):
+        g = scheme == s
+        w = rate_ip[g] * exposure[g]
+        if w.sum() > 0:
+            ip_scale[s] = data.target(f"cost.inpatient_cost_{tag}") * 100 / np.average(e_cost[g], weights=w)
+            los_scale[s] = data.target(f"cost.los_{tag}") / np.average(e_los[g], weights=w)
+        wo = rate_op[g] * exposure[g]
+        if wo.sum() > 0:
+            op_scale[s] = data.target(f"cost.outpatient_cost_{tag}") * 100 / np.average(e_op[g], weights=wo)
+        gc = g & has_ch
+        if gc.any():
+            wc = ch_vis[pop.chronic[gc]] * exposure[gc]
+            ch_scale[s] = data.target(f"cost.chronic_cost_{tag}") * 100 / np.average(ch_rel[pop.chronic[gc]], weights=wc)
+        ph_cost[s] = data.target(f"cost.pharmacy_cost_{tag}") * 100
+    comorbid, n_comorbid = _pad([c.split("|") for c in cond["comorbid"]], 4)
+    procs, n_procs = _pad([c.split("|") for c in cond["procedures"]], 3)
+    return ClaimModel(cfg, pop, inst, cond, out, chronic, cum_ip, cum_op, rate_ip, rate_op, rate_ph, birth_p,
+                      ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr, op_lr, los_lr, ip_mix, op_mix,
+                      comorbid, n_comorbid, procs, n_procs, float(data.target("cost.cost_sigma")))
+
+
+@dataclass
+class ClaimBatch:
+    """Column arrays of the claims of one chunk (index = claim number within the chunk)."""
+
+    cols: dict[str, np.ndarray]
+
+    def __len__(self):
+        return len(self.cols["person"])
+
+    def take(self, idx) -> "ClaimBatch":
+        return ClaimBatch({k: v[idx] for k, v in self.cols.items()})
+
+    @staticmethod
+    def concat(batches: list["ClaimBatch"]) -> "ClaimBatch":
+        keys = batches[0].cols.keys()
+        return ClaimBatch({k: np.concatenate([b.cols[k] for b in batches]) for k in keys})
+
+
+def _events(rng, persons: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    return np.repeat(persons, rng.poisson(lam))
+
+
+def _dates(rng, m: ClaimModel, who: np.ndarray) -> np.ndarray:
+    s, e = m.pop.start[who], m.pop.end[who]
+    return (s + (rng.random(len(who)) * (e - s + 1)).astype(np.int32)).astype(np.int32)
+
+
+def _pick(rng, cum: np.ndarray) -> np.ndarray:
+    """Row-wise categorical draws from cumulative probabilities [n, k]."""
+    u = rng.random(len(cum)) * cum[:, -1]
+    return np.minimum((cum < u[:, None]).sum(1), cum.shape[1] - 1)
+
+
+def _institutions(rng, m: ClaimModel, mix: np.ndarray, n: int, away_share: float, surgical: np.ndarray | None = None):
+    """Choose a level category by the mix, then an institution of it weighted by beds; a share goes
+    to hospitals elsewhere (异地就医)."""
+    cat = rng.choice(len(CATS), size=n, p=mix)
+    if surgical is not None:  # operations happen in 二级 and above
+        cat = np.where(surgical & (cat >= 2), 1, cat)
+    away = rng.random(n) < away_share
+    inst = np.zeros(n, dtype=np.int64)
+    for c in range(len(CATS)):
+        for local in (True, False):
+            sel = np.flatnonzero((cat == c) & (away != local))
+            if len(sel) == 0:
+                continue
+            pool = m.inst.pool(c, local)
+            if len(pool) == 0:  # no such institution: fall back to any local hospital of level 2/3
+                pool = np.concatenate([m.inst.pool(0, True), m.inst.pool(1, True)])
+            w = m.inst.beds[pool].astype(float) + 1
+            inst[sel] = pool[rng.choice(len(pool), size=len(sel), p=w / w.sum())]
+    return inst
+
+
+def _base(person, kind, med_type, adm, los, profile, inst, cost, **extra) -> ClaimBatch:
+    n = len(person)
+    cols = {
+        "person": person.astype(np.int64), "kind": np.full(n, kind, np.int8), "med_type": med_type.astype(object),
+        "adm": adm.astype(np.int32), "los": los.astype(np.int32), "profile": profile.astype(np.int64),
+        "inst": inst.astype(np.int64), "cost": np.maximum(cost, 100).astype(np.int64),
+        "dx": np.zeros(n, object), "proc": np.full(n, None, object), "newborn_weight": np.zeros(n, np.int32),
+        "dscg_way": np.full(n, None, object), "surgical": np.zeros(n, bool), "hanging": np.zeros(n, bool),
+        "chronic_code": np.full(n, None, object), "dept": np.full(n, None, object),
+    }
+    cols.update(extra)
+    return ClaimBatch(cols)
+
+
+def outpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    who = _events(rng, persons, m.rate_op[persons] * pop.frailty[persons])
+    n = len(who)
+    adm = _dates(rng, m, who)
+    dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
+    inst = _institutions(rng, m, m.op_mix, n, data.target("utilisation.out_of_region_outpatient"))
+    emerg = rng.random(n) < data.target("utilisation.emergency_share")
+    scheme = pop.scheme[who]
+    cost = (m.op_scale[scheme] * m.op_level_ratio[m.inst.cat[inst]] * m.out["cost_rel"].to_numpy()[dx]
+            * np.where(emerg, 1.5, 1.0) / (1 + 0.5 * data.target("utilisation.emergency_share"))
+            * _lognormal_mean1(rng, m.sigma + 0.2, n))
+    b = _base(who, OUTPATIENT, np.where(emerg, "13", "11"), adm, np.zeros(n), dx, inst, cost)
+    b.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
+    b.cols["dept"] = np.where(emerg, "急诊科", m.out["dept"].to_numpy(dtype=object)[dx])
+    return b
+
+
+def chronic_visits(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    sick = persons[pop.chronic[persons] >= 0]
+    d = pop.chronic[sick]
+    year_days = 366 if m.cfg.year % 4 == 0 else 365
+    exposure = (pop.end[sick] - pop.start[sick] + 1) / year_days
+    who = _events(rng, sick, m.chronic["visits"].to_numpy()[d] * exposure)
+    n = len(who)
+    d = pop.chronic[who]
+    adm = _dates(rng, m, who)
+    mix = m.op_mix.copy()
+    mix[0] *= 2  # 慢特病 care leans on 三级 hospitals (assumption)
+    inst = _institutions(rng, m, mix / mix.sum(), n, 0.02)
+    scheme = pop.scheme[who]
+    cost = m.ch_scale[scheme] * m.chronic["cost_rel"].to_numpy()[d] * _lognormal_mean1(rng, 0.35, n)
+    two = pop.two_diseases[who]
+    b = _base(who, CHRONIC, np.where(two, "9901", "14"), adm, np.zeros(n), d, inst, cost)
+    b.cols["dx"] = m.chronic["icd10"].to_numpy(dtype=object)[d]
+    b.cols["chronic_code"] = np.where(two, None, m.chronic["chronic_code"].to_numpy(dtype=object)[d])
+    b.cols["dept"] = np.full(n, "门诊慢特病", object)
+    return b
+
+
+def pharmacy(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    who = _events(rng, persons, m.rate_ph[persons] * (0.5 + 0.5 * pop.frailty[persons]))
+    n = len(who)
+    adm = _dates(rng, m, who)
+    dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
+    pool = np.flatnonzero(m.inst.pharmacy)
+    inst = pool[rng.integers(0, len(pool), n)]
+    cost = m.ph_cost[pop.scheme[who]] * _lognormal_mean1(rng, 0.6, n)
+    b = _base(who, PHARMACY, np.full(n, "41", object), adm, np.zeros(n), dx, inst, cost)
+    b.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
+    return b
+
+
+def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, med_type: np.ndarray,
+           level_mix: np.ndarray | None = None) -> ClaimBatch:
+    """Inpatient stays of persons ``who`` for conditions ``c``: hospital, LOS, cost, codes."""
+    pop, cond = m.pop, m.cond
+    n = len(who)
+    proc_share = cond["proc_share"].to_numpy()[c]
+    with_proc = rng.random(n) < proc_share
+    surgical = (cond["setting"].to_numpy()[c] == "surgical") & with_proc
+    inst = _institutions(rng, m, m.ip_mix if level_mix is None else level_mix, n,
+                         data.target("utilisation.out_of_region_inpatient"), surgical | (med_type == "52"))
+    cat = m.inst.cat[inst]
+    day_surgery = (cat == 0) & surgical & (rng.random(n) < cond["day_surgery"].to_numpy()[c])
+    scheme = pop.scheme[who]
+    los_mean = cond["los"].to_numpy()[c] * m.los_scale[scheme] * m.los_level_ratio[cat]
+    los = np.maximum(1, np.round(rng.gamma(4.0, los_mean / 4.0))).astype(np.int32)
+    los = np.where(day_surgery, 1, los)
+    pm = np.where(with_proc, cond["proc_cost"].to_numpy()[c], 1.0)
+    cost = (m.ip_scale[scheme] * m.ip_level_ratio[cat] * cond["cost_rel"].to_numpy()[c] * pm
+            * _lognormal_mean1(rng, m.sigma, n))
+    # a stay ends by the end of the year and before death
+    last = np.minimum(pop.end[who], m.pop.end.max())
+    adm = np.minimum(adm, np.maximum(last - los, pop.start[who])).astype(np.int32)
+    los = np.where(day_surgery, 1, np.maximum(1, np.minimum(los, last - adm))).astype(np.int32)
+    b = _base(who, INPATIENT, np.where(day_surgery, "28", med_type), adm, los, c, inst, cost)
+    k = rng.integers(0, 3, n)
+    k = np.minimum(k, np.maximum(m.n_procs[c] - 1, 0))
+    b.cols["proc"] = np.where(with_proc & (m.n_procs[c] > 0), m.procs[c, k], None)
+    b.cols["surgical"] = surgical
+    b.cols["dx"] = _diagnoses(rng, m, c, pop.age[who])
+    b.cols["dept"] = cond["dept"].to_numpy(dtype=object)[c]
+    way = rng.choice(["1", "2", "4", "9"], size=n, p=[0.94, 0.025, 0.03, 0.005])
+    b.cols["dscg_way"] = way.astype(object)
+    return b
+
+
+def _diagnoses(rng, m: ClaimModel, c: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Principal diagnosis then up to two comorbidities from the condition's list, '|'-joined."""
+    principal = m.cond["icd10"].to_numpy(dtype=object)[c]
+    n = len(c)
+    avail = m.n_comorbid[c]
+    p = np.where(age >= 60, SECONDARY_DX_P[1], SECONDARY_DX_P[0])
+    k = np.minimum(rng.binomial(2, p), avail)
+    start = (rng.random(n) * np.maximum(avail, 1)).astype(np.int64)
+    out = principal.copy()
+    for j in range(2):
+        code = m.comorbid[c, (start + j) % np.maximum(avail, 1)]
+        out = np.where(k > j, out + "|" + code, out)
+    return out
+
+
+def inpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    who = _events(rng, persons, m.rate_ip[persons] * (0.5 + 0.5 * pop.frailty[persons]))
+    c = _pick(rng, m.cum_ip[pop.sex[who] - 1, pop.age[who]])
+    adm = _dates(rng, m, who)
+    return _stays(rng, m, who, c, adm, np.full(len(who), "2101", object))
+
+
+def births(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    mothers = persons[rng.random(len(persons)) < m.birth_p[persons]]
+    keys = m.cond["key"].to_numpy()
+    caes = rng.random(len(mothers)) < data.target("utilisation.caesarean_share")
+    c = np.where(caes, np.flatnonzero(keys == "caesarean")[0], np.flatnonzero(keys == "vaginal_birth")[0])
+    adm = _dates(rng, m, mothers)
+    return _stays(rng, m, mothers, c, adm, np.full(len(mothers), "52", object))
+
+
+def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    y0 = pop.start.min()
+    born = persons[(pop.birth[persons] >= y0) & (pop.age[persons] == 0)]
+    babies = born[rng.random(len(born)) < data.target("utilisation.newborn_stay_share")]
+    keys = m.cond["key"].to_numpy()
+    options = np.flatnonzero(m.cond["setting"].to_numpy() == "newborn")
+    c = options[rng.choice(len(options), size=len(babies), p=[0.3, 0.5, 0.2])]
+    adm = (pop.birth[babies] + rng.integers(0, 10, len(babies))).astype(np.int32)
+    b = _stays(rng, m, babies, c, adm, np.full(len(babies), "2101", object))
+    preterm = keys[c] == "preterm"
+    weight = np.where(preterm, rng.normal(1900, 350, len(babies)), rng.normal(3300, 420, len(babies)))
+    b.cols["newborn_weight"] = np.clip(weight, 600, 5200).astype(np.int32)
+    return b
+
+
+def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    """Stays that end with the patient's death (dscg_way 5)."""
+    pop = m.pop
+    dead = persons[(pop.death[persons] != NONE_DAY) & (pop.age[persons] >= 1)]
+    dying = dead[rng.random(len(dead)) < TERMINAL_STAY_SHARE]
+    keys = list(m.cond["key"])
+    options = np.array([keys.index(k) for k in TERMINAL_CONDITIONS])
+    # the usual conditions of each person's age and sex, among the usual causes of death
+    p = np.diff(m.cum_ip, axis=2, prepend=0)[pop.sex[dying] - 1, pop.age[dying]][:, options]
+    p[:, TERMINAL_CONDITIONS.index("sepsis")] += 1e-6  # possible at any age
+    c = options[_pick(rng, np.cumsum(p, axis=1))]
+    los = rng.integers(2, 20, len(dying))
+    adm = np.maximum(pop.death[dying] - los, pop.start[dying]).astype(np.int32)
+    b = _stays(rng, m, dying, c, adm, np.full(len(dying), "2101", object))
+    b.cols["adm"] = adm
+    b.cols["los"] = np.maximum(pop.death[dying] - adm, 1).astype(np.int32)
+    b.cols["dscg_way"] = np.full(len(dying), "5", object)
+    return b
+
+
+def generate_claims(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    parts = [outpatient(rng, m, persons), chronic_visits(rng, m, persons), pharmacy(rng, m, persons),
+             inpatient(rng, m, persons), births(rng, m, persons), newborns(rng, m, persons),
+             terminal_stays(rng, m, persons)]
+    return ClaimBatch.concat(parts)

@@ -1,0 +1,70 @@
+"""``yibao synth``: build a synthetic region into a lake folder, with progress and a calibration table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from yibao.errors import ValidationError
+from yibao.money import format_yuan
+
+
+def synth(
+    out: Path = typer.Option(..., "--out", help="Lake folder to write (tables are replaced)."),
+    persons: int = typer.Option(20_000, "--persons", help="Number of persons."),
+    year: int = typer.Option(2024, "--year", help="Calendar year of the claims."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same files."),
+    region: str = typer.Option("zibo", "--region", help="Region in synth/data/regions.yaml (zibo, shenyang)."),
+    share_60_plus: float = typer.Option(None, "--share-60-plus", help="Share of persons aged 60+ (default 0.23)."),
+    active_retired_ratio: float = typer.Option(None, "--active-retired-ratio", help="职工 在职:退休 (default 2.63; 沈阳 1.47)."),
+    no_lines: bool = typer.Option(False, "--no-lines", help="Skip itemised claim lines."),
+) -> None:
+    """Generate a synthetic region (合成统筹区): persons, enrolment, institutions, a year of claims."""
+    from yibao.synth import SynthConfig, generate
+
+    console = Console()
+    kwargs = {"persons": persons, "year": year, "seed": seed, "region": region, "with_lines": not no_lines}
+    if share_60_plus is not None:
+        kwargs["share_60_plus"] = share_60_plus
+    if active_retired_ratio is not None:
+        kwargs["active_retired_ratio"] = active_retired_ratio
+    try:
+        cfg = SynthConfig(**kwargs)
+    except ValidationError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        summary = generate(cfg, out, progress=progress)
+    counts = Table(title=f"{out} ({summary.seconds:.1f} s)")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, n in summary.counts.items():
+        counts.add_row(name, f"{n:,}")
+    console.print(counts)
+    console.print(f"医疗费总额 {format_yuan(summary.totals['medfee_sumamt_fen'])} yuan; fraud labels: {summary.fraud}")
+    console.print(calibration_table(summary.calibration))
+
+
+def calibration_table(rows: list[dict]) -> Table:
+    t = Table(title="calibration")
+    for col in ("metric", "target", "generated", "ratio"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for r in rows:
+        t.add_row(r["metric"], f"{r['target']:.4g}", f"{r['generated']:.4g}", f"{r['ratio']:.2f}")
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("synth")(synth)

@@ -1,0 +1,82 @@
+"""What a synthetic region is built from (``SynthConfig``) and what the build reports (``SynthSummary``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yibao.errors import ValidationError
+from yibao.synth.data import target
+
+# Injected fraud and abuse (欺诈骗保 / 违规): share of eligible claims (stays for stay-level patterns,
+# claims with lines for line-level ones). Assumed rates, high enough to be found in small regions.
+DEFAULT_FRAUD_RATES = {
+    "split_stay": 0.010,  # 分解住院: share of stays split in two
+    "bed_hanging": 0.005,  # 挂床住院: stays with almost no treatment
+    "duplicate_charge": 0.004,  # 重复收费: claims with a line billed twice
+    "item_swap": 0.003,  # 串换项目: claims with a cheap item billed as a dear one
+    "overdose": 0.003,  # 超量开药: claims with an excess drug quantity
+    "sex_violation": 0.0005,  # 限性别: a sex-restricted item billed to the other sex
+    "age_violation": 0.0005,  # 限年龄: an age-restricted item billed outside its ages
+    "overlapping_stay": 0.003,  # a second stay overlapping one in another hospital (share of stays)
+    "after_death": 0.05,  # share of deceased persons with a claim after death
+    "upcoding": 0.010,  # share of stays (with an upcode target) given a severe diagnosis
+}
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Parameters of a synthetic region. Defaults come from ``synth/data/calibration.yaml`` (cited)."""
+
+    persons: int = 20_000
+    year: int = 2024
+    seed: int = 1
+    region: str = "zibo"
+    chunk_persons: int = 50_000  # persons per written part file; rows do not depend on it (see generate.BLOCK)
+    share_60_plus: float = field(default_factory=lambda: target("population.share_60_plus"))
+    employee_share: float = field(default_factory=lambda: target("enrolment.employee_share"))
+    active_retired_ratio: float = field(default_factory=lambda: target("enrolment.active_retired_ratio"))
+    flexible_share: float = field(default_factory=lambda: target("enrolment.flexible_share"))
+    identity_share: float = field(default_factory=lambda: target("enrolment.assisted_share"))
+    scheme_change_share: float = 0.004  # persons switching 职工 ↔ 居民 during the year (assumption)
+    double_enrolments: int | None = None  # persons enrolled twice; default 0.1% of persons
+    fraud_rates: dict = field(default_factory=lambda: dict(DEFAULT_FRAUD_RATES))
+    with_lines: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.persons, int) or self.persons < 100:
+            raise ValidationError("persons", f"needs at least 100 persons, got {self.persons!r}")
+        if not 1990 <= self.year <= 2100:
+            raise ValidationError("year", f"{self.year!r} is outside 1990–2100")
+        if self.chunk_persons < 1000:
+            raise ValidationError("chunk_persons", f"{self.chunk_persons!r} is below 1,000")
+        for name in ("share_60_plus", "employee_share", "flexible_share", "identity_share", "scheme_change_share"):
+            v = getattr(self, name)
+            if not 0 <= v < 1:
+                raise ValidationError(name, f"{v!r} is not a share in [0, 1)")
+        if self.active_retired_ratio <= 0:
+            raise ValidationError("active_retired_ratio", f"{self.active_retired_ratio!r} must be positive")
+        unknown = set(self.fraud_rates) - set(DEFAULT_FRAUD_RATES)
+        if unknown:
+            raise ValidationError("fraud_rates", f"unknown labels {sorted(unknown)}")
+        for k, v in self.fraud_rates.items():
+            if not 0 <= v <= 0.5:
+                raise ValidationError(f"fraud_rates.{k}", f"{v!r} is not a rate in [0, 0.5]")
+
+    @property
+    def n_double(self) -> int:
+        return max(1, self.persons // 1000) if self.double_enrolments is None else self.double_enrolments
+
+    def rate(self, label: str) -> float:
+        return float(self.fraud_rates.get(label, 0.0))
+
+
+@dataclass
+class SynthSummary:
+    """Counts, totals and the calibration report of a generated region."""
+
+    out_dir: str
+    counts: dict[str, int]
+    totals: dict[str, int]  # fen
+    calibration: list[dict]  # rows: metric, target, generated, ratio, ref
+    fraud: dict[str, int]
+    seconds: float = 0.0

@@ -1,0 +1,81 @@
+"""``yibao registry …`` commands on a tiny lake written here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import typer
+from typer.testing import CliRunner
+
+from yibao.lake.io import write_table
+from yibao.lake.schema import TABLES
+from yibao.registry.cli import register
+
+D = dt.date
+
+
+def app() -> typer.Typer:
+    a = typer.Typer()
+    register(a)
+
+    @a.command("noop")
+    def noop() -> None:  # a second command keeps ``registry`` a sub-command
+        pass
+
+    return a
+
+
+def lake(tmp_path):
+    spells = [
+        dict(spell_id="e1", psn_no="p1", insutype="310", psn_type="11", emp_kind="employer", emp_no="E1",
+             admdvs="419900", start_date=D(2024, 1, 1), end_date=None, contribution_base_fen=500_000,
+             civil_servant=False),
+        dict(spell_id="r1", psn_no="p1", insutype="390", psn_type="15", emp_kind=None, emp_no=None,
+             admdvs="370300", start_date=D(2024, 6, 1), end_date=None, contribution_base_fen=None,
+             civil_servant=False),
+        dict(spell_id="r2", psn_no="p2", insutype="390", psn_type="16", emp_kind=None, emp_no=None,
+             admdvs="419900", start_date=D(2020, 1, 1), end_date=None, contribution_base_fen=None,
+             civil_servant=False),
+    ]
+    write_table(tmp_path, "enrollments", pa.Table.from_pylist(spells, schema=TABLES["enrollments"]))
+    write_table(tmp_path, "identities", pa.Table.from_pylist(
+        [dict(psn_no="p2", identity="tekun", start_date=D(2020, 1, 1), end_date=None)], schema=TABLES["identities"]))
+    write_table(tmp_path, "persons", pa.Table.from_pylist([
+        dict(psn_no="p1", certno="x", name="a", sex="1", birth_date=D(1980, 1, 1), admdvs="419900",
+             household_id=None, death_date=None),
+        dict(psn_no="p2", certno="y", name="b", sex="2", birth_date=D(1950, 1, 1), admdvs="419900",
+             household_id=None, death_date=None)], schema=TABLES["persons"]))
+    return tmp_path
+
+
+def test_contributions_command_prints_totals_and_writes(tmp_path):
+    folder = lake(tmp_path)
+    out = tmp_path / "due.csv"
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "4800.00" in r.output  # employer: 12 × 400 yuan
+    assert "within the limit" in r.output
+    due = pd.read_csv(out, dtype={"insutype": str})
+    assert due.set_index(["psn_no", "insutype"]).loc[("p2", "390"), "sponsored_fen"] == 40_000
+
+
+def test_accruals_duplicates_and_ratio_commands(tmp_path):
+    folder = lake(tmp_path)
+    r = CliRunner().invoke(app(), ["registry", "accruals", str(folder), "--year", "2024"])
+    assert r.exit_code == 0 and "100.00" in r.output
+    out = tmp_path / "dups.parquet"
+    r = CliRunner().invoke(app(), ["registry", "duplicates", str(folder), "--as-of", "2024-12-31", "--out", str(out)])
+    assert r.exit_code == 0 and "scheme+region" in r.output
+    assert pd.read_parquet(out).overlap_days.tolist() == [214]
+    r = CliRunner().invoke(app(), ["registry", "ratio", "--year", "2024"])
+    assert r.exit_code == 0 and "1.6750" in r.output
+
+
+def test_bad_input_is_reported_not_raised(tmp_path):
+    folder = lake(tmp_path)
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024", "--pack", "nope"])
+    assert r.exit_code == 1 and "unknown policy pack" in r.output
+    r = CliRunner().invoke(app(), ["registry", "duplicates", str(folder), "--as-of", "2024-13-01"])
+    assert r.exit_code == 1 and "not a date" in r.output

@@ -1,0 +1,61 @@
+import importlib.util
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from yibao.store import cli, db
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    cli.register(app)
+    return app
+
+
+def _test_load_module():
+    spec = importlib.util.spec_from_file_location("store_test_load", Path(__file__).with_name("test_load.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_db_upgrade_current_downgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    r = runner.invoke(_app(), ["db", "upgrade", "--url", url])
+    assert r.exit_code == 0, r.output
+    assert "0001" in r.output and db.current(url) == "0001"
+    assert runner.invoke(_app(), ["db", "current", "--url", url]).output.strip() == "0001"
+    r = runner.invoke(_app(), ["db", "downgrade", "base", "--url", url])
+    assert r.exit_code == 0 and db.current(url) is None
+
+
+def test_load_command(tmp_path, make):
+    lake = _test_load_module().write_lake(tmp_path / "lake", make)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    r = CliRunner().invoke(_app(), ["load", str(lake), "--url", url, "--no-check-codes"])
+    assert r.exit_code == 0, r.output
+    assert "claim_lines" in r.output and "total" in r.output and "26" in r.output
+
+
+def test_load_command_reports_bad_lake(tmp_path, make):
+    people = [make.person(n) for n in range(1, 5)]
+    people[1] = {**people[1], "admdvs": "99"}
+    lake = _test_load_module().write_lake(tmp_path / "lake", make, persons=people)
+    r = CliRunner().invoke(_app(), ["load", str(lake), "--url", f"sqlite:///{tmp_path / 'cli.db'}",
+                                    "--no-check-codes"])
+    assert r.exit_code == 1
+    assert "Nothing loaded" in r.output and "row 2" in r.output and "admdvs" in r.output
+
+
+def test_load_command_checks_codes_with_the_shipped_code_sets(tmp_path, make):
+    mod = _test_load_module()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    good = mod.write_lake(tmp_path / "good", make)
+    r = CliRunner().invoke(_app(), ["load", str(good), "--url", url])
+    assert r.exit_code == 0, r.output
+    claims = [make.claim("C1"), make.claim("C2", diagnoses="K35.800|K35.999"), make.claim("C3")]
+    bad = mod.write_lake(tmp_path / "bad", make, claims=claims)
+    r = CliRunner().invoke(_app(), ["load", str(bad), "--url", f"sqlite:///{tmp_path / 'other.db'}"])
+    assert r.exit_code == 1 and "K35.999" in r.output and "claims.parquet row 2" in r.output

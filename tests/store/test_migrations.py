@@ -1,0 +1,53 @@
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+import sqlalchemy as sa
+
+from yibao.store import db
+from yibao.store.models import metadata
+
+
+def test_upgrade_and_downgrade(db_url):
+    assert db.current(db_url) is None
+    db.upgrade(db_url)
+    assert db.current(db_url) == db.head() == "0001"
+    engine = db.make_engine(db_url)
+    try:
+        names = set(sa.inspect(engine).get_table_names())
+        assert {t.name for t in metadata.sorted_tables} <= names
+    finally:
+        engine.dispose()
+    db.downgrade(db_url, "base")
+    assert db.current(db_url) is None
+    engine = db.make_engine(db_url)
+    try:
+        assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migration(db_url):
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            assert compare_metadata(ctx, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_engine_enforces_foreign_keys(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_default_url_from_environment(monkeypatch):
+    monkeypatch.delenv("YIBAO_DB_URL", raising=False)
+    assert db.default_url() == "sqlite:///yibao.db"
+    monkeypatch.setenv("YIBAO_DB_URL", "postgresql+psycopg://x@localhost/y")
+    assert db.default_url() == "postgresql+psycopg://x@localhost/y"
