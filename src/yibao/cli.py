@@ -16,6 +16,7 @@ _DOMAINS: list[str] = [
     "yibao.catalog.cli",
     "yibao.payment.drg.cli",
     "yibao.registry.cli",
+    "yibao.settlement.cli",
     "yibao.store.cli",
     "yibao.synth.cli",
 ]
@@ -46,7 +47,8 @@ def demo(
 
     from yibao.demo import run
 
-    run(Path(out), persons, year, seed, pack, Console())
+    console = Console()
+    run(Path(out), persons, year, seed, pack, Console(width=max(console.width, 132)))
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -77,7 +77,20 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     with Store(url).unit() as uow:
         tables = uow.summary(on=dt.date(year, 12, 31))
     _print_summary(tables, pack, console)
-    return {"synth": summary, "loaded": loaded, "summary": tables}
+    settled = _settle(out, pack, console)
+    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled}
+
+
+def _settle(out: Path, pack, console: Console) -> dict:
+    """Settle the year one-stop (every tier) and print fund totals and 政策范围内报销比例 by scheme."""
+    from yibao.settlement import settle_lake
+    from yibao.settlement.cli import print_summary
+
+    rows, summary = settle_lake(out, pack)
+    rows.to_parquet(out / "settlements.parquet", index=False)
+    console.rule("一站式结算 one-stop settlement of the year")
+    print_summary(summary, console)
+    return summary
 
 
 def _print_summary(tables: dict[str, pd.DataFrame], pack, console: Console) -> None:

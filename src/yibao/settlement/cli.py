@@ -1,0 +1,153 @@
+"""``yibao settle``: settle one claim (statement and trace) or many (one row per claim)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from yibao.errors import YibaoError
+from yibao.money import fen_to_yuan, format_yuan
+from yibao.settlement.model import SETLINFO_FIELDS, Statement
+
+AMOUNT_NOTE = "Amounts in the output file are integer fen (分; 100 fen = 1 yuan); pool_prop_selfpay is a rate in ppm."
+
+
+def print_statement(s: Statement, console: Console) -> None:
+    from yibao.settlement.statement import FIELD_NAMES
+
+    t = Table(title=f"结算单 claim {s.claim_id} · insutype {s.insutype} · psn_type {s.psn_type} · med_type {s.med_type}")
+    t.add_column("field")
+    t.add_column("名称")
+    t.add_column("yuan", justify="right")
+    for k in SETLINFO_FIELDS:
+        v = s.setlinfo[k]
+        t.add_row(k, FIELD_NAMES[k][0], f"{v / 10_000:.2f}%" if k == "pool_prop_selfpay" else format_yuan(v))
+    console.print(t)
+    d = Table(title="setldetail 基金分项")
+    for col in ("fund_pay_type", "名称", "fund_payamt", "crt_payb_lmt_amt"):
+        d.add_column(col)
+    for row in s.setldetail:
+        d.add_row(row.fund_pay_type, row.fund_pay_type_name, format_yuan(row.fund_payamt), format_yuan(row.crt_payb_lmt_amt))
+    console.print(d)
+    tr = Table(title="trace 计算依据")
+    for col in ("field", "yuan", "说明 / explanation", "parameter", "ref"):
+        tr.add_column(col, overflow="fold")
+    for e in s.trace:
+        tr.add_row(e.field, format_yuan(e.amount), f"{e.zh}\n{e.en}", e.parameter, e.ref)
+    console.print(tr)
+    if s.accumulators:
+        console.print("accumulators after (fen): " + ", ".join(f"{k}={v}" for k, v in sorted(s.accumulators.items())))
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    if out.suffix == ".parquet":
+        frame.to_parquet(out, index=False)
+    elif out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        raise typer.BadParameter(f"{out}: use a .parquet or .csv file name", param_hint="--out")
+
+
+def settle_json_claims(path: Path, pack: str) -> pd.DataFrame:
+    """One person's claims in date order, settled one by one, each with the accumulators left by the last."""
+    from yibao.settlement.claims_json import read_claims
+    from yibao.settlement.realtime import settle
+
+    rows, acc, balance, family = [], None, None, None
+    for c in read_claims(path):
+        if acc is not None:
+            c.person.accumulators = {**c.person.accumulators, **acc}
+            c.person.account_balance, c.person.family_account_balance = balance, family
+        s = settle(c, pack)
+        acc, balance = s.accumulators, s["balc"]
+        family = c.person.family_account_balance - s["acct_mulaid_pay"]
+        rows.append({"claim_id": c.claim_id, "psn_no": c.person.psn_no, "insutype": c.person.insutype,
+                     "psn_type": c.person.psn_type, "med_type": c.med_type, "level": c.institution.level,
+                     "dscg_date": c.dscg_date, **s.setlinfo})
+    return pd.DataFrame(rows)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("settle")
+    def settle_cmd(
+        pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder (the person's home pack)."),
+        claim: Optional[Path] = typer.Option(None, "--claim", help="One claim as JSON: print its statement and trace."),
+        claims: Optional[Path] = typer.Option(None, "--claims", help="A JSON file of one person's claims in date order, "
+                                              "or a synthetic region folder or its claims file."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Output .parquet or .csv, one row per claim with the "
+                                           "setlinfo fields. " + AMOUNT_NOTE),
+        fhir: bool = typer.Option(False, "--fhir", help="With --claim: print the FHIR ExplanationOfBenefit JSON instead."),
+    ) -> None:
+        """Settle claims (一站式结算): basic pooling, 大病/大额, 救助, supplementary tiers, account, cash."""
+        console = Console()
+        try:
+            if claim is not None:
+                from yibao.settlement.claims_json import read_claims
+                from yibao.settlement.realtime import settle
+                from yibao.settlement.statement import to_fhir
+
+                for c in read_claims(claim):
+                    s = settle(c, pack)
+                    if fhir:
+                        typer.echo(to_fhir(s).model_dump_json(indent=2))
+                    else:
+                        print_statement(s, console)
+                return
+            if claims is None:
+                raise typer.BadParameter("give --claim FILE or --claims PATH", param_hint="--claim")
+            if claims.suffix == ".json":
+                frame = settle_json_claims(claims, pack)
+                summary = None
+            else:
+                from yibao.settlement.batch import settle_lake
+
+                folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
+                frame, summary = settle_lake(folder, pack)
+            if out is not None:
+                _write(frame, out)
+                console.print(f"wrote {len(frame)} settled claims to {out} ({AMOUNT_NOTE})")
+            else:
+                console.print(frame.head(20).to_string())
+            if summary:
+                print_summary(summary, console)
+        except YibaoError as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(1) from None
+
+
+FUND_ROWS = (
+    ("medfee_sumamt", "医疗费总额 total bill"),
+    ("hifp_pay", "统筹基金 basic pooling"),
+    ("hifob_pay", "职工大额 employee large-amount"),
+    ("hifmi_pay", "居民大病 resident critical illness"),
+    ("cvlserv_pay", "公务员补助 civil-servant subsidy"),
+    ("maf_pay", "医疗救助 medical assistance"),
+    ("oth_pay", "其他 other funds"),
+    ("acct_pay", "个人账户 personal account"),
+    ("psn_cash_pay", "现金 cash"),
+)
+
+
+def print_summary(summary: dict, console: Console) -> None:
+    """Fund totals by scheme (rows: funds, columns: insutype) and the 政策范围内报销比例 KPI."""
+    groups = summary["by_insutype"]
+    t = Table(title=f"fund totals (yuan) and 政策范围内报销比例 · {summary['claims']:,} claims", title_justify="left")
+    t.add_column("")
+    for ins in groups:
+        t.add_column(ins, justify="right")
+    for key, label in FUND_ROWS:
+        t.add_row(label, *[f"{fen_to_yuan(g['totals_fen'][key]):,}" for g in groups.values()])
+    for key, label in (("inscope_ratio", "政策范围内报销比例 in-scope ratio"),
+                       ("inscope_ratio_inpatient", "… 住院 inpatient")):
+        t.add_row(label, *[f"{g[key]:.1%}" if g[key] is not None else "-" for g in groups.values()])
+    console.print(t)
+    if summary.get("note"):
+        console.print(summary["note"])
+
+
+__all__ = ["register", "print_statement", "print_summary", "settle_json_claims"]

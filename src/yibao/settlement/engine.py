@@ -1,0 +1,432 @@
+"""The vectorised settlement core (结算引擎): one rule, two speeds.
+
+Every step works on int64 arrays with one element per claim (structure of arrays). What a claim
+pays depends on the year so far — stays already had, deductibles already met, the in-scope amount
+already spent in a band, what each fund already paid toward its cap, the account balance. The core
+asks a :class:`Running` object for those *prior* totals:
+
+* :class:`RealTime` answers from the person's accumulators (one claim, real-time settlement) and
+  records the accumulators after the claim;
+* :class:`Batch` answers for a whole year of claims sorted by (person, date, claim id) with grouped
+  exclusive cumulative sums. A capped total is the difference of a capped cumulative function:
+  paid so far = min(Σ earlier raw amounts, cap), which equals the sequential result whenever the cap
+  is the same for every claim of the group that asks for money. When it is not (a parameter changed
+  mid-year, an identity began mid-year) the batch falls back to a grouped scan that visits the k-th
+  claim of every group at once, still vectorised across persons.
+
+Accumulator names (keys of ``Person.accumulators`` and ``Statement.accumulators``, one set per year):
+``stays``; ``ded:<group>`` deductible met; ``band:<group>`` cumulative in-scope amount for yearly
+bands; ``cap:<group>`` basic fund paid toward a cap; ``hifob.base``/``hifob.paid``; ``cvlserv.paid``;
+``hifmi.base``/``hifmi.paid``; ``maf.deductible``/``maf.paid``; ``sup<k>.deductible``/``sup<k>.paid``.
+The personal and family account balances are not accumulators: they are passed as balances.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from yibao.money import PPM, Rounding
+from yibao.settlement.plan import NB, NOCAP, NS, group_name
+
+I64 = np.int64
+NO_PRIOR_KEYS = ("account.used", "family.used")
+
+
+class Running(Protocol):
+    def count(self, name: str, flag: np.ndarray) -> np.ndarray: ...
+    def cum(self, name: str, sub: np.ndarray | None, amount: np.ndarray) -> np.ndarray: ...
+    def capped(self, name: str, sub: np.ndarray | None, raw: np.ndarray, cap: np.ndarray, per_year: bool = True) -> np.ndarray: ...
+
+
+class RealTime:
+    """Priors from one person's accumulators for the claim's year; ``after`` holds the new ones."""
+
+    def __init__(self, accumulators: dict[str, int] | None = None):
+        self.before = dict(accumulators or {})
+        self.after = dict(self.before)
+
+    def _key(self, name: str, sub: np.ndarray | None) -> str:
+        return name if sub is None else group_name(sub[0])
+
+    def _add(self, key: str, delta: int) -> None:
+        if delta or key in self.after:
+            self.after[key] = self.after.get(key, 0) + int(delta)
+
+    def count(self, name, flag):
+        prior = self.before.get(name, 0)
+        self._add(name, int(flag[0]))
+        return np.array([prior], dtype=I64)
+
+    def cum(self, name, sub, amount):
+        key = self._key(name, sub)
+        prior = self.before.get(key, 0)
+        self._add(key, int(amount[0]))
+        return np.array([prior], dtype=I64)
+
+    def capped(self, name, sub, raw, cap, per_year=True):
+        if name in NO_PRIOR_KEYS:  # balances are passed in, not accumulated
+            return np.zeros(1, dtype=I64)
+        key = self._key(name, sub)
+        prior = self.before.get(key, 0)
+        paid = min(int(raw[0]), max(0, int(cap[0]) - prior))
+        self._add(key, paid)
+        return np.array([prior], dtype=I64)
+
+
+class Batch:
+    """Priors for claims sorted by (person, date, claim id), from grouped exclusive cumulative sums.
+
+    Only claims that add to a total (amount > 0) are computed: a claim that adds nothing is paid
+    nothing by the tier whatever came before, so its prior is left 0 (the underscored internal
+    outputs of :func:`settle_core` are therefore exact only in real time). Account balances are
+    the exception — ``balc`` is reported for every claim — and are computed densely.
+    """
+
+    def __init__(self, person: np.ndarray, year: np.ndarray):
+        person = np.asarray(person, dtype=I64)
+        year = np.asarray(year, dtype=I64)
+        n = len(person)
+        new_py = np.ones(n, dtype=bool)
+        new_p = np.ones(n, dtype=bool)
+        if n:
+            new_p[1:] = person[1:] != person[:-1]
+            new_py[1:] = new_p[1:] | (year[1:] != year[:-1])
+        self.n = n
+        self.py = np.cumsum(new_py) - 1  # person-year id, contiguous
+        self.p = np.cumsum(new_p) - 1  # person id, contiguous
+        self._seg = {True: _segments(new_py), False: _segments(new_p)}
+        self.scans = 0  # how many totals needed the grouped scan (for the record)
+
+    def _prior(self, values, sub, per_year=True, cap=None, dense=False) -> np.ndarray:
+        values = np.broadcast_to(np.asarray(values, dtype=I64), (self.n,))
+        whole = sub is None or _is_scalar(sub)
+        idx = None
+        if not dense:
+            count = np.count_nonzero(values)
+            if count == 0:
+                return np.zeros(self.n, dtype=I64)
+            if count < self.n:
+                idx = np.flatnonzero(values)
+        if idx is None and whole:  # every claim counts, one group per person(-year): no gathers
+            v = np.ascontiguousarray(values)
+            seg = self._seg[per_year]
+            prior = self._excl(v, seg)
+            if cap is not None:
+                c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
+                if _is_scalar(c) or self._constant_cap(v, c, seg):
+                    return np.minimum(prior, c)
+                return self._scan(v, c, seg)
+            return prior
+        if idx is None:
+            idx = np.arange(self.n)
+        out = np.zeros(self.n, dtype=I64)
+        if not len(idx):
+            return out
+        key = (self.py if per_year else self.p)[idx]
+        v = values[idx]
+        if not whole:
+            sub = np.asarray(sub, dtype=I64)[idx]
+            key = key * (int(sub.max()) + 1) + sub
+            if np.any(key[1:] < key[:-1]):
+                order = np.argsort(key, kind="stable")  # groups contiguous, dates kept in order
+                idx, key, v = idx[order], key[order], v[order]
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = key[1:] != key[:-1]
+        seg = _segments(new)
+        prior = self._excl(v, seg)
+        if cap is not None:
+            c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
+            c = c[: len(idx)] if _is_scalar(c) else c[idx]
+            if _is_scalar(c) or self._constant_cap(v, c, seg):
+                prior = np.minimum(prior, c)
+            else:
+                prior = self._scan(v, c, seg)
+        out[idx] = prior
+        return out
+
+    @staticmethod
+    def _excl(values: np.ndarray, seg) -> np.ndarray:
+        """Exclusive cumulative sum restarting at each segment: one cumsum over values whose
+        segment-first elements carry minus the previous segments' totals."""
+        starts, _ = seg
+        if len(starts) <= 1:
+            return np.cumsum(values) - values
+        totals = np.add.reduceat(values, starts)
+        v = values.copy()
+        v[starts[1:]] -= totals[:-1]
+        return np.cumsum(v) - values
+
+    def count(self, name, flag):
+        return self._prior(flag, None)
+
+    def cum(self, name, sub, amount):
+        return self._prior(amount, sub)
+
+    def capped(self, name, sub, raw, cap, per_year=True):
+        return self._prior(raw, sub, per_year, cap, dense=name in NO_PRIOR_KEYS)
+
+    @staticmethod
+    def _constant_cap(raw, cap, seg) -> bool:
+        """Is the cap the same for every claim of a group that asks for money (raw > 0)?"""
+        starts, _ = seg
+        asks = raw > 0
+        if asks.all():  # each claim's cap equals its predecessor's unless it starts a group
+            new = np.zeros(len(cap), dtype=bool)
+            new[starts] = True
+            return bool(np.all((cap[1:] == cap[:-1]) | new[1:]))
+        big = np.iinfo(I64).max
+        lo = np.minimum.reduceat(np.where(asks, cap, big), starts)
+        hi = np.maximum.reduceat(np.where(asks, cap, -big), starts)
+        return bool(np.all((lo == big) | (lo == hi)))
+
+    def _scan(self, raw, cap, seg):
+        """Sequential caps, vectorised across groups: the k-th claim of every group at once."""
+        self.scans += 1
+        n = len(raw)
+        cap = np.broadcast_to(cap, (n,))
+        first, lengths = seg
+        gid = np.repeat(np.arange(len(first)), lengths)
+        rank = np.arange(n) - first[gid]
+        acc = np.zeros(len(first), dtype=I64)
+        prior = np.zeros(n, dtype=I64)
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(rank.max(initial=-1) + 2))
+        for k in range(len(bounds) - 1):
+            idx = by_rank[bounds[k]:bounds[k + 1]]
+            g = gid[idx]
+            prior[idx] = acc[g]
+            acc[g] += np.minimum(raw[idx], np.maximum(0, cap[idx] - acc[g]))
+        return prior
+
+
+def _segments(new: np.ndarray):
+    """(start index, length) of each run that begins where ``new`` is true."""
+    starts = np.flatnonzero(new)
+    return starts, np.diff(np.append(starts, len(new)))
+
+
+def _is_scalar(a) -> bool:
+    """A broadcast scalar (every element the same object in memory)."""
+    a = np.asarray(a)
+    return a.ndim == 0 or (a.ndim == 1 and a.strides == (0,))
+
+
+def _rate(fen, ppm, rounding: Rounding):
+    """``fen × rate`` to the fen for non-negative amounts: :func:`yibao.money.apply_rate_np` without
+    its sign handling (every amount in the core is ≥ 0), and nothing to compute for a zero rate."""
+    half = PPM // 2 if rounding == Rounding.HALF_UP else 0
+    fen = np.asarray(fen, dtype=I64)
+    if _is_scalar(ppm):
+        r = int(np.asarray(ppm).flat[0])
+        return np.zeros(fen.shape, dtype=I64) if r == 0 else (fen * r + half) // PPM
+    if np.count_nonzero(ppm) * 4 < len(ppm):  # a tier most claims do not reach: only where it applies
+        nz = np.flatnonzero(ppm)
+        out = np.zeros(fen.shape, dtype=I64)
+        out[nz] = (fen[nz] * ppm[nz] + half) // PPM
+        return out
+    return (fen * ppm + half) // PPM
+
+
+# ---------------------------------------------------------------------------------------------
+# Line scope (政策范围)
+
+CLASS_A, CLASS_B, CLASS_C = 0, 1, 2
+
+
+def line_scope(amount, qty_milli, item_class, preselfpay_ppm, price_cap, out_of_scope, rounding: Rounding):
+    """Split each line into 全自费 / 超限价 / 先行自付 / 政策范围内 (fen).
+
+    ``item_class`` 0 甲 / 1 乙 / 2 丙 or out of catalog; ``price_cap`` per unit in fen (< 0: none);
+    ``qty_milli`` quantity in thousandths; ``out_of_scope`` restricted items used outside their conditions.
+    """
+    amount = np.asarray(amount, dtype=I64)
+    self_paid = (np.asarray(item_class) == CLASS_C) | np.asarray(out_of_scope, dtype=bool)
+    fulamt = np.where(self_paid, amount, 0)
+    cap = np.asarray(price_cap, dtype=I64)
+    limit = np.where(cap >= 0, (cap * np.asarray(qty_milli, dtype=I64) + 500) // 1000, amount)
+    allowed = np.where(self_paid, 0, np.minimum(amount, limit))
+    overlmt = np.where(self_paid, 0, amount - allowed)
+    presel = _rate(allowed, np.asarray(preselfpay_ppm, dtype=I64), rounding)
+    return fulamt, overlmt, presel, allowed - presel
+
+
+def claim_sums(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
+    """Per-claim sums of line columns for lines ``starts[i]:ends[i]`` (exact int64, empty claims ok)."""
+    starts = np.asarray(starts)
+    ends = np.asarray(ends)
+    contiguous = len(starts) and np.all(ends > starts) and np.all(starts[1:] == ends[:-1]) and starts[0] == 0
+    out = []
+    for col in columns:
+        col = np.asarray(col, dtype=I64)
+        if contiguous and ends[-1] == len(col):  # every claim has lines, back to back: one pass
+            out.append(np.add.reduceat(col, starts))
+        else:
+            cs = np.concatenate(([0], np.cumsum(col)))
+            out.append(cs[ends] - cs[starts])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiers
+
+
+def _take(a, idx):
+    """``a[idx]``, keeping a broadcast scalar a (cheap) broadcast scalar."""
+    if idx is None:
+        return a
+    if _is_scalar(a):
+        return np.broadcast_to(np.asarray(a).flat[0], (len(idx),))
+    return a[idx]
+
+
+def _band_pay(lo, hi, P, prefix, rounding, idx=None):
+    """Σ over bands of rate × the part of [lo, hi) inside the band (each band rounded once).
+
+    ``idx`` restricts the parameters to a subset of claims (``lo``/``hi`` are then that subset's);
+    each band is computed only for the claims that reach into it."""
+    total = np.zeros(len(lo), dtype=I64)
+    top = np.iinfo(I64).max // 4
+    for b in range(NB):
+        start = P[f"{prefix}_from{b}"]
+        if _is_scalar(start) and int(np.asarray(start).flat[0]) >= NOCAP:
+            break  # no kind has this many bands
+        start = _take(start, idx)
+        end = _take(P[f"{prefix}_from{b + 1}"], idx) if b + 1 < NB else np.broadcast_to(I64(top), (len(lo),))
+        rate = _take(P[f"{prefix}_rate{b}"], idx)
+        inside = (hi > start) & (lo < end)
+        count = np.count_nonzero(inside)
+        if not count:
+            continue
+        if count * 2 > len(lo):
+            part = np.maximum(0, np.minimum(hi, end) - np.maximum(lo, start))
+            total += _rate(part, rate, rounding)
+        else:
+            reach = np.flatnonzero(inside)
+            part = np.minimum(hi[reach], end[reach]) - np.maximum(lo[reach], start[reach])
+            total[reach] += _rate(part, np.ascontiguousarray(rate[reach]), rounding)
+    return total
+
+
+def _pay(raw, cap, prior):
+    return np.minimum(raw, np.maximum(0, cap - prior))
+
+
+def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding) -> dict[str, np.ndarray]:
+    """Settle claims whose scope sums are ``c`` (total, fulamt, overlmt, presel, inscope, acct_bal,
+    fam_bal) under per-claim parameters ``P`` (see :mod:`yibao.settlement.plan`). Returns setlinfo
+    arrays (fen) plus the limits left for the setldetail rows."""
+    R = rounding
+    total = c["total"]
+    lift = P["lift_scope"] == 1
+    S = np.where(lift, c["inscope"] + c["fulamt"], c["inscope"])
+    F = np.where(lift, 0, c["fulamt"])
+    O = c["overlmt"]
+    extra = _rate(S, P["oa_presel"], R)  # 异地 先行自付
+    Pre = c["presel"] + extra
+    S = S - extra
+
+    # 起付线: per stay with Nth-stay rules, or per year
+    stays_before = run.count("stays", P["counts_stay"])
+    n = np.where(P["counts_stay"] == 1, stays_before + 1, 1)
+    D = P["ded"]
+    later = n >= 2
+    D_n = np.where((P["nth_mode"] == 1) & later, _rate(D, P["nth_factor"], R), D)
+    D_n = np.where((P["nth_mode"] == 2) & later,
+                   np.maximum(np.minimum(D, P["nth_floor"]), D - P["nth_step"] * (n - 1)), D_n)
+    D_n = np.where((P["nth_waive_from"] > 0) & (n >= P["nth_waive_from"]), 0, D_n)
+    per_stay, per_year = P["ded_per"] == 1, P["ded_per"] == 2
+    year_cap = np.where(per_year, D, 0)
+    ded_prior = run.capped("ded", P["ded_group"], np.where(per_year, S, 0), year_cap)
+    dedc = np.where(per_stay, np.minimum(S, D_n), np.where(per_year, _pay(S, year_cap, ded_prior), 0))
+
+    # 统筹基金: rate or bands (per stay or on the year's cumulative in-scope amount), then the cap
+    band_year = P["band_year"] == 1
+    base = np.where(band_year, run.cum("band", P["band_group"], np.where(band_year, S, 0)), 0)
+    lo, hi = base + dedc, base + S
+    raw = _band_pay(lo, hi, P, "band", R)
+    penalty = np.zeros_like(raw)  # 异地 rate cut, kept out of the 救助 base
+    cut = np.flatnonzero(P["oa_cut"])
+    if len(cut):
+        penalty[cut] = _band_pay(lo[cut], hi[cut], P, "bandcut", R, cut)
+    cap_prior = run.capped("cap", P["cap_group"], raw, P["cap"])
+    hifp = _pay(raw, P["cap"], cap_prior)
+
+    # 职工大额: above the basic cap, or the year's personal in-scope burden above a threshold
+    payable = S - dedc
+    excess = np.zeros_like(raw)
+    capped_out = np.flatnonzero(hifp < raw)  # only where the basic cap bit
+    if len(capped_out):
+        r = raw[capped_out]
+        excess[capped_out] = payable[capped_out] * (r - hifp[capped_out]) // r
+    burden = S - hifp
+    thr_on = P["ob_shape"] == 2
+    ob_base_prior = run.cum("hifob.base", None, np.where(thr_on, burden, 0))
+    T = P["ob_threshold"]
+    over = np.maximum(0, ob_base_prior + burden - T) - np.maximum(0, ob_base_prior - T)
+    ob_base = np.where(P["ob_above_cap"] == 1, excess, np.where(thr_on, over, 0))
+    ob_raw = _rate(ob_base, P["ob_rate"], R)
+    ob_prior = run.capped("hifob.paid", None, ob_raw, P["ob_cap"])
+    hifob = _pay(ob_raw, P["ob_cap"], ob_prior)
+
+    # 公务员医疗补助
+    cvl_raw = _rate(S - hifp - hifob, P["cvl_rate"], R)
+    cvl_prior = run.capped("cvlserv.paid", None, cvl_raw, P["cvl_cap"])
+    cvl = _pay(cvl_raw, P["cvl_cap"], cvl_prior)
+
+    # 居民大病保险: on the year's cumulative in-scope burden after basic pooling
+    mi_b = np.where(P["mi_on"] == 1, S - hifp - hifob - cvl, 0)
+    mi_prior = run.cum("hifmi.base", None, mi_b)
+    mi_raw = _band_pay(mi_prior, mi_prior + mi_b, P, "mi", R)
+    mi_paid_prior = run.capped("hifmi.paid", None, mi_raw, P["mi_cap"])
+    hifmi = _pay(mi_raw, P["mi_cap"], mi_paid_prior)
+
+    # 医疗救助: in-scope burden after basic, 大额/大病 and 公务员, less any unfiled 异地 cut
+    maf_b = S - hifp - hifob - cvl - hifmi - np.where(P["maf_no_penalty"] == 1, penalty, 0)
+    maf_b = np.where(P["maf_on"] == 1, np.maximum(0, maf_b), 0)
+    maf_dd = _pay(maf_b, P["maf_ded"], run.capped("maf.deductible", None, maf_b, P["maf_ded"]))
+    maf_raw = _rate(maf_b - maf_dd, P["maf_rate"], R)
+    maf_prior = run.capped("maf.paid", None, maf_raw, P["maf_limit"])
+    maf = _pay(maf_raw, P["maf_limit"], maf_prior)
+
+    # Supplementary tiers (惠民保, 职工医疗互助) → oth_pay
+    paid = hifp + hifob + cvl + hifmi + maf
+    oth = np.zeros_like(total)
+    for k in range(NS):
+        if not np.any(P[f"sup{k}_on"]):
+            continue  # nobody in these claims joined this tier
+        on = P[f"sup{k}_on"] == 1
+        b = np.where(on, np.maximum(0, S + np.where(P[f"sup{k}_oos"] == 1, F + O + Pre, 0) - paid - oth), 0)
+        dd = _pay(b, P[f"sup{k}_ded"], run.capped(f"sup{k}.deductible", None, b, P[f"sup{k}_ded"]))
+        r = _rate(b - dd, P[f"sup{k}_rate"], R)
+        oth = oth + _pay(r, P[f"sup{k}_cap"], run.capped(f"sup{k}.paid", None, r, P[f"sup{k}_cap"]))
+
+    fund = paid + oth
+    hosp = np.zeros_like(total)
+    psn = total - fund - hosp
+    # 个人账户, then 家庭共济, then cash
+    elig = np.where(P["acct_in_catalog"] == 1, np.maximum(0, psn - F - O), psn) * P["acct_on"]
+    bal = c["acct_bal"]
+    used = run.capped("account.used", None, elig, bal, per_year=False)
+    acct = _pay(elig, bal, used)
+    fam_elig = (elig - acct) * P["fam_on"]
+    fam_used = run.capped("family.used", None, fam_elig, c["fam_bal"], per_year=False)
+    mulaid = _pay(fam_elig, c["fam_bal"], fam_used)
+    return {
+        "medfee_sumamt": total, "fulamt_ownpay_amt": F, "overlmt_selfpay": O, "preselfpay_amt": Pre,
+        "inscp_scp_amt": S, "act_pay_dedc": dedc, "hifp_pay": hifp, "pool_prop_selfpay": P["rate"],
+        "cvlserv_pay": cvl, "hifes_pay": np.zeros_like(total), "hifmi_pay": hifmi, "hifob_pay": hifob,
+        "maf_pay": maf, "oth_pay": oth, "fund_pay_sumamt": fund, "psn_part_amt": psn, "acct_pay": acct,
+        "psn_cash_pay": psn - acct - mulaid, "hosp_part_amt": hosp, "balc": bal - used - acct,
+        "acct_mulaid_pay": mulaid,
+        # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
+        "_cap_left": np.maximum(0, P["cap"] - cap_prior), "_ob_left": np.maximum(0, P["ob_cap"] - ob_prior),
+        "_cvl_left": np.maximum(0, P["cvl_cap"] - cvl_prior), "_mi_left": np.maximum(0, P["mi_cap"] - mi_paid_prior),
+        "_maf_left": np.maximum(0, P["maf_limit"] - maf_prior), "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
+        "_ded_due": np.where(per_stay, D_n, np.where(per_year, np.maximum(0, D - ded_prior), 0)),
+        "_maf_base": maf_b, "_mi_base": mi_b, "_ob_base": ob_base, "_penalty": penalty,
+    }
+
+
+__all__ = ["Batch", "RealTime", "Running", "claim_sums", "line_scope", "settle_core", "PPM"]

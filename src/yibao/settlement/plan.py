@@ -1,0 +1,406 @@
+"""Benefit plan: a pack's ``benefits.*`` parameters at one date, compiled into flat integer parameters
+for each kind of claim (险种 × 医疗类别 × 机构级别 × 人员类别 × age × 救助身份 × 档次 × 异地备案 × 病种).
+
+The engine works on per-claim integer arrays; this module turns the readable YAML grids into them.
+Resolution is per distinct claim *kind*, so a year of millions of claims resolves a few hundred kinds.
+Every resolved number keeps the parameter path and citation it came from, for the statement's trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from yibao.errors import PolicyError, ValidationError
+from yibao.money import PPM, Rounding, rate_to_ppm
+from yibao.policy.pack import Pack, Params
+
+NB = 5  # band slots per tier
+NS = 2  # supplementary tier slots
+NOCAP = 10**15  # "no cap" in fen
+B = "benefits"
+
+# Group names (cap groups, deductible groups, …) interned to small ints shared by every plan, so a
+# batch spanning several parameter periods uses one numbering.
+_GROUPS: dict[str, int] = {"": 0}
+_GROUP_NAMES: list[str] = [""]
+
+
+def group_id(name: str) -> int:
+    if name not in _GROUPS:
+        _GROUPS[name] = len(_GROUP_NAMES)
+        _GROUP_NAMES.append(name)
+    return _GROUPS[name]
+
+
+def group_name(gid: int) -> str:
+    return _GROUP_NAMES[int(gid)]
+
+
+class Kind(NamedTuple):
+    """What decides a claim's parameters (everything but the amounts and the running totals)."""
+
+    insutype: str
+    med_type: str
+    level: str
+    psn_type: str
+    age: int
+    identity: str  # the 医疗救助 identity that applies ("" none)
+    tier: int  # 居民缴费档次 (0 unknown)
+    filing: str  # "" in region; filed / referred / emergency / unfiled out of region
+    chronic: str  # 门诊慢特病 code ("" none)
+    civil_servant: bool
+    waiver: str  # name of the special waiver that applies ("" none)
+    supplementary: str = ""  # '|'-joined voluntary tiers the person joined (惠民保 …)
+    inst_kind: str = ""  # institution kind (hospital / primary / pharmacy / a local kind such as tcm)
+
+
+@dataclass
+class Cite:
+    parameter: str
+    ref: str
+    zh: str
+    en: str
+
+
+@dataclass
+class Resolved:
+    """Flat parameters of one claim kind (ints: fen, ppm, flags) plus the citations behind them."""
+
+    values: dict[str, int]
+    cites: dict[str, Cite] = field(default_factory=dict)
+    med_group: str = ""
+    fund_code: str = ""
+
+
+def ppm(value: Any, where: str) -> int:
+    return rate_to_ppm(value if isinstance(value, Decimal) else Decimal(str(value)), where)
+
+
+def _psn_class(psn_type: str) -> str:
+    if psn_type in ("12", "13"):
+        return "retired"
+    if psn_type == "11":
+        return "active"
+    return "resident"
+
+
+def _matches(pattern: Any, value: str) -> bool:
+    pattern = "*" if pattern in (None, "") else str(pattern)
+    return pattern == "*" or value in pattern.split("|")
+
+
+class Plan:
+    """The benefit parameters of one pack on one date."""
+
+    def __init__(self, params: Params):
+        self.params = params
+        self.pack = params.pack
+        self.date = params.date
+        g = lambda path, default=None: params.get(f"{B}.{path}", default)  # noqa: E731
+        self.med_groups: dict[str, str] = g("scope.med_groups") or {}
+        if not self.med_groups:
+            raise PolicyError(f"pack {self.pack.name!r}: no benefits.scope.med_groups on {self.date}")
+        self.rules: list[dict] = g("pooling.rules") or []
+        self.stay_groups = set(g("scope.stay_groups") or [])
+        self.nth_stay = g("pooling.nth_stay") or []
+        self.age_bonus = g("pooling.age_bonus") or []
+        self.free_age = g("pooling.deductible_free_age") or []
+        self.tier_points = {int(r["tier"]): r["points"] for r in (g("pooling.tier_points") or [])}
+        self.caps = g("pooling.caps") or []
+        self.chronic = {r["code"]: r for r in (g("chronic.diseases") or [])}
+        self.filing = {r["filing"]: r for r in (g("out_of_area.by_filing") or [])}
+        self.assistance = {r["identity"]: r for r in (g("assistance.categories") or [])}
+        self.priority = list(g("assistance.priority") or list(self.assistance))
+        self.supplementary = (g("supplementary.tiers") or [])[:NS]
+        self.waivers = g("waivers.list") or []
+        self.rounding = self.pack.rounding
+        # the only ages the rules compare against: a claim's age is resolved as the band it falls in
+        self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
+
+    def age_key(self, age: int) -> int:
+        """The lower bound of the age band ``age`` falls in (same parameters for every age in it)."""
+        return max(m for m in self.age_marks if m <= max(age, 0))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def cite(self, path: str, zh: str, en: str, ref: str | None = None) -> Cite:
+        full = f"{B}.{path}"
+        c = self.params.cite(full)
+        return Cite(full, ref or c.ref, zh, en)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return self.params.get(f"{B}.{path}", default)
+
+    def med_group(self, med_type: str, record: str = "") -> str:
+        try:
+            return self.med_groups[med_type]
+        except KeyError:
+            raise ValidationError("med_type", f"{med_type!r} is not a med_type of pack {self.pack.name!r} "
+                                  f"(known: {', '.join(sorted(self.med_groups))})", record) from None
+
+    def identity_of(self, identities: tuple[str, ...] | list[str]) -> str:
+        """The identity that governs 救助 and the 大病 tilt: the first in the pack's priority list."""
+        held = set(identities)
+        for ident in self.priority:
+            if ident in held:
+                return ident
+        return ""
+
+    def waiver_of(self, diagnoses: tuple[str, ...], identities: tuple[str, ...]) -> str:
+        for w in self.waivers:
+            dx = w.get("dx_prefix")
+            if dx and any(d.startswith(p) for d in diagnoses for p in str(dx).split("|")):
+                return w["name"]
+            ident = w.get("identity")
+            if ident and set(str(ident).split("|")) & set(identities):
+                return w["name"]
+        return ""
+
+    # -- resolution ----------------------------------------------------------------------------
+    def resolve(self, kind: Kind) -> Resolved:
+        return _resolve_cached(self, kind)
+
+    def _rule(self, kind: Kind, group: str) -> tuple[int, dict]:
+        psn = (_psn_class(kind.psn_type), kind.psn_type)
+        for i, r in enumerate(self.rules):
+            if (_matches(r.get("insutype"), kind.insutype) and _matches(r.get("med"), group)
+                    and _matches(r.get("level"), kind.level) and _matches(r.get("institution"), kind.inst_kind)
+                    and (r.get("psn", "*") == "*" or any(_matches(r.get("psn"), x) for x in psn))):
+                return i, r
+        raise PolicyError(f"pack {self.pack.name!r}: no pooling rule for insutype {kind.insutype}, med {group}, "
+                          f"level {kind.level}, psn_type {kind.psn_type} on {self.date}")
+
+    def _resolve(self, kind: Kind) -> Resolved:
+        v: dict[str, int] = {}
+        cites: dict[str, Cite] = {}
+        group = self.med_group(kind.med_type)
+        idx, rule = self._rule(kind, group)
+        rpath = f"pooling.rules[{idx}]"
+        rule_cite = self.cite("pooling.rules", f"统筹基金支付规则 {group}", f"basic pooling rule {group}", rule.get("ref"))
+        cites["hifp_pay"] = Cite(f"{B}.{rpath}", rule_cite.ref, rule_cite.zh, rule_cite.en)
+        waiver = next((w for w in self.waivers if w["name"] == kind.waiver), None) if kind.waiver else None
+        if waiver:
+            cites["waiver"] = self.cite("waivers.list", f"特殊政策 {waiver['name']}", f"special waiver {waiver['name']}", waiver.get("ref"))
+        v["lift_scope"] = int(bool(waiver and waiver.get("lift_scope")))
+
+        # 起付线 deductible
+        per = {"stay": 1, "year": 2}.get(str(rule.get("per", "none")), 0)
+        ded = int(rule.get("deductible", 0) or 0)
+        ded_group = str(rule.get("deductible_group") or group)
+        disease = self.chronic.get(kind.chronic) if group == "chronic" else None
+        v["chronic_unlisted"] = int(group == "chronic" and disease is None)
+        if disease is not None:
+            if not _matches(disease.get("insutype"), kind.insutype):
+                disease = None
+                v["chronic_unlisted"] = 1
+        if disease is not None:
+            ded = int(disease.get("deductible", 0) or 0)
+            per = 2 if ded else 0
+            ded_group = f"chronic:{kind.chronic}"  # each disease its own yearly deductible
+            cites["chronic"] = self.cite("chronic.diseases", f"门诊慢特病 {disease.get('name', kind.chronic)}",
+                                         f"chronic disease {kind.chronic}", disease.get("ref"))
+        free = [r for r in self.free_age if _matches(r.get("insutype"), kind.insutype) and kind.age >= int(r["from_age"])]
+        if free:
+            ded = 0
+            cites["act_pay_dedc"] = self.cite("pooling.deductible_free_age", f"{free[-1]['from_age']}岁以上免起付线",
+                                              f"no deductible from age {free[-1]['from_age']}")
+        if waiver and waiver.get("lift_deductible"):
+            ded = 0
+        v["ded"] = ded
+        v["ded_per"] = per
+        v["ded_group"] = group_id(f"ded:{ded_group}")
+        v["counts_stay"] = int(group in self.stay_groups)
+        nth = next((r for r in self.nth_stay if _matches(r.get("insutype"), kind.insutype)
+                    and _matches(r.get("levels"), kind.level)), None)
+        v["nth_mode"] = {"factor": 1, "step": 2}.get(str(nth.get("mode")) if nth else "", 0)
+        v["nth_factor"] = ppm(nth.get("factor", 1), "nth_stay.factor") if nth else PPM
+        v["nth_step"] = int(nth.get("step", 0) or 0) if nth else 0
+        v["nth_floor"] = int(nth.get("floor", 0) or 0) if nth else 0
+        v["nth_waive_from"] = int(nth.get("waive_from", 0) or 0) if nth else 0
+        if nth and per == 1:
+            cites["nth_stay"] = self.cite("pooling.nth_stay", "多次住院起付线", "Nth-stay deductible")
+        if "act_pay_dedc" not in cites:
+            cites["act_pay_dedc"] = Cite(cites["hifp_pay"].parameter + ".deductible", rule_cite.ref,
+                                         f"起付线 {ded / 100:.2f} 元 ({rule.get('per', 'none')})",
+                                         f"deductible {ded / 100:.2f} yuan per {rule.get('per', 'none')}")
+
+        # 支付比例: single rate or bands, plus points (age, tier), minus the 异地 cut
+        points = 0
+        bonus = [r for r in self.age_bonus if _matches(r.get("insutype"), kind.insutype) and kind.age >= int(r["from_age"])]
+        if bonus:
+            best = max(bonus, key=lambda r: int(r["from_age"]))
+            points += ppm(best["points"], "age_bonus.points")
+            cites["age_bonus"] = self.cite("pooling.age_bonus", f"{best['from_age']}岁以上加 {best['points']}",
+                                           f"age {best['from_age']}+ bonus {best['points']}")
+        if kind.insutype == "390" and kind.tier and kind.tier in self.tier_points:
+            points += ppm(self.tier_points[kind.tier], "tier_points")
+            cites["tier"] = self.cite("pooling.tier_points", f"缴费档次 {kind.tier}", f"contribution tier {kind.tier}")
+        cut, oa_presel = 0, 0
+        if kind.filing:
+            f = self.filing.get(kind.filing)
+            if f is None:
+                raise ValidationError("filing", f"{kind.filing!r} is not a filing status of pack {self.pack.name!r} "
+                                      f"(known: {', '.join(sorted(self.filing))})")
+            cut = ppm(f.get("rate_cut", 0) or 0, "rate_cut")
+            oa_presel = ppm(f.get("preselfpay", 0) or 0, "preselfpay")
+            cites["out_of_area"] = self.cite("out_of_area.by_filing", f"异地就医 {kind.filing}", f"out of area: {kind.filing}", f.get("ref"))
+        v["oa_presel"] = oa_presel
+        v["oa_cut"] = cut
+        if rule.get("bands"):
+            bands = self.get(f"pooling.bands.{rule['bands']}")
+            if not bands:
+                raise PolicyError(f"pack {self.pack.name!r}: rule {rpath} names band table {rule['bands']!r}, not in force on {self.date}")
+            froms = [int(b["from"]) for b in bands]
+            rates = [ppm(b["rate"], "band.rate") for b in bands]
+        else:
+            froms, rates = [0], [ppm(rule.get("rate", 0) or 0, f"{rpath}.rate")]
+        if disease is not None:
+            froms, rates = [0], [ppm(disease["rate"], "chronic.rate")]
+        if v["chronic_unlisted"]:
+            rates = [0 for _ in rates]
+        if len(froms) > NB:
+            raise PolicyError(f"pack {self.pack.name!r}: at most {NB} bands per table")
+        full = [min(PPM, max(0, r + points)) if r else 0 for r in rates]
+        eff = [max(0, f - cut) for f in full]
+        _bands(v, "band", froms, eff)
+        _bands(v, "bandcut", froms, [f - e for f, e in zip(full, eff)])  # the 异地 cut, band by band
+        v["band_year"] = int(str(rule.get("band_basis", "stay")) == "year")
+        v["band_group"] = group_id(f"band:{group}")
+        v["rate"] = eff[0]
+        # 年度最高支付限额
+        cap_group = str(rule.get("cap_group") or group)
+        cap = next((int(c["amount"]) for c in self.caps if _matches(c.get("insutype"), kind.insutype)
+                    and str(c["group"]) == cap_group), None)
+        if disease is not None:
+            cap_group = f"chronic:{kind.chronic}"
+            cap = int(disease.get("annual_limit") or 0) or None
+        if cap is not None:
+            cites["cap"] = (self.cite("chronic.diseases", f"慢特病年度限额 {cap / 100:.2f}", f"chronic annual limit {cap / 100:.2f}",
+                                      disease.get("ref")) if disease is not None else
+                            self.cite("pooling.caps", f"统筹基金年度限额 {cap_group} {cap / 100:.2f}",
+                                      f"annual cap {cap_group} {cap / 100:.2f}"))
+        if waiver and waiver.get("lift_cap"):
+            cap = None
+        v["cap"] = NOCAP if cap is None else cap
+        v["cap_group"] = group_id(f"cap:{cap_group}")
+
+        self._large_expense(kind, v, cites, cap_group)
+        self._civil_servant(kind, v, cites)
+        self._serious_illness(kind, v, cites)
+        self._assistance(kind, v, cites)
+        self._supplementary(kind, v, cites)
+        self._account(kind, group, v, cites)
+        fund = {"310": "310100", "390": "390100"}.get(kind.insutype, "310100")
+        return Resolved(v, cites, group, fund)
+
+    def _large_expense(self, kind: Kind, v: dict, cites: dict, cap_group: str) -> None:
+        shape = str(self.get("large_expense.shape", "none")) if kind.insutype == "310" else "none"
+        v["ob_shape"] = {"above_cap": 1, "threshold": 2}.get(shape, 0)
+        # above_cap continues only the caps it tops up (住院/慢特病 统筹, not the outpatient cap)
+        v["ob_above_cap"] = int(v["ob_shape"] == 1 and cap_group in (self.get("large_expense.cap_groups") or ["pooling"]))
+        v["ob_rate"] = ppm(self.get("large_expense.rate", 0), "large_expense.rate") if v["ob_shape"] else 0
+        v["ob_threshold"] = int(self.get("large_expense.threshold", 0) or 0)
+        v["ob_cap"] = int(self.get("large_expense.cap", 0) or 0) if v["ob_shape"] else 0
+        if v["ob_shape"]:
+            cites["hifob_pay"] = self.cite("large_expense.rate", f"职工大额补助 {shape} {self.get('large_expense.rate')}",
+                                           f"employee large-expense supplement ({shape})")
+
+    def _civil_servant(self, kind: Kind, v: dict, cites: dict) -> None:
+        on = kind.civil_servant and self.params.has(f"{B}.civil_servant.rate")
+        v["cvl_rate"] = ppm(self.get("civil_servant.rate"), "civil_servant.rate") if on else 0
+        v["cvl_cap"] = int(self.get("civil_servant.cap", 0) or 0) if on else 0
+        if on:
+            cites["cvlserv_pay"] = self.cite("civil_servant.rate", "公务员医疗补助", "civil-servant supplement")
+
+    def _serious_illness(self, kind: Kind, v: dict, cites: dict) -> None:
+        on = kind.insutype in (self.get("serious_illness.insutypes") or [])
+        v["mi_on"] = int(on)
+        ded = int(self.get("serious_illness.deductible", 0) or 0) if on else 0
+        bands = self.get("serious_illness.bands") or [] if on else []
+        froms = [int(b["from"]) for b in bands] or [0]
+        rates = [ppm(b["rate"], "serious_illness.bands.rate") for b in bands] or [0]
+        uncapped = bool(self.get("serious_illness.uncapped", False))
+        tilt = on and kind.identity and kind.identity in (self.get("serious_illness.tilt.identities") or [])
+        if tilt:
+            ded = int(Decimal(ded) * Decimal(self.get("serious_illness.tilt.deductible_factor", 1)))
+            fixed = self.get("serious_illness.tilt.rate")
+            if fixed is not None:  # a single rate for the tilt (沈阳: 70%)
+                froms, rates = [0], [ppm(fixed, "tilt.rate")]
+            pts = ppm(self.get("serious_illness.tilt.rate_points", 0), "tilt.rate_points")
+            rates = [min(PPM, r + pts) for r in rates]
+            uncapped = uncapped or bool(self.get("serious_illness.tilt.uncapped", False))
+            cites["tilt"] = self.cite("serious_illness.tilt.identities", f"大病倾斜 {kind.identity}", f"tilt for {kind.identity}")
+        if on and str(self.get("serious_illness.band_mode", "absolute")) == "above_deductible":
+            froms = [f + ded for f in froms]
+        froms = [max(f, ded) for f in froms]
+        _bands(v, "mi", froms, rates)
+        v["mi_ded"] = ded
+        v["mi_cap"] = NOCAP if (uncapped or not on) else int(self.get("serious_illness.cap", 0) or 0)
+        if on:
+            cites["hifmi_pay"] = self.cite("serious_illness.bands", f"居民大病保险 起付 {ded / 100:.2f}",
+                                           f"resident serious-illness insurance, deductible {ded / 100:.2f}")
+
+    def _assistance(self, kind: Kind, v: dict, cites: dict) -> None:
+        cat = self.assistance.get(kind.identity) if kind.identity else None
+        v["maf_on"] = int(cat is not None)
+        v["maf_ded"] = int(cat.get("deductible", 0) or 0) if cat else 0
+        v["maf_rate"] = ppm(cat["rate"], "assistance.rate") if cat else 0
+        v["maf_limit"] = int(cat.get("annual_limit") or 0) if cat else 0
+        v["maf_no_penalty"] = int(bool(self.get("assistance.exclude_unfiled_penalty", False)))
+        if cat:
+            cites["maf_pay"] = self.cite("assistance.categories", f"医疗救助 {kind.identity}", f"medical assistance: {kind.identity}", cat.get("ref"))
+
+    def _supplementary(self, kind: Kind, v: dict, cites: dict) -> None:
+        for k in range(NS):
+            t = self.supplementary[k] if k < len(self.supplementary) else None
+            joined = set(kind.supplementary.split("|")) if kind.supplementary else set()
+            on = (t is not None and _matches(t.get("insutype"), kind.insutype)
+                  and (t.get("voluntary") is False or t["name"] in joined))
+            v[f"sup{k}_on"] = int(on)
+            v[f"sup{k}_ded"] = int(t.get("deductible", 0) or 0) if on else 0
+            v[f"sup{k}_rate"] = ppm(t.get("rate", 0), "supplementary.rate") if on else 0
+            v[f"sup{k}_cap"] = int(t.get("cap") or 0) if on else 0
+            v[f"sup{k}_oos"] = int(bool(t.get("out_of_scope"))) if on else 0
+            if on:
+                cites[f"sup{k}"] = self.cite("supplementary.tiers", f"补充保障 {t['name']}", f"supplementary tier {t['name']}", t.get("ref"))
+
+    def _account(self, kind: Kind, group: str, v: dict, cites: dict) -> None:
+        allowed = self.get("account.med_groups") or []
+        on = kind.insutype == "310" and ("*" in allowed or group in allowed)
+        v["acct_on"] = int(on)
+        v["acct_in_catalog"] = int(str(self.get("account.pays", "all")) == "in_catalog")
+        v["fam_on"] = int(on and bool(self.params.get("account.family_mutual_aid", False)))
+        if on:
+            cites["acct_pay"] = self.cite("account.pays", f"个人账户支付范围 {self.get('account.pays')}", f"personal account pays: {self.get('account.pays')}")
+
+
+def _bands(v: dict, prefix: str, froms: list[int], rates: list[int]) -> None:
+    for b in range(NB):
+        v[f"{prefix}_from{b}"] = froms[b] if b < len(froms) else NOCAP
+        v[f"{prefix}_rate{b}"] = rates[b] if b < len(rates) else 0
+
+
+@lru_cache(maxsize=65536)
+def _resolve_cached(plan: Plan, kind: Kind) -> Resolved:
+    return plan._resolve(kind)
+
+
+_PLANS: dict[tuple[int, dt.date], Plan] = {}
+
+
+def plan_for(pack: Pack, when: dt.date) -> Plan:
+    """The plan in force on ``when``: one per parameter period of the pack (cached)."""
+    dates = [d for d in pack.change_dates() if d <= when]
+    period = dates[-1] if dates else when
+    key = (id(pack), period)
+    plan = _PLANS.get(key)
+    if plan is None or plan.pack is not pack:
+        plan = Plan(pack.at(period))
+        _PLANS[key] = plan
+    return plan
+
+
+__all__ = ["Kind", "Plan", "Resolved", "plan_for", "group_id", "group_name", "NB", "NS", "NOCAP", "Rounding"]

@@ -1,0 +1,148 @@
+"""The statement (一单制结算单): national setlinfo / setldetail, accumulators, trace, FHIR export.
+
+Conservation (checked on every statement): medfee_sumamt = fund_pay_sumamt + psn_part_amt +
+hosp_part_amt; psn_part_amt = acct_pay + acct_mulaid_pay + psn_cash_pay (the family account's
+共济 payment is part of the personal burden and reported beside acct_pay, not inside it);
+fund_pay_sumamt = Σ setldetail fund_payamt; nothing negative.
+"""
+
+from __future__ import annotations
+
+from yibao.errors import YibaoError
+from yibao.money import format_yuan
+from yibao.settlement.model import SETLINFO_AMOUNTS, SETLINFO_FIELDS, Claim, FundDetail, Statement, TraceEntry
+from yibao.settlement.plan import Plan, Resolved
+
+FIELD_NAMES = {
+    "medfee_sumamt": ("医疗费总额", "total bill"),
+    "fulamt_ownpay_amt": ("全自费金额", "fully self-paid (丙类/目录外/限制外)"),
+    "overlmt_selfpay": ("超限价自费费用", "above the price cap"),
+    "preselfpay_amt": ("先行自付金额", "paid first by the person (乙类 share, 异地 share)"),
+    "inscp_scp_amt": ("符合政策范围金额", "in-scope amount"),
+    "act_pay_dedc": ("实际支付起付线", "deductible paid"),
+    "hifp_pay": ("基本医疗保险统筹基金支出", "basic pooling fund"),
+    "pool_prop_selfpay": ("基本医疗保险统筹基金支付比例", "basic pooling rate (ppm)"),
+    "cvlserv_pay": ("公务员医疗补助资金支出", "civil-servant supplement"),
+    "hifes_pay": ("企业补充医疗保险基金支出", "enterprise supplementary insurance"),
+    "hifmi_pay": ("居民大病保险资金支出", "resident serious-illness insurance"),
+    "hifob_pay": ("职工大额医疗费用补助基金支出", "employee large-expense supplement"),
+    "maf_pay": ("医疗救助基金支出", "medical assistance"),
+    "oth_pay": ("其他支出", "other (supplementary tiers)"),
+    "fund_pay_sumamt": ("基金支付总额", "all funds"),
+    "psn_part_amt": ("个人负担总金额", "personal burden"),
+    "acct_pay": ("个人账户支出", "personal account"),
+    "psn_cash_pay": ("个人现金支出", "cash"),
+    "hosp_part_amt": ("医院负担金额", "borne by the hospital"),
+    "balc": ("余额", "account balance after"),
+    "acct_mulaid_pay": ("个人账户共济支付金额", "family account (家庭共济)"),
+}
+CITE_FOR = {
+    "act_pay_dedc": ("act_pay_dedc",), "hifp_pay": ("hifp_pay", "nth_stay", "age_bonus", "tier", "out_of_area", "chronic", "cap", "waiver"),
+    "hifob_pay": ("hifob_pay",), "cvlserv_pay": ("cvlserv_pay",), "hifmi_pay": ("hifmi_pay", "tilt"),
+    "maf_pay": ("maf_pay",), "oth_pay": ("sup0", "sup1"), "acct_pay": ("acct_pay",),
+}
+
+
+def check_conservation(s: dict[str, int], where: str = "") -> None:
+    """Raise if a statement breaks conservation or has a negative amount (a bug, never bad input)."""
+    neg = [k for k in SETLINFO_AMOUNTS if s[k] < 0]
+    if neg:
+        raise YibaoError(f"{where}: negative amounts {neg}")
+    funds = s["hifp_pay"] + s["cvlserv_pay"] + s["hifes_pay"] + s["hifmi_pay"] + s["hifob_pay"] + s["maf_pay"] + s["oth_pay"]
+    ok = (s["fund_pay_sumamt"] == funds
+          and s["medfee_sumamt"] == s["fund_pay_sumamt"] + s["psn_part_amt"] + s["hosp_part_amt"]
+          and s["psn_part_amt"] == s["acct_pay"] + s["acct_mulaid_pay"] + s["psn_cash_pay"]
+          and s["medfee_sumamt"] == s["fulamt_ownpay_amt"] + s["overlmt_selfpay"] + s["preselfpay_amt"] + s["inscp_scp_amt"])
+    if not ok:
+        raise YibaoError(f"{where}: conservation broken: {s}")
+
+
+def build_statement(claim: Claim, plan: Plan, res: Resolved, out: dict[str, int], accumulators: dict[str, int]) -> Statement:
+    setlinfo = {k: int(out[k]) for k in SETLINFO_FIELDS}
+    check_conservation(setlinfo, f"claim {claim.claim_id}")
+    hifp_code = "510100" if res.med_group == "maternity" else res.fund_code
+    rows = [
+        (hifp_code, "hifp_pay", out["_cap_left"]),
+        ("330100", "hifob_pay", out["_ob_left"]), ("320100", "cvlserv_pay", out["_cvl_left"]),
+        ("390200", "hifmi_pay", out["_mi_left"]), ("610100", "maf_pay", out["_maf_left"]), ("999997", "oth_pay", None),
+    ]
+    detail = []
+    for code, fld, left in rows:
+        if setlinfo[fld] or (fld == "hifp_pay"):
+            detail.append(FundDetail(code, setlinfo["inscp_scp_amt"], int(left if left is not None else setlinfo[fld]),
+                                     setlinfo[fld], _proc(fld, res, out)))
+    return Statement(claim.claim_id, claim.person.psn_no, claim.person.insutype, claim.person.psn_type, claim.med_type,
+                     setlinfo, detail, dict(accumulators), _trace(setlinfo, res, out, plan),
+                     claim.dscg_date, claim.person.admdvs)
+
+
+def _proc(fld: str, res: Resolved, out: dict[str, int]) -> str:
+    keys = CITE_FOR.get(fld, ())
+    return "; ".join(f"{res.cites[k].zh} [{res.cites[k].ref}]" for k in keys if k in res.cites)[:4000]
+
+
+def _trace(s: dict[str, int], res: Resolved, out: dict[str, int], plan: Plan) -> list[TraceEntry]:
+    t: list[TraceEntry] = []
+    for fld in SETLINFO_FIELDS:
+        amount = s[fld]
+        zh, en = FIELD_NAMES[fld]
+        cites = [res.cites[k] for k in CITE_FOR.get(fld, ()) if k in res.cites]
+        if fld in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt") and amount:
+            t.append(TraceEntry(fld, amount, f"{zh} {format_yuan(amount)} 元 (就医地目录 甲/乙/丙、限价、先行自付)",
+                                f"{en} {format_yuan(amount)} yuan (catalog of the place of treatment)",
+                                "benefits.scope.default_preselfpay", plan.params.cite("benefits.scope.default_preselfpay").ref))
+            continue
+        if not cites:
+            if amount and fld not in ("pool_prop_selfpay",):
+                t.append(TraceEntry(fld, amount, f"{zh} {format_yuan(amount)} 元", f"{en} {format_yuan(amount)} yuan"))
+            continue
+        if not amount and fld not in ("hifp_pay", "act_pay_dedc"):
+            continue
+        for i, c in enumerate(cites):
+            value = amount if i == 0 else 0
+            t.append(TraceEntry(fld, value, f"{zh} {format_yuan(amount)} 元: {c.zh}",
+                                f"{en} {format_yuan(amount)} yuan: {c.en}", c.parameter, c.ref))
+    if out.get("_stay_no"):
+        t.append(TraceEntry("stays", int(out["_stay_no"]), f"本年第 {out['_stay_no']} 次住院",
+                            f"stay number {out['_stay_no']} this year"))
+    return t
+
+
+def to_fhir(statement: Statement):
+    """The statement as a FHIR R5 ExplanationOfBenefit (validated by constructing the model)."""
+    from fhir.resources.explanationofbenefit import ExplanationOfBenefit
+
+    def money(fen: int) -> dict:
+        return {"value": float(format_yuan(fen)), "currency": "CNY"}
+
+    s = statement.setlinfo
+    created = (statement.dscg_date.isoformat() if statement.dscg_date else "1970-01-01")
+    totals = [
+        {"category": {"coding": [{"system": "urn:yibao:setlinfo", "code": k, "display": FIELD_NAMES[k][0]}]},
+         "amount": money(s[k])}
+        for k in ("medfee_sumamt", "inscp_scp_amt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
+    ]
+    eob = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in statement.claim_id)[:64] or "claim",
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "institutional"}]},
+        "use": "claim",
+        "patient": {"identifier": {"system": "urn:yibao:psn_no", "value": statement.psn_no}},
+        "created": created,
+        "insurer": {"display": f"医疗保障局 {statement.admdvs}".strip()},
+        "provider": {"display": "定点医疗机构"},
+        "outcome": "complete",
+        "insurance": [{"focal": True, "coverage": {"display": f"insutype {statement.insutype}"}}],
+        "total": totals,
+        "payment": {"amount": money(s["fund_pay_sumamt"])},
+        "benefitBalance": [{
+            "category": {"coding": [{"system": "urn:yibao:fund_pay_type", "code": d.fund_pay_type,
+                                     "display": d.fund_pay_type_name}]},
+            "financial": [{"type": {"text": "fund_payamt"}, "usedMoney": money(d.fund_payamt)}],
+        } for d in statement.setldetail],
+    }
+    return ExplanationOfBenefit.model_validate(eob)
+
+
+__all__ = ["build_statement", "check_conservation", "to_fhir", "FIELD_NAMES"]
