@@ -14,6 +14,7 @@ app = typer.Typer(
 # Domain command modules; each defines ``register(app)``.
 _DOMAINS: list[str] = [
     "yibao.catalog.cli",
+    "yibao.payment.cli",
     "yibao.payment.drg.cli",
     "yibao.registry.cli",
     "yibao.settlement.cli",

@@ -78,7 +78,18 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
         tables = uow.summary(on=dt.date(year, 12, 31))
     _print_summary(tables, pack, console)
     settled = _settle(out, pack, console)
-    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled}
+    paid = _pay(out, pack, console)
+    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "payment": paid}
+
+
+def _pay(out: Path, pack, console: Console) -> dict:
+    """Group and pay the year's inpatient cases (DRG, DIP), per-diem, capitation, budgets and clearing."""
+    from yibao.payment.demo import pay_year, print_results
+
+    results = pay_year(out, pack.name)
+    console.rule("医保支付 paying institutions: DRG / DIP / budgets / clearing")
+    print_results(results, console)
+    return results
 
 
 def _settle(out: Path, pack, console: Console) -> dict:

@@ -31,6 +31,9 @@ TERMINAL_CONDITIONS = ["stroke", "ami", "hf", "resp_failure", "lung_cancer", "se
 FILINGS = np.array(["filed", "referred", "emergency", "unfiled"])
 FILING_P = np.array([0.6, 0.2, 0.1, 0.1])  # assumption
 SECONDARY_DX_P = (0.3, 0.55)  # chance of each comorbidity slot: under 60, 60+ (assumption)
+# A patient up to 28 days old is a newborn: the 结算清单 then needs a birth weight and the DRG grouper
+# places the stay in MDCP. Newborn stays come from ``newborns()``; a general admission starts later.
+NEWBORN_DAYS = 28
 
 # Claim kinds (one profile table each)
 OUTPATIENT, CHRONIC, PHARMACY, INPATIENT = 0, 1, 2, 3
@@ -313,8 +316,9 @@ def pharmacy(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
 
 
 def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, med_type: np.ndarray,
-           level_mix: np.ndarray | None = None) -> ClaimBatch:
-    """Inpatient stays of persons ``who`` for conditions ``c``: hospital, LOS, cost, codes."""
+           level_mix: np.ndarray | None = None, earliest: np.ndarray | None = None) -> ClaimBatch:
+    """Inpatient stays of persons ``who`` for conditions ``c``: hospital, LOS, cost, codes. A stay
+    starts no earlier than ``earliest`` (by person) when given."""
     pop, cond = m.pop, m.cond
     n = len(who)
     proc_share = cond["proc_share"].to_numpy()[c]
@@ -333,7 +337,8 @@ def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, 
             * _lognormal_mean1(rng, m.sigma, n))
     # a stay ends by the end of the year and before death
     last = np.minimum(pop.end[who], m.pop.end.max())
-    adm = np.minimum(adm, np.maximum(last - los, pop.start[who])).astype(np.int32)
+    first = pop.start[who] if earliest is None else np.maximum(pop.start[who], earliest)
+    adm = np.minimum(adm, np.maximum(last - los, first)).astype(np.int32)
     los = np.where(day_surgery, 1, np.maximum(1, np.minimum(los, last - adm))).astype(np.int32)
     b = _base(who, INPATIENT, np.where(day_surgery, "28", med_type), adm, los, c, inst, cost)
     k = rng.integers(0, 3, n)
@@ -367,7 +372,11 @@ def inpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     who = _events(rng, persons, m.rate_ip[persons] * (0.5 + 0.5 * pop.frailty[persons]))
     c = _pick(rng, m.cum_ip[pop.sex[who] - 1, pop.age[who]])
     adm = _dates(rng, m, who)
-    return _stays(rng, m, who, c, adm, np.full(len(who), "2101", object))
+    # a baby is admitted from day 29 of life on; one born too late in the year for that has no such stay
+    first = pop.birth[who] + NEWBORN_DAYS + 1
+    ok = first < pop.end[who]
+    who, c, adm, first = who[ok], c[ok], np.maximum(adm[ok], first[ok]), first[ok]
+    return _stays(rng, m, who, c, adm, np.full(len(who), "2101", object), earliest=first)
 
 
 def births(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
@@ -399,7 +408,8 @@ def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
 def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     """Stays that end with the patient's death (dscg_way 5)."""
     pop = m.pop
-    dead = persons[(pop.death[persons] != NONE_DAY) & (pop.age[persons] >= 1)]
+    first = pop.birth + NEWBORN_DAYS + 1  # past the newborn days (see inpatient())
+    dead = persons[(pop.death[persons] != NONE_DAY) & (pop.age[persons] >= 1) & (pop.death[persons] > first[persons])]
     dying = dead[rng.random(len(dead)) < TERMINAL_STAY_SHARE]
     keys = list(m.cond["key"])
     options = np.array([keys.index(k) for k in TERMINAL_CONDITIONS])
@@ -408,7 +418,7 @@ def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     p[:, TERMINAL_CONDITIONS.index("sepsis")] += 1e-6  # possible at any age
     c = options[_pick(rng, np.cumsum(p, axis=1))]
     los = rng.integers(2, 20, len(dying))
-    adm = np.maximum(pop.death[dying] - los, pop.start[dying]).astype(np.int32)
+    adm = np.maximum(np.maximum(pop.death[dying] - los, pop.start[dying]), first[dying]).astype(np.int32)
     b = _stays(rng, m, dying, c, adm, np.full(len(dying), "2101", object))
     b.cols["adm"] = adm
     b.cols["los"] = np.maximum(pop.death[dying] - adm, 1).astype(np.int32)

@@ -1,0 +1,140 @@
+"""DuckDB–Spark parity on random inputs, the CLI, and a whole synthetic year."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv  # noqa: F401 - pa.csv
+import pyarrow.parquet  # noqa: F401 - pa.parquet
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from yibao.payment.backends import duckdb_backend
+from yibao.payment.cli import register
+from yibao.payment.dip import DipRules, build_catalog, dip_institutions, dip_points, dip_settle, point_value, total_points
+from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_weights
+
+DX = ["K35.800", "K35.801", "J18.900", "J18.000", "I10.x00", "E11.900", "S72.000", "C34.900"]
+PROC = ["", "", "47.0100", "47.0100x001", "87.4400", "45.1300", "79.3500|93.3900", "32.4100|54.9100"]
+
+
+def _random_cases(n: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({
+        "case_id": [f"c{seed}-{i}" for i in range(n)],
+        "fixmedins_code": [f"H{k}" for k in rng.integers(1, 6, n)],
+        "diagnoses": [DX[k] for k in rng.integers(0, len(DX), n)],
+        "procedures": [PROC[k] for k in rng.integers(0, len(PROC), n)],
+        "drg": [f"G{k}" for k in rng.integers(0, 12, n)],
+        "status": ["ok" if k else "0000" for k in rng.integers(0, 30, n)],
+        "cost_fen": pa.array(rng.lognormal(13, 0.8, n).astype(np.int64)),
+        "los": pa.array(rng.integers(0, 70, n), pa.int64()),
+        "age": pa.array(rng.integers(0, 95, n), pa.int64()),
+        "dscg_way": [("5" if k == 0 else "1") for k in rng.integers(0, 40, n)],
+        "cc_level": [["MCC", "CC", None][k] for k in rng.integers(0, 3, n)],
+    })
+
+
+def _run(backend, params):
+    drg_r = DrgRules.from_params(params)
+    dip_r = dataclasses.replace(DipRules.from_params(params), core_min_cases=10)
+    hist = [backend.table(_random_cases(800, s)) for s in (1, 2, 3)]
+    year = backend.table(_random_cases(800, 4))
+    inst = backend.table(pa.table({"fixmedins_code": [f"H{k}" for k in range(1, 6)], "level": ["3", "3", "2", "1", "0"]}))
+    w = drg_weights(hist[2], drg_r)
+    rate = base_rate(year, w, drg_r, 900_000_000)
+    drg = drg_pay(year, w, drg_r, rate, inst)
+    cat = build_catalog(hist, dip_r)
+    pts = dip_points(year, cat, inst, dip_r)
+    settled = dip_settle(pts, point_value(600_000_000, dip_r.reimbursement_ratio, total_points(pts)), dip_r)
+    out = {"weights": w, "drg": drg, "drg_inst": drg_institutions(drg), "catalog": cat, "dip": settled,
+           "dip_inst": dip_institutions(settled)}
+    return rate, {k: backend.to_arrow(v).to_pandas() for k, v in out.items()}
+
+
+def test_duckdb_and_spark_pay_the_same_fen(spark, params):
+    rate_d, duck = _run(duckdb_backend(), params)
+    rate_s, spk = _run(spark, params)
+    assert rate_d == rate_s
+    keys = {"weights": "drg", "drg": "case_id", "drg_inst": "fixmedins_code", "catalog": "group_id",
+            "dip": "case_id", "dip_inst": "fixmedins_code"}
+    for name, key in keys.items():
+        a = duck[name].sort_values(key).reset_index(drop=True)
+        b = spk[name].sort_values(key).reset_index(drop=True)[a.columns]
+        assert len(a) > 0
+        assert a.astype(object).where(a.notna(), None).equals(b.astype(object).where(b.notna(), None)), name
+    assert (duck["dip"]["deviation"] != "normal").any() and (duck["drg"]["kind"] == "review").any()
+
+
+@pytest.fixture
+def cli():
+    app = typer.Typer()
+    register(app)
+    return lambda *args: CliRunner().invoke(app, list(args))
+
+
+def test_cli_build_settle_clear(tmp_path, cli):
+    for year, seed in enumerate((1, 2, 3)):
+        pa.csv.write_csv(_random_cases(300, seed), tmp_path / f"h{year}.csv")
+    pa.csv.write_csv(_random_cases(300, 4), tmp_path / "year.csv")
+    pa.csv.write_csv(pa.table({"fixmedins_code": [f"H{k}" for k in range(1, 6)], "level": ["3", "3", "2", "1", "0"]}),
+                     tmp_path / "inst.csv")
+    r = cli("dip", "build", "--history", str(tmp_path / "h0.csv"), "--history", str(tmp_path / "h1.csv"),
+            "--history", str(tmp_path / "h2.csv"), "--out", str(tmp_path / "cat.parquet"), "--min-cases", "10",
+            "--date", "2024-06-30")
+    assert r.exit_code == 0, r.output
+    assert "core" in r.output
+    r = cli("dip", "settle", "--catalog", str(tmp_path / "cat.parquet"), "--cases", str(tmp_path / "year.csv"),
+            "--institutions", str(tmp_path / "inst.csv"), "--fund-yuan", "2000000", "--out", str(tmp_path / "s.csv"),
+            "--by-institution", str(tmp_path / "i.parquet"), "--date", "2024-06-30")
+    assert r.exit_code == 0, r.output
+    inst = pa.parquet.read_table(tmp_path / "i.parquet").to_pylist()
+    # all the money of the year is spread: Σ value ≈ fund ÷ ratio = 2 000 000 ÷ 0.7 yuan (± a fen per case)
+    assert abs(sum(x["value_fen"] for x in inst) - 285_714_286) <= 300
+    pa.csv.write_csv(pa.table({"fixmedins_code": ["A"], "budget_fen": [1_000_000], "due_fen": [1_300_000],
+                               "advances_fen": [900_000]}), tmp_path / "acc.csv")
+    r = cli("pay", "clear", "--accounts", str(tmp_path / "acc.csv"), "--out", str(tmp_path / "st.csv"), "--date", "2024-06-30")
+    assert r.exit_code == 0, r.output
+    assert "合理超支" in r.output and "1500.00" in r.output
+    r = cli("dip", "settle", "--catalog", str(tmp_path / "cat.parquet"), "--cases", str(tmp_path / "year.csv"),
+            "--fund-yuan", "1", "--out", str(tmp_path / "x.csv"))
+    assert r.exit_code == 2 and "--institutions" in r.output
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    from yibao.synth.config import SynthConfig
+    from yibao.synth.generate import generate
+
+    folder = tmp_path_factory.mktemp("lake")
+    generate(SynthConfig(persons=3000, year=2024, seed=3, with_lines=False), folder)
+    return folder
+
+
+def _half_up(x: int, ppm: int) -> int:
+    return (2 * x * ppm + 10**6) // (2 * 10**6)
+
+
+@pytest.mark.parametrize("pack, method", [("demo", "dip"), ("shenyang", "drg")])
+def test_pay_a_synthetic_year(lake, pack, method):
+    from yibao.payment.demo import pay_year
+
+    res = pay_year(lake, pack, "duckdb")
+    s = res["summary"].iloc[0]
+    assert s["method"] == method
+    assert s["inpatient_cases"] == res["dip"]["cases"].sum() + res["per_diem"]["stays"].sum()
+    assert s["drg_base_rate_fen"] > 0 and s["dip_settlement_point_value_e4"] > 0
+    clearing = res["clearing"]
+    assert set(clearing["outcome"]) <= {"savings", "overrun", "on budget"}
+    assert (clearing["settled_fen"] - clearing["advances_fen"] == clearing["balance_fen"]).all()
+    assert res["budget"]["budget_fen"].sum() == clearing["budget_fen"].sum()
+    # the clearing's payment due is the chosen inpatient method's fund share plus the other methods
+    ratio = 700_000  # payment.dip.reimbursement_ratio 0.70 (ppm)
+    inpatient = (res["dip"]["fund_due_fen"].sum() if method == "dip"
+                 else sum(_half_up(int(x), ratio) for x in res["drg"]["payment_fen"]))
+    others = (sum(_half_up(int(x), ratio) for x in res["per_diem"]["payment_fen"])
+              + res["capitation"]["amount_fen"].sum() + res["fee_for_service"]["payment_fen"].sum())
+    assert clearing["due_fen"].sum() == inpatient + others
