@@ -138,3 +138,20 @@ def test_pay_a_synthetic_year(lake, pack, method):
     others = (sum(_half_up(int(x), ratio) for x in res["per_diem"]["payment_fen"])
               + res["capitation"]["amount_fen"].sum() + res["fee_for_service"]["payment_fen"].sum())
     assert clearing["due_fen"].sum() == inpatient + others
+
+
+def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
+    """Cross-region stays (异地就医) are cleared nationally: the region's budget and clearing hold only
+    institutions that treated in-region claims, though the lake has out-of-region claims."""
+    import pyarrow.compute as pc
+
+    from yibao.lake.io import read_table
+    from yibao.payment.demo import pay_year
+
+    claims = read_table(lake, "claims", ["fixmedins_code", "out_of_region"])
+    away = set(pc.filter(claims["fixmedins_code"], pc.fill_null(claims["out_of_region"], False)).to_pylist())
+    home = set(pc.filter(claims["fixmedins_code"], pc.invert(pc.fill_null(claims["out_of_region"], False))).to_pylist())
+    assert away - home, "the synthetic lake should hold institutions seen only in cross-region claims"
+    res = pay_year(lake, "demo", "duckdb")
+    cleared = set(res["clearing"].iloc[:, 0]) | set(res["dip"]["fixmedins_code"])
+    assert cleared <= home and not cleared & (away - home)

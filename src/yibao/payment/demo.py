@@ -45,6 +45,13 @@ def lake_table(backend: Backend, folder: str | Path, table: str) -> ir.Table:
     return backend.read_parquet(str(path))
 
 
+def region_claims(backend: Backend, folder: str | Path) -> ir.Table:
+    """Claims treated inside the pooling region: cross-region care (异地就医) is paid through the
+    national cross-region clearing, not from this region's institution budgets."""
+    claims = lake_table(backend, folder, "claims")
+    return claims.filter(~claims.out_of_region.fill_null(False))
+
+
 def inpatient_cases(backend: Backend, folder: str | Path, year: int | None = None) -> tuple[ir.Table, int]:
     """Inpatient claims of one discharge year as payment cases, grouped by CHS-DRG 1.1.
 
@@ -53,7 +60,7 @@ def inpatient_cases(backend: Backend, folder: str | Path, year: int | None = Non
     from yibao.payment.drg import group_many
     from yibao.payment.drg.batch import cases_from_claims
 
-    claims = lake_table(backend, folder, "claims")
+    claims = region_claims(backend, folder)
     inp = claims.filter(claims.med_type.isin(sorted(INPATIENT_MED_TYPES)))
     if year is None:
         # the lake's main year: the discharge year with most stays (a few stays end next January)
@@ -133,7 +140,7 @@ def pay_year(
 
     # budget: each pool is last year's (here: this year's) fund spending of its kind (cost × ratio),
     # grown by the pack's rate; the pack's pool shares are reported beside it as the targets
-    claims = lake_table(be, lake_folder, "claims")
+    claims = region_claims(be, lake_folder)
     year_claims = claims.filter(claims.dscg_date.year() == year)
     prim = institutions.filter(institutions.kind == "primary").select("fixmedins_code")
     outpatient = year_claims.filter(~year_claims.med_type.isin(sorted(INPATIENT_MED_TYPES)))
