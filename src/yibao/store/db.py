@@ -7,7 +7,9 @@ Alembic is configured in code (the migration scripts ship inside the package), s
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 from alembic import command
@@ -50,34 +52,33 @@ def _config(connection: sa.Connection) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, rev: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``rev`` (default: the latest)."""
+@contextmanager
+def _connection(url: str | None, begin: bool = True) -> Iterator[sa.Connection]:
+    """A connection to ``url`` (in a transaction when ``begin``) whose engine is disposed after."""
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
-            command.upgrade(_config(conn), rev)
+        with engine.begin() if begin else engine.connect() as conn:
+            yield conn
     finally:
         engine.dispose()
+
+
+def upgrade(url: str | None = None, rev: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``rev`` (default: the latest)."""
+    with _connection(url) as conn:
+        command.upgrade(_config(conn), rev)
 
 
 def downgrade(url: str | None, rev: str) -> None:
     """Migrate the database at ``url`` down to ``rev`` (``"base"`` drops every table)."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            command.downgrade(_config(conn), rev)
-    finally:
-        engine.dispose()
+    with _connection(url) as conn:
+        command.downgrade(_config(conn), rev)
 
 
 def current(url: str | None = None) -> str | None:
     """The revision the database at ``url`` is at, or None when it was never migrated."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        engine.dispose()
+    with _connection(url, begin=False) as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def head() -> str:
