@@ -43,7 +43,8 @@ def build_kinds(plan):
                         for filing in ["", "unfiled"]:
                             chronic = CHRONIC[len(kinds) % len(CHRONIC)] if med == "14" else ""
                             k = Kind(ins, med, level, psn, 50 if psn in ("11", "15") else 70, ident, 2, filing, chronic,
-                                     False, "", "huiminbao" if ident == "" and level == "3" else "")
+                                     False, "", "huiminbao" if ident == "" and level == "3" else "", "",
+                                     ins == "310" and ident == "" and level in "32")  # 企业补充 for some
                             index[(ins, psn, ident, med, level, filing)] = len(kinds)
                             kinds.append(plan.resolve(k))
     return kinds, index
@@ -198,25 +199,32 @@ def _loop_tiers(v, acc, used, total, F, O, Pre, S, bal, rounding):
         ob_base = max(0, prior + burden - v["ob_threshold"]) - max(0, prior - v["ob_threshold"])
     hifob = _take(acc, "hifob.paid", apply_rate(ob_base, v["ob_rate"], rounding), v["ob_cap"])
     cvl = _take(acc, "cvlserv.paid", apply_rate(S - hifp - hifob, v["cvl_rate"], rounding), v["cvl_cap"])
+    es_b = S - hifp - hifob - cvl + (F + O + Pre if v["es_personal"] else 0) if v["es_on"] else 0
+    es_dd = _take(acc, "hifes.deductible", es_b, v["es_ded"])
+    hifes = _take(acc, "hifes.paid", apply_rate(es_b - es_dd, v["es_rate"], rounding), v["es_cap"])
     mi_b = S - hifp - hifob - cvl if v["mi_on"] else 0
     prior = acc.get("hifmi.base", 0)
     acc["hifmi.base"] = prior + mi_b
     hifmi = _take(acc, "hifmi.paid", _bands(prior, prior + mi_b, v, "mi", rounding), v["mi_cap"])
-    maf_b = max(0, S - hifp - hifob - cvl - hifmi - (penalty if v["maf_no_penalty"] else 0)) if v["maf_on"] else 0
+    left = max(0, S - hifp - hifob - cvl - hifes - hifmi)
+    maf_b = max(0, left - (penalty if v["maf_no_penalty"] else 0)) if v["maf_on"] else 0
     dd = _take(acc, "maf.deductible", maf_b, v["maf_ded"])
     maf = _take(acc, "maf.paid", apply_rate(maf_b - dd, v["maf_rate"], rounding), v["maf_limit"])
-    paid = hifp + hifob + cvl + hifmi + maf
+    over = max(0, left - maf - apply_rate(S, v["ceil_share"], rounding)) if v["ceil_on"] else 0
+    hosp = over if v["ceil_payer"] == 1 else 0
+    maf += over if v["ceil_payer"] == 2 else 0
+    paid = hifp + hifob + cvl + hifes + hifmi + maf
     oth = 0
     for k in range(NS):
-        b = max(0, S + (F + O + Pre if v[f"sup{k}_oos"] else 0) - paid - oth) if v[f"sup{k}_on"] else 0
+        b = max(0, S + (F + O + Pre if v[f"sup{k}_oos"] else 0) - paid - hosp - oth) if v[f"sup{k}_on"] else 0
         d = _take(acc, f"sup{k}.deductible", b, v[f"sup{k}_ded"])
         oth += _take(acc, f"sup{k}.paid", apply_rate(b - d, v[f"sup{k}_rate"], rounding), v[f"sup{k}_cap"])
     fund = paid + oth
-    psn = total - fund
+    psn = total - fund - hosp
     elig = (max(0, psn - F - O) if v["acct_in_catalog"] else psn) * v["acct_on"]
     acct = min(elig, max(0, bal - used.get("acct", 0)))
     used["acct"] = used.get("acct", 0) + acct
-    return (hifp, hifmi, hifob, maf, oth, fund, psn, acct)
+    return (hifp, hifes, hifmi, hifob, maf, oth, hosp, fund, psn, acct)
 
 
 def main() -> None:
@@ -272,8 +280,9 @@ def main() -> None:
     loop_s, loop_cpu = time.perf_counter() - t0, time.process_time() - c0
     per_claim = loop_s / cut
     est = per_claim * args.claims
-    same = all(tuple(int(out[k][i]) for k in ("hifp_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay",
-                                                "fund_pay_sumamt", "psn_part_amt", "acct_pay")) == loop[i]
+    same = all(tuple(int(out[k][i]) for k in ("hifp_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
+                                                "oth_pay", "hosp_part_amt", "fund_pay_sumamt", "psn_part_amt",
+                                                "acct_pay")) == loop[i]
                for i in range(cut))
     print(f"python loop: {cut:,} claims in {loop_s:.2f} s = {per_claim * 1e6:.1f} µs/claim; extrapolated to "
           f"{args.claims:,} claims: {est:,.0f} s (estimate from the sample); results equal the engine's: {same}")

@@ -10,14 +10,18 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from yibao.policy import load_pack
-from yibao.settlement import settle, settle_frame
-from yibao.settlement.model import SETLINFO_FIELDS
+import pandas as pd
+
+from yibao.errors import ValidationError
+from yibao.settlement import settle, settle_batch, settle_frame
+from yibao.settlement.model import SETLINFO_FIELDS, Claim, Institution, Line, Person
 from yibao.settlement.statement import check_conservation
 from yibao.settlement.synthetic import claims_frames, random_claims
 
 
-def sequential(claims, pack):
-    """Settle claims one at a time, carrying each person's accumulators and balances forward."""
+def sequential(claims, pack, closing=None):
+    """Settle claims one at a time, carrying each person's accumulators and balances forward; the
+    accumulators after each person-year's last claim go to ``closing`` (psn_no, year) → dict."""
     state: dict[str, tuple[int, dict, int, int]] = {}
     out = {}
     for c in claims:
@@ -31,19 +35,31 @@ def sequential(claims, pack):
         s = settle(c, pack)
         state[p.psn_no] = (year, s.accumulators, s["balc"], p.family_account_balance - s["acct_mulaid_pay"])
         out[c.claim_id] = s.setlinfo
+        if closing is not None:
+            closing[(p.psn_no, year)] = {k: v for k, v in s.accumulators.items() if v}
+    return out
+
+
+def as_dicts(acc: pd.DataFrame) -> dict:
+    out: dict = {}
+    for psn, year, key, amount in acc[["psn_no", "year", "key", "amount_fen"]].itertuples(index=False, name=None):
+        out.setdefault((psn, int(year)), {})[key] = int(amount)
     return out
 
 
 def compare(claims, pack, chunk=1_000_000):
     f, lines = claims_frames(claims)
-    batch = settle_frame(f, lines, pack, chunk=chunk)
-    seq = sequential(claims, pack)
+    batch, acc = settle_batch(f, lines, pack, chunk=chunk)
+    closing: dict = {}
+    seq = sequential(claims, pack, closing)
     assert len(batch) == len(seq)
     for row in batch.to_dict("records"):
         check_conservation({k: int(row[k]) for k in SETLINFO_FIELDS}, row["claim_id"])
         expected = seq[row["claim_id"]]
         got = {k: int(row[k]) for k in SETLINFO_FIELDS}
         assert got == expected, row["claim_id"]
+    # the batch hands back the accumulators real time would have left after each person-year
+    assert as_dicts(acc) == {k: v for k, v in closing.items() if v}
     return batch
 
 
@@ -67,3 +83,56 @@ def test_batch_equals_realtime_across_a_parameter_change():
     claims = random_claims(random.Random(11), n_persons=12, max_claims=10, year=2024)
     assert any(c.dscg_date >= dt.date(2024, 11, 15) for c in claims)
     compare(claims, pack, chunk=23)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), pack=st.sampled_from(["demo", "zibo", "shenyang"]), cut=st.integers(1, 11))
+def test_batch_continues_from_opening_accumulators(seed, pack, cut):
+    """A year settled in two batches — the second starting from the first's closing accumulators —
+    pays the same fen as one batch over the whole year."""
+    pack = load_pack(pack)
+    claims = random_claims(random.Random(seed), n_persons=6, max_claims=9, year=2025)
+    f, lines = claims_frames(claims)
+    whole = settle_frame(f, lines, pack).set_index("claim_id")
+    early = pd.to_datetime(f["dscg_date"]) < pd.Timestamp(2025, cut + 1, 1)
+    first, second = f[early], f[~early]
+    _, acc = settle_batch(first, lines[lines["claim_id"].isin(first["claim_id"])], pack)
+    if len(second):
+        # balances carry over too: the second batch starts from the first's account balances
+        bal = whole.loc[first["claim_id"], ["psn_no", "balc"]].groupby("psn_no")["balc"].last()
+        second = second.assign(acct_bal=second["psn_no"].map(bal).fillna(second["acct_bal"]).astype("int64"))
+        fam_used = whole.loc[first["claim_id"]].groupby("psn_no")["acct_mulaid_pay"].sum()
+        second = second.assign(fam_bal=second["fam_bal"] - second["psn_no"].map(fam_used).fillna(0).astype("int64"))
+        later = settle_frame(second, lines[lines["claim_id"].isin(second["claim_id"])], pack, opening=acc)
+        for row in later.to_dict("records"):
+            assert {k: int(row[k]) for k in SETLINFO_FIELDS} == {k: int(whole.loc[row["claim_id"], k]) for k in SETLINFO_FIELDS}
+
+
+def test_opening_accumulators_pay_less_past_a_cap():
+    """A person whose year already used the 统筹 cap is paid nothing more by the pooling fund; the
+    职工大额 tier (demo: above the basic cap) takes over."""
+    pack = load_pack("demo")
+    claim = Claim("C1", Person("P1", "310", "11", age=50), Institution("H", "3"), "21", dt.date(2025, 3, 1),
+                  dt.date(2025, 3, 9), [Line(amount=10_000_000, item_class="A")])
+    f, lines = claims_frames([claim])
+    fresh = settle_frame(f, lines, pack)
+    assert fresh["hifp_pay"].iloc[0] > 0
+    used = pd.DataFrame({"psn_no": [f["psn_no"].iloc[0]], "year": [2025], "key": ["cap:pooling"], "amount_fen": [10**9]})
+    after = settle_frame(f, lines, pack, opening=used)
+    assert after["hifp_pay"].iloc[0] == 0
+    assert fresh["hifob_pay"].iloc[0] == 0 and after["hifob_pay"].iloc[0] > 0
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"key": "cap:", "amount_fen": 1}, "key"),
+    ({"key": "balance", "amount_fen": 1}, "key"),
+    ({"key": "stays", "amount_fen": -1}, "amount_fen"),
+    ({"key": "stays", "amount_fen": 1.5}, "amount_fen"),
+])
+def test_bad_opening_accumulators_name_the_field(row, field):
+    claims = random_claims(random.Random(5), n_persons=1, max_claims=2, year=2025)
+    f, lines = claims_frames(claims)
+    opening = pd.DataFrame([{"psn_no": f["psn_no"].iloc[0], "year": 2025, **row}])
+    with pytest.raises(ValidationError) as e:
+        settle_frame(f, lines, load_pack("demo"), opening=opening)
+    assert e.value.field == field

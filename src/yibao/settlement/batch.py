@@ -9,7 +9,7 @@ and parameter period, then gathered into per-claim arrays.
 * claims: ``claim_id, psn_no, insutype, psn_type, med_type, level, adm_date, dscg_date`` and optional
   ``age`` (or ``birth_date``), ``identities`` ('|'-joined), ``tier``, ``filing`` ('' in region),
   ``chronic_disease``, ``civil_servant``, ``diagnoses`` ('|'-joined), ``sex``, ``supplementary``
-  ('|'-joined voluntary tiers), ``inst_kind`` (institution kind), ``mdtrtarea_admdvs``,
+  ('|'-joined voluntary tiers), ``enterprise_supplementary`` (bool), ``inst_kind`` (institution kind), ``mdtrtarea_admdvs``,
   ``acct_bal`` / ``fam_bal`` (fen, balance at the start);
 * lines: ``claim_id, amount_fen`` and ``qty``, and either ``item_code`` or the ad-hoc
   ``item_class`` / ``preselfpay_ppm`` / ``price_cap_fen``.
@@ -29,15 +29,16 @@ import pandas as pd
 
 from yibao.errors import PolicyError, ValidationError
 from yibao.policy.pack import Pack, load_pack
-from yibao.settlement.engine import CLASS_B, Batch, claim_sums, line_scope, settle_core
+from yibao.settlement.engine import CLASS_B, Batch, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
 from yibao.settlement.scope import CLASS_CODES, ItemTable
 from yibao.vocab import INPATIENT_MED_TYPES
 
 I64 = np.int64
+HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 KIND_COLS = ["_period", "insutype", "med_type", "level", "psn_type", "_age_key", "_identity", "tier", "filing",
-             "_chronic", "civil_servant", "_waiver", "supplementary", "inst_kind"]
+             "_chronic", "civil_servant", "_waiver", "supplementary", "inst_kind", "enterprise_supplementary"]
 
 
 class _Params(dict):
@@ -60,11 +61,15 @@ class _Params(dict):
 
 
 def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray, year: np.ndarray,
-                  c: dict[str, np.ndarray], rounding, chunk: int = 131_072) -> dict[str, np.ndarray]:
+                  c: dict[str, np.ndarray], rounding, chunk: int = 131_072,
+                  opening: dict[str, np.ndarray] | None = None, closing: list | None = None) -> dict[str, np.ndarray]:
     """The batch core: claims already sorted by (person, date, id); ``kinds[kind_id[i]]`` are claim
-    i's parameters; ``c`` the per-claim scope sums and starting balances. Runs in chunks cut at
+    i's parameters; ``c`` the per-claim scope sums and starting balances; ``opening`` per-claim
+    opening accumulators of the claim's person-year (see :class:`Batch`). Runs in chunks cut at
     person boundaries (running totals never cross a person), so memory stays bounded and the
-    working arrays stay in cache. Returns the setlinfo fields (fen)."""
+    working arrays stay in cache. Returns the setlinfo fields (fen); when ``closing`` is a list,
+    appends ``(key, first claim index of the person-year, value)`` for the accumulators after
+    each person-year."""
     names = list(kinds[0].values)
     table = np.array([[k.values[n] for n in names] for k in kinds], dtype=I64)
     n = len(kind_id)
@@ -77,9 +82,12 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     out = {k: np.empty(n, dtype=I64) for k in SETLINFO_FIELDS}
     for a, b in zip(cuts[:-1], cuts[1:]):
         P = _Params(names, table, kind_id[a:b])
-        part = settle_core({k: v[a:b] for k, v in c.items()}, P, Batch(person[a:b], year[a:b]), rounding)
+        run = Batch(person[a:b], year[a:b], {k: v[a:b] for k, v in (opening or {}).items()}, closing is not None)
+        part = settle_core({k: v[a:b] for k, v in c.items()}, P, run, rounding)
         for k in SETLINFO_FIELDS:
             out[k][a:b] = part[k]
+        if closing is not None:
+            closing.extend((key, first + a, vals) for key, (first, vals) in run.closing().items())
     return out
 
 
@@ -124,7 +132,7 @@ def _prepare(claims: pd.DataFrame, pack: Pack) -> tuple[pd.DataFrame, dict[int, 
             raise ValidationError("dscg_date", "discharge before admission", f"claim {f['claim_id'].iloc[i]}")
     f = f.sort_values(["psn_no", "dscg_date", "claim_id"], kind="stable").reset_index(drop=True)
     for col, default in (("identities", ""), ("supplementary", ""), ("inst_kind", ""), ("filing", ""), ("chronic_disease", ""), ("diagnoses", ""),
-                         ("sex", ""), ("tier", 0), ("civil_servant", False), ("acct_bal", 0), ("fam_bal", 0)):
+                         ("sex", ""), ("tier", 0), ("civil_servant", False), ("enterprise_supplementary", False), ("acct_bal", 0), ("fam_bal", 0)):
         if col not in f:
             f[col] = default
         f[col] = f[col].fillna(default)
@@ -134,6 +142,7 @@ def _prepare(claims: pd.DataFrame, pack: Pack) -> tuple[pd.DataFrame, dict[int, 
         f[col] = f[col].astype(str)
     f["tier"] = f["tier"].astype(I64)
     f["civil_servant"] = f["civil_servant"].astype(bool)
+    f["enterprise_supplementary"] = f["enterprise_supplementary"].astype(bool)
     f["age"] = _age(f)
     dates = pack.change_dates()
     stamps = np.array([np.datetime64(d) for d in dates] or [np.datetime64("1900-01-01")], dtype="datetime64[ns]")
@@ -206,8 +215,54 @@ def _line_inputs(f: pd.DataFrame, lines: pd.DataFrame, plans: dict[int, Plan], c
 
 
 def settle_frame(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, catalog: Any = None,
-                 *, strict: bool = False, chunk: int = 131_072) -> pd.DataFrame:
-    """Settle a year of claims (see the module docstring); amounts in the result are fen."""
+                 *, opening: pd.DataFrame | None = None, strict: bool = False, chunk: int = 131_072) -> pd.DataFrame:
+    """Settle a year of claims (see the module docstring); amounts in the result are fen.
+    ``opening``: the accumulators each person-year starts from (see :func:`settle_batch`)."""
+    return _settle(claims, lines, pack, catalog, opening, strict, chunk, False)[0]
+
+
+def settle_batch(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, catalog: Any = None,
+                 *, opening: pd.DataFrame | None = None, strict: bool = False,
+                 chunk: int = 131_072) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Settle claims continuing from ``opening`` accumulators and return (statements, closing).
+
+    ``opening`` and the closing accumulators are long tables ``psn_no, year, key, amount_fen`` with
+    the keys real time keeps per person-year (``stays``, ``cap:pooling``, ``hifmi.paid`` …, see
+    :mod:`yibao.settlement.engine`): the year so far as settled in real time or by an earlier
+    batch, and the year after this batch — what a later batch or real-time claim continues from."""
+    return _settle(claims, lines, pack, catalog, opening, strict, chunk, True)
+
+
+def _opening_arrays(opening: pd.DataFrame | None, f: pd.DataFrame, year: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-claim opening accumulators of each claim's person-year, by key."""
+    if opening is None or not len(opening):
+        return {}
+    for col in ("psn_no", "year", "key", "amount_fen"):
+        if col not in opening:
+            raise ValidationError(col, "missing column", "opening accumulators")
+    o = opening.reset_index(drop=True)
+    bad = ~o["key"].astype(str).map(is_accumulator_key)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValidationError("key", f"{o['key'].iloc[i]!r} is not an accumulator", f"opening accumulators row {i}")
+    amounts = pd.to_numeric(o["amount_fen"], errors="coerce")
+    neg = amounts.isna() | (amounts < 0) | (amounts != amounts.round())
+    if neg.any():
+        i = int(np.flatnonzero(neg.to_numpy())[0])
+        raise ValidationError("amount_fen", f"{o['amount_fen'].iloc[i]!r} is not a non-negative whole number of fen",
+                              f"opening accumulators row {i}")
+    dup = o.duplicated(["psn_no", "year", "key"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ValidationError("key", f"{o['key'].iloc[i]!r} given twice for {o['psn_no'].iloc[i]} {o['year'].iloc[i]}",
+                              f"opening accumulators row {i}")
+    wide = o.assign(year=o["year"].astype(I64), amount_fen=amounts.astype(I64)).pivot(
+        index=["psn_no", "year"], columns="key", values="amount_fen")
+    at = wide.reindex(pd.MultiIndex.from_arrays([f["psn_no"].to_numpy(), year])).fillna(0)
+    return {str(k): at[k].to_numpy(dtype=I64) for k in at.columns}
+
+
+def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     pack = load_pack(pack) if isinstance(pack, str) else pack
     f, plans = _prepare(claims, pack)
     if (lines["amount_fen"] < 0).any():
@@ -217,6 +272,9 @@ def settle_frame(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, ca
     if (pos < 0).any():
         i = int(np.flatnonzero(pos < 0)[0])
         raise ValidationError("claim_id", f"line of unknown claim {lines['claim_id'].iloc[i]!r}", f"claim_lines row {i}")
+    if not len(f):  # nothing to settle: the year stays where it was
+        empty = pd.DataFrame({k: pd.Series(dtype=object if k in HEAD_COLS else I64) for k in HEAD_COLS + list(SETLINFO_FIELDS)})
+        return empty, (_closing_frame([], f) if opening is None else opening.copy()) if track else None
     order = np.argsort(pos, kind="stable")
     lines = lines.iloc[order].reset_index(drop=True)
     pos = pos[order]
@@ -232,21 +290,36 @@ def settle_frame(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, ca
     kid = f.groupby(KIND_COLS, sort=False, dropna=False).ngroup().to_numpy()
     firsts = pd.Series(np.arange(len(f))).groupby(kid).first().to_numpy()
     kinds = []
-    for period, ins, med, level, psn, age, ident, tier, filing, chronic, cs, waiver, sup, ik in \
+    for period, ins, med, level, psn, age, ident, tier, filing, chronic, cs, waiver, sup, ik, es in \
             f.iloc[firsts][KIND_COLS].itertuples(index=False, name=None):
         kind = Kind(ins, med, level, psn, int(age), ident, int(tier), filing, chronic, bool(cs), waiver,
-                    "|".join(sorted(x for x in sup.split("|") if x)), ik)
+                    "|".join(sorted(x for x in sup.split("|") if x)), ik, bool(es))
         kinds.append(plans[int(period)].resolve(kind))
     person = pd.factorize(f["psn_no"])[0]
     year = f["dscg_date"].dt.year.to_numpy(dtype=I64)
     c = {"total": total, "fulamt": F, "overlmt": O, "presel": Pre, "inscope": S,
          "acct_bal": f["acct_bal"].to_numpy(dtype=I64), "fam_bal": f["fam_bal"].to_numpy(dtype=I64)}
-    out = settle_arrays(kinds, kid, person, year, c, pack.rounding, chunk)
+    closing: list | None = [] if track else None
+    out = settle_arrays(kinds, kid, person, year, c, pack.rounding, chunk, _opening_arrays(opening, f, year), closing)
     n = len(f)
     res = pd.DataFrame({k: np.broadcast_to(out[k], (n,)).copy() for k in SETLINFO_FIELDS})
-    head = f[["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]].reset_index(drop=True)
+    head = f[HEAD_COLS].reset_index(drop=True)
     head["dscg_date"] = head["dscg_date"].dt.date
-    return pd.concat([head, res], axis=1)
+    statements = pd.concat([head, res], axis=1)
+    return statements, (_closing_frame(closing, f) if track else None)
+
+
+def _closing_frame(closing: list, f: pd.DataFrame) -> pd.DataFrame:
+    """The (key, first claim index, values) records of :func:`settle_arrays` as a long table."""
+    psn = f["psn_no"].to_numpy()
+    year = f["dscg_date"].dt.year.to_numpy(dtype=I64) if len(f) else np.zeros(0, dtype=I64)
+    acc = pd.DataFrame({
+        "psn_no": np.concatenate([psn[first] for _, first, _ in closing] or [np.zeros(0, dtype=object)]),
+        "year": np.concatenate([year[first] for _, first, _ in closing] or [np.zeros(0, dtype=I64)]),
+        "key": np.concatenate([np.full(len(first), key, dtype=object) for key, first, _ in closing] or [np.zeros(0, dtype=object)]),
+        "amount_fen": np.concatenate([vals for _, _, vals in closing] or [np.zeros(0, dtype=I64)]),
+    })
+    return acc[acc["amount_fen"] != 0].sort_values(["psn_no", "year", "key"], kind="stable").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,4 +427,4 @@ def summarize(result: pd.DataFrame) -> dict:
     return out
 
 
-__all__ = ["settle_arrays", "settle_frame", "settle_lake", "lake_frame", "summarize"]
+__all__ = ["settle_arrays", "settle_frame", "settle_batch", "settle_lake", "lake_frame", "summarize"]

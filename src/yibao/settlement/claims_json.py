@@ -6,7 +6,7 @@ One claim::
      "person": {"psn_no": "P1", "insutype": "310", "psn_type": "11", "birth_date": "1970-05-01" | "age": 54,
                 "sex": "1", "identities": ["dibao"], "admdvs": "419900", "filing": "filed",
                 "civil_servant": false, "resident_tier": 2, "account_balance": "800.00",
-                "family_account_balance": 0, "supplementary": ["huiminbao"], "accumulators": {"stays": 1, "cap:pooling": 1234500}},
+                "family_account_balance": 0, "supplementary": ["huiminbao"], "enterprise_supplementary": false, "accumulators": {"stays": 1, "cap:pooling": 1234500}},
      "institution": {"code": "H41990000001", "level": "3", "admdvs": "419900"},
      "med_type": "21", "adm_date": "2024-03-01", "dscg_date": "2024-03-08",
      "diagnoses": ["I21.0"], "chronic_disease": null,
@@ -84,7 +84,15 @@ def person_from(d: Any, rec: str) -> Person:
         family_account_balance=_fen(d.get("family_account_balance", 0), "person.family_account_balance", rec),
         sex=str(d["sex"]) if d.get("sex") is not None else None, accumulators=dict(acc),
         supplementary=tuple(str(x) for x in (d.get("supplementary") or [])),
+        enterprise_supplementary=_flag(d, "enterprise_supplementary", rec),
     )
+
+
+def _flag(d: dict, key: str, rec: str) -> bool:
+    v = d.get(key, False)
+    if not isinstance(v, bool):
+        raise ValidationError(f"person.{key}", f"{v!r} is not true or false", rec)
+    return v
 
 
 def line_from(d: Any, i: int, rec: str) -> Line:

@@ -17,7 +17,7 @@ asks a :class:`Running` object for those *prior* totals:
 Accumulator names (keys of ``Person.accumulators`` and ``Statement.accumulators``, one set per year):
 ``stays``; ``ded:<group>`` deductible met; ``band:<group>`` cumulative in-scope amount for yearly
 bands; ``cap:<group>`` basic fund paid toward a cap; ``hifob.base``/``hifob.paid``; ``cvlserv.paid``;
-``hifmi.base``/``hifmi.paid``; ``maf.deductible``/``maf.paid``; ``sup<k>.deductible``/``sup<k>.paid``.
+``hifes.deductible``/``hifes.paid``; ``hifmi.base``/``hifmi.paid``; ``maf.deductible``/``maf.paid``; ``sup<k>.deductible``/``sup<k>.paid``.
 The personal and family account balances are not accumulators: they are passed as balances.
 """
 
@@ -32,6 +32,15 @@ from yibao.settlement.plan import NB, NOCAP, NS, group_name
 
 I64 = np.int64
 NO_PRIOR_KEYS = ("account.used", "family.used")
+ACCUMULATOR_NAMES = frozenset({"stays", "hifob.base", "hifob.paid", "cvlserv.paid", "hifes.deductible", "hifes.paid",
+                               "hifmi.base", "hifmi.paid", "maf.deductible", "maf.paid"}
+                              | {f"sup{k}.{x}" for k in range(NS) for x in ("deductible", "paid")})
+GROUPED_PREFIXES = ("ded:", "band:", "cap:")  # followed by the pack's group name
+
+
+def is_accumulator_key(key: str) -> bool:
+    """A key the engine keeps per person-year (see the module docstring)."""
+    return key in ACCUMULATOR_NAMES or (key.startswith(GROUPED_PREFIXES) and len(key.split(":", 1)[1]) > 0)
 
 
 class Running(Protocol):
@@ -82,9 +91,15 @@ class Batch:
     nothing by the tier whatever came before, so its prior is left 0 (the underscored internal
     outputs of :func:`settle_core` are therefore exact only in real time). Account balances are
     the exception — ``balc`` is reported for every claim — and are computed densely.
+
+    ``opening`` maps accumulator keys (as in real time: ``stays``, ``cap:pooling``, ``hifmi.paid`` …)
+    to per-claim arrays holding the opening value of the claim's person-year — the year so far,
+    settled elsewhere (real time, an earlier batch). With ``track``, the batch records each
+    person-year's accumulators after its last claim (:meth:`closing`), as real time would leave them.
     """
 
-    def __init__(self, person: np.ndarray, year: np.ndarray):
+    def __init__(self, person: np.ndarray, year: np.ndarray, opening: dict[str, np.ndarray] | None = None,
+                 track: bool = False):
         person = np.asarray(person, dtype=I64)
         year = np.asarray(year, dtype=I64)
         n = len(person)
@@ -98,8 +113,29 @@ class Batch:
         self.p = np.cumsum(new_p) - 1  # person id, contiguous
         self._seg = {True: _segments(new_py), False: _segments(new_p)}
         self.scans = 0  # how many totals needed the grouped scan (for the record)
+        self.opening = {k: np.asarray(v, dtype=I64) for k, v in (opening or {}).items() if np.any(v)}
+        self.track = track
+        self._closing: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key → (person-year ids, values)
 
-    def _prior(self, values, sub, per_year=True, cap=None, dense=False) -> np.ndarray:
+    def _open(self, name: str, sub, idx) -> np.ndarray | None:
+        """Opening values for the claims ``idx`` (None: all) of this total, or None when there are none."""
+        if not self.opening:
+            return None
+        if sub is None or _is_scalar(sub):
+            key = name if sub is None else group_name(np.asarray(sub).flat[0])
+            o = self.opening.get(key)
+            return None if o is None else (o if idx is None else o[idx])
+        sub = np.asarray(sub) if idx is None else np.asarray(sub)[idx]
+        out = None
+        for g in np.unique(sub):
+            o = self.opening.get(group_name(g))
+            if o is not None:
+                out = np.zeros(len(sub), dtype=I64) if out is None else out
+                hit = sub == g
+                out[hit] = (o if idx is None else o[idx])[hit]
+        return out
+
+    def _prior(self, name, values, sub, per_year=True, cap=None, dense=False) -> np.ndarray:
         values = np.broadcast_to(np.asarray(values, dtype=I64), (self.n,))
         whole = sub is None or _is_scalar(sub)
         idx = None
@@ -113,22 +149,25 @@ class Batch:
             v = np.ascontiguousarray(values)
             seg = self._seg[per_year]
             prior = self._excl(v, seg)
+            opened = self._open(name, sub, None) if per_year else None
+            if opened is not None:
+                prior += opened
             if cap is not None:
                 c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
                 if _is_scalar(c) or self._constant_cap(v, c, seg):
-                    return np.minimum(prior, c)
-                return self._scan(v, c, seg)
+                    prior = np.minimum(prior, c)
+                else:
+                    prior = self._scan(v, c, seg, opened)
+            self._close(name, sub, None, seg, v, prior, cap, per_year and not dense)
             return prior
         if idx is None:
             idx = np.arange(self.n)
         out = np.zeros(self.n, dtype=I64)
-        if not len(idx):
-            return out
         key = (self.py if per_year else self.p)[idx]
         v = values[idx]
         if not whole:
-            sub = np.asarray(sub, dtype=I64)[idx]
-            key = key * (int(sub.max()) + 1) + sub
+            sub_idx = np.asarray(sub, dtype=I64)[idx]
+            key = key * (int(sub_idx.max()) + 1) + sub_idx
             if np.any(key[1:] < key[:-1]):
                 order = np.argsort(key, kind="stable")  # groups contiguous, dates kept in order
                 idx, key, v = idx[order], key[order], v[order]
@@ -136,52 +175,92 @@ class Batch:
         new[1:] = key[1:] != key[:-1]
         seg = _segments(new)
         prior = self._excl(v, seg)
+        opened = self._open(name, sub, idx) if per_year else None
+        if opened is not None:
+            prior += opened
+        c = None
         if cap is not None:
             c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
             c = c[: len(idx)] if _is_scalar(c) else c[idx]
             if _is_scalar(c) or self._constant_cap(v, c, seg):
                 prior = np.minimum(prior, c)
             else:
-                prior = self._scan(v, c, seg)
+                prior = self._scan(v, c, seg, opened)
+        self._close(name, sub, idx, seg, v, prior, c, per_year and not dense)
         out[idx] = prior
         return out
 
+    def _close(self, name, sub, idx, seg, v, prior, cap, per_year) -> None:
+        """Record each group's total after its last claim (prior + what the last claim added)."""
+        if not (self.track and per_year):
+            return
+        starts, lengths = seg
+        last = starts + lengths - 1
+        added = v[last]
+        if cap is not None:
+            c = np.broadcast_to(np.asarray(cap, dtype=I64), (len(v),))
+            added = np.minimum(added, np.maximum(0, c[last] - prior[last]))
+        value = prior[last] + added
+        at = last if idx is None else idx[last]
+        py = self.py[at]
+        if sub is None or _is_scalar(sub):
+            keys = [(name if sub is None else group_name(np.asarray(sub).flat[0]), slice(None))]
+        else:
+            g = np.asarray(sub)[at]
+            keys = [(group_name(x), g == x) for x in np.unique(g)]
+        for key, m in keys:
+            old = self._closing.get(key)
+            ids, vals = py[m], value[m]
+            self._closing[key] = (ids, vals) if old is None else (np.concatenate([old[0], ids]), np.concatenate([old[1], vals]))
+
+    def closing(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Accumulators after each person-year's last claim: key → (first claim index of the
+        person-year, value). Openings that no claim of the batch touched are carried over."""
+        first = self._seg[True][0]
+        out = {}
+        for key, o in self.opening.items():
+            ids, vals = self._closing.get(key, (np.zeros(0, dtype=I64), np.zeros(0, dtype=I64)))
+            carried = np.setdiff1d(np.flatnonzero(o[first]), ids)
+            out[key] = (np.concatenate([ids, carried]), np.concatenate([vals, o[first][carried]]))
+        for key, (ids, vals) in self._closing.items():
+            out.setdefault(key, (ids, vals))
+        return {k: (first[ids], vals) for k, (ids, vals) in out.items()}
+
     @staticmethod
     def _excl(values: np.ndarray, seg) -> np.ndarray:
-        """Exclusive cumulative sum restarting at each segment: one cumsum over values whose
-        segment-first elements carry minus the previous segments' totals."""
-        starts, _ = seg
-        if len(starts) <= 1:
-            return np.cumsum(values) - values
-        totals = np.add.reduceat(values, starts)
-        v = values.copy()
-        v[starts[1:]] -= totals[:-1]
-        return np.cumsum(v) - values
+        """Exclusive cumulative sum restarting at each segment: one running sum, less the running
+        sum at the segment's start."""
+        starts, lengths = seg
+        run = np.cumsum(values)
+        run -= values
+        if len(starts) > 1:
+            run -= np.repeat(run[starts], lengths)
+        return run
 
     def count(self, name, flag):
-        return self._prior(flag, None)
+        return self._prior(name, flag, None)
 
     def cum(self, name, sub, amount):
-        return self._prior(amount, sub)
+        return self._prior(name, amount, sub)
 
     def capped(self, name, sub, raw, cap, per_year=True):
-        return self._prior(raw, sub, per_year, cap, dense=name in NO_PRIOR_KEYS)
+        return self._prior(name, raw, sub, per_year, cap, dense=name in NO_PRIOR_KEYS)
 
     @staticmethod
     def _constant_cap(raw, cap, seg) -> bool:
         """Is the cap the same for every claim of a group that asks for money (raw > 0)?"""
         starts, _ = seg
+        new = np.zeros(len(cap), dtype=bool)
+        new[starts] = True
         asks = raw > 0
         if asks.all():  # each claim's cap equals its predecessor's unless it starts a group
-            new = np.zeros(len(cap), dtype=bool)
-            new[starts] = True
             return bool(np.all((cap[1:] == cap[:-1]) | new[1:]))
-        big = np.iinfo(I64).max
-        lo = np.minimum.reduceat(np.where(asks, cap, big), starts)
-        hi = np.maximum.reduceat(np.where(asks, cap, -big), starts)
-        return bool(np.all((lo == big) | (lo == hi)))
+        at = np.flatnonzero(asks)  # each asking claim against the previous asking claim of its group
+        group = np.cumsum(new)[at]
+        c = cap[at]
+        return bool(np.all((c[1:] == c[:-1]) | (group[1:] != group[:-1])))
 
-    def _scan(self, raw, cap, seg):
+    def _scan(self, raw, cap, seg, opened=None):
         """Sequential caps, vectorised across groups: the k-th claim of every group at once."""
         self.scans += 1
         n = len(raw)
@@ -189,7 +268,7 @@ class Batch:
         first, lengths = seg
         gid = np.repeat(np.arange(len(first)), lengths)
         rank = np.arange(n) - first[gid]
-        acc = np.zeros(len(first), dtype=I64)
+        acc = np.zeros(len(first), dtype=I64) if opened is None else opened[first].copy()
         prior = np.zeros(n, dtype=I64)
         by_rank = np.argsort(rank, kind="stable")
         bounds = np.searchsorted(rank[by_rank], np.arange(rank.max(initial=-1) + 2))
@@ -375,6 +454,13 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     cvl_prior = run.capped("cvlserv.paid", None, cvl_raw, P["cvl_cap"])
     cvl = _pay(cvl_raw, P["cvl_cap"], cvl_prior)
 
+    # 企业补充医疗保险: what the employee still bears (in scope, or also the 自费 parts)
+    es_b = np.where(P["es_on"] == 1, S - hifp - hifob - cvl + np.where(P["es_personal"] == 1, F + O + Pre, 0), 0)
+    es_dd = _pay(es_b, P["es_ded"], run.capped("hifes.deductible", None, es_b, P["es_ded"]))
+    es_raw = _rate(es_b - es_dd, P["es_rate"], R)
+    es_prior = run.capped("hifes.paid", None, es_raw, P["es_cap"])
+    hifes = _pay(es_raw, P["es_cap"], es_prior)
+
     # 居民大病保险: on the year's cumulative in-scope burden after basic pooling
     mi_b = np.where(P["mi_on"] == 1, S - hifp - hifob - cvl, 0)
     mi_prior = run.cum("hifmi.base", None, mi_b)
@@ -382,28 +468,33 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     mi_paid_prior = run.capped("hifmi.paid", None, mi_raw, P["mi_cap"])
     hifmi = _pay(mi_raw, P["mi_cap"], mi_paid_prior)
 
-    # 医疗救助: in-scope burden after basic, 大额/大病 and 公务员, less any unfiled 异地 cut
-    maf_b = S - hifp - hifob - cvl - hifmi - np.where(P["maf_no_penalty"] == 1, penalty, 0)
-    maf_b = np.where(P["maf_on"] == 1, np.maximum(0, maf_b), 0)
+    # 医疗救助: in-scope burden after basic, 大额/大病, 公务员 and 企业补充, less any unfiled 异地 cut
+    left = np.maximum(0, S - hifp - hifob - cvl - hifes - hifmi)
+    maf_b = np.where(P["maf_on"] == 1, np.maximum(0, left - np.where(P["maf_no_penalty"] == 1, penalty, 0)), 0)
     maf_dd = _pay(maf_b, P["maf_ded"], run.capped("maf.deductible", None, maf_b, P["maf_ded"]))
     maf_raw = _rate(maf_b - maf_dd, P["maf_rate"], R)
     maf_prior = run.capped("maf.paid", None, maf_raw, P["maf_limit"])
     maf = _pay(maf_raw, P["maf_limit"], maf_prior)
 
-    # Supplementary tiers (惠民保, 职工医疗互助) → oth_pay
-    paid = hifp + hifob + cvl + hifmi + maf
+    # 个人负担控制: the in-scope burden above a share of the in-scope amount goes to the hospital
+    # (医院负担) or to 医疗救助 (再救助)
+    over = np.where(P["ceil_on"] == 1, np.maximum(0, left - maf - _rate(S, P["ceil_share"], R)), 0)
+    hosp = np.where(P["ceil_payer"] == 1, over, 0)
+    maf = maf + np.where(P["ceil_payer"] == 2, over, 0)
+
+    # Supplementary tiers (惠民保, 职工医疗互助) → oth_pay, on what the person still bears
+    paid = hifp + hifob + cvl + hifes + hifmi + maf
     oth = np.zeros_like(total)
     for k in range(NS):
         if not np.any(P[f"sup{k}_on"]):
             continue  # nobody in these claims joined this tier
         on = P[f"sup{k}_on"] == 1
-        b = np.where(on, np.maximum(0, S + np.where(P[f"sup{k}_oos"] == 1, F + O + Pre, 0) - paid - oth), 0)
+        b = np.where(on, np.maximum(0, S + np.where(P[f"sup{k}_oos"] == 1, F + O + Pre, 0) - paid - hosp - oth), 0)
         dd = _pay(b, P[f"sup{k}_ded"], run.capped(f"sup{k}.deductible", None, b, P[f"sup{k}_ded"]))
         r = _rate(b - dd, P[f"sup{k}_rate"], R)
         oth = oth + _pay(r, P[f"sup{k}_cap"], run.capped(f"sup{k}.paid", None, r, P[f"sup{k}_cap"]))
 
     fund = paid + oth
-    hosp = np.zeros_like(total)
     psn = total - fund - hosp
     # 个人账户, then 家庭共济, then cash
     elig = np.where(P["acct_in_catalog"] == 1, np.maximum(0, psn - F - O), psn) * P["acct_on"]
@@ -416,17 +507,18 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     return {
         "medfee_sumamt": total, "fulamt_ownpay_amt": F, "overlmt_selfpay": O, "preselfpay_amt": Pre,
         "inscp_scp_amt": S, "act_pay_dedc": dedc, "hifp_pay": hifp, "pool_prop_selfpay": P["rate"],
-        "cvlserv_pay": cvl, "hifes_pay": np.zeros_like(total), "hifmi_pay": hifmi, "hifob_pay": hifob,
+        "cvlserv_pay": cvl, "hifes_pay": hifes, "hifmi_pay": hifmi, "hifob_pay": hifob,
         "maf_pay": maf, "oth_pay": oth, "fund_pay_sumamt": fund, "psn_part_amt": psn, "acct_pay": acct,
         "psn_cash_pay": psn - acct - mulaid, "hosp_part_amt": hosp, "balc": bal - used - acct,
         "acct_mulaid_pay": mulaid,
         # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
         "_cap_left": np.maximum(0, P["cap"] - cap_prior), "_ob_left": np.maximum(0, P["ob_cap"] - ob_prior),
         "_cvl_left": np.maximum(0, P["cvl_cap"] - cvl_prior), "_mi_left": np.maximum(0, P["mi_cap"] - mi_paid_prior),
-        "_maf_left": np.maximum(0, P["maf_limit"] - maf_prior), "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
+        "_maf_left": np.maximum(0, P["maf_limit"] - maf_prior),
+        "_es_left": np.maximum(0, P["es_cap"] - es_prior), "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
         "_ded_due": np.where(per_stay, D_n, np.where(per_year, np.maximum(0, D - ded_prior), 0)),
         "_maf_base": maf_b, "_mi_base": mi_b, "_ob_base": ob_base, "_penalty": penalty,
     }
 
 
-__all__ = ["Batch", "RealTime", "Running", "claim_sums", "line_scope", "settle_core", "PPM"]
+__all__ = ["Batch", "RealTime", "is_accumulator_key", "Running", "claim_sums", "line_scope", "settle_core", "PPM"]

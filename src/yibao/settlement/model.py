@@ -25,6 +25,7 @@ SETLINFO_FIELDS = SETLINFO_AMOUNTS[:7] + ("pool_prop_selfpay",) + SETLINFO_AMOUN
 FUND_FIELDS = {
     "hifp_pay": ("310100", "390100"),  # 职工 / 居民 统筹 (by insutype)
     "cvlserv_pay": ("320100",),
+    "hifes_pay": ("370100",),
     "hifob_pay": ("330100",),
     "hifmi_pay": ("390200",),
     "maf_pay": ("610100",),
@@ -41,6 +42,7 @@ class Person:
     used only when treated outside the home region); ``resident_tier`` 居民缴费档次 (1, 2, 3);
     ``account_balance`` / ``family_account_balance`` 个人账户 and 家庭共济 balances in fen;
     ``supplementary`` the voluntary tiers joined (惠民保-style cover, 职工医疗互助);
+    ``enterprise_supplementary`` the employer runs 企业补充医疗保险;
     ``accumulators`` the year's running totals before this claim (see :mod:`yibao.settlement.engine`).
     """
 
@@ -59,6 +61,7 @@ class Person:
     family_account_balance: int = 0
     sex: str | None = None
     supplementary: tuple[str, ...] = ()  # voluntary tiers joined (惠民保, 职工医疗互助)
+    enterprise_supplementary: bool = False
     accumulators: dict[str, int] = field(default_factory=dict)
 
     def age_on(self, when: dt.date) -> int:

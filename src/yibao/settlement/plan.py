@@ -56,6 +56,7 @@ class Kind(NamedTuple):
     waiver: str  # name of the special waiver that applies ("" none)
     supplementary: str = ""  # '|'-joined voluntary tiers the person joined (惠民保 …)
     inst_kind: str = ""  # institution kind (hospital / primary / pharmacy / a local kind such as tcm)
+    enterprise: bool = False  # the employer runs 企业补充医疗保险
 
 
 @dataclass
@@ -289,8 +290,10 @@ class Plan:
 
         self._large_expense(kind, v, cites, cap_group)
         self._civil_servant(kind, v, cites)
+        self._enterprise(kind, v, cites)
         self._serious_illness(kind, v, cites)
         self._assistance(kind, v, cites)
+        self._burden_ceiling(kind, group, v, cites)
         self._supplementary(kind, v, cites)
         self._account(kind, group, v, cites)
         fund = {"310": "310100", "390": "390100"}.get(kind.insutype, "310100")
@@ -314,6 +317,39 @@ class Plan:
         v["cvl_cap"] = int(self.get("civil_servant.cap", 0) or 0) if on else 0
         if on:
             cites["cvlserv_pay"] = self.cite("civil_servant.rate", "公务员医疗补助", "civil-servant supplement")
+
+    def _enterprise(self, kind: Kind, v: dict, cites: dict) -> None:
+        """企业补充医疗保险 (hifes_pay): for employees whose employer runs it, a share of what the
+        person still bears after basic pooling, 大额 and 公务员 — the in-scope part, or (``base:
+        personal``) also the 自费 parts — above a yearly deductible, up to a yearly cap."""
+        on = kind.enterprise and kind.insutype in (self.get("enterprise_supplementary.insutypes") or [])
+        v["es_on"] = int(on)
+        v["es_personal"] = int(on and str(self.get("enterprise_supplementary.base", "in_scope")) == "personal")
+        v["es_ded"] = int(self.get("enterprise_supplementary.deductible", 0) or 0) if on else 0
+        v["es_rate"] = ppm(self.get("enterprise_supplementary.rate", 0), "enterprise_supplementary.rate") if on else 0
+        v["es_cap"] = int(self.get("enterprise_supplementary.cap", 0) or 0) if on else 0
+        if on:
+            cites["hifes_pay"] = self.cite("enterprise_supplementary.rate", "企业补充医疗保险",
+                                           "enterprise supplementary insurance")
+
+    def _burden_ceiling(self, kind: Kind, group: str, v: dict, cites: dict) -> None:
+        """个人负担控制: for the listed identities, levels and kinds of care, the person's in-scope
+        burden left after the public tiers may not exceed a share of the in-scope amount; the excess
+        is borne by the hospital (hosp_part_amt) or paid by 医疗救助 as 再救助 (maf_pay)."""
+        rule = next((r for r in (self.get("burden_ceiling.rules") or [])
+                     if kind.identity and _matches(r.get("identity"), kind.identity) and _matches(r.get("med"), group)
+                     and _matches(r.get("level"), kind.level) and not (r.get("in_region_only") and kind.filing)), None)
+        v["ceil_on"] = int(rule is not None)
+        v["ceil_share"] = ppm(rule["share"], "burden_ceiling.share") if rule else 0
+        v["ceil_payer"] = {"hospital": 1, "assistance": 2}.get(str(rule.get("payer")), 0) if rule else 0
+        if rule and not v["ceil_payer"]:
+            raise PolicyError(f"pack {self.pack.name!r}: burden_ceiling payer {rule.get('payer')!r} is not hospital or assistance")
+        if rule:  # cited under the field it pays into
+            pct = f"{float(rule['share']) * 100:g}%"  # display only
+            payer = ("医院负担", "borne by the hospital") if v["ceil_payer"] == 1 else ("再救助", "further assistance")
+            cites["hosp_part" if v["ceil_payer"] == 1 else "maf_again"] = self.cite(
+                "burden_ceiling.rules", f"政策范围内个人负担控制在 {pct} 以内, 超出部分{payer[0]}",
+                f"in-scope personal burden held to {pct} of the in-scope amount, the excess {payer[1]}", rule.get("ref"))
 
     def _serious_illness(self, kind: Kind, v: dict, cites: dict) -> None:
         on = kind.insutype in (self.get("serious_illness.insutypes") or [])

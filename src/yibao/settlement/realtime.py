@@ -68,7 +68,7 @@ def kind_of(claim: Claim, plan: Plan) -> Kind:
         plan.identity_of(p.identities), int(p.resident_tier or 0), filing,
         (claim.chronic_disease or "") if group == "chronic" else "", bool(p.civil_servant),
         plan.waiver_of(tuple(claim.diagnoses), tuple(p.identities)), "|".join(sorted(p.supplementary)),
-        claim.institution.kind or "",
+        claim.institution.kind or "", bool(p.enterprise_supplementary),
     )
 
 

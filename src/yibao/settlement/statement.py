@@ -39,7 +39,8 @@ FIELD_NAMES = {
 CITE_FOR = {
     "act_pay_dedc": ("act_pay_dedc",), "hifp_pay": ("hifp_pay", "nth_stay", "age_bonus", "tier", "out_of_area", "chronic", "cap", "waiver"),
     "hifob_pay": ("hifob_pay",), "cvlserv_pay": ("cvlserv_pay",), "hifmi_pay": ("hifmi_pay", "tilt"),
-    "maf_pay": ("maf_pay",), "oth_pay": ("sup0", "sup1"), "acct_pay": ("acct_pay",),
+    "hifes_pay": ("hifes_pay",), "maf_pay": ("maf_pay", "maf_again"), "hosp_part_amt": ("hosp_part",),
+    "oth_pay": ("sup0", "sup1"), "acct_pay": ("acct_pay",),
 }
 
 
@@ -64,6 +65,7 @@ def build_statement(claim: Claim, plan: Plan, res: Resolved, out: dict[str, int]
     rows = [
         (hifp_code, "hifp_pay", out["_cap_left"]),
         ("330100", "hifob_pay", out["_ob_left"]), ("320100", "cvlserv_pay", out["_cvl_left"]),
+        ("370100", "hifes_pay", out["_es_left"]),
         ("390200", "hifmi_pay", out["_mi_left"]), ("610100", "maf_pay", out["_maf_left"]), ("999997", "oth_pay", None),
     ]
     detail = []

@@ -30,6 +30,7 @@ def random_person(rng: random.Random, i: int) -> Person:
         account_balance=rng.choice([0, 50_000, 300_000]) if insutype == "310" else 0,
         family_account_balance=rng.choice([0, 0, 100_000]) if insutype == "310" else 0,
         supplementary=rng.choice([(), (), ("huiminbao",), ("mutual_aid", "huiminbao")]),
+        enterprise_supplementary=insutype == "310" and rng.random() < 0.3,
     )
 
 
@@ -77,6 +78,7 @@ def claims_frames(claims: list[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
             "age": p.age_on(c.dscg_date), "identities": "|".join(p.identities), "tier": p.resident_tier or 0,
             "filing": (p.filing or "unfiled") if c.out_of_region else "", "chronic_disease": c.chronic_disease or "",
             "civil_servant": p.civil_servant, "supplementary": "|".join(p.supplementary),
+            "enterprise_supplementary": p.enterprise_supplementary,
             "inst_kind": c.institution.kind, "diagnoses": "|".join(c.diagnoses), "sex": p.sex or "",
             "acct_bal": p.account_balance if first else 0, "fam_bal": p.family_account_balance if first else 0,
         })
