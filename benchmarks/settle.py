@@ -22,8 +22,8 @@ import numpy as np
 
 from yibao.money import apply_rate
 from yibao.policy import load_pack
-from yibao.settlement.batch import settle_arrays
-from yibao.settlement.engine import RealTime, claim_sums, line_scope, settle_core
+from yibao.settlement.batch import claim_scope, settle_arrays
+from yibao.settlement.engine import RealTime, settle_core
 from yibao.settlement.model import Claim, Institution, Line, Person
 from yibao.settlement.plan import NB, NS, Kind, group_name, plan_for
 from yibao.settlement.realtime import param_arrays, settle
@@ -101,13 +101,10 @@ def synthetic_year(n_claims: int, plan, seed: int = 1):
     return kinds, kind_id, person, year, starts, ends, lines, balances
 
 
-def run_engine(kinds, kind_id, person, year, starts, ends, lines, balances, rounding):
-    parts = line_scope(lines["amount"], lines["qty_milli"], lines["item_class"], lines["preselfpay_ppm"],
-                       lines["price_cap"], lines["out_of_scope"], rounding)
-    total, F, O, Pre, S = claim_sums(starts, ends, lines["amount"], *parts)
-    c = {"total": total, "fulamt": F, "overlmt": O, "presel": Pre, "inscope": S, "acct_bal": balances,
-         "fam_bal": np.zeros_like(balances)}
-    return settle_arrays(kinds, kind_id, person, year, c, rounding)
+def run_engine(kinds, kind_id, person, year, starts, ends, lines, balances, rounding, workers=None):
+    c = claim_scope(starts, ends, lines, rounding, workers=workers)
+    c["acct_bal"], c["fam_bal"] = balances, np.zeros_like(balances)
+    return settle_arrays(kinds, kind_id, person, year, c, rounding, workers=workers)
 
 
 # -- the comparison: the same tiers, one claim and one line at a time ------------------------------

@@ -21,6 +21,8 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +64,16 @@ class _Params(dict):
 
 def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray, year: np.ndarray,
                   c: dict[str, np.ndarray], rounding, chunk: int = 131_072,
-                  opening: dict[str, np.ndarray] | None = None, closing: list | None = None) -> dict[str, np.ndarray]:
+                  opening: dict[str, np.ndarray] | None = None, closing: list | None = None,
+                  workers: int | None = None) -> dict[str, np.ndarray]:
     """The batch core: claims already sorted by (person, date, id); ``kinds[kind_id[i]]`` are claim
     i's parameters; ``c`` the per-claim scope sums and starting balances; ``opening`` per-claim
     opening accumulators of the claim's person-year (see :class:`Batch`). Runs in chunks cut at
     person boundaries (running totals never cross a person), so memory stays bounded and the
     working arrays stay in cache. Returns the setlinfo fields (fen); when ``closing`` is a list,
     appends ``(key, first claim index of the person-year, value)`` for the accumulators after
-    each person-year."""
+    each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
+    releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
     names = list(kinds[0].values)
     table = np.array([[k.values[n] for n in names] for k in kinds], dtype=I64)
     n = len(kind_id)
@@ -80,15 +84,63 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
             end += 1
         cuts.append(end)
     out = {k: np.empty(n, dtype=I64) for k in SETLINFO_FIELDS}
-    for a, b in zip(cuts[:-1], cuts[1:]):
+
+    def settle_chunk(a: int, b: int) -> list:
         P = _Params(names, table, kind_id[a:b])
         run = Batch(person[a:b], year[a:b], {k: v[a:b] for k, v in (opening or {}).items()}, closing is not None)
-        part = settle_core({k: v[a:b] for k, v in c.items()}, P, run, rounding)
+        part = settle_core({k: v[a:b] for k, v in c.items()}, P, run, rounding, detail=False)
         for k in SETLINFO_FIELDS:
-            out[k][a:b] = part[k]
-        if closing is not None:
-            closing.extend((key, first + a, vals) for key, (first, vals) in run.closing().items())
+            out[k][a:b] = part[k]  # chunks write disjoint slices
+        return [(key, first + a, vals) for key, (first, vals) in run.closing().items()] if closing is not None else []
+
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    workers = min(workers or default_workers(), len(spans))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            done = list(pool.map(lambda span: settle_chunk(*span), spans))
+    else:
+        done = [settle_chunk(a, b) for a, b in spans]
+    if closing is not None:
+        for records in done:
+            closing.extend(records)
     return out
+
+
+def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarray], rounding,
+                chunk: int = 131_072, workers: int | None = None) -> dict[str, np.ndarray]:
+    """Line scope (:func:`line_scope`) summed per claim — total, fulamt, overlmt, presel, inscope —
+    for lines sorted by claim (claim i's lines are ``starts[i]:ends[i]``), ``chunk`` claims at a
+    time on ``workers`` threads. ``lines`` holds amount, qty_milli, item_class, preselfpay_ppm,
+    price_cap and out_of_scope."""
+    n = len(starts)
+    out = {k: np.empty(n, dtype=I64) for k in ("total", "fulamt", "overlmt", "presel", "inscope")}
+
+    def one(a: int, b: int) -> None:
+        lo, hi = (int(starts[a]), int(ends[b - 1])) if b > a else (0, 0)
+        part = {k: v[lo:hi] for k, v in lines.items()}
+        scope = line_scope(part["amount"], part["qty_milli"], part["item_class"], part["preselfpay_ppm"],
+                           part["price_cap"], part["out_of_scope"], rounding)
+        sums = claim_sums(starts[a:b] - lo, ends[a:b] - lo, part["amount"], *scope)
+        for k, v in zip(out, sums):
+            out[k][a:b] = v
+
+    spans = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    workers = min(workers or default_workers(), max(1, len(spans)))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda span: one(*span), spans))
+    else:
+        for a, b in spans:
+            one(a, b)
+    return out
+
+
+def default_workers() -> int:
+    """Threads for the batch: ``YIBAO_WORKERS`` or one per core."""
+    value = os.environ.get("YIBAO_WORKERS", "")
+    if value and not value.isdigit():
+        raise ValidationError("YIBAO_WORKERS", f"{value!r} is not a whole number", "environment")
+    return max(1, int(value) if value else (os.cpu_count() or 1))
 
 
 def _age(frame: pd.DataFrame) -> np.ndarray:
@@ -280,13 +332,11 @@ def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tupl
     pos = pos[order]
     li = _line_inputs(f, lines, plans, catalog, pos, strict)
     qty = lines["qty"].fillna(1).to_numpy(dtype=float) if "qty" in lines else np.ones(len(lines))
-    qty_milli = np.rint(qty * 1000).astype(I64)
-    amount = lines["amount_fen"].to_numpy(dtype=I64)
-    parts = line_scope(amount, qty_milli, li["item_class"], li["preselfpay_ppm"], li["price_cap"], li["out_of_scope"],
-                       pack.rounding)
+    li["qty_milli"] = np.rint(qty * 1000).astype(I64)
+    li["amount"] = lines["amount_fen"].to_numpy(dtype=I64)
     starts = np.searchsorted(pos, np.arange(len(f)), side="left")
     ends = np.searchsorted(pos, np.arange(len(f)), side="right")
-    total, F, O, Pre, S = claim_sums(starts, ends, amount, *parts)
+    c = claim_scope(starts, ends, li, pack.rounding, chunk)
     kid = f.groupby(KIND_COLS, sort=False, dropna=False).ngroup().to_numpy()
     firsts = pd.Series(np.arange(len(f))).groupby(kid).first().to_numpy()
     kinds = []
@@ -297,8 +347,8 @@ def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tupl
         kinds.append(plans[int(period)].resolve(kind))
     person = pd.factorize(f["psn_no"])[0]
     year = f["dscg_date"].dt.year.to_numpy(dtype=I64)
-    c = {"total": total, "fulamt": F, "overlmt": O, "presel": Pre, "inscope": S,
-         "acct_bal": f["acct_bal"].to_numpy(dtype=I64), "fam_bal": f["fam_bal"].to_numpy(dtype=I64)}
+    c["acct_bal"] = f["acct_bal"].to_numpy(dtype=I64)
+    c["fam_bal"] = f["fam_bal"].to_numpy(dtype=I64)
     closing: list | None = [] if track else None
     out = settle_arrays(kinds, kid, person, year, c, pack.rounding, chunk, _opening_arrays(opening, f, year), closing)
     n = len(f)
@@ -411,8 +461,8 @@ def _shipped_catalog() -> Any:
 
 
 def summarize(result: pd.DataFrame) -> dict:
-    funds = ["hifp_pay", "cvlserv_pay", "hifob_pay", "hifmi_pay", "maf_pay", "oth_pay", "fund_pay_sumamt",
-             "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "medfee_sumamt", "inscp_scp_amt"]
+    funds = ["hifp_pay", "cvlserv_pay", "hifes_pay", "hifob_pay", "hifmi_pay", "maf_pay", "oth_pay", "fund_pay_sumamt",
+             "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hosp_part_amt", "medfee_sumamt", "inscp_scp_amt"]
     out: dict = {"claims": int(len(result)), "by_insutype": {}}
     inpatient = result["med_type"].isin(sorted(INPATIENT_MED_TYPES))
     for ins, g in result.groupby("insutype"):
@@ -427,4 +477,4 @@ def summarize(result: pd.DataFrame) -> dict:
     return out
 
 
-__all__ = ["settle_arrays", "settle_frame", "settle_batch", "settle_lake", "lake_frame", "summarize"]
+__all__ = ["claim_scope", "settle_arrays", "settle_frame", "settle_batch", "settle_lake", "lake_frame", "summarize"]

@@ -126,10 +126,12 @@ FUND_ROWS = (
     ("hifob_pay", "职工大额 employee large-amount"),
     ("hifmi_pay", "居民大病 resident critical illness"),
     ("cvlserv_pay", "公务员补助 civil-servant subsidy"),
+    ("hifes_pay", "企业补充 enterprise supplementary"),
     ("maf_pay", "医疗救助 medical assistance"),
     ("oth_pay", "其他 other funds"),
     ("acct_pay", "个人账户 personal account"),
     ("psn_cash_pay", "现金 cash"),
+    ("hosp_part_amt", "医院负担 borne by hospitals"),
 )
 
 

@@ -332,18 +332,16 @@ def line_scope(amount, qty_milli, item_class, preselfpay_ppm, price_cap, out_of_
 
 
 def claim_sums(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
-    """Per-claim sums of line columns for lines ``starts[i]:ends[i]`` (exact int64, empty claims ok)."""
+    """Per-claim sums of line columns for lines ``starts[i]:ends[i]`` (exact int64, empty claims ok):
+    differences of one running sum per column."""
     starts = np.asarray(starts)
     ends = np.asarray(ends)
-    contiguous = len(starts) and np.all(ends > starts) and np.all(starts[1:] == ends[:-1]) and starts[0] == 0
     out = []
     for col in columns:
-        col = np.asarray(col, dtype=I64)
-        if contiguous and ends[-1] == len(col):  # every claim has lines, back to back: one pass
-            out.append(np.add.reduceat(col, starts))
-        else:
-            cs = np.concatenate(([0], np.cumsum(col)))
-            out.append(cs[ends] - cs[starts])
+        run = np.empty(len(col) + 1, dtype=I64)
+        run[0] = 0
+        np.cumsum(np.asarray(col, dtype=I64), out=run[1:])
+        out.append(run[ends] - run[starts])
     return out
 
 
@@ -392,10 +390,11 @@ def _pay(raw, cap, prior):
     return np.minimum(raw, np.maximum(0, cap - prior))
 
 
-def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding) -> dict[str, np.ndarray]:
+def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding,
+                detail: bool = True) -> dict[str, np.ndarray]:
     """Settle claims whose scope sums are ``c`` (total, fulamt, overlmt, presel, inscope, acct_bal,
     fam_bal) under per-claim parameters ``P`` (see :mod:`yibao.settlement.plan`). Returns setlinfo
-    arrays (fen) plus the limits left for the setldetail rows."""
+    arrays (fen) and, with ``detail``, the limits left for the setldetail rows and the trace."""
     R = rounding
     total = c["total"]
     lift = P["lift_scope"] == 1
@@ -504,21 +503,23 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     fam_elig = (elig - acct) * P["fam_on"]
     fam_used = run.capped("family.used", None, fam_elig, c["fam_bal"], per_year=False)
     mulaid = _pay(fam_elig, c["fam_bal"], fam_used)
-    return {
+    out = {
         "medfee_sumamt": total, "fulamt_ownpay_amt": F, "overlmt_selfpay": O, "preselfpay_amt": Pre,
         "inscp_scp_amt": S, "act_pay_dedc": dedc, "hifp_pay": hifp, "pool_prop_selfpay": P["rate"],
         "cvlserv_pay": cvl, "hifes_pay": hifes, "hifmi_pay": hifmi, "hifob_pay": hifob,
         "maf_pay": maf, "oth_pay": oth, "fund_pay_sumamt": fund, "psn_part_amt": psn, "acct_pay": acct,
         "psn_cash_pay": psn - acct - mulaid, "hosp_part_amt": hosp, "balc": bal - used - acct,
         "acct_mulaid_pay": mulaid,
-        # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
-        "_cap_left": np.maximum(0, P["cap"] - cap_prior), "_ob_left": np.maximum(0, P["ob_cap"] - ob_prior),
-        "_cvl_left": np.maximum(0, P["cvl_cap"] - cvl_prior), "_mi_left": np.maximum(0, P["mi_cap"] - mi_paid_prior),
-        "_maf_left": np.maximum(0, P["maf_limit"] - maf_prior),
-        "_es_left": np.maximum(0, P["es_cap"] - es_prior), "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
-        "_ded_due": np.where(per_stay, D_n, np.where(per_year, np.maximum(0, D - ded_prior), 0)),
-        "_maf_base": maf_b, "_mi_base": mi_b, "_ob_base": ob_base, "_penalty": penalty,
     }
+    if detail:  # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
+        rest = lambda cap, prior: np.maximum(0, cap - prior)  # noqa: E731
+        out.update({
+            "_cap_left": rest(P["cap"], cap_prior), "_ob_left": rest(P["ob_cap"], ob_prior),
+            "_cvl_left": rest(P["cvl_cap"], cvl_prior), "_mi_left": rest(P["mi_cap"], mi_paid_prior),
+            "_maf_left": rest(P["maf_limit"], maf_prior), "_es_left": rest(P["es_cap"], es_prior),
+            "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
+        })
+    return out
 
 
 __all__ = ["Batch", "RealTime", "is_accumulator_key", "Running", "claim_sums", "line_scope", "settle_core", "PPM"]
