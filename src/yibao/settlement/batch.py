@@ -50,16 +50,24 @@ class _Params(dict):
     def __init__(self, names: list[str], table: np.ndarray, kind_id: np.ndarray):
         super().__init__()
         self.col = {n: j for j, n in enumerate(names)}
-        self.table, self.kind_id = table, kind_id
+        self.table, self.kind_id = table, kind_id  # table: one contiguous row per parameter
 
     def __missing__(self, key: str) -> np.ndarray:
-        col = self.table[:, self.col[key]]
+        col = self.table[self.col[key]]
         if np.all(col == col[0]):
             arr = np.broadcast_to(col[0], self.kind_id.shape)
         else:
             arr = col[self.kind_id]
         self[key] = arr
         return arr
+
+    def at(self, key: str, idx: np.ndarray) -> np.ndarray:
+        """The parameter for the claims ``idx`` only, without gathering it for every claim."""
+        if key in self:
+            arr = dict.__getitem__(self, key)
+            return np.broadcast_to(arr.flat[0], idx.shape) if arr.strides == (0,) else arr[idx]
+        col = self.table[self.col[key]]
+        return np.broadcast_to(col[0], idx.shape) if np.all(col == col[0]) else col[self.kind_id[idx]]
 
 
 def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray, year: np.ndarray,
@@ -75,7 +83,7 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
     releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
     names = list(kinds[0].values)
-    table = np.array([[k.values[n] for n in names] for k in kinds], dtype=I64)
+    table = np.array([[k.values[n] for k in kinds] for n in names], dtype=I64)
     n = len(kind_id)
     cuts = [0]
     while cuts[-1] < n:

@@ -31,7 +31,8 @@ from yibao.money import PPM, Rounding
 from yibao.settlement.plan import NB, NOCAP, NS, group_name
 
 I64 = np.int64
-NO_PRIOR_KEYS = ("account.used", "family.used")
+NO_PRIOR_KEYS = ("account.used", "family.used")  # balances, not per-year accumulators
+DENSE_KEYS = ("account.used",)  # balc is reported for every claim
 ACCUMULATOR_NAMES = frozenset({"stays", "hifob.base", "hifob.paid", "cvlserv.paid", "hifes.deductible", "hifes.paid",
                                "hifmi.base", "hifmi.paid", "maf.deductible", "maf.paid"}
                               | {f"sup{k}.{x}" for k in range(NS) for x in ("deductible", "paid")})
@@ -44,9 +45,13 @@ def is_accumulator_key(key: str) -> bool:
 
 
 class Running(Protocol):
+    """Prior totals for the claims. ``at`` (sorted claim positions) says that the arrays given are
+    those claims' only — a tier that applies to few claims — and the priors come back for them."""
+
     def count(self, name: str, flag: np.ndarray) -> np.ndarray: ...
-    def cum(self, name: str, sub: np.ndarray | None, amount: np.ndarray) -> np.ndarray: ...
-    def capped(self, name: str, sub: np.ndarray | None, raw: np.ndarray, cap: np.ndarray, per_year: bool = True) -> np.ndarray: ...
+    def cum(self, name: str, sub: np.ndarray | None, amount: np.ndarray, at: np.ndarray | None = None) -> np.ndarray: ...
+    def capped(self, name: str, sub: np.ndarray | None, raw: np.ndarray, cap: np.ndarray, per_year: bool = True,
+               at: np.ndarray | None = None) -> np.ndarray: ...
 
 
 class RealTime:
@@ -68,13 +73,17 @@ class RealTime:
         self._add(name, int(flag[0]))
         return np.array([prior], dtype=I64)
 
-    def cum(self, name, sub, amount):
+    def cum(self, name, sub, amount, at=None):
+        if at is not None and not len(at):
+            return np.zeros(0, dtype=I64)
         key = self._key(name, sub)
         prior = self.before.get(key, 0)
         self._add(key, int(amount[0]))
         return np.array([prior], dtype=I64)
 
-    def capped(self, name, sub, raw, cap, per_year=True):
+    def capped(self, name, sub, raw, cap, per_year=True, at=None):
+        if at is not None and not len(at):
+            return np.zeros(0, dtype=I64)
         if name in NO_PRIOR_KEYS:  # balances are passed in, not accumulated
             return np.zeros(1, dtype=I64)
         key = self._key(name, sub)
@@ -118,14 +127,14 @@ class Batch:
         self._closing: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key → (person-year ids, values)
 
     def _open(self, name: str, sub, idx) -> np.ndarray | None:
-        """Opening values for the claims ``idx`` (None: all) of this total, or None when there are none."""
+        """Opening values for the claims ``idx`` (None: all) of this total, or None when there are
+        none; ``sub`` is a scalar group or the groups of those claims."""
         if not self.opening:
             return None
         if sub is None or _is_scalar(sub):
             key = name if sub is None else group_name(np.asarray(sub).flat[0])
             o = self.opening.get(key)
             return None if o is None else (o if idx is None else o[idx])
-        sub = np.asarray(sub) if idx is None else np.asarray(sub)[idx]
         out = None
         for g in np.unique(sub):
             o = self.opening.get(group_name(g))
@@ -135,82 +144,81 @@ class Batch:
                 out[hit] = (o if idx is None else o[idx])[hit]
         return out
 
-    def _prior(self, name, values, sub, per_year=True, cap=None, dense=False) -> np.ndarray:
-        values = np.broadcast_to(np.asarray(values, dtype=I64), (self.n,))
+    def _prior(self, name, values, sub, per_year=True, cap=None, dense=False, at=None) -> np.ndarray:
+        m = self.n if at is None else len(at)
+        values = np.broadcast_to(np.asarray(values, dtype=I64), (m,))
+        cap = None if cap is None else np.broadcast_to(np.asarray(cap, dtype=I64), (m,))
         whole = sub is None or _is_scalar(sub)
-        idx = None
-        if not dense:
-            count = np.count_nonzero(values)
-            if count == 0:
-                return np.zeros(self.n, dtype=I64)
-            if count < self.n:
-                idx = np.flatnonzero(values)
-        if idx is None and whole:  # every claim counts, one group per person(-year): no gathers
-            v = np.ascontiguousarray(values)
-            seg = self._seg[per_year]
-            prior = self._excl(v, seg)
-            opened = self._open(name, sub, None) if per_year else None
-            if opened is not None:
-                prior += opened
-            if cap is not None:
-                c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
-                if _is_scalar(c) or self._constant_cap(v, c, seg):
-                    prior = np.minimum(prior, c)
-                else:
-                    prior = self._scan(v, c, seg, opened)
-            self._close(name, sub, None, seg, v, prior, cap, per_year and not dense)
-            return prior
-        if idx is None:
-            idx = np.arange(self.n)
-        out = np.zeros(self.n, dtype=I64)
+        count = m if dense else np.count_nonzero(values)
+        if count == 0:
+            return np.zeros(m, dtype=I64)
+        if at is None and whole and (dense or count * 3 > m):  # one group per person(-year), no gathers
+            return self._prior_dense(name, values, sub, per_year, cap, dense)
+        local = np.flatnonzero(values)  # only claims that add to the total
+        idx = local if at is None else at[local]
         key = (self.py if per_year else self.p)[idx]
-        v = values[idx]
-        if not whole:
-            sub_idx = np.asarray(sub, dtype=I64)[idx]
-            key = key * (int(sub_idx.max()) + 1) + sub_idx
-            if np.any(key[1:] < key[:-1]):
-                order = np.argsort(key, kind="stable")  # groups contiguous, dates kept in order
-                idx, key, v = idx[order], key[order], v[order]
+        v = values[local]
+        sub_l = sub if whole else np.asarray(sub, dtype=I64)[local]
+        if not whole and sub_l.min() != sub_l.max():
+            # groups contiguous by (group, person-year), dates kept in order: a stable radix sort on
+            # the small group number keeps the person-year order within each group
+            order = np.argsort(sub_l.astype(np.uint16 if sub_l.max() < 65536 else I64), kind="stable")
+            local, idx, key, v, sub_l = local[order], idx[order], key[order], v[order], sub_l[order]
+            key = sub_l * (self.n + 1) + key
         new = np.ones(len(key), dtype=bool)
         new[1:] = key[1:] != key[:-1]
         seg = _segments(new)
         prior = self._excl(v, seg)
-        opened = self._open(name, sub, idx) if per_year else None
+        opened = self._open(name, sub_l, idx) if per_year else None
         if opened is not None:
             prior += opened
         c = None
         if cap is not None:
-            c = np.broadcast_to(np.asarray(cap, dtype=I64), (self.n,))
-            c = c[: len(idx)] if _is_scalar(c) else c[idx]
+            c = np.broadcast_to(cap.flat[0], (len(v),)) if _is_scalar(cap) else cap[local]
             if _is_scalar(c) or self._constant_cap(v, c, seg):
                 prior = np.minimum(prior, c)
             else:
                 prior = self._scan(v, c, seg, opened)
-        self._close(name, sub, idx, seg, v, prior, c, per_year and not dense)
-        out[idx] = prior
+        self._close(name, sub_l, idx, seg, v, prior, c, per_year and not dense)
+        out = np.zeros(m, dtype=I64)
+        out[local] = prior
         return out
 
+    def _prior_dense(self, name, values, sub, per_year, cap, dense) -> np.ndarray:
+        v = np.ascontiguousarray(values)
+        seg = self._seg[per_year]
+        prior = self._excl(v, seg)
+        opened = self._open(name, sub, None) if per_year else None
+        if opened is not None:
+            prior += opened
+        if cap is not None:
+            if _is_scalar(cap) or self._constant_cap(v, cap, seg):
+                prior = np.minimum(prior, cap)
+            else:
+                prior = self._scan(v, cap, seg, opened)
+        self._close(name, sub, None, seg, v, prior, cap, per_year and not dense)
+        return prior
+
     def _close(self, name, sub, idx, seg, v, prior, cap, per_year) -> None:
-        """Record each group's total after its last claim (prior + what the last claim added)."""
+        """Record each group's total after its last claim (prior + what the last claim added);
+        ``sub`` is a scalar group or the groups aligned with ``v``."""
         if not (self.track and per_year):
             return
         starts, lengths = seg
         last = starts + lengths - 1
         added = v[last]
         if cap is not None:
-            c = np.broadcast_to(np.asarray(cap, dtype=I64), (len(v),))
-            added = np.minimum(added, np.maximum(0, c[last] - prior[last]))
+            added = np.minimum(added, np.maximum(0, np.broadcast_to(cap, (len(v),))[last] - prior[last]))
         value = prior[last] + added
-        at = last if idx is None else idx[last]
-        py = self.py[at]
+        py = self.py[last if idx is None else idx[last]]
         if sub is None or _is_scalar(sub):
             keys = [(name if sub is None else group_name(np.asarray(sub).flat[0]), slice(None))]
         else:
-            g = np.asarray(sub)[at]
+            g = np.asarray(sub)[last]
             keys = [(group_name(x), g == x) for x in np.unique(g)]
-        for key, m in keys:
+        for key, sel in keys:
             old = self._closing.get(key)
-            ids, vals = py[m], value[m]
+            ids, vals = py[sel], value[sel]
             self._closing[key] = (ids, vals) if old is None else (np.concatenate([old[0], ids]), np.concatenate([old[1], vals]))
 
     def closing(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -240,11 +248,11 @@ class Batch:
     def count(self, name, flag):
         return self._prior(name, flag, None)
 
-    def cum(self, name, sub, amount):
-        return self._prior(name, amount, sub)
+    def cum(self, name, sub, amount, at=None):
+        return self._prior(name, amount, sub, at=at)
 
-    def capped(self, name, sub, raw, cap, per_year=True):
-        return self._prior(name, raw, sub, per_year, cap, dense=name in NO_PRIOR_KEYS)
+    def capped(self, name, sub, raw, cap, per_year=True, at=None):
+        return self._prior(name, raw, sub, per_year, cap, dense=name in DENSE_KEYS, at=at)
 
     @staticmethod
     def _constant_cap(raw, cap, seg) -> bool:
@@ -297,6 +305,8 @@ def _rate(fen, ppm, rounding: Rounding):
     its sign handling (every amount in the core is ≥ 0), and nothing to compute for a zero rate."""
     half = PPM // 2 if rounding == Rounding.HALF_UP else 0
     fen = np.asarray(fen, dtype=I64)
+    if not fen.size:
+        return np.zeros(fen.shape, dtype=I64)
     if _is_scalar(ppm):
         r = int(np.asarray(ppm).flat[0])
         return np.zeros(fen.shape, dtype=I64) if r == 0 else (fen * r + half) // PPM
@@ -349,10 +359,14 @@ def claim_sums(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> li
 # Tiers
 
 
-def _take(a, idx):
-    """``a[idx]``, keeping a broadcast scalar a (cheap) broadcast scalar."""
+def _param(P, name: str, idx):
+    """Parameter ``name`` for the claims ``idx`` (None: all); a broadcast scalar stays one, and batch
+    parameters gather only the claims asked for."""
     if idx is None:
-        return a
+        return P[name]
+    if hasattr(P, "at"):
+        return P.at(name, idx)
+    a = P[name]
     if _is_scalar(a):
         return np.broadcast_to(np.asarray(a).flat[0], (len(idx),))
     return a[idx]
@@ -365,13 +379,12 @@ def _band_pay(lo, hi, P, prefix, rounding, idx=None):
     each band is computed only for the claims that reach into it."""
     total = np.zeros(len(lo), dtype=I64)
     top = np.iinfo(I64).max // 4
-    for b in range(NB):
-        start = P[f"{prefix}_from{b}"]
+    for b in range(NB if len(lo) else 0):
+        start = _param(P, f"{prefix}_from{b}", idx)
         if _is_scalar(start) and int(np.asarray(start).flat[0]) >= NOCAP:
             break  # no kind has this many bands
-        start = _take(start, idx)
-        end = _take(P[f"{prefix}_from{b + 1}"], idx) if b + 1 < NB else np.broadcast_to(I64(top), (len(lo),))
-        rate = _take(P[f"{prefix}_rate{b}"], idx)
+        end = _param(P, f"{prefix}_from{b + 1}", idx) if b + 1 < NB else np.broadcast_to(I64(top), (len(lo),))
+        rate = _param(P, f"{prefix}_rate{b}", idx)
         inside = (hi > start) & (lo < end)
         count = np.count_nonzero(inside)
         if not count:
@@ -388,6 +401,42 @@ def _band_pay(lo, hi, P, prefix, rounding, idx=None):
 
 def _pay(raw, cap, prior):
     return np.minimum(raw, np.maximum(0, cap - prior))
+
+
+def _applies(flag) -> np.ndarray | None:
+    """The claims a tier applies to (flag or rate ≠ 0): None when all do, else their positions."""
+    if _is_scalar(flag):
+        return None if int(np.asarray(flag).flat[0]) else np.zeros(0, dtype=np.intp)
+    at = np.flatnonzero(flag)
+    return None if len(at) == len(flag) else at
+
+
+def _sub(a, at):
+    return a if at is None else a[at]
+
+
+def _spread(n: int, at, values):
+    """Values for the claims ``at`` as a full array (zero elsewhere)."""
+    if at is None:
+        return values
+    out = np.zeros(n, dtype=I64)
+    out[at] = values
+    return out
+
+
+def _capped_pay(run: Running, key: str, raw, cap, at):
+    """Pay ``raw`` up to a yearly cap: (paid, paid before this claim)."""
+    prior = run.capped(key, None, raw, cap, at=at)
+    return _pay(raw, cap, prior), prior
+
+
+def _yearly_tier(run: Running, key: str, base, P, prefix: str, at, R):
+    """A tier with a yearly deductible, a rate and a yearly cap on ``base`` (the claims ``at``):
+    parameters ``<prefix>_ded``, ``_rate`` and ``_cap`` (``maf_limit`` for 医疗救助)."""
+    ded = _param(P, f"{prefix}_ded", at)
+    cap = _param(P, f"{prefix}_limit" if prefix == "maf" else f"{prefix}_cap", at)
+    met = _pay(base, ded, run.capped(f"{key}.deductible", None, base, ded, at=at))
+    return _capped_pay(run, f"{key}.paid", _rate(base - met, _param(P, f"{prefix}_rate", at), R), cap, at)
 
 
 def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding,
@@ -448,50 +497,54 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     ob_prior = run.capped("hifob.paid", None, ob_raw, P["ob_cap"])
     hifob = _pay(ob_raw, P["ob_cap"], ob_prior)
 
-    # 公务员医疗补助
-    cvl_raw = _rate(S - hifp - hifob, P["cvl_rate"], R)
-    cvl_prior = run.capped("cvlserv.paid", None, cvl_raw, P["cvl_cap"])
-    cvl = _pay(cvl_raw, P["cvl_cap"], cvl_prior)
+    # 公务员医疗补助, 企业补充 and 居民大病: each on the few claims it applies to
+    n_claims = len(total)
+    cvl_at = _applies(P["cvl_rate"])
+    cvl_raw = _rate(_sub(S - hifp - hifob, cvl_at), _param(P, "cvl_rate", cvl_at), R)
+    cvl_c, cvl_prior = _capped_pay(run, "cvlserv.paid", cvl_raw, _param(P, "cvl_cap", cvl_at), cvl_at)
+    cvl = _spread(n_claims, cvl_at, cvl_c)
 
     # 企业补充医疗保险: what the employee still bears (in scope, or also the 自费 parts)
-    es_b = np.where(P["es_on"] == 1, S - hifp - hifob - cvl + np.where(P["es_personal"] == 1, F + O + Pre, 0), 0)
-    es_dd = _pay(es_b, P["es_ded"], run.capped("hifes.deductible", None, es_b, P["es_ded"]))
-    es_raw = _rate(es_b - es_dd, P["es_rate"], R)
-    es_prior = run.capped("hifes.paid", None, es_raw, P["es_cap"])
-    hifes = _pay(es_raw, P["es_cap"], es_prior)
+    es_at = _applies(P["es_on"])
+    es_b = _sub(S - hifp - hifob - cvl, es_at) + _sub(F + O + Pre, es_at) * _param(P, "es_personal", es_at)
+    es_c, es_prior = _yearly_tier(run, "hifes", es_b, P, "es", es_at, R)
+    hifes = _spread(n_claims, es_at, es_c)
 
     # 居民大病保险: on the year's cumulative in-scope burden after basic pooling
-    mi_b = np.where(P["mi_on"] == 1, S - hifp - hifob - cvl, 0)
-    mi_prior = run.cum("hifmi.base", None, mi_b)
-    mi_raw = _band_pay(mi_prior, mi_prior + mi_b, P, "mi", R)
-    mi_paid_prior = run.capped("hifmi.paid", None, mi_raw, P["mi_cap"])
-    hifmi = _pay(mi_raw, P["mi_cap"], mi_paid_prior)
+    mi_at = _applies(P["mi_on"])
+    mi_b = _sub(S - hifp - hifob - cvl, mi_at)
+    mi_base = run.cum("hifmi.base", None, mi_b, at=mi_at)
+    mi_raw = _band_pay(mi_base, mi_base + mi_b, P, "mi", R, mi_at)
+    mi_c, mi_paid_prior = _capped_pay(run, "hifmi.paid", mi_raw, _param(P, "mi_cap", mi_at), mi_at)
+    hifmi = _spread(n_claims, mi_at, mi_c)
 
     # 医疗救助: in-scope burden after basic, 大额/大病, 公务员 and 企业补充, less any unfiled 异地 cut
     left = np.maximum(0, S - hifp - hifob - cvl - hifes - hifmi)
-    maf_b = np.where(P["maf_on"] == 1, np.maximum(0, left - np.where(P["maf_no_penalty"] == 1, penalty, 0)), 0)
-    maf_dd = _pay(maf_b, P["maf_ded"], run.capped("maf.deductible", None, maf_b, P["maf_ded"]))
-    maf_raw = _rate(maf_b - maf_dd, P["maf_rate"], R)
-    maf_prior = run.capped("maf.paid", None, maf_raw, P["maf_limit"])
-    maf = _pay(maf_raw, P["maf_limit"], maf_prior)
+    maf_at = _applies(P["maf_on"])
+    maf_b = np.maximum(0, _sub(left, maf_at) - _sub(penalty, maf_at) * _param(P, "maf_no_penalty", maf_at))
+    maf_c, maf_prior = _yearly_tier(run, "maf", maf_b, P, "maf", maf_at, R)
 
     # 个人负担控制: the in-scope burden above a share of the in-scope amount goes to the hospital
     # (医院负担) or to 医疗救助 (再救助)
-    over = np.where(P["ceil_on"] == 1, np.maximum(0, left - maf - _rate(S, P["ceil_share"], R)), 0)
-    hosp = np.where(P["ceil_payer"] == 1, over, 0)
-    maf = maf + np.where(P["ceil_payer"] == 2, over, 0)
+    maf = _spread(n_claims, maf_at, maf_c)
+    hosp = np.zeros_like(total)
+    ceil_at = _applies(P["ceil_on"])
+    if ceil_at is None or len(ceil_at):
+        over = np.maximum(0, _sub(left - maf, ceil_at) - _rate(_sub(S, ceil_at), _param(P, "ceil_share", ceil_at), R))
+        payer = _param(P, "ceil_payer", ceil_at)
+        hosp = _spread(n_claims, ceil_at, np.where(payer == 1, over, 0))
+        maf = maf + _spread(n_claims, ceil_at, np.where(payer == 2, over, 0))
 
     # Supplementary tiers (惠民保, 职工医疗互助) → oth_pay, on what the person still bears
     paid = hifp + hifob + cvl + hifes + hifmi + maf
     oth = np.zeros_like(total)
     for k in range(NS):
-        if not np.any(P[f"sup{k}_on"]):
+        at = _applies(P[f"sup{k}_on"])
+        if at is not None and not len(at):
             continue  # nobody in these claims joined this tier
-        on = P[f"sup{k}_on"] == 1
-        b = np.where(on, np.maximum(0, S + np.where(P[f"sup{k}_oos"] == 1, F + O + Pre, 0) - paid - hosp - oth), 0)
-        dd = _pay(b, P[f"sup{k}_ded"], run.capped(f"sup{k}.deductible", None, b, P[f"sup{k}_ded"]))
-        r = _rate(b - dd, P[f"sup{k}_rate"], R)
-        oth = oth + _pay(r, P[f"sup{k}_cap"], run.capped(f"sup{k}.paid", None, r, P[f"sup{k}_cap"]))
+        b = np.maximum(0, _sub(S - paid - hosp - oth, at) + _sub(F + O + Pre, at) * _param(P, f"sup{k}_oos", at))
+        got, _ = _yearly_tier(run, f"sup{k}", b, P, f"sup{k}", at, R)
+        oth = oth + _spread(n_claims, at, got)
 
     fund = paid + oth
     psn = total - fund - hosp
@@ -512,11 +565,13 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
         "acct_mulaid_pay": mulaid,
     }
     if detail:  # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
-        rest = lambda cap, prior: np.maximum(0, cap - prior)  # noqa: E731
+        def rest(cap: str, prior, at=None):
+            return _spread(n_claims, at, np.maximum(0, _param(P, cap, at) - prior))
+
         out.update({
-            "_cap_left": rest(P["cap"], cap_prior), "_ob_left": rest(P["ob_cap"], ob_prior),
-            "_cvl_left": rest(P["cvl_cap"], cvl_prior), "_mi_left": rest(P["mi_cap"], mi_paid_prior),
-            "_maf_left": rest(P["maf_limit"], maf_prior), "_es_left": rest(P["es_cap"], es_prior),
+            "_cap_left": rest("cap", cap_prior), "_ob_left": rest("ob_cap", ob_prior),
+            "_cvl_left": rest("cvl_cap", cvl_prior, cvl_at), "_mi_left": rest("mi_cap", mi_paid_prior, mi_at),
+            "_maf_left": rest("maf_limit", maf_prior, maf_at), "_es_left": rest("es_cap", es_prior, es_at),
             "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
         })
     return out

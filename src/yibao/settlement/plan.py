@@ -371,7 +371,7 @@ class Plan:
             cites["tilt"] = self.cite("serious_illness.tilt.identities", f"大病倾斜 {kind.identity}", f"tilt for {kind.identity}")
         if on and str(self.get("serious_illness.band_mode", "absolute")) == "above_deductible":
             froms = [f + ded for f in froms]
-        froms = [max(f, ded) for f in froms]
+        froms = [max(f, ded) for f in froms] if on else [NOCAP]  # off: no band to reach
         _bands(v, "mi", froms, rates)
         v["mi_ded"] = ded
         v["mi_cap"] = NOCAP if (uncapped or not on) else int(self.get("serious_illness.cap", 0) or 0)
