@@ -155,6 +155,25 @@ def test_missing_column_refused(tmp_path, make):
         load_lake(lake, f"sqlite:///{tmp_path / 'x.db'}")
 
 
+def test_employer_supplementary_loaded_and_optional_in_older_lakes(db_url, tmp_path, make):
+    import pyarrow.parquet as pq
+
+    lake = write_lake(tmp_path / "lake", make)
+    rows = [make.employer(1, has_supplementary=True), make.employer(2, has_supplementary=False)]
+    lake_io.write_table(lake, "employers", pa.Table.from_pylist(rows, schema=TABLES["employers"]))
+    load_lake(lake, db_url)
+    with Store(db_url).unit() as uow:
+        assert uow.employers.get("E0001")["has_supplementary"] is True
+        assert uow.employers.get("E0002")["has_supplementary"] is False
+    # a lake written before the column existed loads it as null (not reported)
+    old = write_lake(tmp_path / "old", make)
+    pq.write_table(pq.read_table(old / "employers.parquet").drop_columns(["has_supplementary"]), old / "employers.parquet")
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    load_lake(old, url)
+    with Store(url).unit() as uow:
+        assert uow.employers.get("E0001")["has_supplementary"] is None
+
+
 def test_not_a_lake(tmp_path):
     with pytest.raises(ValidationError, match="no lake table"):
         load_lake(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")

@@ -9,7 +9,7 @@ from yibao.store.models import metadata
 def test_upgrade_and_downgrade(db_url):
     assert db.current(db_url) is None
     db.upgrade(db_url)
-    assert db.current(db_url) == db.head() == "0001"
+    assert db.current(db_url) == db.head() == "0002"
     engine = db.make_engine(db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())
@@ -21,6 +21,30 @@ def test_upgrade_and_downgrade(db_url):
     engine = db.make_engine(db_url)
     try:
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_employer_supplementary_migration_keeps_rows(db_url):
+    """0002 adds employers.has_supplementary (null for employers loaded before it) and drops it again."""
+    db.upgrade(db_url, "0001")
+    engine = db.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO employers (emp_no, uscc, name, admdvs) "
+                                 "VALUES ('E1', '91370302MA0000001X', '单位', '370302')"))
+        db.upgrade(db_url)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT has_supplementary FROM employers")).scalar_one() is None
+            conn.execute(sa.text("UPDATE employers SET has_supplementary = :v"), {"v": True})
+            assert conn.execute(sa.text("SELECT has_supplementary FROM employers")).scalar_one() in (True, 1)
+        engine.dispose()
+        db.downgrade(db_url, "0001")
+        assert db.current(db_url) == "0001"
+        cols = {c["name"] for c in sa.inspect(engine).get_columns("employers")}
+        assert "has_supplementary" not in cols and "headcount" in cols
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT emp_no FROM employers")).scalar_one() == "E1"
     finally:
         engine.dispose()
 

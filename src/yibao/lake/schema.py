@@ -16,6 +16,7 @@ TABLES: dict[str, pa.Schema] = {
         ("emp_no", S), ("uscc", S), ("name", S), ("admdvs", S), ("industry", S),
         ("avg_wage_fen", I64),  # average monthly wage of its staff
         ("headcount", I32),
+        ("has_supplementary", B),  # runs 企业补充医疗保险 for its staff; null = unknown (older lakes)
     ]),
     "persons": pa.schema([
         ("psn_no", S), ("certno", S), ("name", S), ("sex", S), ("birth_date", D), ("admdvs", S),
@@ -59,6 +60,11 @@ TABLES: dict[str, pa.Schema] = {
     ]),
     # ground truth of injected fraud and abuse (one row per label; a claim may carry several)
     "fraud_labels": pa.schema([("claim_id", S), ("label", S), ("detail", S)]),
+    # choices made at enrolment for a year: 居民缴费档次 (0 = unknown / single-tier region) and the
+    # voluntary supplementary tiers joined ('|'-joined pack supplementary.tiers names, e.g. huiminbao)
+    "coverage_choices": pa.schema([("psn_no", S), ("year", I16), ("tier", I8), ("supplementary", S)]),
+    # 个人账户 balance at 1 January of ``year`` (before that year's accruals)
+    "account_balances": pa.schema([("psn_no", S), ("year", I16), ("balance_fen", I64)]),
     "contributions": pa.schema([
         ("psn_no", S), ("year", I16), ("insutype", S), ("employer_fen", I64), ("individual_fen", I64),
         ("subsidy_fen", I64), ("sponsored_fen", I64),

@@ -391,7 +391,8 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     claims = read_table(folder, "claims").to_pandas()
     lines = read_table(folder, "claim_lines", columns=["claim_id", "item_code", "qty", "amount_fen"]).to_pandas()
     persons = read_table(folder, "persons", columns=["psn_no", "birth_date", "sex", "admdvs"]).to_pandas()
-    enr = read_table(folder, "enrollments", columns=["psn_no", "insutype", "psn_type", "start_date", "end_date", "civil_servant"]).to_pandas()
+    enr = read_table(folder, "enrollments", columns=["psn_no", "insutype", "psn_type", "start_date", "end_date", "civil_servant",
+                                                     "emp_no"]).to_pandas()
     inst = read_table(folder, "institutions", columns=["fixmedins_code", "level", "admdvs", "kind"]).to_pandas()
     inst = inst.rename(columns={"kind": "inst_kind"})
     f = claims.merge(persons.rename(columns={"admdvs": "person_admdvs"}), on="psn_no", how="left")
@@ -403,8 +404,9 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     # the enrolment spell in force at discharge gives psn_type and the 公务员 flag
     e = f[["claim_id", "psn_no", "insutype", "dscg_date"]].merge(enr, on=["psn_no", "insutype"], how="left")
     ok = (e["start_date"].isna() | (e["start_date"] <= e["dscg_date"])) & (e["end_date"].isna() | (e["end_date"] >= e["dscg_date"]))
-    e = e[ok].drop_duplicates("claim_id", keep="last")[["claim_id", "psn_type", "civil_servant"]]
+    e = e[ok].drop_duplicates("claim_id", keep="last")[["claim_id", "psn_type", "civil_servant", "emp_no"]]
     f = f.merge(e, on="claim_id", how="left")
+    f["enterprise_supplementary"] = _enterprise_supplementary(folder, f)
     # no spell in force at discharge (a data gap): settle as 在职 / 成年居民 rather than drop the claim
     f["psn_type"] = f["psn_type"].fillna(pd.Series(np.where(f["insutype"] == "310", "11", "15"), index=f.index))
     if has_table(folder, "identities"):
@@ -414,8 +416,81 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         f = f.merge(j.groupby("claim_id")["identity"].agg("|".join).rename("identities"), on="claim_id", how="left")
     f["filing"] = np.where(f["out_of_region"].fillna(False).astype(bool), f["filing"].fillna("unfiled"), "")
     f = f.rename(columns={"chronic_disease": "chronic_disease"})
+    f = _coverage_choices(folder, f)
+    opening = _opening_balances(folder, f)
+    f["acct_bal"] = _own_balance(f, opening)
+    f["fam_bal"] = _family_balance(folder, f, opening)
     catalog = read_table(folder, "catalog").to_pandas() if has_table(folder, "catalog") else None
     return f, lines, catalog
+
+
+def _claim_years(f: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(f["dscg_date"]).dt.year.astype("int64")
+
+
+def _enterprise_supplementary(folder: str | Path, f: pd.DataFrame) -> np.ndarray:
+    """企业补充医疗保险: the employer of the 310 spell in force at discharge runs it (False when the
+    lake's employers do not say: an older lake)."""
+    from yibao.lake.io import has_table, read_table
+
+    if not has_table(folder, "employers"):
+        return np.zeros(len(f), dtype=bool)
+    emp = read_table(folder, "employers", columns=["emp_no", "has_supplementary"]).to_pandas()
+    has = f["emp_no"].map(emp.set_index("emp_no")["has_supplementary"].fillna(False).astype(bool))
+    return ((f["insutype"] == "310") & has.fillna(False).astype(bool)).to_numpy()
+
+
+def _coverage_choices(folder: str | Path, f: pd.DataFrame) -> pd.DataFrame:
+    """``tier`` and ``supplementary`` of each claim's person in the discharge year, or the latest
+    year before it (a stay discharged after New Year); tier 0 and none when the lake has no
+    coverage_choices (an older lake)."""
+    from yibao.lake.io import has_table, read_table
+
+    if not has_table(folder, "coverage_choices"):
+        return f.assign(tier=0, supplementary="")
+    ch = read_table(folder, "coverage_choices").to_pandas().drop_duplicates(["psn_no", "year"], keep="last")
+    ch = ch.assign(year=ch["year"].astype("int64")).sort_values("year", kind="stable")
+    left = f.assign(year=_claim_years(f), _row=np.arange(len(f))).sort_values("year", kind="stable")
+    out = pd.merge_asof(left, ch, on="year", by="psn_no", direction="backward")
+    out = out.sort_values("_row").drop(columns=["year", "_row"]).reset_index(drop=True)
+    out["tier"] = out["tier"].fillna(0).astype("int64")
+    out["supplementary"] = out["supplementary"].fillna("")
+    return out
+
+
+def _opening_balances(folder: str | Path, f: pd.DataFrame) -> pd.Series:
+    """Opening 个人账户 balance (fen) per person at 1 January of the claims' year (empty when the lake
+    has no account_balances: an older lake)."""
+    from yibao.lake.io import has_table, read_table
+
+    if not has_table(folder, "account_balances") or not len(f):
+        return pd.Series(dtype="int64")
+    b = read_table(folder, "account_balances").to_pandas()
+    b = b[b["year"].astype("int64") == int(_claim_years(f).mode().iloc[0])]
+    return b.groupby("psn_no")["balance_fen"].sum().astype("int64")
+
+
+def _own_balance(f: pd.DataFrame, per_person: pd.Series) -> np.ndarray:
+    """A claim's 个人账户 balance: its person's, on 职工 (310) claims only."""
+    bal = f["psn_no"].map(per_person).fillna(0).to_numpy(dtype=I64)
+    return np.where(f["insutype"].to_numpy() == "310", bal, 0)
+
+
+def _family_balance(folder: str | Path, f: pd.DataFrame, per_person: pd.Series) -> np.ndarray:
+    """家庭共济: the balances of the other members of the person's household (``persons.household_id``,
+    the registry's family), each divided among the members who may draw on it, so a household's
+    accounts are not counted twice over its dependants."""
+    from yibao.lake.io import read_table
+
+    if not len(per_person) or not len(f):
+        return np.zeros(len(f), dtype=I64)
+    hh = read_table(folder, "persons", columns=["psn_no", "household_id"]).to_pandas().dropna()
+    own = hh["psn_no"].map(per_person).fillna(0).to_numpy(dtype=I64)
+    g = hh.groupby("household_id")["psn_no"].transform("size").to_numpy(dtype=I64)
+    total = pd.Series(own).groupby(hh["household_id"].to_numpy()).transform("sum").to_numpy(dtype=I64)
+    # each other member's balance ÷ (household size − 1): sum over the others of b / (g − 1)
+    fam = pd.Series(np.where(g > 1, (total - own) // np.maximum(g - 1, 1), 0), index=hh["psn_no"].to_numpy())
+    return f["psn_no"].map(fam).fillna(0).to_numpy(dtype=I64)
 
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
@@ -427,14 +502,18 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     tiers paid as a share of the in-scope amount (符合政策范围金额, after 先行自付), both over all claims
     and over inpatient claims (``yibao.vocab.INPATIENT_MED_TYPES``, the seeds' 住院 KPI). The catalog
     is the lake's own ``catalog`` table, else the shipped one. With ``accounts``, each employee's
-    个人账户 balance is the year's accrual from the registry (``account_accruals_for_year``), taken as
-    available from the start of the year (the lake holds no opening balances: an assumption).
+    个人账户 balance is the opening balance at 1 January (``account_balances``) plus the year's accrual
+    from the registry (``account_accruals_for_year``), all taken as available from the start of the
+    year; ``fam_bal`` is the household's share of the other members' balances (家庭共济). A lake
+    without ``account_balances`` (an older one) settles on the accruals alone, as if every account
+    started the year empty; the summary's note says which. Without ``accounts``, no balances.
     """
     pack = load_pack(pack) if isinstance(pack, str) else pack
     f, lines, lake_catalog = lake_frame(folder)
     note = "account balances: none"
+    f["acct_bal"], f["fam_bal"] = 0, 0
     if accounts and len(f):
-        f["acct_bal"], note = _account_balances(folder, f, pack)
+        f["acct_bal"], f["fam_bal"], note = _account_balances(folder, f, pack)
     if catalog is None:
         catalog = lake_catalog if lake_catalog is not None else _shipped_catalog()
     result = settle_frame(f, lines, pack, catalog)
@@ -443,20 +522,24 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     return result, summary
 
 
-def _account_balances(folder: str | Path, f: pd.DataFrame, pack: Pack) -> tuple[np.ndarray, str]:
+def _account_balances(folder: str | Path, f: pd.DataFrame, pack: Pack) -> tuple[np.ndarray, np.ndarray, str]:
+    """(own balance, family balance, note) per claim: opening balance + the year's accruals."""
     from yibao.lake.io import read_table
     from yibao.registry.accounts import account_accruals_for_year
 
-    year = int(pd.to_datetime(f["dscg_date"]).dt.year.mode().iloc[0])
+    year = int(_claim_years(f).mode().iloc[0])
+    opening = _opening_balances(folder, f)
+    start = f"opening balances at 1 January {year} + " if len(opening) else "no opening balances in the lake; "
     try:
         acc = account_accruals_for_year(read_table(folder, "enrollments").to_pandas(),
                                         read_table(folder, "persons", columns=["psn_no", "birth_date"]).to_pandas(),
                                         pack, year)
-    except (ValidationError, PolicyError) as e:  # settle without balances rather than fail the year
-        return np.zeros(len(f), dtype=I64), f"account balances: none ({e})"
-    per_person = acc.groupby("psn_no")["amount_fen"].sum()
-    bal = f["psn_no"].map(per_person).fillna(0).to_numpy(dtype=I64)
-    return np.where(f["insutype"].to_numpy() == "310", bal, 0), f"account balances: {year} accruals, available from 1 January"
+    except (ValidationError, PolicyError) as e:  # settle on the opening balances rather than fail the year
+        return (_own_balance(f, opening), _family_balance(folder, f, opening),
+                f"account balances: {start.removesuffix(' + ').removesuffix('; ')} only, no accruals ({e})")
+    per_person = acc.groupby("psn_no")["amount_fen"].sum().astype("int64").add(opening, fill_value=0).astype("int64")
+    return (_own_balance(f, per_person), _family_balance(folder, f, per_person),
+            f"account balances: {start}{year} accruals, available from 1 January")
 
 
 def _shipped_catalog() -> Any:

@@ -44,6 +44,8 @@ REFERENCES = {
     "fraud_labels": {"claim_id": ("claims", "claim_id")},
 }
 KEYED = {"employers": "emp_no", "persons": "psn_no", "institutions": "fixmedins_code", "claims": "claim_id"}
+# Columns added to a table after lakes were first written: a file without them loads them as null.
+ADDED_COLUMNS = {"employers": ("has_supplementary",)}
 # The lake may hold a person enrolled in two regions at once (a finding for the registry's duplicate
 # finder, not a load error); overlaps within one region and scheme are refused.
 OVERLAP_BY = ("psn_no", "insutype", "admdvs")
@@ -145,7 +147,7 @@ class _Loader:
     @staticmethod
     def _check_columns(table: str, frag: ds.Fragment, path: Path) -> None:
         have = set(frag.physical_schema.names)
-        missing = [c for c in TABLES[table].names if c not in have]
+        missing = [c for c in TABLES[table].names if c not in have and c not in ADDED_COLUMNS.get(table, ())]
         if missing:
             raise ValidationError(missing[0], f"column missing from the {table} file", record=str(path))
 

@@ -104,6 +104,7 @@ class Employer(Base):
     industry: Mapped[str | None] = mapped_column(String(64))
     avg_wage_fen: Mapped[int | None] = mapped_column(BigInteger)
     headcount: Mapped[int | None] = mapped_column(Integer)
+    has_supplementary: Mapped[bool | None] = mapped_column(Boolean)  # 企业补充医疗保险; null = not reported
 
 
 class Person(Base):

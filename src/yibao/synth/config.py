@@ -41,6 +41,11 @@ class SynthConfig:
     double_enrolments: int | None = None  # persons enrolled twice; default 0.1% of persons
     fraud_rates: dict = field(default_factory=lambda: dict(DEFAULT_FRAUD_RATES))
     with_lines: bool = True
+    # 居民缴费档次 → share of residents; empty = a single-tier region (every tier 0)
+    tier_shares: dict = field(default_factory=lambda: dict(target("coverage.resident_tier_shares")))
+    # voluntary supplementary tier name (the pack's supplementary.tiers[].name) → take-up per person-year
+    supplementary_takeup: dict = field(default_factory=lambda: dict(target("coverage.supplementary_takeup")))
+    employer_supplementary_share: float = field(default_factory=lambda: target("coverage.employer_supplementary_share"))
 
     def __post_init__(self):
         if not isinstance(self.persons, int) or self.persons < 100:
@@ -53,6 +58,14 @@ class SynthConfig:
             v = getattr(self, name)
             if not 0 <= v < 1:
                 raise ValidationError(name, f"{v!r} is not a share in [0, 1)")
+        for name, shares in (("tier_shares", self.tier_shares), ("supplementary_takeup", self.supplementary_takeup)):
+            for k, v in shares.items():
+                if not 0 <= v <= 1:
+                    raise ValidationError(f"{name}.{k}", f"{v!r} is not a share in [0, 1]")
+        if self.tier_shares and (abs(sum(self.tier_shares.values()) - 1) > 1e-9 or min(map(int, self.tier_shares)) < 1):
+            raise ValidationError("tier_shares", f"{self.tier_shares!r}: tiers are ≥ 1 and the shares sum to 1")
+        if not 0 <= self.employer_supplementary_share <= 0.5:
+            raise ValidationError("employer_supplementary_share", f"{self.employer_supplementary_share!r} is not in [0, 0.5]")
         if self.active_retired_ratio <= 0:
             raise ValidationError("active_retired_ratio", f"{self.active_retired_ratio!r} must be positive")
         unknown = set(self.fraud_rates) - set(DEFAULT_FRAUD_RATES)

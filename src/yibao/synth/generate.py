@@ -1,6 +1,7 @@
 """Build a whole synthetic region into a lake folder: ``generate(SynthConfig(...), out_dir)``.
 
-Persons, employers, enrolment, identities and institutions are drawn at once; claims, their lines
+Persons, employers, enrolment, identities, institutions and the year's coverage choices and opening
+account balances (:mod:`yibao.synth.coverage`) are drawn at once; claims, their lines
 and the fraud labels are drawn per block of ``BLOCK`` persons from a generator seeded by (seed, block
 number), and blocks are written in chunks of about ``chunk_persons`` persons with ``ChunkWriter``:
 memory stays flat and the rows depend on the seed only, not on the chunk size.
@@ -23,6 +24,7 @@ from yibao.synth import data
 from yibao.synth.calibration import Tally
 from yibao.synth.claims import INPATIENT, ClaimBatch, ClaimModel, build_model, generate_claims
 from yibao.synth.config import SynthConfig, SynthSummary
+from yibao.synth.coverage import coverage_tables
 from yibao.synth.fraud import Labels, inject_stays
 from yibao.synth.institutions import build_institutions, regions_table
 from yibao.synth.lines import build_lines_model, inject_lines, make_lines
@@ -113,6 +115,7 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
     inst = build_institutions(cfg, np.random.default_rng([cfg.seed, 1]))
     tables["institutions"] = inst.table
     tables["regions"] = regions_table(cfg)
+    tables.update(coverage_tables(cfg, pop, tables))
     for name, table in tables.items():
         write_table(out, name, table)
     report("population", 1, 1)
