@@ -42,12 +42,15 @@ def test_settle_many_claims_to_csv(tmp_path):
     second = {**CLAIM, "claim_id": "C2", "adm_date": "2024-06-01", "dscg_date": "2024-06-05"}
     p = tmp_path / "claims.json"
     p.write_text(json.dumps({"claims": [CLAIM, second]}), encoding="utf-8")
-    out = tmp_path / "out.csv"
-    r = CliRunner().invoke(app(), ["settle", "--pack", "demo", "--claims", str(p), "--out", str(out)])
+    out, acc = tmp_path / "out.csv", tmp_path / "acc.csv"
+    r = CliRunner().invoke(app(), ["settle", "--pack", "demo", "--claims", str(p), "--out", str(out),
+                                   "--accumulators-out", str(acc)])
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out)
     assert df["hifp_pay"].tolist() == [850000, 884000]  # second stay: half the deductible
     assert df["acct_pay"].tolist() == [50000, 0]
+    after = pd.read_csv(acc).set_index("key")["amount_fen"].to_dict()
+    assert after == {"stays": 2, "cap:pooling": 850000 + 884000}
 
 
 def test_settle_bad_claim_exits_with_the_field(tmp_path):

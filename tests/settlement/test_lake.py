@@ -68,3 +68,30 @@ def test_cli_settles_the_region_to_parquet(region, tmp_path):
     assert "account balances:" in r.output  # the summary was printed
     df = pd.read_parquet(out)
     assert (df["medfee_sumamt"] == df["fund_pay_sumamt"] + df["psn_part_amt"] + df["hosp_part_amt"]).all()
+
+
+def test_cli_continues_a_year_from_its_accumulators(region, tmp_path):
+    """--accumulators-out then --opening: the second run continues the first run's year (here the
+    same claims again, so every stay count doubles)."""
+    import pandas as pd
+    import typer
+    from typer.testing import CliRunner
+
+    from yibao.settlement.cli import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    first, second = tmp_path / "acc1.csv", tmp_path / "acc2.parquet"
+    r = CliRunner().invoke(app, ["settle", "--claims", str(region), "--accumulators-out", str(first)], terminal_width=220)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["settle", "--claims", str(region), "--opening", str(first),
+                                 "--accumulators-out", str(second)], terminal_width=220)
+    assert r.exit_code == 0, r.output
+    a = pd.read_csv(first, dtype={"psn_no": str}).set_index(["psn_no", "year", "key"])["amount_fen"]
+    b = pd.read_parquet(second).set_index(["psn_no", "year", "key"])["amount_fen"]
+    stays = a.xs("stays", level="key")
+    assert len(stays) > 10
+    assert (b.xs("stays", level="key").loc[stays.index] == 2 * stays).all()
+    r = CliRunner().invoke(app, ["settle", "--claims", str(region), "--opening", str(tmp_path / "none.csv")])
+    assert r.exit_code == 1 and "opening" in r.output

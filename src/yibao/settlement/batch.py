@@ -494,7 +494,7 @@ def _family_balance(folder: str | Path, f: pd.DataFrame, per_person: pd.Series) 
 
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
-                accounts: bool = True) -> tuple[pd.DataFrame, dict]:
+                accounts: bool = True, opening: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """Settle a synthetic region's year; returns (one row per claim, fen; summary).
 
     The summary gives fund totals by scheme (insutype) and the KPI 政策范围内报销比例 by scheme:
@@ -507,6 +507,8 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     year; ``fam_bal`` is the household's share of the other members' balances (家庭共济). A lake
     without ``account_balances`` (an older one) settles on the accruals alone, as if every account
     started the year empty; the summary's note says which. Without ``accounts``, no balances.
+    ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); the
+    accumulators after the batch are the summary's ``accumulators`` (a table).
     """
     pack = load_pack(pack) if isinstance(pack, str) else pack
     f, lines, lake_catalog = lake_frame(folder)
@@ -516,9 +518,10 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
         f["acct_bal"], f["fam_bal"], note = _account_balances(folder, f, pack)
     if catalog is None:
         catalog = lake_catalog if lake_catalog is not None else _shipped_catalog()
-    result = settle_frame(f, lines, pack, catalog)
+    result, closing = settle_batch(f, lines, pack, catalog, opening=opening)
     summary = summarize(result)
     summary["note"] = note
+    summary["accumulators"] = closing
     return result, summary
 
 

@@ -44,32 +44,51 @@ def print_statement(s: Statement, console: Console) -> None:
         console.print("accumulators after (fen): " + ", ".join(f"{k}={v}" for k, v in sorted(s.accumulators.items())))
 
 
-def _write(frame: pd.DataFrame, out: Path) -> None:
+def _write(frame: pd.DataFrame, out: Path, option: str = "--out") -> None:
     if out.suffix == ".parquet":
         frame.to_parquet(out, index=False)
     elif out.suffix == ".csv":
         frame.to_csv(out, index=False)
     else:
-        raise typer.BadParameter(f"{out}: use a .parquet or .csv file name", param_hint="--out")
+        raise typer.BadParameter(f"{out}: use a .parquet or .csv file name", param_hint=option)
 
 
-def settle_json_claims(path: Path, pack: str) -> pd.DataFrame:
-    """One person's claims in date order, settled one by one, each with the accumulators left by the last."""
+def _read_opening(path: Path) -> pd.DataFrame:
+    """Opening accumulators: psn_no, year, key, amount_fen (csv or parquet)."""
+    from yibao.errors import ValidationError
+
+    if not path.exists():
+        raise ValidationError("opening", "no such file", str(path))
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path, dtype={"psn_no": str, "key": str})
+    raise ValidationError("opening", "use a .csv or .parquet file", str(path))
+
+
+def settle_json_claims(path: Path, pack: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One person's claims in date order, settled one by one, each with the accumulators left by the
+    last; returns (one row per claim, the accumulators after each person-year)."""
     from yibao.settlement.claims_json import read_claims
     from yibao.settlement.realtime import settle
 
-    rows, acc, balance, family = [], None, None, None
+    rows, acc, balance, family, year = [], None, None, None, None
+    after: dict[tuple[str, int], dict[str, int]] = {}
     for c in read_claims(path):
         if acc is not None:
-            c.person.accumulators = {**c.person.accumulators, **acc}
+            c.person.accumulators = {**c.person.accumulators, **acc} if c.dscg_date.year == year else c.person.accumulators
             c.person.account_balance, c.person.family_account_balance = balance, family
         s = settle(c, pack)
-        acc, balance = s.accumulators, s["balc"]
+        acc, balance, year = s.accumulators, s["balc"], c.dscg_date.year
         family = c.person.family_account_balance - s["acct_mulaid_pay"]
+        after[(c.person.psn_no, year)] = s.accumulators
         rows.append({"claim_id": c.claim_id, "psn_no": c.person.psn_no, "insutype": c.person.insutype,
                      "psn_type": c.person.psn_type, "med_type": c.med_type, "level": c.institution.level,
                      "dscg_date": c.dscg_date, **s.setlinfo})
-    return pd.DataFrame(rows)
+    closing = pd.DataFrame([{"psn_no": p, "year": y, "key": k, "amount_fen": v}
+                            for (p, y), a in after.items() for k, v in sorted(a.items()) if v],
+                           columns=["psn_no", "year", "key", "amount_fen"])
+    return pd.DataFrame(rows), closing
 
 
 def register(app: typer.Typer) -> None:
@@ -82,6 +101,11 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Output .parquet or .csv, one row per claim with the "
                                            "setlinfo fields. " + AMOUNT_NOTE),
         fhir: bool = typer.Option(False, "--fhir", help="With --claim: print the FHIR ExplanationOfBenefit JSON instead."),
+        opening: Optional[Path] = typer.Option(None, "--opening", help="With a region: accumulators the year starts "
+                                               "from (.csv/.parquet: psn_no, year, key, amount_fen), e.g. a "
+                                               "previous run's --accumulators-out."),
+        accumulators_out: Optional[Path] = typer.Option(None, "--accumulators-out", help="Write each person-year's "
+                                                        "accumulators after the claims (.csv/.parquet, fen)."),
     ) -> None:
         """Settle claims (一站式结算): basic pooling, 大病/大额, 救助, supplementary tiers, account, cash."""
         console = Console()
@@ -101,13 +125,19 @@ def register(app: typer.Typer) -> None:
             if claims is None:
                 raise typer.BadParameter("give --claim FILE or --claims PATH", param_hint="--claim")
             if claims.suffix == ".json":
-                frame = settle_json_claims(claims, pack)
+                if opening is not None:
+                    raise typer.BadParameter("a JSON person carries its own accumulators", param_hint="--opening")
+                frame, closing = settle_json_claims(claims, pack)
                 summary = None
             else:
                 from yibao.settlement.batch import settle_lake
 
                 folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
-                frame, summary = settle_lake(folder, pack)
+                frame, summary = settle_lake(folder, pack, opening=_read_opening(opening) if opening else None)
+                closing = summary.pop("accumulators")
+            if accumulators_out is not None:
+                _write(closing, accumulators_out, "--accumulators-out")
+                console.print(f"wrote {len(closing)} accumulators (fen) to {accumulators_out}")
             if out is not None:
                 _write(frame, out)
                 console.print(f"wrote {len(frame)} settled claims to {out} ({AMOUNT_NOTE})")
