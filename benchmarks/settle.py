@@ -6,8 +6,10 @@ same tiers as a straightforward per-claim, per-line Python loop for comparison.
 
 The claim arrays are built synthetically here (persons with ~10 claims a year, kinds drawn from the
 pack's real parameter grid, ad-hoc lines with classes, 先行自付 ratios and price caps); building them
-is not timed. The loop is timed on a sample and extrapolated to the full year (said so in the output);
-its results are checked against the engine on that sample.
+is not timed. The batch runs on one thread and on one thread per core (the default), each
+``--repeat`` times: the best run is reported beside the first (which also pays for fresh memory). The
+loop is timed on a sample and extrapolated to the full year (said so in the output); its results are
+checked against the engine on that sample.
 """
 
 from __future__ import annotations
@@ -230,6 +232,7 @@ def main() -> None:
     ap.add_argument("--pack", default="demo")
     ap.add_argument("--loop-sample", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=0, help="batch threads (default: one per core)")
+    ap.add_argument("--repeat", type=int, default=3, help="batch runs per thread count (the best is reported)")
     args = ap.parse_args()
     pack = load_pack(args.pack)
     plan = plan_for(pack, dt.date(2025, 6, 1))
@@ -242,15 +245,20 @@ def main() -> None:
     print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(CPU seconds are shown beside wall seconds: on a shared machine they are the steadier figure)")
     workers = args.workers or default_workers()
+    runs = {}
     for w in sorted({1, workers}):  # one thread, then all cores (the batch default)
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = run_engine(*data, pack.rounding, workers=w)
-        batch_s, batch_cpu = time.perf_counter() - t0, time.process_time() - c0
-        funds = int(out["fund_pay_sumamt"].sum())
-        print(f"batch engine, {w} thread(s): {args.claims:,} claims in {batch_s:.2f} s wall / {batch_cpu:.2f} s CPU = "
-              f"{args.claims / batch_s:,.0f} claims/s wall (target: 10M in ≤ 30 s); fund total {funds / 100:,.2f} yuan")
-        if w == 1:
-            one_thread_s = batch_s
+        times = []
+        for _ in range(args.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = run_engine(*data, pack.rounding, workers=w)
+            times.append((time.perf_counter() - t0, time.process_time() - c0))
+        (first, first_cpu), (best, best_cpu) = times[0], min(times)
+        runs[w] = best, best_cpu
+        print(f"batch engine, {w} thread(s): {args.claims:,} claims in {best:.2f} s wall / {best_cpu:.2f} s CPU, best of "
+              f"{args.repeat} (first run {first:.2f} s / {first_cpu:.2f} s CPU) = {args.claims / best:,.0f} claims/s "
+              f"(target: 10M in ≤ 30 s); fund total {int(out['fund_pay_sumamt'].sum()) / 100:,.2f} yuan")
+    batch_s, batch_cpu = runs[workers]
+    one_thread_s = runs[1][0]
 
     # real-time: one claim through the same core, the person's accumulators passed in
     p = Person("P1", "310", "11", age=50, account_balance=100_000)
