@@ -42,6 +42,8 @@ def test_conservation_and_caps_over_a_year(seed, pack):
         assert s.accumulators.get("hifmi.paid", 0) <= v["mi_cap"]
         assert s.accumulators.get("maf.paid", 0) <= max(v["maf_limit"], 0) or not v["maf_on"]
         assert s.accumulators.get("hifob.paid", 0) <= v["ob_cap"] or not v["ob_shape"]
+        assert s.accumulators.get("hifes.paid", 0) <= v["es_cap"] or not v["es_on"]
+        assert s["hosp_part_amt"] == 0 or v["ceil_payer"] == 1  # only a hospital-borne ceiling
         acc[c.person.psn_no] = s.accumulators
 
 
