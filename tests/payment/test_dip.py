@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
 
@@ -56,6 +57,54 @@ def test_catalog_scores(lab, rules):
     assert (cat["K35:surgical"]["kind"], cat["K35:surgical"]["score_e2"]) == ("comprehensive", 175610)
     # J18.0 with 87.44 (chest x-ray, diagnostic): only year 3 → 3000 → 439.02 → 43902
     assert (cat["J18:diagnostic"]["procedures"], cat["J18:diagnostic"]["score_e2"]) == ("diagnostic", 43902)
+
+
+def _trim_history(lab):
+    def year(rows):
+        return lab.table(case_id=[f"t{i}" for i in range(len(rows))], diagnoses=[r[0] for r in rows],
+                         procedures=[r[1] for r in rows], cost_fen=[r[2] for r in rows])
+
+    k35, j18, i10 = ("K35.800", "47.0100"), ("J18.900", ""), ("I10.x00", "")
+    y1 = year([(*k35, 10000)] * 3 + [(*k35, 1000)] + [(*j18, 5000)] * 2)
+    y2 = year([(*k35, 12000)] * 3 + [(*k35, 40000)] + [(*j18, 6000)])
+    y3 = year([(*k35, 10000)] * 3 + [(*j18, 5000), (*j18, 7000)] + [(*i10, 100), (*i10, 100), (*i10, 9800)])
+    return [y1, y2, y3]
+
+
+def test_catalog_trims_outliers_before_scoring(lab, rules):
+    from yibao.payment.trim import TrimRule
+
+    band = TrimRule("mean_multiple", low_multiple=Decimal("0.5"), high_multiple=Decimal(2), min_cases=3)
+    cat = lab.rows(build_catalog(_trim_history(lab), dataclasses.replace(rules, trim=band)), "group_id")
+    # K35.8/47.01, each year against that year's group mean:
+    #   y1 10000×3, 1000: mean 7750, keep [3875, 15500] → 1000 dropped, kept mean 10000
+    #   y2 12000×3, 40000: mean 19000, keep [9500, 38000] → 40000 dropped, kept mean 12000
+    #   y3 10000×3: nothing dropped, mean 10000 → (10000 + 2·12000 + 7·10000)/10 = 10400
+    k35 = cat["K35.8/47.01"]
+    assert (k35["cases"], k35["trimmed"], k35["mean_cost_fen"]) == (11, 2, 10400)
+    # J18.9/: 2, 1 and 2 cases a year, below min_cases 3 → kept; (5000 + 2·6000 + 7·6000)/10 = 5900
+    assert (cat["J18.9/"]["trimmed"], cat["J18.9/"]["mean_cost_fen"]) == (0, 5900)
+    # I10.x/ (y3 100, 100, 9800: mean 3333.3, keep [1667, 6666]) would lose every case: it keeps them all
+    assert (cat["I10.x/"]["cases"], cat["I10.x/"]["trimmed"], cat["I10.x/"]["mean_cost_fen"]) == (3, 0, 3333)
+    # overall yearly means over kept cases: y1 40000/5 = 8000, y2 42000/4 = 10500, y3 52000/8 = 6500
+    # → (8000 + 2·10500 + 7·6500)/10 = 7450; scores ×100: 10400/7450 → 139597.3, 5900/7450 → 79194.6,
+    # (10000/3)/7450 → 44742.7
+    assert (k35["score_e2"], cat["J18.9/"]["score_e2"], cat["I10.x/"]["score_e2"]) == (139597, 79195, 44743)
+    # without trimming K35's yearly means are 7750, 19000, 10000 → 11575
+    plain = lab.rows(build_catalog(_trim_history(lab), dataclasses.replace(rules, trim=TrimRule("none"))), "group_id")
+    assert (plain["K35.8/47.01"]["trimmed"], plain["K35.8/47.01"]["mean_cost_fen"]) == (0, 11575)
+
+
+def test_pack_trimming_rule(params):
+    t = DipRules.from_params(params).trim
+    assert (t.rule, t.low_multiple, t.high_multiple, t.min_cases) == ("mean_multiple", Decimal("0.2"), 5, 5)
+    from yibao.errors import PolicyError
+    from yibao.payment.trim import TrimRule
+
+    with pytest.raises(PolicyError, match="'iqr' is not one of"):
+        TrimRule("iqr")
+    with pytest.raises(PolicyError, match="low_multiple < 1 < high_multiple"):
+        TrimRule("mean_multiple", low_multiple=Decimal("0.5"), high_multiple=Decimal("0.9"))
 
 
 def test_catalog_needs_one_table_per_history_weight(lab, rules):
