@@ -91,9 +91,19 @@ def test_cli_build_settle_clear(tmp_path, cli):
             "--institutions", str(tmp_path / "inst.csv"), "--fund-yuan", "2000000", "--out", str(tmp_path / "s.csv"),
             "--by-institution", str(tmp_path / "i.parquet"), "--date", "2024-06-30")
     assert r.exit_code == 0, r.output
+    pending = sum(x["value_fen"] for x in pa.parquet.read_table(tmp_path / "i.parquet").to_pylist())
+    # the cases set aside for 特病单议 are unpaid until reviewed; rejecting them all pays their points
+    aside = [c for c in pa.csv.read_csv(tmp_path / "s.csv").to_pylist() if c["review_reason"]]
+    pa.csv.write_csv(pa.table({"case_id": [str(c["case_id"]) for c in aside], "decision": ["rejected"] * len(aside)}),
+                     tmp_path / "reviews.csv")
+    r = cli("dip", "settle", "--catalog", str(tmp_path / "cat.parquet"), "--cases", str(tmp_path / "year.csv"),
+            "--institutions", str(tmp_path / "inst.csv"), "--fund-yuan", "2000000", "--out", str(tmp_path / "s.csv"),
+            "--by-institution", str(tmp_path / "i.parquet"), "--date", "2024-06-30", "--reviews", str(tmp_path / "reviews.csv"))
+    assert r.exit_code == 0, r.output
     inst = pa.parquet.read_table(tmp_path / "i.parquet").to_pylist()
     # all the money of the year is spread: Σ value ≈ fund ÷ ratio = 2 000 000 ÷ 0.7 yuan (± a fen per case)
     assert abs(sum(x["value_fen"] for x in inst) - 285_714_286) <= 300
+    assert aside and pending < 285_714_286 - 300
     pa.csv.write_csv(pa.table({"fixmedins_code": ["A"], "budget_fen": [1_000_000], "due_fen": [1_300_000],
                                "advances_fen": [900_000]}), tmp_path / "acc.csv")
     r = cli("pay", "clear", "--accounts", str(tmp_path / "acc.csv"), "--out", str(tmp_path / "st.csv"), "--date", "2024-06-30")
@@ -155,3 +165,20 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
     res = pay_year(lake, "demo", "duckdb")
     cleared = set(res["clearing"].iloc[:, 0]) | set(res["dip"]["fixmedins_code"])
     assert cleared <= home and not cleared & (away - home)
+
+
+def test_review_outcomes_feed_the_institutions_and_clearing(lake):
+    """The demo panel's 特病单议 decisions are paid and enter the clearing's payment due; with no
+    outcomes every case set aside stays unpaid."""
+    from yibao.payment.demo import pay_year
+
+    none = pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})
+    panel, pending = pay_year(lake, "shenyang", "duckdb"), pay_year(lake, "shenyang", "duckdb", reviews=none)
+    assert panel["drg"]["review_payment_fen"].sum() > 0 and pending["drg"]["review_payment_fen"].sum() == 0
+    assert (panel["drg"]["review_cost_fen"].sum() < pending["drg"]["review_cost_fen"].sum())
+    ratio = 700_000
+    extra = (sum(_half_up(int(x), ratio) for x in panel["drg"]["payment_fen"])
+             - sum(_half_up(int(x), ratio) for x in pending["drg"]["payment_fen"]))
+    assert extra > 0 and panel["clearing"]["due_fen"].sum() - pending["clearing"]["due_fen"].sum() == extra
+    assert pending["dip"]["review_value_fen"].sum() == 0
+    assert panel["dip"]["review_value_fen"].sum() >= 0 and panel["dip"]["review_cases"].sum() == pending["dip"]["review_cases"].sum()

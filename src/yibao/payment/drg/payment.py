@@ -12,8 +12,10 @@ Pipeline (each step an Ibis expression on the injected backend; fitted tables ar
    group mean) gets ``standard + (cost − threshold) × high_pay_rate``; a low outlier (cost <
    low_multiple × mean) gets ``min(cost × low_pay_rate, standard)``; cases flagged for review, above
    the review cost multiple or LOS, ungroupable or without a weight are set aside (特病单议,
-   ``payment_fen`` null).
-4. :func:`drg_institutions` — per institution: cases, CMI, total weight, payment versus cost.
+   ``payment_fen`` null; ``group_fen`` is what the group would pay).
+4. :func:`drg_review` — after the agency's review, approved cases are paid by project and rejected
+   ones at ``group_fen`` (:mod:`yibao.payment.review`).
+5. :func:`drg_institutions` — per institution: cases, CMI, total weight, payment versus cost.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import pyarrow as pa
 from yibao.errors import PolicyError, ValidationError
 from yibao.payment.backends import round_div
 from yibao.payment.common import PPM, W, check_cases, fetch, ratio_round, scaled
+from yibao.payment.review import ReviewRules, apply_outcomes
 from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
-__all__ = ["DrgRules", "drg_weights", "base_rate", "drg_pay", "drg_institutions", "CASE_COLUMNS",
+__all__ = ["DrgRules", "drg_weights", "base_rate", "drg_pay", "drg_review", "drg_institutions", "CASE_COLUMNS",
            "NORMAL", "HIGH", "LOW", "REVIEW"]
 
 NORMAL, HIGH, LOW, REVIEW = "normal", "high", "low", "review"
@@ -171,12 +174,8 @@ def drg_pay(
     standard = round_div(t.weight_e4 * rate_fen, W)
     high = standard + round_div((t.cost_fen - t.high_fen) * scaled(rules.high_pay_rate, PPM), PPM)
     low = ibis.least(round_div(t.cost_fen * scaled(rules.low_pay_rate, PPM), PPM), standard)
-    payment = ibis.cases(
-        (t.kind == REVIEW, ibis.null("int64")),
-        (t.kind == HIGH, high),
-        (t.kind == LOW, low),
-        else_=standard,
-    )
+    # what the case's group pays for it, review or not (a rejected review is paid this)
+    group = ibis.cases((t.cost_fen > t.high_fen, high), (t.cost_fen < t.low_fen, low), else_=standard)
     keep = [c for c in ("case_id", "fixmedins_code", "drg", "cost_fen") if c in t.columns]
     return t.select(
         *keep,
@@ -188,24 +187,38 @@ def drg_pay(
         kind=t.kind,
         review_reason=t.review_reason,
         standard_fen=ibis.ifelse(t.kind == REVIEW, ibis.null("int64"), standard),
-        payment_fen=payment.cast("int64"),
+        group_fen=group.cast("int64"),
+        payment_fen=ibis.ifelse(t.kind == REVIEW, ibis.null("int64"), group).cast("int64"),
     )
+
+
+def drg_review(paid: ir.Table, outcomes: ir.Table, rules: ReviewRules) -> ir.Table:
+    """特病单议 after review (:mod:`yibao.payment.review`): ``paid`` from :func:`drg_pay` with each
+    reviewed case's ``payment_fen`` — approved: by project; rejected: ``group_fen`` (0 without a
+    weight); no outcome: null. Adds ``review_decision`` (approved / rejected / pending) and
+    ``approved_fen``."""
+    return apply_outcomes(paid, outcomes, "DRG", "payment_fen", "group_fen", rules)
 
 
 def drg_institutions(paid: ir.Table) -> ir.Table:
     """Per institution: cases, payable and review cases, total weight, CMI (mean weight of payable
-    cases, ×10 000), payment, cost of payable cases and the balance (payment − cost)."""
+    cases, ×10 000), payment, cost of the cases paid and the balance (payment − cost). After
+    :func:`drg_review`, reviewed cases count as paid (``review_paid_cases``, ``review_payment_fen``);
+    ``review_cost_fen`` is the cost of the cases still unpaid."""
     payable = paid.kind != REVIEW
+    settled = paid.payment_fen.notnull()
     g = paid.group_by("fixmedins_code").aggregate(
         cases=paid.count(),
         paid_cases=payable.sum().cast("int64"),
         review_cases=(~payable).sum().cast("int64"),
+        review_paid_cases=(~payable & settled).sum().cast("int64"),
         high_cases=(paid.kind == HIGH).sum().cast("int64"),
         low_cases=(paid.kind == LOW).sum().cast("int64"),
         total_weight_e4=ibis.ifelse(payable, paid.weight_e4, 0).sum().cast("int64"),
         payment_fen=paid.payment_fen.sum().cast("int64"),
-        cost_fen=ibis.ifelse(payable, paid.cost_fen, 0).sum().cast("int64"),
-        review_cost_fen=ibis.ifelse(payable, 0, paid.cost_fen).sum().cast("int64"),
+        review_payment_fen=ibis.ifelse(payable, 0, paid.payment_fen.fill_null(0)).sum().cast("int64"),
+        cost_fen=ibis.ifelse(settled, paid.cost_fen, 0).sum().cast("int64"),
+        review_cost_fen=ibis.ifelse(settled, 0, paid.cost_fen).sum().cast("int64"),
     )
     g = g.mutate(payment_fen=g.payment_fen.fill_null(0))
     return g.mutate(
