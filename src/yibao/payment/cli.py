@@ -90,15 +90,18 @@ def _fail(e: Exception) -> None:
 
 @dip_app.command("build")
 def dip_build(
-    history: list[Path] = typer.Option(..., "--history", help="History cases, oldest first, once per year (three "
+    history: list[Path] = typer.Option(None, "--history", help="History cases, oldest first, once per year (three "
                                        "for 1:2:7): a lake folder or a file with case_id, diagnoses, procedures, cost_fen."),
+    lake: Path = typer.Option(None, "--lake", help="Instead of --history: the lake's history/<year> folders "
+                              "(`yibao synth --history-years 3`), the last as many as the pack weights."),
     out: Path = typer.Option(..., "--out", help="Catalog file (.parquet or .csv)."),
     pack: str = typer.Option("demo", help="Policy pack with payment.dip parameters."),
     on: str = typer.Option(None, "--date", help="Date the pack is read at (YYYY-MM-DD; default today)."),
     min_cases: int = typer.Option(None, help="Core-group threshold; default from the pack (15)."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
 ) -> None:
-    """Build the DIP catalog (core and comprehensive groups with scores) from three years of history."""
+    """Build the DIP catalog (core and comprehensive groups with scores) from three years of history,
+    outliers trimmed by the pack's rule (the catalog's ``trimmed`` column counts them)."""
     import dataclasses
 
     from yibao.payment.common import fetch
@@ -108,6 +111,14 @@ def dip_build(
         rules = DipRules.from_params(_params(pack, on))
         if min_cases is not None:
             rules = dataclasses.replace(rules, core_min_cases=min_cases)
+        if lake is not None:
+            from yibao.payment.demo import history_folders
+
+            history = history_folders(lake, 10**4)[-len(rules.history_weights):]
+            if not history:
+                raise ValidationError("--lake", f"{lake} has no history/<year> lake folders")
+        elif not history:
+            raise ValidationError("--history", "give the history years (--history, once per year) or --lake")
         be = _backend(backend)
         catalog = fetch(build_catalog([_cases(be, h) for h in history], rules))
         write_any(catalog, out)
