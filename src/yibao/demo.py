@@ -17,6 +17,9 @@ from yibao.money import fen_to_yuan
 from yibao.policy import load_pack
 
 
+HISTORY_YEARS = 3  # the years before the demo year that payment is fitted on (DIP's 1:2:7)
+
+
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=True)
@@ -55,13 +58,18 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     from yibao.store.load import load_lake
     from yibao.store.repositories import Store
     from yibao.synth import SynthConfig, generate
+    from yibao.synth.history import generate_history
 
     pack = load_pack(pack_name)
     out.mkdir(parents=True, exist_ok=True)
+    cfg = SynthConfig(persons=persons, year=year, seed=seed)
     with _progress(console) as progress:
-        summary = generate(SynthConfig(persons=persons, year=year, seed=seed), out, progress=_bar(progress))
+        summary = generate(cfg, out, progress=_bar(progress))
+        history = generate_history(cfg, out / "history", range(year - HISTORY_YEARS, year), progress=_bar(progress))
     console.print(f"[bold]Synthesized[/] {summary.counts.get('persons', 0):,} persons and "
-                  f"{summary.counts.get('claims', 0):,} claims into {out}")
+                  f"{summary.counts.get('claims', 0):,} claims into {out}, and the inpatient stays of "
+                  f"{', '.join(f'{y} ({n:,})' for y, n in history.items())} into {out / 'history'} "
+                  "to fit payment on")
 
     due = contributions_for_year(lake_io.read_table(out, "enrollments").to_pandas(),
                                  lake_io.read_table(out, "identities").to_pandas(), pack, year)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
 
@@ -56,6 +57,54 @@ def test_catalog_scores(lab, rules):
     assert (cat["K35:surgical"]["kind"], cat["K35:surgical"]["score_e2"]) == ("comprehensive", 175610)
     # J18.0 with 87.44 (chest x-ray, diagnostic): only year 3 → 3000 → 439.02 → 43902
     assert (cat["J18:diagnostic"]["procedures"], cat["J18:diagnostic"]["score_e2"]) == ("diagnostic", 43902)
+
+
+def _trim_history(lab):
+    def year(rows):
+        return lab.table(case_id=[f"t{i}" for i in range(len(rows))], diagnoses=[r[0] for r in rows],
+                         procedures=[r[1] for r in rows], cost_fen=[r[2] for r in rows])
+
+    k35, j18, i10 = ("K35.800", "47.0100"), ("J18.900", ""), ("I10.x00", "")
+    y1 = year([(*k35, 10000)] * 3 + [(*k35, 1000)] + [(*j18, 5000)] * 2)
+    y2 = year([(*k35, 12000)] * 3 + [(*k35, 40000)] + [(*j18, 6000)])
+    y3 = year([(*k35, 10000)] * 3 + [(*j18, 5000), (*j18, 7000)] + [(*i10, 100), (*i10, 100), (*i10, 9800)])
+    return [y1, y2, y3]
+
+
+def test_catalog_trims_outliers_before_scoring(lab, rules):
+    from yibao.payment.trim import TrimRule
+
+    band = TrimRule("mean_multiple", low_multiple=Decimal("0.5"), high_multiple=Decimal(2), min_cases=3)
+    cat = lab.rows(build_catalog(_trim_history(lab), dataclasses.replace(rules, trim=band)), "group_id")
+    # K35.8/47.01, each year against that year's group mean:
+    #   y1 10000×3, 1000: mean 7750, keep [3875, 15500] → 1000 dropped, kept mean 10000
+    #   y2 12000×3, 40000: mean 19000, keep [9500, 38000] → 40000 dropped, kept mean 12000
+    #   y3 10000×3: nothing dropped, mean 10000 → (10000 + 2·12000 + 7·10000)/10 = 10400
+    k35 = cat["K35.8/47.01"]
+    assert (k35["cases"], k35["trimmed"], k35["mean_cost_fen"]) == (11, 2, 10400)
+    # J18.9/: 2, 1 and 2 cases a year, below min_cases 3 → kept; (5000 + 2·6000 + 7·6000)/10 = 5900
+    assert (cat["J18.9/"]["trimmed"], cat["J18.9/"]["mean_cost_fen"]) == (0, 5900)
+    # I10.x/ (y3 100, 100, 9800: mean 3333.3, keep [1667, 6666]) would lose every case: it keeps them all
+    assert (cat["I10.x/"]["cases"], cat["I10.x/"]["trimmed"], cat["I10.x/"]["mean_cost_fen"]) == (3, 0, 3333)
+    # overall yearly means over kept cases: y1 40000/5 = 8000, y2 42000/4 = 10500, y3 52000/8 = 6500
+    # → (8000 + 2·10500 + 7·6500)/10 = 7450; scores ×100: 10400/7450 → 139597.3, 5900/7450 → 79194.6,
+    # (10000/3)/7450 → 44742.7
+    assert (k35["score_e2"], cat["J18.9/"]["score_e2"], cat["I10.x/"]["score_e2"]) == (139597, 79195, 44743)
+    # without trimming K35's yearly means are 7750, 19000, 10000 → 11575
+    plain = lab.rows(build_catalog(_trim_history(lab), dataclasses.replace(rules, trim=TrimRule("none"))), "group_id")
+    assert (plain["K35.8/47.01"]["trimmed"], plain["K35.8/47.01"]["mean_cost_fen"]) == (0, 11575)
+
+
+def test_pack_trimming_rule(params):
+    t = DipRules.from_params(params).trim
+    assert (t.rule, t.low_multiple, t.high_multiple, t.min_cases) == ("mean_multiple", Decimal("0.2"), 5, 5)
+    from yibao.errors import PolicyError
+    from yibao.payment.trim import TrimRule
+
+    with pytest.raises(PolicyError, match="'iqr' is not one of"):
+        TrimRule("iqr")
+    with pytest.raises(PolicyError, match="low_multiple < 1 < high_multiple"):
+        TrimRule("mean_multiple", low_multiple=Decimal("0.5"), high_multiple=Decimal("0.9"))
 
 
 def test_catalog_needs_one_table_per_history_weight(lab, rules):
@@ -130,7 +179,7 @@ def test_point_value_and_settlement(lab, rules, year4):
     inst = lab.rows(dip_institutions(settled), "fixmedins_code")
     # H2: d3 + d4 grouped, d5 set aside; H1 + H2 values add up to the 10 000 000 fen of the year (±1 per case)
     assert (inst["H2"]["cases"], inst["H2"]["grouped_cases"], inst["H2"]["low_cases"]) == (3, 2, 1)
-    assert (inst["H2"]["cost_fen"], inst["H2"]["ungrouped_cost_fen"]) == (5000, 1500)
+    assert (inst["H2"]["cost_fen"], inst["H2"]["unpaid_cost_fen"]) == (5000, 1500)
     assert abs(inst["H1"]["value_fen"] + inst["H2"]["value_fen"] - 10_000_000) <= 5
     assert inst["H1"]["balance_fen"] == inst["H1"]["value_fen"] - (10000 + 30000 + 5600)
 
@@ -147,3 +196,47 @@ def test_bad_cases(lab, rules, year4):
                    cat, institutions, rules)
     with pytest.raises(ValidationError, match="diagnoses: missing column"):
         dip_points(lab.table(case_id=["x"], fixmedins_code=["H1"], cost_fen=[1]), cat, institutions, rules)
+
+
+def test_review_sets_cases_aside_and_pays_them_after_review(lab, rules, year4):
+    from yibao.payment.dip import dip_review
+    from yibao.payment.review import ReviewRules
+
+    cat, _, institutions = year4
+    cases = lab.table(
+        case_id=["r1", "r2", "r3", "r4", "r5"],
+        fixmedins_code=["H1", "H1", "H2", "H2", "H2"],
+        diagnoses=["K35.800", "J18.900", "E11.900", "K35.800", "K35.800"],
+        procedures=["47.0100", "", "", "47.0100", "47.0100"],
+        cost_fen=[60000, 5600, 1500, 10000, 70000],
+        review=[False, True, False, False, False],
+    )
+    pts = dip_points(cases, cat, institutions, rules)
+    p = lab.rows(pts, "case_id")
+    # K35.8/47.01 mean 10000: r1 60000 and r5 70000 > 5 × 10000; r2 flagged; r3 has no group; r4 normal
+    assert {c: p[c]["review_reason"] for c in p} == {
+        "r1": "cost above the review multiple", "r2": "flagged for review", "r3": "ungrouped", "r4": None,
+        "r5": "cost above the review multiple"}
+    # points as usual: r1 high 146341 × (60000 − 10000)/10000 = 731705; r2 81951 × 0.80 (基层病种) = 65561;
+    # r4 146341 × 0.85 (level 2) = 124390
+    assert (p["r1"]["points_e2"], p["r2"]["points_e2"], p["r4"]["points_e2"]) == (731705, 65561, 124390)
+    # at 1 fen per point: r1 7317, r2 656, r4 1244
+    settled = dip_settle(pts, 10_000, rules)
+    outcomes = lab.table(case_id=["r1", "r2", "r3"], decision=["approved", "rejected", "approved"],
+                         approved_fen=[None, None, 1200])
+    final = dip_review(settled, outcomes, rules, ReviewRules(Decimal("0.9")))
+    f = lab.rows(final, "case_id")
+    # r1 approved by project: 60000 × 0.9 = 54000, fund 70% = 37800; r2 rejected → its points' 656, fund 459.2 → 459
+    assert (f["r1"]["review_decision"], f["r1"]["value_fen"], f["r1"]["fund_due_fen"]) == ("approved", 54000, 37800)
+    assert (f["r2"]["review_decision"], f["r2"]["value_fen"], f["r2"]["fund_due_fen"]) == ("rejected", 656, 459)
+    # r3 approved at the panel's 1200 (fund 840); r4 untouched (1244, fund 870.8 → 871); r5 pending, unpaid
+    assert (f["r3"]["value_fen"], f["r3"]["fund_due_fen"], f["r4"]["value_fen"], f["r4"]["fund_due_fen"]) == (1200, 840, 1244, 871)
+    assert (f["r4"]["review_decision"], f["r5"]["review_decision"], f["r5"]["value_fen"]) == (None, "pending", None)
+    inst = lab.rows(dip_institutions(final), "fixmedins_code")
+    assert (inst["H1"]["value_fen"], inst["H1"]["fund_due_fen"], inst["H1"]["review_cases"]) == (54656, 38259, 2)
+    assert (inst["H1"]["cost_fen"], inst["H1"]["unpaid_cost_fen"], inst["H1"]["balance_fen"]) == (65600, 0, 54656 - 65600)
+    h2 = inst["H2"]
+    assert (h2["value_fen"], h2["review_value_fen"], h2["fund_due_fen"], h2["review_cases"]) == (2444, 1200, 1711, 2)
+    assert (h2["cost_fen"], h2["unpaid_cost_fen"]) == (11500, 70000)
+    with pytest.raises(ValidationError, match="case r4: review: the case was not set aside"):
+        dip_review(settled, lab.table(case_id=["r4"], decision=["approved"]), rules, ReviewRules(Decimal(1)))

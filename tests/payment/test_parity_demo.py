@@ -91,9 +91,19 @@ def test_cli_build_settle_clear(tmp_path, cli):
             "--institutions", str(tmp_path / "inst.csv"), "--fund-yuan", "2000000", "--out", str(tmp_path / "s.csv"),
             "--by-institution", str(tmp_path / "i.parquet"), "--date", "2024-06-30")
     assert r.exit_code == 0, r.output
+    pending = sum(x["value_fen"] for x in pa.parquet.read_table(tmp_path / "i.parquet").to_pylist())
+    # the cases set aside for 特病单议 are unpaid until reviewed; rejecting them all pays their points
+    aside = [c for c in pa.csv.read_csv(tmp_path / "s.csv").to_pylist() if c["review_reason"]]
+    pa.csv.write_csv(pa.table({"case_id": [str(c["case_id"]) for c in aside], "decision": ["rejected"] * len(aside)}),
+                     tmp_path / "reviews.csv")
+    r = cli("dip", "settle", "--catalog", str(tmp_path / "cat.parquet"), "--cases", str(tmp_path / "year.csv"),
+            "--institutions", str(tmp_path / "inst.csv"), "--fund-yuan", "2000000", "--out", str(tmp_path / "s.csv"),
+            "--by-institution", str(tmp_path / "i.parquet"), "--date", "2024-06-30", "--reviews", str(tmp_path / "reviews.csv"))
+    assert r.exit_code == 0, r.output
     inst = pa.parquet.read_table(tmp_path / "i.parquet").to_pylist()
     # all the money of the year is spread: Σ value ≈ fund ÷ ratio = 2 000 000 ÷ 0.7 yuan (± a fen per case)
     assert abs(sum(x["value_fen"] for x in inst) - 285_714_286) <= 300
+    assert aside and pending < 285_714_286 - 300
     pa.csv.write_csv(pa.table({"fixmedins_code": ["A"], "budget_fen": [1_000_000], "due_fen": [1_300_000],
                                "advances_fen": [900_000]}), tmp_path / "acc.csv")
     r = cli("pay", "clear", "--accounts", str(tmp_path / "acc.csv"), "--out", str(tmp_path / "st.csv"), "--date", "2024-06-30")
@@ -155,3 +165,67 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
     res = pay_year(lake, "demo", "duckdb")
     cleared = set(res["clearing"].iloc[:, 0]) | set(res["dip"]["fixmedins_code"])
     assert cleared <= home and not cleared & (away - home)
+
+
+def test_review_outcomes_feed_the_institutions_and_clearing(lake):
+    """The demo panel's 特病单议 decisions are paid and enter the clearing's payment due; with no
+    outcomes every case set aside stays unpaid."""
+    from yibao.payment.demo import pay_year
+
+    none = pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})
+    panel, pending = pay_year(lake, "shenyang", "duckdb"), pay_year(lake, "shenyang", "duckdb", reviews=none)
+    assert panel["drg"]["review_payment_fen"].sum() > 0 and pending["drg"]["review_payment_fen"].sum() == 0
+    assert (panel["drg"]["review_cost_fen"].sum() < pending["drg"]["review_cost_fen"].sum())
+    ratio = 700_000
+    extra = (sum(_half_up(int(x), ratio) for x in panel["drg"]["payment_fen"])
+             - sum(_half_up(int(x), ratio) for x in pending["drg"]["payment_fen"]))
+    assert extra > 0 and panel["clearing"]["due_fen"].sum() - pending["clearing"]["due_fen"].sum() == extra
+    assert pending["dip"]["review_value_fen"].sum() == 0
+    assert panel["dip"]["review_value_fen"].sum() >= 0 and panel["dip"]["review_cases"].sum() == pending["dip"]["review_cases"].sum()
+
+
+@pytest.fixture(scope="module")
+def lake_with_history(tmp_path_factory):
+    from yibao.synth.config import SynthConfig
+    from yibao.synth.generate import generate
+    from yibao.synth.history import generate_history
+
+    folder = tmp_path_factory.mktemp("lake_history")
+    cfg = SynthConfig(persons=3000, year=2024, seed=3, with_lines=False)
+    generate(cfg, folder)
+    generate_history(cfg, folder / "history", [2020, 2021, 2022, 2023])
+    return folder
+
+
+def test_payment_is_fitted_on_the_history_years(lake_with_history):
+    """DRG weights and the DIP catalog come from the years before the paid one (the last three: DIP's
+    1:2:7, DRG's payment.drg.history_years); the 预算点值 from the last history year's points."""
+    from yibao.payment.demo import history_folders, pay_year
+
+    assert [p.name for p in history_folders(lake_with_history, 2024)] == ["2020", "2021", "2022", "2023"]
+    assert [p.name for p in history_folders(lake_with_history, 2022)] == ["2020", "2021"]
+    fitted = pay_year(lake_with_history, "demo", "duckdb")
+    itself = pay_year(lake_with_history, "demo", "duckdb", history=[])
+    s, t = fitted["summary"].iloc[0], itself["summary"].iloc[0]
+    assert (s["year"], s["history_years"], t["history_years"]) == (2024, "2020,2021,2022,2023", "")
+    assert s["inpatient_cases"] == t["inpatient_cases"]
+    # other weights and scores: another base rate, and a budget point value set on other points
+    assert s["drg_base_rate_fen"] != t["drg_base_rate_fen"]
+    assert s["dip_budget_point_value_e4"] != s["dip_settlement_point_value_e4"]
+    assert t["dip_budget_point_value_e4"] == t["dip_settlement_point_value_e4"]
+
+
+def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
+    r = cli("dip", "build", "--lake", str(lake_with_history), "--out", str(tmp_path / "cat.csv"), "--date", "2024-06-30")
+    assert r.exit_code == 0, r.output
+    cat = pa.csv.read_csv(tmp_path / "cat.csv").to_pylist()
+    assert cat and sum(c["trimmed"] for c in cat) > 0
+    # the three last history years: 2021–2023, every stay of them in some group
+    from yibao.lake.io import read_table
+    from yibao.vocab import INPATIENT_MED_TYPES
+
+    stays = sum(sum(1 for m in read_table(lake_with_history / "history" / y, "claims")["med_type"].to_pylist()
+                    if m in INPATIENT_MED_TYPES) for y in ("2021", "2022", "2023"))
+    assert sum(c["cases"] for c in cat) == stays
+    r = cli("dip", "build", "--out", str(tmp_path / "x.csv"))
+    assert r.exit_code == 2 and "--lake" in r.output

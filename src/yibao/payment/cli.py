@@ -23,7 +23,7 @@ pay_app = typer.Typer(help="Institution payment: annual clearing, a whole synthe
 _CASE_TYPES = {"case_id": pa.string(), "fixmedins_code": pa.string(), "diagnoses": pa.string(),
                "procedures": pa.string(), "dscg_way": pa.string(), "cc_level": pa.string(), "level": pa.string(),
                "drg": pa.string(), "sex": pa.string(), "dept": pa.string(), "group_id": pa.string(),
-               "kind": pa.string(), "diagnosis": pa.string()}
+               "kind": pa.string(), "diagnosis": pa.string(), "decision": pa.string()}
 
 
 def read_any(path: Path, what: str) -> pa.Table:
@@ -90,15 +90,18 @@ def _fail(e: Exception) -> None:
 
 @dip_app.command("build")
 def dip_build(
-    history: list[Path] = typer.Option(..., "--history", help="History cases, oldest first, once per year (three "
+    history: list[Path] = typer.Option(None, "--history", help="History cases, oldest first, once per year (three "
                                        "for 1:2:7): a lake folder or a file with case_id, diagnoses, procedures, cost_fen."),
+    lake: Path = typer.Option(None, "--lake", help="Instead of --history: the lake's history/<year> folders "
+                              "(`yibao synth --history-years 3`), the last as many as the pack weights."),
     out: Path = typer.Option(..., "--out", help="Catalog file (.parquet or .csv)."),
     pack: str = typer.Option("demo", help="Policy pack with payment.dip parameters."),
     on: str = typer.Option(None, "--date", help="Date the pack is read at (YYYY-MM-DD; default today)."),
     min_cases: int = typer.Option(None, help="Core-group threshold; default from the pack (15)."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
 ) -> None:
-    """Build the DIP catalog (core and comprehensive groups with scores) from three years of history."""
+    """Build the DIP catalog (core and comprehensive groups with scores) from three years of history,
+    outliers trimmed by the pack's rule (the catalog's ``trimmed`` column counts them)."""
     import dataclasses
 
     from yibao.payment.common import fetch
@@ -108,6 +111,14 @@ def dip_build(
         rules = DipRules.from_params(_params(pack, on))
         if min_cases is not None:
             rules = dataclasses.replace(rules, core_min_cases=min_cases)
+        if lake is not None:
+            from yibao.payment.demo import history_folders
+
+            history = history_folders(lake, 10**4)[-len(rules.history_weights):]
+            if not history:
+                raise ValidationError("--lake", f"{lake} has no history/<year> lake folders")
+        elif not history:
+            raise ValidationError("--history", "give the history years (--history, once per year) or --lake")
         be = _backend(backend)
         catalog = fetch(build_catalog([_cases(be, h) for h in history], rules))
         write_any(catalog, out)
@@ -126,6 +137,8 @@ def dip_settle_cmd(
     institutions: Path = typer.Option(None, help="fixmedins_code, level file; default: the lake's institutions."),
     out: Path = typer.Option(..., "--out", help="Per-case settlement (.parquet or .csv)."),
     by_institution: Path = typer.Option(None, help="Also write the per-institution results here."),
+    reviews: Path = typer.Option(None, help="特病单议 outcomes (case_id, decision approved/rejected, optional "
+                                 "approved_fen); without them the cases set aside stay pending, unpaid."),
     pack: str = typer.Option("demo", help="Policy pack."),
     on: str = typer.Option(None, "--date", help="Date the pack is read at (default today)."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
@@ -134,10 +147,12 @@ def dip_settle_cmd(
     from yibao.money import yuan_to_fen
     from yibao.payment.common import cached
     from yibao.payment.demo import lake_table
-    from yibao.payment.dip import DipRules, dip_institutions, dip_points, dip_settle, point_value, total_points
+    from yibao.payment.dip import DipRules, dip_institutions, dip_points, dip_review, dip_settle, point_value, total_points
+    from yibao.payment.review import ReviewRules
 
     try:
-        rules = DipRules.from_params(_params(pack, on))
+        params = _params(pack, on)
+        rules = DipRules.from_params(params)
         be = _backend(backend)
         year = _cases(be, cases)
         if institutions is not None:
@@ -149,6 +164,9 @@ def dip_settle_cmd(
         points = cached(dip_points(year, be.table(read_any(catalog, "--catalog")), inst, rules))
         value = point_value(yuan_to_fen(fund_yuan, "--fund-yuan"), rules.reimbursement_ratio, total_points(points))
         settled = dip_settle(points, value, rules)
+        outcomes = (be.table(read_any(reviews, "--reviews")) if reviews is not None
+                    else be.table(pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})))
+        settled = dip_review(settled, outcomes, rules, ReviewRules.from_params(params, "dip"))
         write_any(be.to_arrow(settled), out)
         if by_institution is not None:
             write_any(be.to_arrow(dip_institutions(settled)), by_institution)
@@ -188,6 +206,8 @@ def pay_year_cmd(
     pack: str = typer.Option("demo", help="Policy pack."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
     out: Path = typer.Option(None, help="Folder to write every result table to (Parquet)."),
+    reviews: Path = typer.Option(None, help="特病单议 outcomes (case_id, decision, optional approved_fen); "
+                                 "default: the demo review panel's decisions."),
 ) -> None:
     """Pay a whole year: DRG and DIP by institution, per-diem, capitation, budget and clearing."""
     from rich.console import Console
@@ -195,7 +215,8 @@ def pay_year_cmd(
     from yibao.payment.demo import pay_year, print_results
 
     try:
-        results = pay_year(lake, pack, backend)
+        outcomes = read_any(reviews, "--reviews") if reviews is not None else None
+        results = pay_year(lake, pack, backend, reviews=outcomes)
     except (YibaoError, ValidationError, PolicyError) as e:
         _fail(e)
     print_results(results, Console())

@@ -2,8 +2,12 @@
 fee-for-service, budget, advances and annual clearing — per institution.
 
 ``pay_year(lake_folder, pack, backend)`` reads the lake (``yibao.lake.schema``) and returns a dict of
-DataFrames. With a single year in the lake, DRG weights and the DIP catalog are fitted on that year
-itself (all history weight on it); pass ``history`` folders (oldest first) to fit on earlier years.
+DataFrames. DRG weights and the DIP catalog are fitted on the years before the one paid: the
+``history`` lake folders (oldest first), by default the lake's ``history/<year>`` folders (``yibao
+synth --history-years``, the demo). The DIP catalog takes the last ``len(payment.dip.history_weights)``
+of them (three, 1:2:7; fewer years take the pack's most recent weights), DRG weights the last
+``payment.drg.history_years`` pooled; the DIP 预算点值 is set on the last history year's points.
+Without history both are fitted on the paid year itself.
 
 Assumptions of the demo (the lake has no contracts or fund-payment split): fund spending is
 ``cost × reimbursement ratio``; the regional budget is last year's (here: this year's) fund spending
@@ -28,13 +32,24 @@ from yibao.payment.budget import BudgetRules, allocate, monthly_advances, region
 from yibao.payment.capitation import CapitationRules, capitation_institutions, capitation_persons
 from yibao.payment.clearing import ClearingRules, clear
 from yibao.payment.common import PPM, cached, fetch, ratio_round, scaled
-from yibao.payment.dip import DipRules, build_catalog, dip_institutions, dip_points, dip_settle, point_value, total_points
-from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_weights
+from yibao.payment.dip import (
+    DipRules,
+    build_catalog,
+    dip_institutions,
+    dip_points,
+    dip_review,
+    dip_settle,
+    point_value,
+    total_points,
+)
+from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_review, drg_weights
 from yibao.payment.per_diem import PerDiemRules, fee_for_service, per_diem_pay
+from yibao.payment.review import ReviewRules
 from yibao.policy import load_pack
 from yibao.vocab import INPATIENT_MED_TYPES
 
-__all__ = ["pay_year", "print_results", "lake_table", "inpatient_cases", "has_lake"]
+__all__ = ["pay_year", "print_results", "lake_table", "inpatient_cases", "has_lake", "panel_outcomes",
+           "history_folders"]
 
 
 def lake_table(backend: Backend, folder: str | Path, table: str) -> ir.Table:
@@ -115,17 +130,33 @@ def _acute(be: Backend, folder, rules: PerDiemRules) -> ir.Table:
     return cases.anti_join(per_diem_pay(cases, rules).select("case_id"), "case_id")
 
 
+def history_folders(lake_folder: str | Path, year: int) -> list[Path]:
+    """The lake's history years before ``year`` (``<lake>/history/<year>`` lake folders), oldest first."""
+    root = Path(lake_folder) / "history"
+    if not root.is_dir():
+        return []
+    years = sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and int(p.name) < year and has_lake(p))
+    return [root / str(y) for y in years]
+
+
 def pay_year(
     lake_folder: str | Path,
     pack: str = "demo",
     backend: str | Backend = "duckdb",
     year: int | None = None,
     history: list[str | Path] | None = None,
+    reviews: ir.Table | pa.Table | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Pay one year of the lake's claims; returns DataFrames by institution: ``drg``, ``dip``,
     ``per_diem``, ``capitation``, ``fee_for_service``, ``budget``, ``clearing`` and a one-row
-    ``summary`` (year, pools, base rate, point values)."""
+    ``summary`` (year, pools, base rate, point values).
+
+    ``reviews``: 特病单议 outcomes (``case_id, decision`` and optionally ``approved_fen``, see
+    :mod:`yibao.payment.review`); each method takes those of the cases it set aside. Without them the
+    demo review panel decides (:func:`panel_outcomes`)."""
     be = backend if isinstance(backend, Backend) else get_backend(backend)
+    if isinstance(reviews, pa.Table):
+        reviews = be.table(reviews)
     cases, year = inpatient_cases(be, lake_folder, year)
     params = load_pack(pack).at(dt.date(year, 7, 1))
     drg_r, dip_r = DrgRules.from_params(params), DipRules.from_params(params)
@@ -154,8 +185,10 @@ def pay_year(
     targets = split_pools(sum(pools.values()), bud_r)
 
     # DRG: weights, base rate from the case-mix pool (fund ÷ ratio = cost terms)
+    history = history_folders(lake_folder, year) if history is None else history
     hist_cases = [_acute(be, h, pd_r) for h in history] if history else [acute]
-    weights = drg_weights(hist_cases[-1], drg_r)
+    drg_years = hist_cases[-int(params.get("payment.drg.history_years", 1)):]
+    weights = drg_weights(ibis.union(*drg_years) if len(drg_years) > 1 else drg_years[0], drg_r)
     # the pool in cost terms (÷ ratio), less the share of cases set aside for review (paid apart)
     drg_cases = drg_pay(acute, weights, drg_r, 1, institutions)
     payable = drg_cases.filter(drg_cases.kind != "review")
@@ -163,19 +196,21 @@ def pay_year(
     drg_budget = ratio_round(pools["drg_dip"] * PPM * share[0], scaled(params["payment.drg.reimbursement_ratio"], PPM) * share[1])
     rate = base_rate(acute, weights, drg_r, drg_budget)
     drg_cases = drg_pay(acute, weights, drg_r, rate, institutions)
+    drg_cases = drg_review(drg_cases, _outcomes(drg_cases, reviews), ReviewRules.from_params(params, "drg"))
     drg_inst = drg_institutions(drg_cases)
 
     # DIP: catalog from history (or this year), 预算点值 on history points, 结算点值 on this year's
-    dip_hist = hist_cases if history else [acute]
-    rules = dip_r if len(dip_hist) == len(dip_r.history_weights) else dataclasses.replace(
-        dip_r, history_weights=(1,) * len(dip_hist))
+    dip_hist = hist_cases[-len(dip_r.history_weights):]
+    rules = dataclasses.replace(dip_r, history_weights=dip_r.history_weights[-len(dip_hist):])
     catalog = be.table(be.to_arrow(build_catalog(dip_hist, rules)))  # a backend table, so it can be cached
     points = cached(dip_points(acute, catalog, institutions, rules))
     year_points = total_points(points)
     budget_points = total_points(dip_points(dip_hist[-1], catalog, institutions, rules))
     budget_value = point_value(pools["drg_dip"], dip_r.reimbursement_ratio, budget_points)
     settle_value = point_value(pools["drg_dip"], dip_r.reimbursement_ratio, year_points)
-    dip_inst = dip_institutions(dip_settle(points, settle_value, rules))
+    dip_cases = dip_settle(points, settle_value, rules)
+    dip_cases = dip_review(dip_cases, _outcomes(dip_cases, reviews), rules, ReviewRules.from_params(params, "dip"))
+    dip_inst = dip_institutions(dip_cases)
 
     # capitation and fee-for-service
     contracts = capitation_persons(_contracts(be, lake_folder, institutions, year), cap_r)
@@ -217,6 +252,7 @@ def pay_year(
     summary = pd.DataFrame([{
         "year": year, "pack": pack, "backend": be.name, "inpatient_cases": _count(cases),
         **{f"pool_{k}_fen": v for k, v in pools.items()}, **{f"target_{k}_fen": v for k, v in targets.items()},
+        "history_years": ",".join(Path(h).name for h in history) if history else "",
         "drg_base_rate_fen": rate, "dip_points_e2": year_points,
         "dip_budget_point_value_e4": budget_value, "dip_settlement_point_value_e4": settle_value, "method": method,
     }])
@@ -234,6 +270,23 @@ def pay_year(
     }
 
 
+def panel_outcomes(set_aside: ir.Table) -> ir.Table:
+    """The demo's 特病单议 panel (an assumption of the demo, not a rule): it approves the cases set
+    aside for their cost, their length of stay or at the institution's request, and rejects those
+    set aside because they have no group or no weight."""
+    t = set_aside.filter(set_aside.review_reason.notnull())
+    approve = t.review_reason.isin(["cost above the review multiple", "stay above the review LOS", "flagged for review"])
+    return t.select("case_id", decision=ibis.ifelse(approve, "approved", "rejected"))
+
+
+def _outcomes(cases: ir.Table, reviews: ir.Table | None) -> ir.Table:
+    """The outcomes of the cases a method set aside: the given ones, or the demo panel's."""
+    if reviews is None:
+        return panel_outcomes(cases)
+    aside = cases.filter(cases.review_reason.notnull()).select("case_id")
+    return reviews.semi_join(aside, "case_id")
+
+
 def _sum(t: ir.Table, col: str) -> int:
     return int(fetch(t.aggregate(s=t[col].sum())).to_pylist()[0]["s"] or 0)
 
@@ -248,10 +301,13 @@ def print_results(results: dict[str, pd.DataFrame], console) -> None:
     console.print(f"[bold]Payment year {s['year']}[/] — pack {s['pack']}, backend {s['backend']}, "
                   f"{s['inpatient_cases']} inpatient cases; DRG base rate {format_yuan(s['drg_base_rate_fen'])} yuan; "
                   f"DIP point value {s['dip_settlement_point_value_e4'] / 1_000_000:.4f} yuan "
-                  f"(budget {s['dip_budget_point_value_e4'] / 1_000_000:.4f})")
+                  f"(budget {s['dip_budget_point_value_e4'] / 1_000_000:.4f}); fitted on "
+                  f"{'history ' + s['history_years'] if s['history_years'] else 'the year itself'}")
     views = {
-        "drg": ("DRG by institution", ["cases", "review_cases", "cmi_e4", "payment_fen", "cost_fen", "balance_fen"]),
-        "dip": ("DIP by institution", ["cases", "grouped_cases", "points_e2", "value_fen", "fund_due_fen", "cost_fen"]),
+        "drg": ("DRG by institution", ["cases", "review_cases", "cmi_e4", "payment_fen", "review_payment_fen", "cost_fen",
+                                       "balance_fen"]),
+        "dip": ("DIP by institution", ["cases", "grouped_cases", "review_cases", "points_e2", "value_fen",
+                                       "review_value_fen", "fund_due_fen", "cost_fen"]),
         "clearing": ("Annual clearing", ["budget_fen", "due_fen", "advances_fen", "outcome", "retained_fen",
                                          "shared_fen", "settled_fen", "balance_fen"]),
     }

@@ -22,6 +22,8 @@ def synth(
     share_60_plus: float = typer.Option(None, "--share-60-plus", help="Share of persons aged 60+ (default 0.23)."),
     active_retired_ratio: float = typer.Option(None, "--active-retired-ratio", help="职工 在职:退休 (default 2.63; 沈阳 1.47)."),
     no_lines: bool = typer.Option(False, "--no-lines", help="Skip itemised claim lines."),
+    history_years: int = typer.Option(0, "--history-years", help="Also write the inpatient stays of this many "
+                                      "years before --year into OUT/history/<year> (to fit payment on)."),
 ) -> None:
     """Generate a synthetic region (合成统筹区): persons, enrolment, institutions, a year of claims."""
     from yibao.synth import SynthConfig, generate
@@ -47,6 +49,10 @@ def synth(
             bar.update(tasks[stage], completed=done, total=total)
 
         summary = generate(cfg, out, progress=progress)
+        if history_years > 0:
+            from yibao.synth.history import generate_history
+
+            history = generate_history(cfg, out / "history", range(year - history_years, year), progress=progress)
     counts = Table(title=f"{out} ({summary.seconds:.1f} s)")
     counts.add_column("table")
     counts.add_column("rows", justify="right")
@@ -55,6 +61,8 @@ def synth(
     console.print(counts)
     console.print(f"医疗费总额 {format_yuan(summary.totals['medfee_sumamt_fen'])} yuan; fraud labels: {summary.fraud}")
     console.print(calibration_table(summary.calibration))
+    if history_years > 0:
+        console.print("history (inpatient stays): " + ", ".join(f"{y} {n:,}" for y, n in history.items()))
 
 
 def calibration_table(rows: list[dict]) -> Table:

@@ -108,6 +108,22 @@ def test_male_only_diagnosis_for_a_female_is_ungroupable():
     assert r.status == UNGROUPABLE and "male only" in r.reason
 
 
+def test_normal_delivery_o80_without_procedure_has_no_medical_adrg():
+    # DETAIL:58018 "O80.000 头位顺产" is in the MDCO 主诊表 (DETAIL:57174) and in no ADRG list of MDCO;
+    # OR1 阴道分娩 (DETAIL:59452) is entered by Z37 分娩结局 as principal diagnosis, not by O80
+    r = case("O80.000", sex=2, age=28)
+    assert (r.mdc, r.drg, r.status) == ("MDCO", "0000", UNGROUPABLE)
+    assert "in the MDCO 主诊表 but the chs-1.1 tables put it in no medical ADRG" in r.reason
+    # the same with an Z37 other diagnosis: the principal diagnosis decides, still no group
+    assert case("O80.000|Z37.000", sex=2, age=28).drg == "0000"
+    # Z37.000 单一活产 as principal diagnosis → OR1 (DETAIL:59454), not split (DRG.dat OR19)
+    assert (case("Z37.000", sex=2, age=28).adrg, case("Z37.000", sex=2, age=28).drg) == ("OR1", "OR19")
+    # with a delivery procedure O80 lands in OC1 阴道分娩伴手术操作: DETAIL:58568 "73.6x01 会阴侧切缝合术",
+    # DETAIL:58565 "73.5900x002 头位阴道助产" (the synthetic generator's normal birth)
+    assert case("O80.000", "73.6x01", sex=2, age=28).drg == "OC19"
+    assert case("O80.000", "73.5900x002", sex=2, age=28).adrg == "OC1"
+
+
 # -- MCC / CC and exclusion tables -----------------------------------------------------------------
 
 def test_mcc_removed_by_its_exclusion_table():

@@ -140,3 +140,66 @@ def test_inconsistent_outlier_rules_are_refused(params):
     bad = params.pack.reform({"payment.drg.outlier.high_multiple": {"2024-01-01": 6}})
     with pytest.raises(PolicyError, match="high_multiple ≤ review.cost_multiple"):
         DrgRules.from_params(bad.at(params.date))
+
+
+def test_review_outcomes_pay_the_cases_set_aside(lab, rules, year):
+    from yibao.payment.drg.payment import drg_review
+    from yibao.payment.review import ReviewRules
+
+    cases, weights = year
+    outcomes = lab.table(case_id=["c5", "c6", "c7"], decision=["rejected", "approved", "approved"],
+                         approved_fen=[None, None, 9000])
+    review = ReviewRules(approved_pay_rate=Decimal("0.9"))
+    paid = drg_review(drg_pay(cases, weights, rules, 36000), outcomes, review)
+    got = lab.rows(paid, "case_id")
+    # c5 rejected → its group pays: B standard 60001, cost 310000 > high threshold 3 × 60000 = 180000
+    #   → 60001 + (310000 − 180000) × 0.9 = 177001
+    assert (got["c5"]["review_decision"], got["c5"]["group_fen"], got["c5"]["payment_fen"]) == ("rejected", 177001, 177001)
+    # c6 approved without an amount → by project: 20000 × 0.9 = 18000
+    assert (got["c6"]["review_decision"], got["c6"]["payment_fen"]) == ("approved", 18000)
+    # c7 approved at the panel's amount; c8 (ungroupable) has no outcome yet → pending, unpaid
+    assert (got["c7"]["payment_fen"], got["c8"]["review_decision"], got["c8"]["payment_fen"]) == (9000, "pending", None)
+    # cases not set aside are untouched
+    assert (got["c1"]["review_decision"], got["c1"]["payment_fen"]) == (None, 20002)
+    inst = lab.rows(drg_institutions(paid), "fixmedins_code")
+    # H1: 20002 + 29002 + 177001 = 226005 for cost 20000 + 70000 + 310000 = 400000
+    h1 = inst["H1"]
+    assert (h1["payment_fen"], h1["review_paid_cases"], h1["review_payment_fen"], h1["cost_fen"]) == (226005, 1, 177001, 400000)
+    assert (h1["review_cost_fen"], h1["balance_fen"], h1["cmi_e4"]) == (0, -173995, 5556)
+    # H2: 5000 + 60001 + 18000 + 9000 = 92001 for cost 5000 + 60000 + 20000 + 10000; c8 (10000) still unpaid
+    h2 = inst["H2"]
+    assert (h2["payment_fen"], h2["review_paid_cases"], h2["cost_fen"], h2["review_cost_fen"]) == (92001, 2, 95000, 10000)
+
+
+def test_rejected_case_without_a_weight_gets_nothing(lab, rules, year):
+    from yibao.payment.drg.payment import drg_review
+    from yibao.payment.review import ReviewRules
+
+    cases, weights = year
+    paid = drg_review(drg_pay(cases, weights, rules, 36000), lab.table(case_id=["c7"], decision=["rejected"]),
+                      ReviewRules(Decimal(1)))
+    assert lab.rows(paid, "case_id")["c7"]["payment_fen"] == 0
+
+
+def test_bad_review_outcomes_are_refused(lab, rules, year):
+    from yibao.payment.drg.payment import drg_review
+    from yibao.payment.review import ReviewRules
+
+    cases, weights = year
+    paid = drg_pay(cases, weights, rules, 36000)
+    review = ReviewRules(Decimal(1))
+    with pytest.raises(ValidationError, match="case c1: review: the case was not set aside"):
+        drg_review(paid, lab.table(case_id=["c1"], decision=["approved"]), review)
+    with pytest.raises(ValidationError, match="case c5: review: decision maybe is not approved or rejected"):
+        drg_review(paid, lab.table(case_id=["c5"], decision=["maybe"]), review)
+    with pytest.raises(ValidationError, match="case c6: review: more than one outcome"):
+        drg_review(paid, lab.table(case_id=["c6", "c6"], decision=["approved", "rejected"]), review)
+    with pytest.raises(ValidationError, match="case c6: review: negative approved_fen -5"):
+        drg_review(paid, lab.table(case_id=["c6"], decision=["approved"], approved_fen=[-5]), review)
+
+
+def test_review_rules_come_from_the_pack(params):
+    from yibao.payment.review import ReviewRules
+
+    assert ReviewRules.from_params(params, "drg").approved_pay_rate == 1
+    assert ReviewRules.from_params(params, "dip").approved_pay_rate == 1

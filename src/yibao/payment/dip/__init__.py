@@ -5,10 +5,11 @@ from yibao.payment.dip.catalog import DipRules, build_catalog, case_keys, proced
 from yibao.payment.dip.settle import (
     dip_institutions,
     dip_points,
+    dip_review,
     dip_settle,
     point_value,
     total_points,
 )
 
-__all__ = ["DipRules", "build_catalog", "case_keys", "procedure_type", "dip_points", "dip_settle",
+__all__ = ["DipRules", "build_catalog", "case_keys", "procedure_type", "dip_points", "dip_settle", "dip_review",
            "dip_institutions", "point_value", "total_points"]

@@ -19,10 +19,14 @@ conservative < diagnostic < therapeutic < surgical, by ICD-9-CM-3 chapter:
 * conservative (保守治疗): no procedure.
 
 A combination with at least ``core_min_cases`` cases over the three years is a core group; every
-other case falls in its comprehensive group. A group's mean cost is the weighted mean (1:2:7 from the
-pack, oldest first, renormalised over the years in which the group has cases) of its yearly mean
-costs; the overall mean likewise over all cases; ``score = group mean ÷ overall mean × scale``, kept
-to 2 decimals (``score_e2``).
+other case falls in its comprehensive group. Each group's cases of each year are then trimmed by the
+pack's rule (``payment.dip.trim``, :mod:`yibao.payment.trim`; e.g. ``mean_multiple`` keeps the
+cases costing between ``low_multiple`` and ``high_multiple`` × that year's group mean) and the means
+recomputed over the kept cases. A group's mean cost is the weighted mean (1:2:7 from the pack,
+oldest first, renormalised over the years in which the group has kept cases) of its yearly mean
+costs; the overall mean likewise over all kept cases; ``score = group mean ÷ overall mean × scale``,
+kept to 2 decimals (``score_e2``). ``cases`` counts a group's history cases, ``trimmed`` those left
+out of its mean; a group whose every case would be trimmed keeps them all (``trimmed`` 0).
 """
 
 from __future__ import annotations
@@ -40,13 +44,14 @@ import pyarrow.compute as pc
 from yibao.errors import PolicyError, ValidationError
 from yibao.payment.backends import require_columns
 from yibao.payment.common import P, cached, check_cases, fetch
+from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
 __all__ = ["DipRules", "build_catalog", "case_keys", "procedure_type", "CATALOG_COLUMNS",
            "SURGICAL", "THERAPEUTIC", "DIAGNOSTIC", "CONSERVATIVE"]
 
 SURGICAL, THERAPEUTIC, DIAGNOSTIC, CONSERVATIVE = "surgical", "therapeutic", "diagnostic", "conservative"
-CATALOG_COLUMNS = ("group_id", "kind", "diagnosis", "procedures", "cases", "mean_cost_fen", "score_e2")
+CATALOG_COLUMNS = ("group_id", "kind", "diagnosis", "procedures", "cases", "trimmed", "mean_cost_fen", "score_e2")
 _OPS = r"(0[1-9]|[1-7][0-9]|8[0-6])"
 _SURGICAL_RE = rf"(^|\|){_OPS}\.[02-9]"
 _THERAPEUTIC_RE = r"(^|\|)(00\.|92\.[2-9]|9[3-9]\.)"
@@ -73,6 +78,8 @@ class DipRules:
     primary_coef: Decimal
     primary_diagnoses: tuple[str, ...]
     reimbursement_ratio: Decimal
+    trim: TrimRule = TrimRule("none")
+    review_cost_multiple: Decimal = Decimal(5)
 
     @classmethod
     def from_params(cls, params: Params) -> "DipRules":
@@ -86,6 +93,8 @@ class DipRules:
             level_coef=dict(p["institution.level_coef"]), primary_coef=p["institution.primary_coef"],
             primary_diagnoses=tuple(p["institution.primary_diagnoses"]),
             reimbursement_ratio=p["reimbursement_ratio"],
+            trim=TrimRule.from_params(p.node("trim"), "payment.dip") if p.has("trim.rule") else TrimRule("none"),
+            review_cost_multiple=p.get("review.cost_multiple", Decimal(5)),
         )
         if not rules.history_weights or any(w <= 0 for w in rules.history_weights):
             raise PolicyError(f"payment.dip.history_weights: {rules.history_weights} must be positive")
@@ -142,7 +151,8 @@ def build_catalog(histories: Sequence[ir.Table], rules: DipRules) -> ir.Table:
     """Build the catalog from history tables, oldest first (columns ``case_id, diagnoses, procedures,
     cost_fen``). One table per weight in ``rules.history_weights`` (three by default).
 
-    Returns ``group_id, kind (core/comprehensive), diagnosis, procedures, cases, mean_cost_fen, score_e2``."""
+    Returns ``group_id, kind (core/comprehensive), diagnosis, procedures, cases, trimmed, mean_cost_fen,
+    score_e2``."""
     weights = rules.history_weights
     if len(histories) != len(weights):
         raise ValidationError("history", f"{len(histories)} history years given, the pack weights {len(weights)} ({weights})")
@@ -159,16 +169,23 @@ def build_catalog(histories: Sequence[ir.Table], rules: DipRules) -> ir.Table:
         diagnosis=ibis.ifelse(is_core, j.dx5, j.dx3),
         procedures=ibis.ifelse(is_core, j.combo, j.proc_type),
     )
-    agg = fetch(g.group_by("group_id", "kind", "diagnosis", "procedures", "_y").aggregate(n=g.count(), s=g.cost_fen.sum()))
+    g = g.select("group_id", "kind", "diagnosis", "procedures", "_y", "cost_fen")
+    kept, counts = trim(g, ["group_id", "_y"], rules.trim)
+    keys = ["group_id", "kind", "diagnosis", "procedures", "_y"]
     groups: dict[str, dict] = {}
+    _collect(kept, keys, groups)
+    whole = {r["group_id"] for r in counts} - set(groups)
+    if whole:  # trimming would leave these groups empty: they keep every case
+        _collect(g.filter(g.group_id.isin(sorted(whole))), keys, groups)
     overall: dict[int, list[int]] = {}
-    for r in agg.to_pylist():
-        grp = groups.setdefault(r["group_id"], {"kind": r["kind"], "diagnosis": r["diagnosis"],
-                                                "procedures": r["procedures"], "years": {}})
-        grp["years"][r["_y"]] = (r["n"], r["s"])
-        tot = overall.setdefault(r["_y"], [0, 0])
-        tot[0] += r["n"]
-        tot[1] += r["s"]
+    for grp in groups.values():
+        for y, (n, s_) in grp["years"].items():
+            tot = overall.setdefault(y, [0, 0])
+            tot[0] += n
+            tot[1] += s_
+    total_cases: dict[str, int] = {}
+    for r in counts:
+        total_cases[r["group_id"]] = total_cases.get(r["group_id"], 0) + r["n"]
     if not groups:
         raise ValidationError("history", "no history cases to build a catalog from")
     overall_mean = _weighted_mean({y: tuple(v) for y, v in overall.items()}, weights)
@@ -183,13 +200,23 @@ def build_catalog(histories: Sequence[ir.Table], rules: DipRules) -> ir.Table:
         out["kind"].append(grp["kind"])
         out["diagnosis"].append(grp["diagnosis"])
         out["procedures"].append(grp["procedures"])
-        out["cases"].append(sum(n for n, _ in grp["years"].values()))
+        out["cases"].append(total_cases[gid])
+        out["trimmed"].append(total_cases[gid] - sum(n for n, _ in grp["years"].values()))
         out["mean_cost_fen"].append(_half_up(mean))
         out["score_e2"].append(_half_up(mean / overall_mean * rules.score_scale * P))
     schema = pa.schema([("group_id", pa.string()), ("kind", pa.string()), ("diagnosis", pa.string()),
-                        ("procedures", pa.string()), ("cases", pa.int64()), ("mean_cost_fen", pa.int64()),
-                        ("score_e2", pa.int64())])
+                        ("procedures", pa.string()), ("cases", pa.int64()), ("trimmed", pa.int64()),
+                        ("mean_cost_fen", pa.int64()), ("score_e2", pa.int64())])
     return ibis.memtable(pa.table(out, schema=schema))
+
+
+def _collect(cases: ir.Table, keys: list[str], groups: dict[str, dict]) -> None:
+    """Add each group's yearly (cases, Σcost) of ``cases`` to ``groups``."""
+    agg = fetch(cases.group_by(keys).aggregate(n=cases.count(), s=cases.cost_fen.sum()))
+    for r in agg.to_pylist():
+        grp = groups.setdefault(r["group_id"], {"kind": r["kind"], "diagnosis": r["diagnosis"],
+                                                "procedures": r["procedures"], "years": {}})
+        grp["years"][r["_y"]] = (r["n"], r["s"])
 
 
 def _half_up(x: Fraction) -> int:

@@ -12,6 +12,10 @@ Per case (:func:`dip_points`):
    (``cc_level`` MCC / CC), death (离院方式 5), short stay (LOS ≤ N days).
 4. Institution coefficient: the level's, or the single 基层病种 coefficient when the principal
    diagnosis category is a 基层病种 (同病同价).
+5. 特病单议: ungrouped cases, cases flagged for review (``review`` true) and cases costing more than
+   ``review.cost_multiple`` × their group mean are set aside (``review_reason``). Their points count
+   in the year's total (a rejected case is paid by them); :func:`dip_review` pays them once
+   reviewed (:mod:`yibao.payment.review`).
 
 ``points = base points × case coefficient × institution coefficient`` (2 decimals, ``points_e2``).
 
@@ -30,8 +34,9 @@ from yibao.errors import ValidationError
 from yibao.payment.backends import round_div
 from yibao.payment.common import C, P, PPM, V, check_cases, fetch, ratio_round, scaled
 from yibao.payment.dip.catalog import DipRules, case_keys
+from yibao.payment.review import ReviewRules, apply_outcomes
 
-__all__ = ["dip_points", "point_value", "total_points", "dip_settle", "dip_institutions", "CASE_COLUMNS"]
+__all__ = ["dip_points", "point_value", "total_points", "dip_settle", "dip_review", "dip_institutions", "CASE_COLUMNS"]
 
 CASE_COLUMNS = {"case_id": "str", "fixmedins_code": "str", "diagnoses": "str", "cost_fen": "int"}
 NORMAL, LOW, HIGH, UNGROUPED = "normal", "low", "high", "ungrouped"
@@ -81,6 +86,7 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
         _low=round_div(mean * scaled(rules.low_ratio, PPM), PPM),
         _high=round_div(mean * scaled(rules.high_ratio, PPM), PPM),
         _offset=round_div(mean * scaled(rules.high_ratio - 1, PPM), PPM),
+        _review=round_div(mean * scaled(rules.review_cost_multiple, PPM), PPM),
         _mean=ibis.greatest(mean, 1),
     )
     t = t.mutate(deviation=ibis.cases(
@@ -88,6 +94,13 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
         (t.cost_fen < t._low, LOW),
         (t.cost_fen > t._high, HIGH),
         else_=NORMAL,
+    ))
+    flagged = t.review.fill_null(False) if "review" in t.columns else ibis.literal(False)
+    t = t.mutate(review_reason=ibis.cases(
+        (t.group_id.isnull(), UNGROUPED),
+        (flagged, "flagged for review"),
+        (t.cost_fen > t._review, "cost above the review multiple"),
+        else_=ibis.null("string"),
     ))
     level = _opt(t, "cc_level", "").fill_null("").upper()
     primary = t.dx3.isin(list(rules.primary_diagnoses)) if rules.primary_diagnoses else ibis.literal(False)
@@ -117,7 +130,7 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
     return t.select(
         "case_id", "fixmedins_code", "cost_fen", "group_id", "group_kind", "score_e2", "mean_cost_fen",
         "deviation", "base_points_e2", "age_coef_e4", "severity_coef_e4", "death_coef_e4", "short_stay_coef_e4",
-        "case_coef_e4", "inst_coef_e4", "points_e2",
+        "case_coef_e4", "inst_coef_e4", "points_e2", "review_reason",
     )
 
 
@@ -148,19 +161,35 @@ def dip_settle(points: ir.Table, value_e4: int, rules: DipRules) -> ir.Table:
     )
 
 
+def dip_review(settled: ir.Table, outcomes: ir.Table, rules: DipRules, review: ReviewRules) -> ir.Table:
+    """特病单议 after review: ``settled`` from :func:`dip_settle` with each set-aside case's
+    ``value_fen`` — approved: by project; rejected: its points' value (0 when ungrouped); no
+    outcome: null — and ``fund_due_fen`` (value × ratio) to match. Adds ``review_decision`` and
+    ``approved_fen``."""
+    t = apply_outcomes(settled, outcomes, "DIP", "value_fen", "value_fen", review)
+    due = round_div(t.value_fen * scaled(rules.reimbursement_ratio, PPM), PPM)
+    return t.mutate(fund_due_fen=ibis.ifelse(t.review_reason.notnull(), due, t.fund_due_fen).cast("int64"))
+
+
 def dip_institutions(settled: ir.Table) -> ir.Table:
-    """Per institution: cases, grouped and deviation cases, points, value, cost, fund due, balance."""
+    """Per institution: cases, grouped, deviation and review cases, points, value, cost of the cases
+    paid, fund due, balance; ``unpaid_cost_fen`` is the cost of the cases without a value (ungrouped
+    and not approved, or awaiting review)."""
     grouped = settled.deviation != UNGROUPED
+    paid = settled.value_fen.notnull()
+    aside = settled.review_reason.notnull()
     g = settled.group_by("fixmedins_code").aggregate(
         cases=settled.count(),
         grouped_cases=grouped.sum().cast("int64"),
         low_cases=(settled.deviation == LOW).sum().cast("int64"),
         high_cases=(settled.deviation == HIGH).sum().cast("int64"),
+        review_cases=aside.sum().cast("int64"),
         points_e2=settled.points_e2.sum().cast("int64"),
         value_fen=settled.value_fen.sum().cast("int64"),
+        review_value_fen=ibis.ifelse(aside, settled.value_fen.fill_null(0), 0).sum().cast("int64"),
         fund_due_fen=settled.fund_due_fen.sum().cast("int64"),
-        cost_fen=ibis.ifelse(grouped, settled.cost_fen, 0).sum().cast("int64"),
-        ungrouped_cost_fen=ibis.ifelse(grouped, 0, settled.cost_fen).sum().cast("int64"),
+        cost_fen=ibis.ifelse(paid, settled.cost_fen, 0).sum().cast("int64"),
+        unpaid_cost_fen=ibis.ifelse(paid, 0, settled.cost_fen).sum().cast("int64"),
     )
     g = g.mutate(points_e2=g.points_e2.fill_null(0), value_fen=g.value_fen.fill_null(0),
                  fund_due_fen=g.fund_due_fen.fill_null(0))

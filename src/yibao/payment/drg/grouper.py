@@ -16,6 +16,13 @@ Order, as in the CHS-DRG 1.1 scheme:
    CC does not count when the principal diagnosis is in its exclusion table): 1 with MCC, 3 with CC
    (or with MCC where the ADRG has no 1), 5 without, 9 not split.
 
+A principal diagnosis can be in an MDC's 主诊表 yet in no medical ADRG's list: 155 codes in CHS-DRG
+1.1, 29 of them in MDCO, among them the normal deliveries O80.0–O80.9 (and O84.0 多胎顺产). The scheme's only
+ADRG for a vaginal delivery without an obstetric procedure, OR1 阴道分娩, is entered by principal
+diagnosis Z37 (分娩结局) and not by O80; with an OC1 procedure (e.g. 73.59 助产, 73.6 会阴切开缝合)
+such a case groups to OC1 阴道分娩伴手术操作, without one it is ungroupable (``0000``) and its reason
+says so. The grouper follows the tables and does not move O80 into OR1 on its own.
+
 An ungroupable case gets DRG ``0000`` and status ``0000`` with the reason; the grouper never raises on
 a bad case (``group`` raises only for a malformed call, e.g. a case that is not a mapping).
 """
@@ -531,6 +538,11 @@ class Grouper:
         for a in self._candidates(mdc, "medical", pdx):
             if a.fits_bands(age_d, weight) and a.matches(pdx, dxs, procset, main, has_or):
                 return mdc, a.code, OK, f"{a.code} {a.name} by diagnosis"
+        if not self._candidates(mdc, "medical", pdx):
+            # e.g. O80 normal delivery in CHS-DRG 1.1: in the MDCO 主诊表, in no medical ADRG (see the module doc)
+            return mdc, "", UNGROUPABLE, (f"principal diagnosis {pdx} is in the {mdc} 主诊表 but the {self.version} "
+                                          f"tables put it in no medical ADRG of {mdc}; without a procedure that "
+                                          f"selects a surgical or operation ADRG the case has no group")
         return mdc, "", UNGROUPABLE, f"principal diagnosis {pdx} fits no ADRG of {mdc}"
 
     def _by_procedure(self, mdc: str, ctx: tuple, procs: tuple) -> tuple[tuple, bool]:

@@ -3,41 +3,42 @@ high and low outlier cases, 特病单议 and per-institution results.
 
 Pipeline (each step an Ibis expression on the injected backend; fitted tables are small):
 
-1. :func:`drg_weights` — trim each group's history by the pack's rule, then
-   ``RW = group mean cost ÷ overall mean cost`` (both over kept cases), to 4 decimals (``weight_e4``).
-   Rules: ``sd`` keeps ``|cost − mean| ≤ k·sd`` (sample sd, computed exactly from integer sums);
-   ``percentile`` drops the ``floor(p_low·n)`` cheapest and ``floor((1 − p_high)·n)`` dearest cases.
-   Groups with fewer than ``min_cases`` cases are not trimmed.
+1. :func:`drg_weights` — trim each group's history by the pack's rule (:mod:`yibao.payment.trim`:
+   ``sd`` keeps ``|cost − mean| ≤ k·sd``, ``percentile`` drops the tails; groups with fewer than
+   ``min_cases`` cases are not trimmed), then ``RW = group mean cost ÷ overall mean cost`` (both over
+   kept cases), to 4 decimals (``weight_e4``).
 2. :func:`base_rate` — ``budget ÷ Σ weights`` of the year's payable cases (费率, fen per unit weight).
 3. :func:`drg_pay` — per case: ``standard = RW × base rate``; a high outlier (cost > high_multiple ×
    group mean) gets ``standard + (cost − threshold) × high_pay_rate``; a low outlier (cost <
    low_multiple × mean) gets ``min(cost × low_pay_rate, standard)``; cases flagged for review, above
    the review cost multiple or LOS, ungroupable or without a weight are set aside (特病单议,
-   ``payment_fen`` null).
-4. :func:`drg_institutions` — per institution: cases, CMI, total weight, payment versus cost.
+   ``payment_fen`` null; ``group_fen`` is what the group would pay).
+4. :func:`drg_review` — after the agency's review, approved cases are paid by project and rejected
+   ones at ``group_fen`` (:mod:`yibao.payment.review`).
+5. :func:`drg_institutions` — per institution: cases, CMI, total weight, payment versus cost.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from yibao.errors import PolicyError, ValidationError
-from yibao.payment.backends import idiv, round_div
+from yibao.payment.backends import round_div
 from yibao.payment.common import PPM, W, check_cases, fetch, ratio_round, scaled
+from yibao.payment.review import ReviewRules, apply_outcomes
+from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
-__all__ = ["DrgRules", "drg_weights", "base_rate", "drg_pay", "drg_institutions", "CASE_COLUMNS",
+__all__ = ["DrgRules", "drg_weights", "base_rate", "drg_pay", "drg_review", "drg_institutions", "CASE_COLUMNS",
            "NORMAL", "HIGH", "LOW", "REVIEW"]
 
 NORMAL, HIGH, LOW, REVIEW = "normal", "high", "low", "review"
 CASE_COLUMNS = {"case_id": "str", "fixmedins_code": "str", "drg": "str", "cost_fen": "int"}
-_BIG = 2**62
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,19 @@ class DrgRules:
             high_pay_rate=p["outlier.high_pay_rate"], low_pay_rate=p["outlier.low_pay_rate"],
             review_cost_multiple=p["review.cost_multiple"], review_los_days=p["review.los_days"],
         )
-        if rules.trim_rule not in ("sd", "percentile", "none"):
-            raise PolicyError(f"payment.drg.trim.rule: {rules.trim_rule!r} is not sd, percentile or none")
-        if not 0 <= rules.low_percentile < rules.high_percentile <= 1:
-            raise PolicyError("payment.drg.trim: need 0 ≤ low_percentile < high_percentile ≤ 1")
+        rules.trimming  # noqa: B018 - validates the trimming rule
         if not 0 < rules.low_multiple < 1 < rules.high_multiple <= rules.review_cost_multiple:
             raise PolicyError("payment.drg: need 0 < low_multiple < 1 < high_multiple ≤ review.cost_multiple")
         return rules
+
+    @property
+    def trimming(self) -> TrimRule:
+        """The weight-fitting trimming rule (``payment.drg.trim``)."""
+        try:
+            return TrimRule(self.trim_rule, sd_multiple=self.sd_multiple, low_percentile=self.low_percentile,
+                            high_percentile=self.high_percentile, min_cases=self.min_cases)
+        except PolicyError as e:
+            raise PolicyError(f"payment.drg.{e}") from None
 
 
 def _history(history: ir.Table) -> ir.Table:
@@ -84,48 +91,13 @@ def _history(history: ir.Table) -> ir.Table:
     return t.filter(t.drg.notnull()).select("drg", cost_fen=t.cost_fen.cast("int64"))
 
 
-def _sd_bounds(n: int, s: int, q: Decimal, k: Decimal) -> tuple[int, int]:
-    """Integer fen bounds of ``mean ± k·sd`` (sample sd) from n, Σcost and Σcost², exactly."""
-    with localcontext() as ctx:
-        ctx.prec = 50
-        mean = Decimal(s) / n
-        var = (Decimal(q) - Decimal(s) * Decimal(s) / n) / (n - 1)
-        spread = k * var.sqrt() if var > 0 else Decimal(0)
-        return max(0, math.ceil(mean - spread)), math.floor(mean + spread)
-
-
-def _trimmed(hist: ir.Table, rules: DrgRules) -> tuple[ir.Table, dict[str, int]]:
-    """Kept history cases and each group's history count."""
-    if rules.trim_rule == "percentile":
-        n = hist.count().over(group_by="drg")
-        rank = ibis.row_number().over(group_by="drg", order_by="cost_fen")  # 0-based
-        drop_low = idiv(n * scaled(rules.low_percentile, PPM), PPM)
-        drop_high = idiv(n * scaled(1 - rules.high_percentile, PPM), PPM)
-        t = hist.mutate(_n=n, _r=rank, _lo=drop_low, _hi=drop_high)
-        kept = t.filter((t._n < rules.min_cases) | ((t._r >= t._lo) & (t._r < t._n - t._hi)))
-        counts = fetch(hist.group_by("drg").aggregate(n=hist.count())).to_pylist()
-        return kept.select("drg", "cost_fen"), {r["drg"]: r["n"] for r in counts}
-    sq = hist.cost_fen.cast("decimal(38,0)")
-    stats = fetch(hist.group_by("drg").aggregate(n=hist.count(), s=hist.cost_fen.sum(), q=(sq * sq).sum())).to_pylist()
-    counts = {r["drg"]: r["n"] for r in stats}
-    if rules.trim_rule == "none":
-        return hist, counts
-    rows = []
-    for r in stats:
-        lo, hi = (0, _BIG) if r["n"] < max(rules.min_cases, 2) else _sd_bounds(r["n"], r["s"], r["q"], rules.sd_multiple)
-        rows.append((r["drg"], lo, hi))
-    bounds = ibis.memtable(pa.table({"drg": [r[0] for r in rows], "_lo": pa.array([r[1] for r in rows], pa.int64()),
-                                     "_hi": pa.array([r[2] for r in rows], pa.int64())}))
-    t = hist.join(bounds, "drg")
-    return t.filter((t.cost_fen >= t._lo) & (t.cost_fen <= t._hi)).select("drg", "cost_fen"), counts
-
-
 def drg_weights(history: ir.Table, rules: DrgRules) -> ir.Table:
     """Relative weights from history cases (columns ``case_id, drg, cost_fen``, optional ``status``).
 
     Returns ``drg, cases, kept, mean_cost_fen, weight_e4`` (RW × 10 000, half up)."""
     hist = _history(history)
-    kept, counts = _trimmed(hist, rules)
+    kept, stats = trim(hist, ["drg"], rules.trimming)
+    counts = {r["drg"]: r["n"] for r in stats}
     groups = fetch(kept.group_by("drg").aggregate(k=kept.count(), s=kept.cost_fen.sum())).to_pylist()
     if not groups:
         raise ValidationError("drg", "no groupable cases to compute weights from", record="DRG history")
@@ -202,12 +174,8 @@ def drg_pay(
     standard = round_div(t.weight_e4 * rate_fen, W)
     high = standard + round_div((t.cost_fen - t.high_fen) * scaled(rules.high_pay_rate, PPM), PPM)
     low = ibis.least(round_div(t.cost_fen * scaled(rules.low_pay_rate, PPM), PPM), standard)
-    payment = ibis.cases(
-        (t.kind == REVIEW, ibis.null("int64")),
-        (t.kind == HIGH, high),
-        (t.kind == LOW, low),
-        else_=standard,
-    )
+    # what the case's group pays for it, review or not (a rejected review is paid this)
+    group = ibis.cases((t.cost_fen > t.high_fen, high), (t.cost_fen < t.low_fen, low), else_=standard)
     keep = [c for c in ("case_id", "fixmedins_code", "drg", "cost_fen") if c in t.columns]
     return t.select(
         *keep,
@@ -219,24 +187,38 @@ def drg_pay(
         kind=t.kind,
         review_reason=t.review_reason,
         standard_fen=ibis.ifelse(t.kind == REVIEW, ibis.null("int64"), standard),
-        payment_fen=payment.cast("int64"),
+        group_fen=group.cast("int64"),
+        payment_fen=ibis.ifelse(t.kind == REVIEW, ibis.null("int64"), group).cast("int64"),
     )
+
+
+def drg_review(paid: ir.Table, outcomes: ir.Table, rules: ReviewRules) -> ir.Table:
+    """特病单议 after review (:mod:`yibao.payment.review`): ``paid`` from :func:`drg_pay` with each
+    reviewed case's ``payment_fen`` — approved: by project; rejected: ``group_fen`` (0 without a
+    weight); no outcome: null. Adds ``review_decision`` (approved / rejected / pending) and
+    ``approved_fen``."""
+    return apply_outcomes(paid, outcomes, "DRG", "payment_fen", "group_fen", rules)
 
 
 def drg_institutions(paid: ir.Table) -> ir.Table:
     """Per institution: cases, payable and review cases, total weight, CMI (mean weight of payable
-    cases, ×10 000), payment, cost of payable cases and the balance (payment − cost)."""
+    cases, ×10 000), payment, cost of the cases paid and the balance (payment − cost). After
+    :func:`drg_review`, reviewed cases count as paid (``review_paid_cases``, ``review_payment_fen``);
+    ``review_cost_fen`` is the cost of the cases still unpaid."""
     payable = paid.kind != REVIEW
+    settled = paid.payment_fen.notnull()
     g = paid.group_by("fixmedins_code").aggregate(
         cases=paid.count(),
         paid_cases=payable.sum().cast("int64"),
         review_cases=(~payable).sum().cast("int64"),
+        review_paid_cases=(~payable & settled).sum().cast("int64"),
         high_cases=(paid.kind == HIGH).sum().cast("int64"),
         low_cases=(paid.kind == LOW).sum().cast("int64"),
         total_weight_e4=ibis.ifelse(payable, paid.weight_e4, 0).sum().cast("int64"),
         payment_fen=paid.payment_fen.sum().cast("int64"),
-        cost_fen=ibis.ifelse(payable, paid.cost_fen, 0).sum().cast("int64"),
-        review_cost_fen=ibis.ifelse(payable, 0, paid.cost_fen).sum().cast("int64"),
+        review_payment_fen=ibis.ifelse(payable, 0, paid.payment_fen.fill_null(0)).sum().cast("int64"),
+        cost_fen=ibis.ifelse(settled, paid.cost_fen, 0).sum().cast("int64"),
+        review_cost_fen=ibis.ifelse(settled, 0, paid.cost_fen).sum().cast("int64"),
     )
     g = g.mutate(payment_fen=g.payment_fen.fill_null(0))
     return g.mutate(
