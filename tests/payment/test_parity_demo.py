@@ -220,6 +220,7 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
     assert r.exit_code == 0, r.output
     cat = pa.csv.read_csv(tmp_path / "cat.csv").to_pylist()
     assert cat and sum(c["trimmed"] for c in cat) > 0
+    assert f"{sum(c['trimmed'] for c in cat)} outlier cases trimmed" in r.output
     # the three last history years: 2021–2023, every stay of them in some group
     from yibao.lake.io import read_table
     from yibao.vocab import INPATIENT_MED_TYPES
