@@ -230,3 +230,24 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
     assert sum(c["cases"] for c in cat) == stays
     r = cli("dip", "build", "--out", str(tmp_path / "x.csv"))
     assert r.exit_code == 2 and "--lake" in r.output
+
+
+def test_pay_year_cli_takes_review_outcomes(lake, tmp_path, cli):
+    from yibao.payment.demo import pay_year
+
+    res = pay_year(lake, "shenyang", "duckdb", reviews=pa.table({"case_id": pa.array([], pa.string()),
+                                                                 "decision": pa.array([], pa.string())}))
+    assert res["drg"]["review_cases"].sum() > 0
+    # outcome files go through the CLI; one for a case nobody set aside is refused
+    pa.csv.write_csv(pa.table({"case_id": ["nope"], "decision": ["approved"]}), tmp_path / "bad.csv")
+    r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "bad.csv"))
+    assert r.exit_code == 2 and "case nope: review: neither DRG nor DIP set the case aside" in r.output
+    pa.csv.write_csv(pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())}),
+                     tmp_path / "none.csv")
+    r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "none.csv"),
+            "--out", str(tmp_path / "res"))
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    drg = pd.read_parquet(tmp_path / "res" / "drg.parquet")
+    assert drg["review_payment_fen"].sum() == 0 and drg["review_cases"].sum() == res["drg"]["review_cases"].sum()
