@@ -199,7 +199,8 @@ def lake_with_history(tmp_path_factory):
 
 def test_payment_is_fitted_on_the_history_years(lake_with_history):
     """DRG weights and the DIP catalog come from the years before the paid one (the last three: DIP's
-    1:2:7, DRG's payment.drg.history_years); the 预算点值 from the last history year's points."""
+    1:2:7, DRG's payment.drg.history_years; 2020 is not used); the 预算点值 from the last history
+    year's points."""
     from yibao.payment.demo import history_folders, pay_year
 
     assert [p.name for p in history_folders(lake_with_history, 2024)] == ["2020", "2021", "2022", "2023"]
@@ -207,7 +208,7 @@ def test_payment_is_fitted_on_the_history_years(lake_with_history):
     fitted = pay_year(lake_with_history, "demo", "duckdb")
     itself = pay_year(lake_with_history, "demo", "duckdb", history=[])
     s, t = fitted["summary"].iloc[0], itself["summary"].iloc[0]
-    assert (s["year"], s["history_years"], t["history_years"]) == (2024, "2020,2021,2022,2023", "")
+    assert (s["year"], s["history_years"], t["history_years"]) == (2024, "2021,2022,2023", "")
     assert s["inpatient_cases"] == t["inpatient_cases"]
     # other weights and scores: another base rate, and a budget point value set on other points
     assert s["drg_base_rate_fen"] != t["drg_base_rate_fen"]

@@ -188,8 +188,10 @@ def pay_year(
 
     # DRG: weights, base rate from the case-mix pool (fund ÷ ratio = cost terms)
     history = history_folders(lake_folder, year) if history is None else history
+    drg_n = int(params.get("payment.drg.history_years", 1))
+    history = list(history)[-max(drg_n, len(dip_r.history_weights)):]  # only the years fitted on
     hist_cases = [_acute(be, h, pd_r) for h in history] if history else [acute]
-    drg_years = hist_cases[-int(params.get("payment.drg.history_years", 1)):]
+    drg_years = hist_cases[-drg_n:]
     weights = drg_weights(ibis.union(*drg_years) if len(drg_years) > 1 else drg_years[0], drg_r)
     # the pool in cost terms (÷ ratio), less the share of cases set aside for review (paid apart)
     drg_cases = drg_pay(acute, weights, drg_r, 1, institutions)
