@@ -1,5 +1,6 @@
 """Payment benchmark: DIP build + settle for three history years × N cases and DRG payment on N
-cases, on DuckDB and on Spark; prints wall times, throughput and peak memory.
+cases (weights from the three history years pooled), each with the 特病单议 step (the demo panel's
+decisions), on DuckDB and on Spark; prints wall times, throughput and peak memory.
 
     /work/venv/bin/python benchmarks/payment.py                  # 1M cases a year, both backends
     /work/venv/bin/python benchmarks/payment.py --cases 200000 --backends duckdb
@@ -18,14 +19,26 @@ import tempfile
 import time
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from yibao.payment.backends import get_backend
 from yibao.payment.common import cached
-from yibao.payment.dip import DipRules, build_catalog, dip_institutions, dip_points, dip_settle, point_value, total_points
-from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_weights
+from yibao.payment.demo import panel_outcomes
+from yibao.payment.dip import (
+    DipRules,
+    build_catalog,
+    dip_institutions,
+    dip_points,
+    dip_review,
+    dip_settle,
+    point_value,
+    total_points,
+)
+from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_review, drg_weights
+from yibao.payment.review import ReviewRules
 from yibao.policy import load_pack
 
 LETTERS = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -83,22 +96,25 @@ def run(backend_name: str, folder: Path, n: int) -> None:
     t1 = time.perf_counter()
     points = cached(dip_points(year, be.table(be.to_arrow(catalog)), inst, dip_r))
     value = point_value(50_000_000_000, dip_r.reimbursement_ratio, total_points(points))
-    settled = be.to_arrow(dip_settle(points, value, dip_r))
+    settled = dip_settle(points, value, dip_r)
+    settled = be.to_arrow(dip_review(settled, panel_outcomes(settled), dip_r, ReviewRules.from_params(params, "dip")))
     by_inst = be.to_arrow(dip_institutions(be.table(settled)))
     t2 = time.perf_counter()
     print(f"[{backend_name}] DIP build 3 × {n:,} cases: {t1 - t0:6.1f} s ({3 * n / (t1 - t0):,.0f} cases/s); "
           f"{be.to_arrow(catalog).num_rows:,} groups")
     print(f"[{backend_name}] DIP settle {n:,} cases: {t2 - t1:6.1f} s ({n / (t2 - t1):,.0f} cases/s); "
           f"{settled.num_rows:,} rows, {by_inst.num_rows} institutions")
-    print(f"[{backend_name}] DIP cycle (build + settle): {t2 - t0:6.1f} s")
+    print(f"[{backend_name}] DIP cycle (build with trimming + settle + 特病单议): {t2 - t0:6.1f} s")
 
     t3 = time.perf_counter()
-    weights = be.table(be.to_arrow(drg_weights(hist[2], drg_r)))
+    pooled = hist[-int(params.get("payment.drg.history_years", 1)):]
+    weights = be.table(be.to_arrow(drg_weights(ibis.union(*pooled) if len(pooled) > 1 else pooled[0], drg_r)))
     rate = base_rate(year, weights, drg_r, 40_000_000_000)
-    paid = be.to_arrow(drg_pay(year, weights, drg_r, rate, inst))
+    paid = cached(drg_pay(year, weights, drg_r, rate, inst))
+    paid = be.to_arrow(drg_review(paid, panel_outcomes(paid), ReviewRules.from_params(params, "drg")))
     inst_rows = be.to_arrow(drg_institutions(be.table(paid)))
     t4 = time.perf_counter()
-    print(f"[{backend_name}] DRG weights + base rate + payment {n:,} cases: {t4 - t3:6.1f} s "
+    print(f"[{backend_name}] DRG weights (3 history years) + base rate + payment + 特病单议 {n:,} cases: {t4 - t3:6.1f} s "
           f"({n / (t4 - t3):,.0f} cases/s); {inst_rows.num_rows} institutions")
     print(f"[{backend_name}] peak RSS of this process so far: {_peak_mb():,.0f} MB"
           + (" (the Spark JVM is a separate process)" if backend_name != "duckdb" else ""))

@@ -199,7 +199,8 @@ def lake_with_history(tmp_path_factory):
 
 def test_payment_is_fitted_on_the_history_years(lake_with_history):
     """DRG weights and the DIP catalog come from the years before the paid one (the last three: DIP's
-    1:2:7, DRG's payment.drg.history_years); the 预算点值 from the last history year's points."""
+    1:2:7, DRG's payment.drg.history_years; 2020 is not used); the 预算点值 from the last history
+    year's points."""
     from yibao.payment.demo import history_folders, pay_year
 
     assert [p.name for p in history_folders(lake_with_history, 2024)] == ["2020", "2021", "2022", "2023"]
@@ -207,7 +208,7 @@ def test_payment_is_fitted_on_the_history_years(lake_with_history):
     fitted = pay_year(lake_with_history, "demo", "duckdb")
     itself = pay_year(lake_with_history, "demo", "duckdb", history=[])
     s, t = fitted["summary"].iloc[0], itself["summary"].iloc[0]
-    assert (s["year"], s["history_years"], t["history_years"]) == (2024, "2020,2021,2022,2023", "")
+    assert (s["year"], s["history_years"], t["history_years"]) == (2024, "2021,2022,2023", "")
     assert s["inpatient_cases"] == t["inpatient_cases"]
     # other weights and scores: another base rate, and a budget point value set on other points
     assert s["drg_base_rate_fen"] != t["drg_base_rate_fen"]
@@ -220,6 +221,7 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
     assert r.exit_code == 0, r.output
     cat = pa.csv.read_csv(tmp_path / "cat.csv").to_pylist()
     assert cat and sum(c["trimmed"] for c in cat) > 0
+    assert f"{sum(c['trimmed'] for c in cat)} outlier cases trimmed" in r.output
     # the three last history years: 2021–2023, every stay of them in some group
     from yibao.lake.io import read_table
     from yibao.vocab import INPATIENT_MED_TYPES
@@ -229,3 +231,24 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
     assert sum(c["cases"] for c in cat) == stays
     r = cli("dip", "build", "--out", str(tmp_path / "x.csv"))
     assert r.exit_code == 2 and "--lake" in r.output
+
+
+def test_pay_year_cli_takes_review_outcomes(lake, tmp_path, cli):
+    from yibao.payment.demo import pay_year
+
+    res = pay_year(lake, "shenyang", "duckdb", reviews=pa.table({"case_id": pa.array([], pa.string()),
+                                                                 "decision": pa.array([], pa.string())}))
+    assert res["drg"]["review_cases"].sum() > 0
+    # outcome files go through the CLI; one for a case nobody set aside is refused
+    pa.csv.write_csv(pa.table({"case_id": ["nope"], "decision": ["approved"]}), tmp_path / "bad.csv")
+    r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "bad.csv"))
+    assert r.exit_code == 2 and "case nope: review: neither DRG nor DIP set the case aside" in r.output
+    pa.csv.write_csv(pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())}),
+                     tmp_path / "none.csv")
+    r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "none.csv"),
+            "--out", str(tmp_path / "res"))
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    drg = pd.read_parquet(tmp_path / "res" / "drg.parquet")
+    assert drg["review_payment_fen"].sum() == 0 and drg["review_cases"].sum() == res["drg"]["review_cases"].sum()

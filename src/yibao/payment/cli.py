@@ -125,7 +125,9 @@ def dip_build(
     except (YibaoError, ValidationError, PolicyError) as e:
         _fail(e)
     core = sum(1 for k in catalog.column("kind").to_pylist() if k == "core")
-    typer.echo(f"{catalog.num_rows} groups ({core} core, {catalog.num_rows - core} comprehensive) → {out}")
+    trimmed = sum(catalog.column("trimmed").to_pylist())
+    typer.echo(f"{catalog.num_rows} groups ({core} core, {catalog.num_rows - core} comprehensive), "
+               f"{trimmed} outlier cases trimmed from the means → {out}")
 
 
 @dip_app.command("settle")

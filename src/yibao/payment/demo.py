@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from yibao.errors import ValidationError
 from yibao.lake.io import has_table, table_path
 from yibao.payment.backends import Backend, get_backend, round_div
 from yibao.payment.budget import BudgetRules, allocate, monthly_advances, regional_budget, split_pools
@@ -152,8 +153,9 @@ def pay_year(
     ``summary`` (year, pools, base rate, point values).
 
     ``reviews``: 特病单议 outcomes (``case_id, decision`` and optionally ``approved_fen``, see
-    :mod:`yibao.payment.review`); each method takes those of the cases it set aside. Without them the
-    demo review panel decides (:func:`panel_outcomes`)."""
+    :mod:`yibao.payment.review`); each method takes those of the cases it set aside, and an outcome
+    for a case neither set aside is refused. Without them the demo review panel decides
+    (:func:`panel_outcomes`)."""
     be = backend if isinstance(backend, Backend) else get_backend(backend)
     if isinstance(reviews, pa.Table):
         reviews = be.table(reviews)
@@ -186,8 +188,10 @@ def pay_year(
 
     # DRG: weights, base rate from the case-mix pool (fund ÷ ratio = cost terms)
     history = history_folders(lake_folder, year) if history is None else history
+    drg_n = int(params.get("payment.drg.history_years", 1))
+    history = list(history)[-max(drg_n, len(dip_r.history_weights)):]  # only the years fitted on
     hist_cases = [_acute(be, h, pd_r) for h in history] if history else [acute]
-    drg_years = hist_cases[-int(params.get("payment.drg.history_years", 1)):]
+    drg_years = hist_cases[-drg_n:]
     weights = drg_weights(ibis.union(*drg_years) if len(drg_years) > 1 else drg_years[0], drg_r)
     # the pool in cost terms (÷ ratio), less the share of cases set aside for review (paid apart)
     drg_cases = drg_pay(acute, weights, drg_r, 1, institutions)
@@ -211,6 +215,8 @@ def pay_year(
     dip_cases = dip_settle(points, settle_value, rules)
     dip_cases = dip_review(dip_cases, _outcomes(dip_cases, reviews), rules, ReviewRules.from_params(params, "dip"))
     dip_inst = dip_institutions(dip_cases)
+    if reviews is not None:
+        _check_reviewed(reviews, drg_cases, dip_cases)
 
     # capitation and fee-for-service
     contracts = capitation_persons(_contracts(be, lake_folder, institutions, year), cap_r)
@@ -285,6 +291,15 @@ def _outcomes(cases: ir.Table, reviews: ir.Table | None) -> ir.Table:
         return panel_outcomes(cases)
     aside = cases.filter(cases.review_reason.notnull()).select("case_id")
     return reviews.semi_join(aside, "case_id")
+
+
+def _check_reviewed(reviews: ir.Table, *methods: ir.Table) -> None:
+    """Refuse an outcome for a case that no method set aside (a wrong id, or a case paid normally)."""
+    aside = ibis.union(*[m.filter(m.review_reason.notnull()).select("case_id") for m in methods])
+    stray = fetch(reviews.select("case_id").anti_join(aside, "case_id").limit(1)).to_pylist()
+    if stray:
+        raise ValidationError("review", "neither DRG nor DIP set the case aside for review",
+                              record=f"review outcome case {stray[0]['case_id']}")
 
 
 def _sum(t: ir.Table, col: str) -> int:

@@ -98,8 +98,11 @@ def trim(t: ir.Table, by: Sequence[str], rule: TrimRule, cost: str = "cost_fen")
         kept = w.filter((w._n < rule.min_cases) | ((w._r >= w._lo) & (w._r < w._n - w._hi)))
         counts = fetch(t.group_by(by).aggregate(n=t.count())).to_pylist()
         return kept.select(*t.columns), counts
-    sq = t[cost].cast("decimal(38,0)")
-    stats = fetch(t.group_by(by).aggregate(n=t.count(), s=t[cost].sum(), q=(sq * sq).sum())).to_pylist()
+    sums = {"n": t.count(), "s": t[cost].sum()}
+    if rule.rule == "sd":  # Σcost² only where a spread is needed
+        sq = t[cost].cast("decimal(38,0)")
+        sums["q"] = (sq * sq).sum()
+    stats = fetch(t.group_by(by).aggregate(**sums)).to_pylist()
     counts = [{**{k: r[k] for k in by}, "n": r["n"]} for r in stats]
     if rule.rule == "none" or not stats:
         return t, counts
