@@ -136,3 +136,16 @@ def test_bad_opening_accumulators_name_the_field(row, field):
     with pytest.raises(ValidationError) as e:
         settle_frame(f, lines, load_pack("demo"), opening=opening)
     assert e.value.field == field
+
+
+def test_large_batches_keep_freed_memory():
+    """On glibc the batch asks malloc to keep freed memory for the next chunk (once per process)."""
+    import platform
+
+    from yibao.settlement.batch import keep_freed_memory
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert keep_freed_memory() is True
+        assert keep_freed_memory() is True  # idempotent
+    else:
+        assert keep_freed_memory() in (True, False)

@@ -102,6 +102,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
         return [(key, first + a, vals) for key, (first, vals) in run.closing().items()] if closing is not None else []
 
     spans = list(zip(cuts[:-1], cuts[1:]))
+    if n >= LARGE_BATCH:
+        keep_freed_memory()
     workers = min(workers or default_workers(), len(spans))
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
@@ -121,6 +123,8 @@ def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarra
     time on ``workers`` threads. ``lines`` holds amount, qty_milli, item_class, preselfpay_ppm,
     price_cap and out_of_scope."""
     n = len(starts)
+    if n >= LARGE_BATCH:
+        keep_freed_memory()
     out = {k: np.empty(n, dtype=I64) for k in ("total", "fulamt", "overlmt", "presel", "inscope")}
 
     def one(a: int, b: int) -> None:
@@ -141,6 +145,30 @@ def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarra
         for a, b in spans:
             one(a, b)
     return out
+
+
+LARGE_BATCH = 500_000  # claims from which a batch keeps freed memory for reuse
+_MEMORY_KEPT = False
+
+
+def keep_freed_memory(limit: int = 1 << 30) -> bool:
+    """Let glibc's malloc keep up to ``limit`` bytes of freed memory for reuse instead of returning
+    it to the system after every chunk: a year's batch allocates and frees the same megabyte-sized
+    arrays chunk after chunk, and faulting fresh pages in costs more than the arithmetic (measured by
+    ``benchmarks/settle.py``: about half the single-thread time of a 10M-claim year). Process-wide
+    and once; a no-op where the C library is not glibc. Returns whether the setting is in force."""
+    global _MEMORY_KEPT
+    if _MEMORY_KEPT:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
+        _MEMORY_KEPT = bool(libc.mallopt(m_trim_threshold, limit)) and bool(libc.mallopt(m_mmap_threshold, limit))
+    except (OSError, AttributeError):
+        _MEMORY_KEPT = False
+    return _MEMORY_KEPT
 
 
 def default_workers() -> int:
