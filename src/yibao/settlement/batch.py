@@ -443,7 +443,6 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         j = j[(j["start_date"].isna() | (j["start_date"] <= j["dscg_date"])) & (j["end_date"].isna() | (j["end_date"] >= j["dscg_date"]))]
         f = f.merge(j.groupby("claim_id")["identity"].agg("|".join).rename("identities"), on="claim_id", how="left")
     f["filing"] = np.where(f["out_of_region"].fillna(False).astype(bool), f["filing"].fillna("unfiled"), "")
-    f = f.rename(columns={"chronic_disease": "chronic_disease"})
     f = _coverage_choices(folder, f)
     opening = _opening_balances(folder, f)
     f["acct_bal"] = _own_balance(f, opening)
