@@ -45,7 +45,7 @@ from yibao.payment.dip import (
 )
 from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_review, drg_weights
 from yibao.payment.per_diem import PerDiemRules, fee_for_service, per_diem_pay
-from yibao.payment.review import ReviewRules
+from yibao.payment.review import COSTLY, FLAGGED, LONG_STAY, ReviewRules
 from yibao.policy import load_pack
 from yibao.vocab import INPATIENT_MED_TYPES
 
@@ -188,7 +188,7 @@ def pay_year(
 
     # DRG: weights, base rate from the case-mix pool (fund ÷ ratio = cost terms)
     history = history_folders(lake_folder, year) if history is None else history
-    drg_n = int(params.get("payment.drg.history_years", 1))
+    drg_n = int(params["payment.drg.history_years"])
     history = list(history)[-max(drg_n, len(dip_r.history_weights)):]  # only the years fitted on
     hist_cases = [_acute(be, h, pd_r) for h in history] if history else [acute]
     drg_years = hist_cases[-drg_n:]
@@ -281,7 +281,7 @@ def panel_outcomes(set_aside: ir.Table) -> ir.Table:
     aside for their cost, their length of stay or at the institution's request, and rejects those
     set aside because they have no group or no weight."""
     t = set_aside.filter(set_aside.review_reason.notnull())
-    approve = t.review_reason.isin(["cost above the review multiple", "stay above the review LOS", "flagged for review"])
+    approve = t.review_reason.isin([COSTLY, LONG_STAY, FLAGGED])
     return t.select("case_id", decision=ibis.ifelse(approve, "approved", "rejected"))
 
 

@@ -28,9 +28,12 @@ from yibao.payment.backends import require_columns, round_div
 from yibao.payment.common import PPM, fetch, scaled
 from yibao.policy import Params
 
-__all__ = ["ReviewRules", "join_outcomes", "apply_outcomes", "APPROVED", "REJECTED", "PENDING"]
+__all__ = ["ReviewRules", "join_outcomes", "apply_outcomes", "APPROVED", "REJECTED", "PENDING",
+           "FLAGGED", "COSTLY", "LONG_STAY"]
 
 APPROVED, REJECTED, PENDING = "approved", "rejected", "pending"
+# why a method set a case aside (``review_reason``), shared by DRG and DIP
+FLAGGED, COSTLY, LONG_STAY = "flagged for review", "cost above the review multiple", "stay above the review LOS"
 OUTCOME_COLUMNS = {"case_id": "str", "decision": "str"}
 
 

@@ -38,6 +38,7 @@ from yibao.settlement.scope import CLASS_CODES, ItemTable
 from yibao.vocab import INPATIENT_MED_TYPES
 
 I64 = np.int64
+CHUNK = 131_072  # claims settled together: arrays of about a megabyte, cut at person boundaries
 HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 KIND_COLS = ["_period", "insutype", "med_type", "level", "psn_type", "_age_key", "_identity", "tier", "filing",
              "_chronic", "civil_servant", "_waiver", "supplementary", "inst_kind", "enterprise_supplementary"]
@@ -71,7 +72,7 @@ class _Params(dict):
 
 
 def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray, year: np.ndarray,
-                  c: dict[str, np.ndarray], rounding, chunk: int = 131_072,
+                  c: dict[str, np.ndarray], rounding, chunk: int = CHUNK,
                   opening: dict[str, np.ndarray] | None = None, closing: list | None = None,
                   workers: int | None = None) -> dict[str, np.ndarray]:
     """The batch core: claims already sorted by (person, date, id); ``kinds[kind_id[i]]`` are claim
@@ -101,15 +102,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
             out[k][a:b] = part[k]  # chunks write disjoint slices
         return [(key, first + a, vals) for key, (first, vals) in run.closing().items()] if closing is not None else []
 
-    spans = list(zip(cuts[:-1], cuts[1:]))
-    if n >= LARGE_BATCH:
-        keep_freed_memory()
-    workers = min(workers or default_workers(), len(spans))
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            done = list(pool.map(lambda span: settle_chunk(*span), spans))
-    else:
-        done = [settle_chunk(a, b) for a, b in spans]
+    keep_freed_memory(n)
+    done = _on_spans(settle_chunk, list(zip(cuts[:-1], cuts[1:])), workers)
     if closing is not None:
         for records in done:
             closing.extend(records)
@@ -117,14 +111,13 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
 
 
 def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarray], rounding,
-                chunk: int = 131_072, workers: int | None = None) -> dict[str, np.ndarray]:
+                chunk: int = CHUNK, workers: int | None = None) -> dict[str, np.ndarray]:
     """Line scope (:func:`line_scope`) summed per claim — total, fulamt, overlmt, presel, inscope —
     for lines sorted by claim (claim i's lines are ``starts[i]:ends[i]``), ``chunk`` claims at a
     time on ``workers`` threads. ``lines`` holds amount, qty_milli, item_class, preselfpay_ppm,
     price_cap and out_of_scope."""
     n = len(starts)
-    if n >= LARGE_BATCH:
-        keep_freed_memory()
+    keep_freed_memory(n)
     out = {k: np.empty(n, dtype=I64) for k in ("total", "fulamt", "overlmt", "presel", "inscope")}
 
     def one(a: int, b: int) -> None:
@@ -136,30 +129,33 @@ def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarra
         for k, v in zip(out, sums):
             out[k][a:b] = v
 
-    spans = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
-    workers = min(workers or default_workers(), max(1, len(spans)))
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda span: one(*span), spans))
-    else:
-        for a, b in spans:
-            one(a, b)
+    _on_spans(one, [(a, min(a + chunk, n)) for a in range(0, n, chunk)], workers)
     return out
+
+
+def _on_spans(work, spans: list[tuple[int, int]], workers: int | None) -> list:
+    """``work(a, b)`` for every span, in order, on up to ``workers`` threads (default one per core)."""
+    workers = min(workers or default_workers(), max(1, len(spans)))
+    if workers == 1:
+        return [work(a, b) for a, b in spans]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda span: work(*span), spans))
 
 
 LARGE_BATCH = 500_000  # claims from which a batch keeps freed memory for reuse
 _MEMORY_KEPT = False
 
 
-def keep_freed_memory(limit: int = 1 << 30) -> bool:
-    """Let glibc's malloc keep up to ``limit`` bytes of freed memory for reuse instead of returning
-    it to the system after every chunk: a year's batch allocates and frees the same megabyte-sized
-    arrays chunk after chunk, and faulting fresh pages in costs more than the arithmetic (measured by
-    ``benchmarks/settle.py``: about half the single-thread time of a 10M-claim year). Process-wide
-    and once; a no-op where the C library is not glibc. Returns whether the setting is in force."""
+def keep_freed_memory(claims: int = LARGE_BATCH, limit: int = 1 << 30) -> bool:
+    """For a batch of at least ``LARGE_BATCH`` claims, let glibc's malloc keep up to ``limit`` bytes of
+    freed memory for reuse instead of returning it to the system after every chunk: a year's batch
+    allocates and frees the same megabyte-sized arrays chunk after chunk, and faulting fresh pages in
+    costs more than the arithmetic (measured by ``benchmarks/settle.py``: about half the
+    single-thread time of a 10M-claim year). Process-wide and once; a no-op where the C library is
+    not glibc. Returns whether the setting is in force."""
     global _MEMORY_KEPT
-    if _MEMORY_KEPT:
-        return True
+    if _MEMORY_KEPT or claims < LARGE_BATCH:
+        return _MEMORY_KEPT
     try:
         import ctypes
 
@@ -303,7 +299,7 @@ def _line_inputs(f: pd.DataFrame, lines: pd.DataFrame, plans: dict[int, Plan], c
 
 
 def settle_frame(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, catalog: Any = None,
-                 *, opening: pd.DataFrame | None = None, strict: bool = False, chunk: int = 131_072) -> pd.DataFrame:
+                 *, opening: pd.DataFrame | None = None, strict: bool = False, chunk: int = CHUNK) -> pd.DataFrame:
     """Settle a year of claims (see the module docstring); amounts in the result are fen.
     ``opening``: the accumulators each person-year starts from (see :func:`settle_batch`)."""
     return _settle(claims, lines, pack, catalog, opening, strict, chunk, False)[0]
@@ -311,7 +307,7 @@ def settle_frame(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, ca
 
 def settle_batch(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, catalog: Any = None,
                  *, opening: pd.DataFrame | None = None, strict: bool = False,
-                 chunk: int = 131_072) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 chunk: int = CHUNK) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Settle claims continuing from ``opening`` accumulators and return (statements, closing).
 
     ``opening`` and the closing accumulators are long tables ``psn_no, year, key, amount_fen`` with
@@ -521,7 +517,8 @@ def _family_balance(folder: str | Path, f: pd.DataFrame, per_person: pd.Series) 
 
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
-                accounts: bool = True, opening: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                accounts: bool = True, opening: pd.DataFrame | None = None,
+                closing: bool = False) -> tuple[pd.DataFrame, dict]:
     """Settle a synthetic region's year; returns (one row per claim, fen; summary).
 
     The summary gives fund totals by scheme (insutype) and the KPI 政策范围内报销比例 by scheme:
@@ -534,8 +531,8 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     year; ``fam_bal`` is the household's share of the other members' balances (家庭共济). A lake
     without ``account_balances`` (an older one) settles on the accruals alone, as if every account
     started the year empty; the summary's note says which. Without ``accounts``, no balances.
-    ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); the
-    accumulators after the batch are the summary's ``accumulators`` (a table).
+    ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); with
+    ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
     """
     pack = load_pack(pack) if isinstance(pack, str) else pack
     f, lines, lake_catalog = lake_frame(folder)
@@ -545,10 +542,11 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
         f["acct_bal"], f["fam_bal"], note = _account_balances(folder, f, pack)
     if catalog is None:
         catalog = lake_catalog if lake_catalog is not None else _shipped_catalog()
-    result, closing = settle_batch(f, lines, pack, catalog, opening=opening)
+    result, after = _settle(f, lines, pack, catalog, opening, False, CHUNK, closing)
     summary = summarize(result)
     summary["note"] = note
-    summary["accumulators"] = closing
+    if closing:
+        summary["accumulators"] = after
     return result, summary
 
 

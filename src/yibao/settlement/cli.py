@@ -133,8 +133,9 @@ def register(app: typer.Typer) -> None:
                 from yibao.settlement.batch import settle_lake
 
                 folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
-                frame, summary = settle_lake(folder, pack, opening=_read_opening(opening) if opening else None)
-                closing = summary.pop("accumulators")
+                frame, summary = settle_lake(folder, pack, opening=_read_opening(opening) if opening else None,
+                                             closing=accumulators_out is not None)
+                closing = summary.pop("accumulators", None)
             if accumulators_out is not None:
                 _write(closing, accumulators_out, "--accumulators-out")
                 console.print(f"wrote {len(closing)} accumulators (fen) to {accumulators_out}")

@@ -430,11 +430,11 @@ def _capped_pay(run: Running, key: str, raw, cap, at):
     return _pay(raw, cap, prior), prior
 
 
-def _yearly_tier(run: Running, key: str, base, P, prefix: str, at, R):
+def _yearly_tier(run: Running, key: str, base, P, prefix: str, at, R, cap: str = ""):
     """A tier with a yearly deductible, a rate and a yearly cap on ``base`` (the claims ``at``):
-    parameters ``<prefix>_ded``, ``_rate`` and ``_cap`` (``maf_limit`` for 医疗救助)."""
+    parameters ``<prefix>_ded``, ``<prefix>_rate`` and ``cap`` (default ``<prefix>_cap``)."""
     ded = _param(P, f"{prefix}_ded", at)
-    cap = _param(P, f"{prefix}_limit" if prefix == "maf" else f"{prefix}_cap", at)
+    cap = _param(P, cap or f"{prefix}_cap", at)
     met = _pay(base, ded, run.capped(f"{key}.deductible", None, base, ded, at=at))
     return _capped_pay(run, f"{key}.paid", _rate(base - met, _param(P, f"{prefix}_rate", at), R), cap, at)
 
@@ -494,8 +494,7 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     over = np.maximum(0, ob_base_prior + burden - T) - np.maximum(0, ob_base_prior - T)
     ob_base = np.where(P["ob_above_cap"] == 1, excess, np.where(thr_on, over, 0))
     ob_raw = _rate(ob_base, P["ob_rate"], R)
-    ob_prior = run.capped("hifob.paid", None, ob_raw, P["ob_cap"])
-    hifob = _pay(ob_raw, P["ob_cap"], ob_prior)
+    hifob, ob_prior = _capped_pay(run, "hifob.paid", ob_raw, P["ob_cap"], None)
 
     # 公务员医疗补助, 企业补充 and 居民大病: each on the few claims it applies to
     n_claims = len(total)
@@ -522,7 +521,7 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     left = np.maximum(0, S - hifp - hifob - cvl - hifes - hifmi)
     maf_at = _applies(P["maf_on"])
     maf_b = np.maximum(0, _sub(left, maf_at) - _sub(penalty, maf_at) * _param(P, "maf_no_penalty", maf_at))
-    maf_c, maf_prior = _yearly_tier(run, "maf", maf_b, P, "maf", maf_at, R)
+    maf_c, maf_prior = _yearly_tier(run, "maf", maf_b, P, "maf", maf_at, R, cap="maf_limit")
 
     # 个人负担控制: the in-scope burden above a share of the in-scope amount goes to the hospital
     # (医院负担) or to 医疗救助 (再救助)

@@ -78,8 +78,8 @@ class DipRules:
     primary_coef: Decimal
     primary_diagnoses: tuple[str, ...]
     reimbursement_ratio: Decimal
+    review_cost_multiple: Decimal
     trim: TrimRule = TrimRule("none")
-    review_cost_multiple: Decimal = Decimal(5)
 
     @classmethod
     def from_params(cls, params: Params) -> "DipRules":
@@ -94,7 +94,7 @@ class DipRules:
             primary_diagnoses=tuple(p["institution.primary_diagnoses"]),
             reimbursement_ratio=p["reimbursement_ratio"],
             trim=TrimRule.from_params(p.node("trim"), "payment.dip") if p.has("trim.rule") else TrimRule("none"),
-            review_cost_multiple=p.get("review.cost_multiple", Decimal(5)),
+            review_cost_multiple=p["review.cost_multiple"],
         )
         if not rules.history_weights or any(w <= 0 for w in rules.history_weights):
             raise PolicyError(f"payment.dip.history_weights: {rules.history_weights} must be positive")

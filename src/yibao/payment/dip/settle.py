@@ -34,7 +34,7 @@ from yibao.errors import ValidationError
 from yibao.payment.backends import round_div
 from yibao.payment.common import C, P, PPM, V, check_cases, fetch, ratio_round, scaled
 from yibao.payment.dip.catalog import DipRules, case_keys
-from yibao.payment.review import ReviewRules, apply_outcomes
+from yibao.payment.review import COSTLY, FLAGGED, ReviewRules, apply_outcomes
 
 __all__ = ["dip_points", "point_value", "total_points", "dip_settle", "dip_review", "dip_institutions", "CASE_COLUMNS"]
 
@@ -98,8 +98,8 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
     flagged = t.review.fill_null(False) if "review" in t.columns else ibis.literal(False)
     t = t.mutate(review_reason=ibis.cases(
         (t.group_id.isnull(), UNGROUPED),
-        (flagged, "flagged for review"),
-        (t.cost_fen > t._review, "cost above the review multiple"),
+        (flagged, FLAGGED),
+        (t.cost_fen > t._review, COSTLY),
         else_=ibis.null("string"),
     ))
     level = _opt(t, "cc_level", "").fill_null("").upper()

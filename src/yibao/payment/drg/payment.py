@@ -30,7 +30,7 @@ import pyarrow as pa
 from yibao.errors import PolicyError, ValidationError
 from yibao.payment.backends import round_div
 from yibao.payment.common import PPM, W, check_cases, fetch, ratio_round, scaled
-from yibao.payment.review import ReviewRules, apply_outcomes
+from yibao.payment.review import COSTLY, FLAGGED, LONG_STAY, ReviewRules, apply_outcomes
 from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
@@ -131,9 +131,9 @@ def _classify(cases: ir.Table, weights: ir.Table, rules: DrgRules) -> ir.Table:
         ibis.cases(
             (t.drg.isnull() | ungrouped.fill_null(True), "ungroupable"),
             (t.weight_e4.isnull(), "no weight for the group"),
-            (flagged, "flagged for review"),
-            (t.cost_fen > review_fen, "cost above the review multiple"),
-            (long_stay.fill_null(False), "stay above the review LOS"),
+            (flagged, FLAGGED),
+            (t.cost_fen > review_fen, COSTLY),
+            (long_stay.fill_null(False), LONG_STAY),
             else_=ibis.null(str),
         )
     )
