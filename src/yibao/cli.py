@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
+
+from yibao.errors import YibaoError
+
+
+class _Commands(TyperGroup):
+    """The command tree: a domain error (bad input, a malformed pack) raised by any command ends it
+    with the error's message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except YibaoError as e:
+            from yibao.console import new_console
+
+            new_console().print(f"[red]error:[/red] {e}", highlight=False)
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="yibao",
     help="yibao — medical-security platform (医疗保障信息平台) for a pooling region.",
     no_args_is_help=True,
@@ -44,12 +63,10 @@ def demo(
     """Run the demo region end to end: synthesize, load the store, print the summary."""
     from pathlib import Path
 
-    from rich.console import Console
-
+    from yibao.console import new_console
     from yibao.demo import run
 
-    console = Console()
-    run(Path(out), persons, year, seed, pack, Console(width=max(console.width, 132)))
+    run(Path(out), persons, year, seed, pack, new_console(min_width=132))
 
 if __name__ == "__main__":  # pragma: no cover
     app()

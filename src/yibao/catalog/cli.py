@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from yibao.console import new_console
 from rich.table import Table
 
 from yibao.errors import YibaoError
 
 catalog_app = typer.Typer(help="医保目录 catalog: items, classes, prices, restrictions.", no_args_is_help=True)
 codes_app = typer.Typer(help="医保 code sets: ICD-10 diagnoses and ICD-9-CM-3 operations.", no_args_is_help=True)
-console = Console()
+console = new_console()
 
 
 def _fail(e: YibaoError) -> None:

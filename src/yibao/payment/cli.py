@@ -212,8 +212,7 @@ def pay_year_cmd(
                                  "default: the demo review panel's decisions."),
 ) -> None:
     """Pay a whole year: DRG and DIP by institution, per-diem, capitation, budget and clearing."""
-    from rich.console import Console
-
+    from yibao.console import new_console
     from yibao.payment.demo import pay_year, print_results
 
     try:
@@ -221,7 +220,7 @@ def pay_year_cmd(
         results = pay_year(lake, pack, backend, reviews=outcomes)
     except (YibaoError, ValidationError, PolicyError) as e:
         _fail(e)
-    print_results(results, Console())
+    print_results(results, new_console())
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, df in results.items():

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
-from rich.console import Console
+from yibao.console import new_console
 from rich.table import Table
 
 from yibao.errors import YibaoError
@@ -23,7 +23,7 @@ from yibao.registry.duplicates import find_double_enrollment
 
 registry = typer.Typer(help="Registry (参保登记与筹资): contributions, accounts, double enrollment.",
                        no_args_is_help=True)
-console = Console()
+console = new_console()
 
 LAKE = typer.Argument(..., help="Lake folder (Parquet tables of `yibao synth`).", exists=True, file_okay=False)
 PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")

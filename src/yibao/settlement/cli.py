@@ -8,6 +8,7 @@ from typing import Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from yibao.console import new_console
 from rich.table import Table
 
 from yibao.errors import YibaoError
@@ -108,7 +109,7 @@ def register(app: typer.Typer) -> None:
                                                         "accumulators after the claims (.csv/.parquet, fen)."),
     ) -> None:
         """Settle claims (一站式结算): basic pooling, 大病/大额, 救助, supplementary tiers, account, cash."""
-        console = Console()
+        console = new_console()
         try:
             if claim is not None:
                 from yibao.settlement.claims_json import read_claims

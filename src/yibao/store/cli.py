@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from yibao.console import new_console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         """Validate a lake and load it into the store, all or nothing."""
         from yibao.store.load import load_lake
 
-        console = Console()
+        console = new_console()
         icd10 = icd9 = None
         if check_codes:
             from yibao.catalog import codes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from yibao.console import new_console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,7 +28,7 @@ def synth(
     """Generate a synthetic region (合成统筹区): persons, enrolment, institutions, a year of claims."""
     from yibao.synth import SynthConfig, generate
 
-    console = Console()
+    console = new_console()
     kwargs = {"persons": persons, "year": year, "seed": seed, "region": region, "with_lines": not no_lines}
     if share_60_plus is not None:
         kwargs["share_60_plus"] = share_60_plus

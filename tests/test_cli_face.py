@@ -1,0 +1,37 @@
+"""The command line as a whole: domain errors end cleanly, piped tables are not cut."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+from typer.testing import CliRunner
+
+from yibao.cli import app
+from yibao.console import WIDTH_OFF_TERMINAL, new_console
+from yibao.errors import ValidationError
+
+
+def test_a_domain_error_ends_with_its_message_and_status_1():
+    sub = typer.Typer()
+
+    @sub.command("boom")
+    def boom() -> None:
+        raise ValidationError("field_x", "is wrong", "record 7")
+
+    app.add_typer(sub, name="_test_face")
+    try:
+        r = CliRunner().invoke(app, ["_test_face", "boom"])
+    finally:
+        app.registered_groups.pop()
+    assert r.exit_code == 1
+    assert "record 7: field_x: is wrong" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_piped_output_keeps_whole_cells():
+    assert new_console().width == WIDTH_OFF_TERMINAL  # pytest's stdout is not a terminal
+    code = "from yibao.console import new_console; c = new_console(); c.print('x' * 150)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "x" * 150
