@@ -28,7 +28,7 @@ from yibao.settlement.batch import claim_scope, default_workers, settle_arrays
 from yibao.settlement.engine import RealTime, settle_core
 from yibao.settlement.model import Claim, Institution, Line, Person
 from yibao.settlement.plan import NB, NS, Kind, group_name, plan_for
-from yibao.settlement.realtime import param_arrays, settle
+from yibao.settlement.realtime import settle
 
 MEDS = {"310": ["11", "11", "11", "41", "13", "14", "2101", "28"], "390": ["11", "11", "41", "14", "2101", "9901"]}
 CHRONIC = ["M03900", "M01600", "M04000", "M07800"]
@@ -267,7 +267,7 @@ def main() -> None:
                    Line(amount=50_000, item_class="C")])
     p.accumulators = {"stays": 1, "cap:pooling": 2_000_000}
     res = plan.resolve(Kind("310", "2101", "3", "11", 50, "", 0, "", "", False, ""))
-    P = param_arrays(res)
+    P = res.arrays()
     c = {k: np.array([v], dtype=np.int64) for k, v in
          {"total": 1_550_000, "fulamt": 50_000, "overlmt": 0, "presel": 30_000, "inscope": 1_470_000,
           "acct_bal": 100_000, "fam_bal": 0}.items()}

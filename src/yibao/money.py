@@ -13,6 +13,9 @@ from enum import Enum
 import numpy as np
 
 PPM = 1_000_000
+# The largest single amount a bill may carry: 1亿元 (10^10 fen). Far above any real line or stay, and
+# 10 million such amounts still sum well inside int64 (9.2 × 10^18), so no total can overflow.
+MAX_AMOUNT_FEN = 10**10
 
 
 class Rounding(str, Enum):

@@ -1,25 +1,17 @@
-"""The ``yibao settle`` command on a test app (the project app wires the same ``register``)."""
+"""The ``yibao settle`` command, as the ``yibao`` app runs it."""
 
 from __future__ import annotations
 
 import json
 
 import pandas as pd
-import typer
 from typer.testing import CliRunner
 
-from yibao.settlement.cli import register
+from yibao.cli import app as yibao_app
 
 
 def app():
-    a = typer.Typer()
-    register(a)
-
-    @a.command("noop")
-    def noop() -> None:  # a second command keeps ``settle`` a named sub-command
-        pass
-
-    return a
+    return yibao_app
 
 
 CLAIM = {"claim_id": "C1", "person": {"insutype": "310", "psn_type": "11", "age": 45, "account_balance": 500},

@@ -53,14 +53,9 @@ def test_employee_accounts_pay_from_the_year_accrual(region, settled):
 
 def test_cli_settles_the_region_to_parquet(region, tmp_path):
     import pandas as pd
-    import typer
     from typer.testing import CliRunner
 
-    from yibao.settlement.cli import register
-
-    app = typer.Typer()
-    register(app)
-    app.command("noop")(lambda: None)
+    from yibao.cli import app
     out = tmp_path / "settled.parquet"
     r = CliRunner().invoke(app, ["settle", "--pack", "zibo", "--claims", str(region / "claims"), "--out", str(out)],
                            terminal_width=220)
@@ -74,14 +69,9 @@ def test_cli_continues_a_year_from_its_accumulators(region, tmp_path):
     """--accumulators-out then --opening: the second run continues the first run's year (here the
     same claims again, so every stay count doubles)."""
     import pandas as pd
-    import typer
     from typer.testing import CliRunner
 
-    from yibao.settlement.cli import register
-
-    app = typer.Typer()
-    register(app)
-    app.command("noop")(lambda: None)
+    from yibao.cli import app
     first, second = tmp_path / "acc1.csv", tmp_path / "acc2.parquet"
     r = CliRunner().invoke(app, ["settle", "--claims", str(region), "--accumulators-out", str(first)], terminal_width=220)
     assert r.exit_code == 0, r.output

@@ -3,7 +3,9 @@
 Each file holds a list of cases. A case names a pack and a person, then one or more claims settled in
 order (each claim carries the accumulators and account balances the previous one left); ``expect``
 gives statement fields in yuan, ``expect_funds`` setldetail payments by fund_pay_type in yuan,
-``expect_accumulators`` running totals in fen; ``reform`` overrides pack parameters for the case. Allowance cases
+``expect_accumulators`` running totals in fen; ``reform`` overrides pack parameters for the case;
+``catalog: restricted`` settles lines naming the items of ``restricted_catalog()``; ``expect_error``
+names the field a refused claim is refused for, at both speeds. Allowance cases
 (``maternity``, ``ltc``) check the cash benefits. Every claim case is also settled as a batch, which
 must give the same fen.
 """
@@ -18,12 +20,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from yibao.errors import ValidationError
 from yibao.money import yuan_to_fen
 from yibao.policy import load_pack
 from yibao.settlement import claim_from, settle, settle_frame
 from yibao.settlement.allowances import ltc_benefit, maternity_allowance
 from yibao.settlement.model import SETLINFO_FIELDS
-from yibao.settlement.synthetic import claims_frames
+from yibao.settlement.synthetic import claims_frames, restricted_catalog
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -53,6 +56,7 @@ def _claims(case):
                "dscg_date": date, **c}
         doc.pop("expect", None)
         doc.pop("expect_accumulators", None)
+        doc.pop("expect_funds", None)
         claims.append(claim_from(doc, "case"))
     return claims
 
@@ -85,6 +89,14 @@ def test_policy_case(case):
         assert got.amount == yuan_to_fen(case["expect"]["amount"])
         return
     claims = _claims(case)
+    catalog = {"restricted": restricted_catalog(), None: None}[case.get("catalog")]
+    if case.get("expect_error"):
+        frame, lines = claims_frames(claims)
+        for attempt in (lambda: settle(claims[0], pack, catalog), lambda: settle_frame(frame, lines, pack, catalog, strict=True)):
+            with pytest.raises(ValidationError) as e:
+                attempt()
+            assert e.value.field == case["expect_error"], e.value
+        return
     acc, balance, family = {}, None, None
     statements = []
     for claim, spec in zip(claims, case["claims"]):
@@ -92,7 +104,7 @@ def test_policy_case(case):
         c.person.accumulators = {**c.person.accumulators, **acc}
         if balance is not None:
             c.person.account_balance, c.person.family_account_balance = balance, family
-        s = settle(c, pack)
+        s = settle(c, pack, catalog)
         statements.append(s)
         _check(spec.get("expect"), s, claim.claim_id)
         funds = {d.fund_pay_type: d.fund_payamt for d in s.setldetail}
@@ -106,6 +118,6 @@ def test_policy_case(case):
     frame, lines = claims_frames(claims)
     opening = pd.DataFrame([{"psn_no": claims[0].person.psn_no, "year": claims[0].dscg_date.year, "key": k, "amount_fen": v}
                             for k, v in claims[0].person.accumulators.items()])
-    batch = settle_frame(frame, lines, pack, opening=opening if len(opening) else None).set_index("claim_id")
+    batch = settle_frame(frame, lines, pack, catalog, opening=opening if len(opening) else None).set_index("claim_id")
     for s in statements:
         assert {k: int(batch.loc[s.claim_id, k]) for k in SETLINFO_FIELDS} == s.setlinfo, s.claim_id

@@ -40,6 +40,7 @@ DATE_COLUMNS = ("begin_date", "end_date")
 STRING_COLUMNS = tuple(
     c for c in COLUMNS if c not in INT_COLUMNS + DATE_COLUMNS + ("inpatient_only",))
 RESTRICTION_CHECKS = ("sex", "age", "inpatient", "level", "diagnosis")
+CLASS_ORDER = ("A", "B", "C")  # 甲 / 乙 / 丙 ranked 0 / 1 / 2, as the settlement engine numbers them
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -295,6 +296,9 @@ class Catalog:
             "level": pd.to_numeric(f["restrict_min_level"]).to_numpy(dtype="float64", na_value=np.nan),
             "dx": f["required_dx"].to_numpy(dtype=object, na_value=None),
         }
+        self._class_rank = f["item_class"].map({c: i for i, c in enumerate(CLASS_ORDER)}).to_numpy(dtype=np.int64)
+        self._preselfpay = f["preselfpay_ppm"].fillna(-1).to_numpy(dtype=np.int64)
+        self._price_cap = f["price_cap_fen"].fillna(-1).to_numpy(dtype=np.int64)
         r = self._r
         self._restricted = ((r["sex"] != None) | ~np.isnan(r["min_age"]) | ~np.isnan(r["max_age"])  # noqa: E711
                             | r["inpatient"] | ~np.isnan(r["level"]) | (r["dx"] != None))  # noqa: E711
@@ -312,6 +316,21 @@ class Catalog:
             raise ValidationError("catalog", "expected a .csv, .csv.gz or .parquet file", str(path))
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
         return cls(_coerce(raw, path.name, first_line=2), name=path.name, _trusted=True)
+
+    @classmethod
+    def of_items(cls, df: pd.DataFrame, name: str = "catalog") -> "Catalog":
+        """A catalog from a frame that gives at least ``item_code`` and ``item_class``; the other
+        catalog columns, where absent, take their neutral value (no price cap, no restriction, in
+        force from 1900-01-01, kind ``drug``). Validated like any catalog."""
+        for c in ("item_code", "item_class"):
+            if c not in df.columns:
+                raise ValidationError(c, "missing catalog column", name)
+        neutral = {"kind": "drug", "inpatient_only": False, "begin_date": "1900-01-01"}
+        full = df.copy()
+        for c in COLUMNS:
+            if c not in full.columns:
+                full[c] = neutral.get(c, full["item_code"] if c == "name" else None)
+        return cls(full, name=name)
 
     @classmethod
     def shipped(cls) -> "Catalog":
@@ -480,28 +499,13 @@ class Catalog:
                                   f"lines row {i + 1}")
         has_date = "service_date" in lines.columns
         pos = self.positions(lines["item_code"], lines["service_date"] if has_date else None)
-        out = {c: np.zeros(len(lines), dtype=bool) for c in RESTRICTION_CHECKS}
-        rows = np.flatnonzero((pos >= 0) & self._restricted[np.maximum(pos, 0)])  # only restricted lines
-        if len(rows):
-            p, k = pos[rows], k_all[rows]
-            r = self._r
-            sex = ctx["sex"].to_numpy(dtype=object)[k]
-            out["sex"][rows] = (r["sex"][p] != None) & (sex != r["sex"][p])  # noqa: E711 (elementwise)
-            lo, hi = r["min_age"][p], r["max_age"][p]
-            has_age = ~np.isnan(lo) | ~np.isnan(hi)
-            if has_age.any():
-                age = self._ages(ctx, k, lines["service_date"].to_numpy()[rows] if has_date else None)
-                out["age"][rows] = has_age & (np.isnan(age) | (age < np.nan_to_num(lo, nan=-1))
-                                              | (age > np.nan_to_num(hi, nan=1e9)))
-            out["inpatient"][rows] = r["inpatient"][p] & ~ctx["inpatient"].to_numpy(dtype=bool)[k]
-            need = r["level"][p]
-            lvl = pd.to_numeric(ctx["level"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)[k]
-            out["level"][rows] = ~np.isnan(need) & (np.isnan(lvl) | (lvl < np.nan_to_num(need)))
-            req = r["dx"][p]
-            with_dx = np.flatnonzero(req != None)  # noqa: E711
-            if len(with_dx):
-                dx = ctx["diagnoses"].to_numpy(dtype=object, na_value=None)[k[with_dx]]
-                out["diagnosis"][rows[with_dx]] = ~_dx_match_many(req[with_dx], dx)
+        age = ctx["age"].to_numpy(dtype="float64", na_value=np.nan)[np.maximum(k_all, 0)]
+        if "birth_date" in ctx and np.isnan(age).any():
+            age = self._ages(ctx, k_all, lines["service_date"].to_numpy() if has_date else None)
+        out = self.violation_reasons(pos, ctx["sex"].to_numpy(dtype=object)[k_all], age,
+                                     ctx["inpatient"].to_numpy(dtype=bool)[k_all],
+                                     ctx["level"].to_numpy(dtype=object)[k_all],
+                                     ctx["diagnoses"].to_numpy(dtype=object, na_value=None)[k_all])
         return pd.DataFrame(out, index=lines.index)
 
     @staticmethod
@@ -516,6 +520,50 @@ class Catalog:
             computed = _age_years(born, pd.to_datetime(pd.Series(when)).to_numpy("datetime64[D]"))
             age = np.where(np.isnan(age), computed, age)
         return age
+
+    def violation_reasons(self, pos, sex, age, inpatient, level, diagnoses) -> dict[str, np.ndarray]:
+        """The one restriction checker: for catalog rows ``pos`` (−1: not in the catalog, never a
+        violation) used by claims whose person has ``sex`` ("1"/"2", unknown: None or ""), ``age``
+        (years, NaN unknown), on ``inpatient`` care, at an institution of ``level`` with ``diagnoses``
+        ('|'-joined ICD-10), one boolean array per condition (:data:`RESTRICTION_CHECKS`): True where
+        the item has that restriction and the use falls outside it. A restriction that cannot be
+        verified (unknown sex or age) is not met."""
+        pos = np.asarray(pos, dtype=np.int64)
+        out = {c: np.zeros(len(pos), dtype=bool) for c in RESTRICTION_CHECKS}
+        rows = np.flatnonzero((pos >= 0) & self._restricted[np.maximum(pos, 0)])  # only restricted lines
+        if not len(rows):
+            return out
+        p, r = pos[rows], self._r
+        need_sex = r["sex"][p]
+        out["sex"][rows] = (need_sex != None) & (np.asarray(sex, dtype=object)[rows] != need_sex)  # noqa: E711
+        lo, hi = r["min_age"][p], r["max_age"][p]
+        has_age = ~np.isnan(lo) | ~np.isnan(hi)
+        if has_age.any():
+            a = np.asarray(age, dtype="float64")[rows]
+            out["age"][rows] = has_age & (np.isnan(a) | (a < np.nan_to_num(lo, nan=-1)) | (a > np.nan_to_num(hi, nan=1e9)))
+        out["inpatient"][rows] = r["inpatient"][p] & ~np.asarray(inpatient, dtype=bool)[rows]
+        need = r["level"][p]
+        lvl = pd.to_numeric(pd.Series(np.asarray(level, dtype=object)[rows]), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)
+        out["level"][rows] = ~np.isnan(need) & (np.isnan(lvl) | (lvl < np.nan_to_num(need)))
+        req = r["dx"][p]
+        with_dx = np.flatnonzero(req != None)  # noqa: E711
+        if len(with_dx):
+            dx = np.asarray(diagnoses, dtype=object)[rows[with_dx]]
+            out["diagnosis"][rows[with_dx]] = ~_dx_match_many(req[with_dx], dx)
+        return out
+
+    def violations(self, pos, sex, age, inpatient, level, diagnoses) -> np.ndarray:
+        """True where the row's item is used outside any of its restrictions (see :meth:`violation_reasons`)."""
+        reasons = self.violation_reasons(pos, sex, age, inpatient, level, diagnoses)
+        return np.logical_or.reduce(list(reasons.values()))
+
+    def scope_of(self, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For rows ``pos`` (all in the catalog): class as 0 甲 / 1 乙 / 2 丙, the item's own 先行自付 ratio
+        in ppm (−1 where the catalog gives none: the pack's default applies; 0 is a ratio of 0) and
+        the unit price cap in fen (−1: none)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        return self._class_rank[pos], self._preselfpay[pos], self._price_cap[pos]
 
     def restriction_violations(self, lines: pd.DataFrame, claims: pd.DataFrame) -> np.ndarray:
         """Boolean mask over ``lines``: True where the line's item is used outside its structured

@@ -33,7 +33,13 @@ def dataset(folder: str | Path, table: str) -> ds.Dataset:
 
 
 def read_table(folder: str | Path, table: str, columns: list[str] | None = None) -> pa.Table:
-    return dataset(folder, table).to_table(columns=columns)
+    """A lake table (or its ``columns``) in the lake schema; a file that is not Parquet, or whose
+    values do not fit the schema (a date 2024-02-30, text in an amount), is refused naming it."""
+    try:
+        return dataset(folder, table).to_table(columns=columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
+        raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}",
+                              str(table_path(folder, table))) from None
 
 
 def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, columns=None) -> Iterator[pa.RecordBatch]:

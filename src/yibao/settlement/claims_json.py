@@ -28,8 +28,27 @@ from pathlib import Path
 from typing import Any
 
 from yibao.errors import ValidationError
-from yibao.money import rate_to_ppm, yuan_to_fen
+from yibao.money import MAX_AMOUNT_FEN, rate_to_ppm, yuan_to_fen
 from yibao.settlement.model import Claim, Institution, Line, Person
+
+# The keys each object may carry: anything else is a misspelling and is refused, never ignored.
+CLAIM_KEYS = ("claim_id", "person", "institution", "med_type", "adm_date", "dscg_date", "diagnoses",
+              "chronic_disease", "lines", "medfee_sumamt")
+PERSON_KEYS = ("psn_no", "insutype", "psn_type", "birth_date", "age", "sex", "identities", "admdvs", "filing",
+               "civil_servant", "resident_tier", "household_id", "account_balance", "family_account_balance",
+               "supplementary", "enterprise_supplementary", "accumulators")
+INSTITUTION_KEYS = ("code", "level", "admdvs", "kind")
+LINE_KEYS = ("item_code", "class", "preselfpay", "price_cap", "qty", "price", "amount")
+
+
+def _known_keys(d: dict, allowed: tuple[str, ...], prefix: str, rec: str) -> None:
+    import difflib
+
+    for key in d:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(allowed)})"
+            raise ValidationError(f"{prefix}{key}", f"unknown field{hint}", rec)
 
 
 def _req(d: dict, key: str, rec: str, prefix: str = "") -> Any:
@@ -54,12 +73,16 @@ def _fen(v: Any, field: str, rec: str) -> int:
         raise ValidationError(field, e.problem, rec) from None
     if fen < 0:
         raise ValidationError(field, f"negative amount {v!r}", rec)
+    if fen > MAX_AMOUNT_FEN:
+        raise ValidationError(field, f"{v!r} yuan is above the largest amount a bill may carry "
+                              f"({MAX_AMOUNT_FEN // 100:,} yuan)", rec)
     return fen
 
 
 def person_from(d: Any, rec: str) -> Person:
     if not isinstance(d, dict):
         raise ValidationError("person", "missing or not an object", rec)
+    _known_keys(d, PERSON_KEYS, "person.", rec)
     birth = _date(d["birth_date"], "person.birth_date", rec) if d.get("birth_date") else None
     age = d.get("age")
     if birth is None and age is None:
@@ -99,20 +122,24 @@ def line_from(d: Any, i: int, rec: str) -> Line:
     f = f"lines[{i}]."
     if not isinstance(d, dict):
         raise ValidationError(f"lines[{i}]", "not an object", rec)
+    _known_keys(d, LINE_KEYS, f, rec)
     qty = d.get("qty", 1)
     try:
         qty = float(qty)
     except (TypeError, ValueError):
         raise ValidationError(f + "qty", f"not a number: {qty!r}", rec) from None
-    if qty < 0:
-        raise ValidationError(f + "qty", f"negative quantity {qty}", rec)
+    if not 0 <= qty < 1e9:
+        raise ValidationError(f + "qty", f"quantity {qty} is negative or not a real count", rec)
     price = _fen(d["price"], f + "price", rec) if d.get("price") is not None else None
     if d.get("amount") is None:
         if price is None:
             raise ValidationError(f + "amount", "missing (give amount, or price and qty)", rec)
-        amount = round(price * qty)
+        amount = _fen(round(price * qty) / 100, f + "amount", rec)
     else:
         amount = _fen(d["amount"], f + "amount", rec)
+        if price is not None and amount != round(price * qty):
+            raise ValidationError(f + "amount", f"{amount / 100:.2f} yuan is not price × qty "
+                                  f"({price / 100:.2f} × {qty:g} = {round(price * qty) / 100:.2f})", rec)
     klass = d.get("class")
     if d.get("item_code") in (None, "") and klass is None:
         raise ValidationError(f + "item_code", "missing (give a catalog code or an ad-hoc class)", rec)
@@ -134,9 +161,11 @@ def claim_from(d: Any, where: str = "claim") -> Claim:
     if not isinstance(d, dict):
         raise ValidationError("claim", "not an object", where)
     rec = f"{where} {d.get('claim_id', '')}".strip()
+    _known_keys(d, CLAIM_KEYS, "", rec)
     inst = d.get("institution")
     if not isinstance(inst, dict):
         raise ValidationError("institution", "missing or not an object", rec)
+    _known_keys(inst, INSTITUTION_KEYS, "institution.", rec)
     institution = Institution(code=str(inst.get("code") or ""), level=str(_req(inst, "level", rec, "institution.")),
                               admdvs=str(inst.get("admdvs") or ""), kind=str(inst.get("kind") or "hospital"))
     lines = d.get("lines")
@@ -147,26 +176,55 @@ def claim_from(d: Any, where: str = "claim") -> Claim:
     if dscg < adm:
         raise ValidationError("dscg_date", f"discharge {dscg} is before admission {adm}", rec)
     dx = d.get("diagnoses") or []
-    return Claim(
+    claim = Claim(
         claim_id=str(d.get("claim_id") or "claim"), person=person_from(d.get("person"), rec), institution=institution,
         med_type=str(_req(d, "med_type", rec)), adm_date=adm, dscg_date=dscg,
         lines=[line_from(x, i, rec) for i, x in enumerate(lines)],
         diagnoses=tuple([dx] if isinstance(dx, str) else dx), chronic_disease=d.get("chronic_disease"),
     )
+    if d.get("medfee_sumamt") is not None:
+        total = _fen(d["medfee_sumamt"], "medfee_sumamt", rec)
+        lines_total = sum(ln.amount for ln in claim.lines)
+        if total != lines_total:
+            raise ValidationError("medfee_sumamt", f"{total / 100:.2f} yuan is not the sum of the lines "
+                                  f"({lines_total / 100:.2f})", rec)
+    return claim
 
 
 def read_claims(path: str | Path) -> list[Claim]:
     """Claims from a JSON file: one claim, a list, or {"claims": [...]} (errors name file and claim)."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as e:
         raise ValidationError("path", f"cannot read: {e.strerror}", str(path)) from None
+    except UnicodeDecodeError as e:
+        raise ValidationError("encoding", f"not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r}); "
+                              "save the file as UTF-8", str(path)) from None
     except json.JSONDecodeError as e:
         raise ValidationError("json", f"line {e.lineno}: {e.msg}", str(path)) from None
     items = doc.get("claims") if isinstance(doc, dict) and "claims" in doc else doc
     items = items if isinstance(items, list) else [items]
-    return [claim_from(x, f"{path} claim #{i + 1}") for i, x in enumerate(items)]
+    claims = [claim_from(x, f"{path} claim #{i + 1}") for i, x in enumerate(items)]
+    check_one_person(claims, str(path))
+    return claims
 
 
-__all__ = ["claim_from", "person_from", "line_from", "read_claims"]
+def check_one_person(claims: list[Claim], where: str) -> None:
+    """A claims file is one person's claims in date order with unique ids: a second person would
+    inherit the first's running totals, a duplicate would count as a second stay."""
+    seen: set[str] = set()
+    for i, c in enumerate(claims):
+        rec = f"{where} claim #{i + 1} {c.claim_id}"
+        if c.person.psn_no != claims[0].person.psn_no:
+            raise ValidationError("person.psn_no", f"{c.person.psn_no!r} is not {claims[0].person.psn_no!r}: a file "
+                                  "holds one person's claims", rec)
+        if c.claim_id in seen:
+            raise ValidationError("claim_id", f"{c.claim_id!r} is given twice", rec)
+        seen.add(c.claim_id)
+        if i and (c.dscg_date, c.claim_id) < (claims[i - 1].dscg_date, claims[i - 1].claim_id):
+            raise ValidationError("dscg_date", f"{c.dscg_date} comes before the previous claim's "
+                                  f"{claims[i - 1].dscg_date}: claims go in date order", rec)
+
+
+__all__ = ["claim_from", "person_from", "line_from", "read_claims", "check_one_person"]

@@ -11,7 +11,6 @@ from rich.console import Console
 from yibao.console import new_console
 from rich.table import Table
 
-from yibao.errors import YibaoError
 from yibao.money import fen_to_yuan, format_yuan
 from yibao.settlement.model import SETLINFO_FIELDS, Statement
 
@@ -67,7 +66,15 @@ def _read_opening(path: Path) -> pd.DataFrame:
     raise ValidationError("opening", "use a .csv or .parquet file", str(path))
 
 
-def settle_json_claims(path: Path, pack: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_catalog_option(path: Optional[Path]):
+    """The catalog lines are scoped by: a region's own (``--catalog``: csv or parquet with the lake
+    ``catalog`` columns, validated), else the shipped 医保目录."""
+    from yibao.catalog.items import Catalog
+
+    return Catalog.read(path) if path is not None else Catalog.shipped()
+
+
+def settle_json_claims(path: Path, pack: str, catalog=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One person's claims in date order, settled one by one, each with the accumulators left by the
     last; returns (one row per claim, the accumulators after each person-year)."""
     from yibao.settlement.claims_json import read_claims
@@ -79,7 +86,7 @@ def settle_json_claims(path: Path, pack: str) -> tuple[pd.DataFrame, pd.DataFram
         if acc is not None:
             c.person.accumulators = {**c.person.accumulators, **acc} if c.dscg_date.year == year else c.person.accumulators
             c.person.account_balance, c.person.family_account_balance = balance, family
-        s = settle(c, pack)
+        s = settle(c, pack, catalog)
         acc, balance, year = s.accumulators, s["balc"], c.dscg_date.year
         family = c.person.family_account_balance - s["acct_mulaid_pay"]
         after[(c.person.psn_no, year)] = s.accumulators
@@ -107,49 +114,71 @@ def register(app: typer.Typer) -> None:
                                                "previous run's --accumulators-out."),
         accumulators_out: Optional[Path] = typer.Option(None, "--accumulators-out", help="Write each person-year's "
                                                         "accumulators after the claims (.csv/.parquet, fen)."),
+        catalog: Optional[Path] = typer.Option(None, "--catalog", help="The 医保目录 of the place of treatment "
+                                               "(.csv/.parquet with the lake catalog columns); default: the "
+                                               "shipped one, or a region folder's own catalog."),
     ) -> None:
         """Settle claims (一站式结算): basic pooling, 大病/大额, 救助, supplementary tiers, account, cash."""
         console = new_console()
-        try:
-            if claim is not None:
-                from yibao.settlement.claims_json import read_claims
-                from yibao.settlement.realtime import settle
-                from yibao.settlement.statement import to_fhir
+        _check_options(claim, claims, fhir, opening, accumulators_out, out)
+        if claim is not None:
+            print_claim(claim, pack, load_catalog_option(catalog), fhir, console)
+            return
+        if claims.suffix == ".json":
+            frame, closing = settle_json_claims(claims, pack, load_catalog_option(catalog))
+            summary = None
+        else:
+            from yibao.catalog.items import Catalog
+            from yibao.settlement.batch import settle_lake
 
-                for c in read_claims(claim):
-                    s = settle(c, pack)
-                    if fhir:
-                        typer.echo(to_fhir(s).model_dump_json(indent=2))
-                    else:
-                        print_statement(s, console)
-                return
-            if claims is None:
-                raise typer.BadParameter("give --claim FILE or --claims PATH", param_hint="--claim")
-            if claims.suffix == ".json":
-                if opening is not None:
-                    raise typer.BadParameter("a JSON person carries its own accumulators", param_hint="--opening")
-                frame, closing = settle_json_claims(claims, pack)
-                summary = None
-            else:
-                from yibao.settlement.batch import settle_lake
+            folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
+            frame, summary = settle_lake(folder, pack, Catalog.read(catalog) if catalog else None,
+                                         opening=_read_opening(opening) if opening else None,
+                                         closing=accumulators_out is not None)
+            closing = summary.pop("accumulators", None)
+        if accumulators_out is not None:
+            _write(closing, accumulators_out, "--accumulators-out")
+            console.print(f"wrote {len(closing)} accumulators (fen) to {accumulators_out}")
+        if out is not None:
+            _write(frame, out)
+            console.print(f"wrote {len(frame)} settled claims to {out} ({AMOUNT_NOTE})")
+        else:
+            console.print(frame.head(20).to_string())
+        if summary:
+            print_summary(summary, console)
 
-                folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
-                frame, summary = settle_lake(folder, pack, opening=_read_opening(opening) if opening else None,
-                                             closing=accumulators_out is not None)
-                closing = summary.pop("accumulators", None)
-            if accumulators_out is not None:
-                _write(closing, accumulators_out, "--accumulators-out")
-                console.print(f"wrote {len(closing)} accumulators (fen) to {accumulators_out}")
-            if out is not None:
-                _write(frame, out)
-                console.print(f"wrote {len(frame)} settled claims to {out} ({AMOUNT_NOTE})")
-            else:
-                console.print(frame.head(20).to_string())
-            if summary:
-                print_summary(summary, console)
-        except YibaoError as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(1) from None
+
+def _check_options(claim, claims, fhir, opening, accumulators_out, out) -> None:
+    """Options that go together, and those that do not."""
+    if claim is None and claims is None:
+        raise typer.BadParameter("give --claim FILE or --claims PATH", param_hint="--claim")
+    if claim is not None and claims is not None:
+        raise typer.BadParameter("give either --claim (one claim) or --claims (a year), not both", param_hint="--claim")
+    if claim is not None:
+        for given, name in ((opening, "--opening"), (accumulators_out, "--accumulators-out"), (out, "--out")):
+            if given is not None:
+                raise typer.BadParameter(f"{name} goes with --claims; --claim prints one statement", param_hint=name)
+    if fhir and claim is None:
+        raise typer.BadParameter("--fhir prints one claim's ExplanationOfBenefit: use it with --claim", param_hint="--fhir")
+    if claims is not None and claims.suffix == ".json" and opening is not None:
+        raise typer.BadParameter("a JSON person carries its own accumulators", param_hint="--opening")
+
+
+def print_claim(path: Path, pack: str, catalog, fhir: bool, console: Console) -> None:
+    """``--claim``: one claim's statement and trace, or its FHIR ExplanationOfBenefit."""
+    from yibao.settlement.claims_json import read_claims
+    from yibao.settlement.realtime import settle
+    from yibao.settlement.statement import to_fhir
+
+    found = read_claims(path)
+    if len(found) != 1:
+        raise typer.BadParameter(f"{path} holds {len(found)} claims: --claim settles one; use --claims for a "
+                                 "person's year", param_hint="--claim")
+    s = settle(found[0], pack, catalog)
+    if fhir:
+        typer.echo(to_fhir(s).model_dump_json(indent=2))
+    else:
+        print_statement(s, console)
 
 
 FUND_ROWS = (

@@ -75,6 +75,16 @@ class Resolved:
     cites: dict[str, Cite] = field(default_factory=dict)
     med_group: str = ""
     fund_code: str = ""
+    _arrays: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def arrays(self) -> dict[str, Any]:
+        """The values as length-1 int64 arrays, the engine's parameters for one claim (kept with the
+        kind, so they live and go with it)."""
+        if self._arrays is None:
+            import numpy as np
+
+            self._arrays = {k: np.array([v], dtype=np.int64) for k, v in self.values.items()}
+        return self._arrays
 
 
 def ppm(value: Any, where: str) -> int:

@@ -1,0 +1,430 @@
+"""Settlement inputs (the front-end of both speeds): claims and their lines → the claim *kinds* whose
+parameters the engine uses and the per-claim scope sums (政策范围) it settles.
+
+One builder serves real time (a batch of one claim) and the batch (a year of claims), so the two can
+never disagree on a claim's kind or a line's scope. It works on column arrays (numpy), not frames:
+
+* claims — ``claim_id, psn_no, insutype, psn_type, med_type, level, dscg_date`` and optional ``age`` or
+  ``birth_date``, ``adm_date``, ``identities`` ('|'-joined), ``tier``, ``filing`` ('' in region),
+  ``chronic_disease``, ``civil_servant``, ``diagnoses`` ('|'-joined), ``sex``, ``supplementary``
+  ('|'-joined voluntary tiers), ``enterprise_supplementary``, ``inst_kind``, ``inst_admdvs`` (the
+  place of treatment, which picks its catalog), ``acct_bal`` / ``fam_bal`` (fen);
+* lines — ``claim`` (the position of the line's claim in the claims' input order), ``amount`` (fen),
+  ``qty_milli`` (quantity in thousandths), and either ``item_code`` or an ad-hoc ``item_class`` with
+  ``preselfpay_ppm`` (−1: none given) and ``price_cap`` (fen per unit, −1: none).
+
+A line's scope comes from the catalog of the place of treatment at the date of service: its class
+(甲/乙/丙), its own 先行自付 ratio (a null ratio takes the pack's ``default_preselfpay`` for 乙类; a
+ratio of 0 stays 0), its price cap, and whether it is used outside its restrictions — decided only by
+the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from yibao.errors import ValidationError
+from yibao.money import MAX_AMOUNT_FEN
+from yibao.policy.pack import Pack
+from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C
+from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
+from yibao.vocab import EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT_PSN_TYPES
+
+I64 = np.int64
+CLASS_CODES = {"A": CLASS_A, "B": CLASS_B, "C": CLASS_C}
+REQUIRED = ("claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date")
+TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_admdvs": "", "filing": "",
+                 "chronic_disease": "", "diagnoses": "", "sex": ""}
+NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
+FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
+KIND_FIELDS = Kind._fields
+UNKNOWN = "?unknown"  # a med type the pack does not know
+MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
+PSN_TYPES_OF = {"310": EMPLOYEE_PSN_TYPES, "390": RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
+
+
+@dataclass
+class Inputs:
+    """What the engine needs, claims in settlement order (person, discharge date, claim id).
+
+    ``order[i]`` is the input position of the i-th claim; ``kinds[kind_id[i]]`` its parameters;
+    ``plans[period[i]]`` the plan in force at its discharge; ``scope`` the per-claim sums (total,
+    fulamt, overlmt, presel, inscope) and balances (acct_bal, fam_bal); ``unknown_items`` the lines
+    whose code is in no catalog (目录外, fully self-paid) and ``unlisted_chronic`` the 门诊慢特病
+    claims whose disease the pack does not list (the fund pays them nothing) — both refused when
+    the inputs are built strictly."""
+
+    order: np.ndarray
+    claims: dict[str, np.ndarray]
+    kinds: list[Resolved]
+    kind_id: np.ndarray
+    period: np.ndarray
+    plans: dict[int, Plan]
+    person: np.ndarray
+    year: np.ndarray
+    scope: dict[str, np.ndarray]
+    unknown_items: int = 0
+    unlisted_chronic: int = 0
+
+
+def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack, catalog: Any = None,
+                 *, strict: bool = True) -> Inputs:
+    """Kinds and scope sums for ``claims`` and their ``lines`` (see the module docstring). With
+    ``strict``, a line whose code is in no catalog and a 门诊慢特病 claim whose disease the pack does
+    not list are refused; otherwise they are counted (and paid as 目录外, and not by the fund)."""
+    from yibao.settlement.batch import claim_scope
+
+    cols = _claim_columns(claims)
+    order = _settlement_order(cols)
+    cols = {k: v[order] for k, v in cols.items()}
+    period, plans = _periods(cols["dscg_date"], pack)
+    cols["age"] = _ages(cols)
+    check_claims(cols)
+    kind_id, kinds, unlisted = _kinds(cols, period, plans, strict)
+    line_cols, starts, ends = _lines_in_order(lines, order, cols)
+    scope_in, unknown = _line_scope_inputs(cols, line_cols, starts, ends, period, plans, catalog, strict)
+    scope = claim_scope(starts, ends, scope_in, pack.rounding)
+    scope["acct_bal"] = cols["acct_bal"]
+    scope["fam_bal"] = cols["fam_bal"]
+    person = pd.factorize(cols["psn_no"])[0].astype(I64)
+    year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
+    return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted)
+
+
+# -- claims ------------------------------------------------------------------------------------------
+
+
+def _claim_columns(claims: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The claim columns as arrays, optional ones filled with their neutral value."""
+    n = len(claims["claim_id"]) if "claim_id" in claims else 0
+    out: dict[str, np.ndarray] = {}
+    for col in REQUIRED:
+        if col not in claims:
+            raise ValidationError(col, "missing column", "claims")
+        a = _objects(claims[col]) if col != "dscg_date" else _days(claims[col], col)
+        missing = np.isnat(a) if col == "dscg_date" else np.array([v is None or v == "" for v in a], dtype=bool)
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise ValidationError(col, "missing value", f"claims row {i} ({_objects(claims['claim_id'])[i]})")
+        out[col] = a if col == "dscg_date" else a.astype(str).astype(object)
+    for col, default in TEXT_DEFAULTS.items():
+        out[col] = _text(claims.get(col), n, default)
+    for col, default in NUMBER_DEFAULTS.items():
+        out[col] = _ints(claims.get(col), n, default, col)
+    for col in FLAG_DEFAULTS:
+        v = claims.get(col)
+        out[col] = np.zeros(n, dtype=bool) if v is None else pd.Series(np.asarray(v)).fillna(False).to_numpy(dtype=bool)
+    if "adm_date" in claims:
+        adm = _days(claims["adm_date"], "adm_date")
+        bad = ~np.isnat(adm) & (adm > out["dscg_date"])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError("dscg_date", f"discharge {out['dscg_date'][i]} is before admission {adm[i]}",
+                                  f"claim {out['claim_id'][i]}")
+    for col in ("age", "birth_date"):
+        if col in claims:
+            out[col] = _ints(claims[col], n, -1, col) if col == "age" else _days(claims[col], col)
+    return out
+
+
+def _objects(values: Any) -> np.ndarray:
+    a = np.asarray(values, dtype=object)
+    return np.where(pd.isna(a), None, a) if a.size else a
+
+
+def _text(values: Any, n: int, default: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, default, dtype=object)
+    a = _objects(values)
+    return np.where(a == None, default, a).astype(str).astype(object)  # noqa: E711 (elementwise)
+
+
+def _ints(values: Any, n: int, default: int, col: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, default, dtype=I64)
+    s = pd.to_numeric(pd.Series(values), errors="coerce")
+    bad = s.notna() & (s != s.round())
+    if bad.any():
+        raise ValidationError(col, f"{s[bad].iloc[0]!r} is not a whole number", f"claims row {int(np.flatnonzero(bad)[0])}")
+    return s.fillna(default).to_numpy(dtype=I64)
+
+
+def _days(values: Any, col: str) -> np.ndarray:
+    try:
+        return pd.to_datetime(pd.Series(values)).to_numpy("datetime64[D]")
+    except (ValueError, TypeError) as e:
+        raise ValidationError(col, f"not a date: {e}", "claims") from None
+
+
+def _settlement_order(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Claims by person, discharge date and claim id: the order running totals accumulate in."""
+    if len(cols["claim_id"]) <= 1:
+        return np.arange(len(cols["claim_id"]))
+    psn = pd.factorize(cols["psn_no"], sort=True)[0]
+    cid = pd.factorize(cols["claim_id"], sort=True)[0]
+    return np.lexsort((cid, cols["dscg_date"].astype(I64), psn))
+
+
+def _periods(dscg: np.ndarray, pack: Pack) -> tuple[np.ndarray, dict[int, Plan]]:
+    """Each claim's parameter period (the pack's change dates) and the plan of each period used."""
+    dates = pack.change_dates() or [dt.date(1900, 1, 1)]
+    stamps = np.array([np.datetime64(d, "D") for d in dates])
+    period = np.maximum(np.searchsorted(stamps, dscg, side="right") - 1, 0)
+    return period, {int(p): plan_for(pack, dates[int(p)]) for p in np.unique(period)}
+
+
+def _ages(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Age in whole years on the discharge date: the given age, else from the birth date."""
+    n = len(cols["claim_id"])
+    age = cols.get("age", np.full(n, -1, dtype=I64))
+    cols["age_given"] = age
+    need = age < 0
+    if need.any():
+        born = cols.get("birth_date")
+        if born is None or np.isnat(born[need]).any():
+            i = int(np.flatnonzero(need if born is None else need & np.isnat(born))[0])
+            raise ValidationError("birth_date", "needs age or birth_date", f"claim {cols['claim_id'][i]}")
+        age = np.where(need, _whole_years(born, cols["dscg_date"]), age)
+    return age
+
+
+def check_claims(cols: dict[str, np.ndarray]) -> None:
+    """Refuse claims no real bill can be: an unknown 险种, a 人员类别 of the other scheme, a level, sex,
+    age or identity outside the national codes, a birth after discharge or an age that contradicts the
+    birth date, diagnoses outside the 医保 ICD-10 code set."""
+    ids = cols["claim_id"]
+
+    def refuse(bad: np.ndarray, field: str, problem) -> None:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(field, problem(i), f"claim {ids[i]}")
+
+    ins, psn = cols["insutype"], cols["psn_type"]
+    refuse(~np.isin(ins, list(PSN_TYPES_OF)), "insutype", lambda i: f"{ins[i]!r} is not 310 (职工) or 390 (居民)")
+    fits = _per_value(ins + "/" + psn, lambda s: s.split("/")[1] in PSN_TYPES_OF[s.split("/")[0]], False)
+    refuse(~fits.astype(bool), "psn_type", lambda i: f"{psn[i]!r} is not a 人员类别 of insutype {ins[i]} "
+           f"(one of {', '.join(sorted(PSN_TYPES_OF[ins[i]]))})")
+    refuse(~np.isin(cols["level"], list(LEVELS)), "level", lambda i: f"{cols['level'][i]!r} is not 3, 2, 1 or 0")
+    refuse(~np.isin(cols["sex"], ["", "1", "2"]), "sex", lambda i: f"{cols['sex'][i]!r} is not 1 (male) or 2 (female)")
+    age = cols["age"]
+    refuse(age > MAX_AGE, "age", lambda i: f"{age[i]} years is not a possible age (above {MAX_AGE})")
+    born = cols.get("birth_date")
+    if born is not None:
+        known = ~np.isnat(born)
+        refuse(known & (born > cols["dscg_date"]), "birth_date",
+               lambda i: f"born {born[i]}, after the discharge on {cols['dscg_date'][i]}")
+        given = cols.get("age_given")
+        if given is not None:
+            computed = np.where(known, _whole_years(np.where(known, born, cols["dscg_date"]), cols["dscg_date"]), -1)
+            refuse(known & (given >= 0) & (given != computed), "age",
+                   lambda i: f"age {given[i]} contradicts birth_date {born[i]} (age {computed[i]} on {cols['dscg_date'][i]})")
+    unknown = _per_value(cols["identities"], lambda s: next((x for x in _split(s) if x not in IDENTITIES), ""))
+    refuse(unknown != "", "identities", lambda i: f"{unknown[i]!r} is not a 医疗救助 identity "
+           f"(one of {', '.join(IDENTITIES)})")
+    bad_dx = _unknown_diagnoses(cols["diagnoses"])
+    refuse(bad_dx != "", "diagnoses", lambda i: f"{bad_dx[i]!r} is not in the 医保 ICD-10 code set")
+
+
+def _unknown_diagnoses(joined: np.ndarray) -> np.ndarray:
+    """The first code of each claim's '|'-joined diagnoses that the 医保 ICD-10 set lacks ('' none)."""
+    from yibao.catalog.codes import icd10
+
+    codes, uniq = pd.factorize(joined)
+    parts = [_split(u) for u in uniq]
+    flat = [c for p in parts for c in p]
+    if not flat:
+        return np.full(len(joined), "", dtype=object)
+    known = dict(zip(flat, icd10().validate_many(pd.Series(flat))))
+    first_bad = np.array([next((c for c in p if not known.get(c, False)), "") for p in parts] + [""], dtype=object)
+    return first_bad[codes]
+
+
+def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
+    b, w = pd.DatetimeIndex(born), pd.DatetimeIndex(when)
+    before = (w.month < b.month) | ((w.month == b.month) & (w.day < b.day))
+    return np.asarray(w.year - b.year - before.astype(int), dtype=I64)
+
+
+def _kinds(cols: dict[str, np.ndarray], period: np.ndarray, plans: dict[int, Plan],
+           strict: bool) -> tuple[np.ndarray, list[Resolved], int]:
+    """Each claim's kind (what decides its parameters), resolved once per distinct kind; and how many
+    门诊慢特病 claims name a disease outside the pack's list."""
+    n = len(period)
+    unlisted = 0
+    age_key = np.zeros(n, dtype=I64)
+    identity = np.full(n, "", dtype=object)
+    waiver = np.full(n, "", dtype=object)
+    chronic = np.full(n, "", dtype=object)
+    for p, plan in plans.items():
+        m = np.flatnonzero(period == p)
+        marks = np.array(plan.age_marks, dtype=I64)
+        age_key[m] = marks[np.searchsorted(marks, np.maximum(cols["age"][m], 0), side="right") - 1]
+        identity[m] = _per_value(cols["identities"][m], lambda s: plan.identity_of(_split(s)))
+        if plan.waivers:
+            pairs = cols["diagnoses"][m] + "\x1f" + cols["identities"][m]
+            waiver[m] = _per_value(pairs, lambda s: plan.waiver_of(*(_split(x) for x in s.split("\x1f"))))
+        groups = _per_value(cols["med_type"][m], lambda t: plan.med_groups.get(t, UNKNOWN))
+        unknown = groups == UNKNOWN
+        if unknown.any():
+            i = m[int(np.flatnonzero(unknown)[0])]
+            plan.med_group(cols["med_type"][i], f"claim {cols['claim_id'][i]}")  # raises, naming the known ones
+        chronic[m] = np.where(groups == "chronic", cols["chronic_disease"][m], "")
+        unlisted += _check_chronic(chronic[m], groups == "chronic", cols["claim_id"][m], plan, strict)
+    supplementary = _per_value(cols["supplementary"], lambda s: "|".join(sorted(_split(s))))
+    fields = {"insutype": cols["insutype"], "med_type": cols["med_type"], "level": cols["level"],
+              "psn_type": cols["psn_type"], "age": age_key, "identity": identity, "tier": cols["tier"],
+              "filing": cols["filing"], "chronic": chronic, "civil_servant": cols["civil_servant"], "waiver": waiver,
+              "supplementary": supplementary, "inst_kind": cols["inst_kind"],
+              "enterprise": cols["enterprise_supplementary"]}
+    key = np.zeros(n, dtype=I64)
+    for name in ("_period",) + KIND_FIELDS:  # mixed-radix code of every field that decides the kind
+        codes, uniq = pd.factorize(period if name == "_period" else fields[name])
+        key = key * max(len(uniq), 1) + codes
+        key = pd.factorize(key)[0].astype(I64)  # renumber densely so the code never overflows
+    kind_id = key  # dense, numbered by first appearance
+    first = np.unique(kind_id, return_index=True)[1]
+    kinds = [plans[int(period[i])].resolve(Kind(
+        str(cols["insutype"][i]), str(cols["med_type"][i]), str(cols["level"][i]), str(cols["psn_type"][i]),
+        int(age_key[i]), str(identity[i]), int(cols["tier"][i]), str(cols["filing"][i]), str(chronic[i]),
+        bool(cols["civil_servant"][i]), str(waiver[i]), str(supplementary[i]), str(cols["inst_kind"][i]),
+        bool(cols["enterprise_supplementary"][i]))) for i in first]
+    return kind_id.astype(I64), kinds, unlisted
+
+
+def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
+    """A 门诊慢特病 claim names its disease; one outside the pack's list is refused when ``strict``,
+    else counted (the fund pays it nothing). Returns that count."""
+    missing = is_chronic & (codes == "")
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise ValidationError("chronic_disease", "a 门诊慢特病 claim (med_type 14) needs its disease code",
+                              f"claim {ids[i]}")
+    unknown = is_chronic & ~np.isin(codes, list(plan.chronic))
+    if unknown.any() and strict:
+        i = int(np.flatnonzero(unknown)[0])
+        raise ValidationError("chronic_disease", f"{codes[i]!r} is not a 门诊慢特病 of pack {plan.pack.name!r} on "
+                              f"{plan.date} (known: {', '.join(sorted(plan.chronic))})", f"claim {ids[i]}")
+    return int(unknown.sum())
+
+
+def _split(joined: str) -> tuple[str, ...]:
+    return tuple(x for x in joined.split("|") if x)
+
+
+def _per_value(values: np.ndarray, f, missing: Any = "") -> np.ndarray:
+    """``f`` of each element, computed once per distinct value (``missing`` for nulls)."""
+    codes, uniq = pd.factorize(values)
+    mapped = np.array([f(u) for u in uniq] + [missing], dtype=object)
+    return mapped[codes]
+
+
+# -- lines -------------------------------------------------------------------------------------------
+
+
+def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
+                    cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Lines sorted by their claim's settlement position, with each claim's span ``starts:ends``."""
+    n_claims = len(order)
+    where = np.asarray(lines["claim"], dtype=I64)
+    if len(where) and (where.min() < 0 or where.max() >= n_claims):
+        i = int(np.flatnonzero((where < 0) | (where >= n_claims))[0])
+        raise ValidationError("claim_id", "line of unknown claim", f"claim_lines row {i}")
+    rank = np.empty(n_claims, dtype=I64)
+    rank[order] = np.arange(n_claims)
+    pos = rank[where]
+    by_claim = np.argsort(pos, kind="stable")
+    out = {k: np.asarray(v)[by_claim] for k, v in lines.items() if k != "claim"}
+    pos = pos[by_claim]
+    amount = out["amount"]
+    if (amount < 0).any():
+        i = int(by_claim[np.flatnonzero(amount < 0)[0]])
+        raise ValidationError("amount_fen", "negative amount", f"claim_lines row {i} (claim {cols['claim_id'][pos[0]]})")
+    out["_claim"] = pos
+    grid = np.arange(n_claims)
+    return out, np.searchsorted(pos, grid, side="left"), np.searchsorted(pos, grid, side="right")
+
+
+def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict) -> tuple[dict[str, np.ndarray], int]:
+    """Class, 先行自付 ratio, price cap and restriction flag of every line (in claim order)."""
+    n = len(lines["amount"])
+    pos = lines["_claim"]
+    cls = np.full(n, CLASS_C, dtype=I64)
+    rate = np.zeros(n, dtype=I64)
+    cap = np.full(n, -1, dtype=I64)
+    bad = np.zeros(n, dtype=bool)
+    default = np.array([ppm(plans[p].get("scope.default_preselfpay", 0), "default_preselfpay") if p in plans else 0
+                        for p in range(max(plans) + 1)], dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
+    klass = lines.get("item_class")
+    adhoc = np.zeros(n, dtype=bool) if klass is None else ~pd.isna(klass)
+    if adhoc.any():
+        cls[adhoc] = _per_value(klass[adhoc], lambda k: CLASS_CODES[str(k)]).astype(I64)
+        own = np.asarray(lines.get("preselfpay_ppm", np.full(n, -1)), dtype=I64)
+        rate = np.where(adhoc, np.where(own >= 0, own, np.where(cls == CLASS_B, default, 0)), rate)
+        cap = np.where(adhoc, np.asarray(lines.get("price_cap", np.full(n, -1)), dtype=I64), cap)
+    codes = lines.get("item_code")
+    coded = ~adhoc & (np.zeros(n, dtype=bool) if codes is None else ~pd.isna(codes) & (codes != ""))
+    unknown = 0
+    if coded.any():
+        idx = np.flatnonzero(coded)
+        found = np.zeros(len(idx), dtype=bool)
+        for cat, sel in _catalogs_of(catalog, cols["inst_admdvs"][pos[idx]]):
+            at = idx[sel]
+            rows = cat.positions(codes[at], cols["dscg_date"][pos[at]])
+            hit = rows >= 0
+            found[sel] = hit
+            at, rows = at[hit], rows[hit]
+            c, r, p = cat.scope_of(rows)  # class as 0 甲 / 1 乙 / 2 丙, like the engine's
+            cls[at], cap[at] = c, p
+            rate[at] = np.where(r >= 0, r, np.where(c == CLASS_B, default[at], 0))
+            cp = pos[at]
+            bad[at] = cat.violations(rows, cols["sex"][cp], cols["age"][cp],
+                                     np.isin(cols["med_type"][cp], list(INPATIENT_MED_TYPES)), cols["level"][cp],
+                                     cols["diagnoses"][cp])
+        missing = idx[~found]
+        unknown = len(missing)
+        if unknown and strict:
+            i = int(missing[0])
+            k = int(pos[i])
+            line_no = i - int(starts[k])
+            raise ValidationError(f"lines[{line_no}].item_code",
+                                  f"{codes[i]!r} is not in the catalog on {cols['dscg_date'][k]}", f"claim {cols['claim_id'][k]}")
+    return {"amount": lines["amount"], "qty_milli": lines["qty_milli"], "item_class": cls, "preselfpay_ppm": rate,
+            "price_cap": cap, "out_of_scope": bad}, unknown
+
+
+def _catalogs_of(catalog: Any, admdvs: np.ndarray):
+    """(catalog, selection) pairs: the catalog of each line's place of treatment. ``catalog`` is a
+    :class:`~yibao.catalog.items.Catalog`, a frame with the lake catalog columns, or a mapping from
+    admdvs (or ``"*"``) to either."""
+    from yibao.catalog.items import Catalog
+
+    if catalog is None:
+        return []
+    if not isinstance(catalog, Mapping):
+        return [(as_catalog(catalog), np.ones(len(admdvs), dtype=bool))]
+    out = []
+    for place in np.unique(admdvs):
+        cat = catalog.get(place) or catalog.get("*")
+        if cat is not None:
+            out.append((as_catalog(cat), admdvs == place))
+    return out
+
+
+def as_catalog(catalog: Any):
+    """A :class:`~yibao.catalog.items.Catalog` from a catalog, a frame, or an object with a frame."""
+    from yibao.catalog.items import Catalog
+
+    if isinstance(catalog, Catalog):
+        return catalog
+    frame = catalog if isinstance(catalog, pd.DataFrame) else getattr(catalog, "frame", None)
+    if not isinstance(frame, pd.DataFrame):
+        raise ValidationError("catalog", f"{type(catalog).__name__} is not a catalog (a Catalog or a catalog frame)")
+    return Catalog.of_items(frame)
+
+
+__all__ = ["Inputs", "build_inputs", "as_catalog", "CLASS_CODES"]
