@@ -32,13 +32,14 @@ def print_statement(s: Statement, console: Console) -> None:
     for col in ("fund_pay_type", "名称", "fund_payamt", "crt_payb_lmt_amt"):
         d.add_column(col)
     for row in s.setldetail:
-        d.add_row(row.fund_pay_type, row.fund_pay_type_name, format_yuan(row.fund_payamt), format_yuan(row.crt_payb_lmt_amt))
+        limit = "不封顶 no cap" if row.crt_payb_lmt_amt is None else format_yuan(row.crt_payb_lmt_amt)
+        d.add_row(row.fund_pay_type, row.fund_pay_type_name, format_yuan(row.fund_payamt), limit)
     console.print(d)
     tr = Table(title="trace 计算依据")
-    for col in ("field", "yuan", "说明 / explanation", "parameter", "ref"):
+    for col in ("field", "value", "unit", "说明 / explanation", "parameter", "ref"):
         tr.add_column(col, overflow="fold")
     for e in s.trace:
-        tr.add_row(e.field, format_yuan(e.amount), f"{e.zh}\n{e.en}", e.parameter, e.ref)
+        tr.add_row(e.field, e.shown(), "yuan" if e.unit == "fen" else e.unit, f"{e.zh}\n{e.en}", e.parameter, e.ref)
     console.print(tr)
     if s.accumulators:
         console.print("accumulators after (fen): " + ", ".join(f"{k}={v}" for k, v in sorted(s.accumulators.items())))

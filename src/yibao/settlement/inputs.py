@@ -31,7 +31,7 @@ import pandas as pd
 from yibao.errors import ValidationError
 from yibao.money import MAX_AMOUNT_FEN
 from yibao.policy.pack import Pack
-from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C
+from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums
 from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
 from yibao.vocab import EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT_PSN_TYPES
 
@@ -73,10 +73,12 @@ class Inputs:
 
 
 def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack, catalog: Any = None,
-                 *, strict: bool = True) -> Inputs:
+                 *, strict: bool = True, trace: bool = False) -> Inputs:
     """Kinds and scope sums for ``claims`` and their ``lines`` (see the module docstring). With
     ``strict``, a line whose code is in no catalog and a 门诊慢特病 claim whose disease the pack does
-    not list are refused; otherwise they are counted (and paid as 目录外, and not by the fund)."""
+    not list are refused; otherwise they are counted (and paid as 目录外, and not by the fund). With
+    ``trace``, ``scope["default_ratio_lines"]`` counts each claim's 乙类 lines that took the pack's
+    default 先行自付 ratio (for the statement's trace)."""
     from yibao.settlement.batch import claim_scope
 
     cols = _claim_columns(claims)
@@ -89,6 +91,8 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     line_cols, starts, ends = _lines_in_order(lines, order, cols)
     scope_in, unknown = _line_scope_inputs(cols, line_cols, starts, ends, period, plans, catalog, strict)
     scope = claim_scope(starts, ends, scope_in, pack.rounding)
+    if trace:
+        scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
     person = pd.factorize(cols["psn_no"])[0].astype(I64)
@@ -357,6 +361,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
     rate = np.zeros(n, dtype=I64)
     cap = np.full(n, -1, dtype=I64)
     bad = np.zeros(n, dtype=bool)
+    own_ratio = np.zeros(n, dtype=bool)
     default = np.array([ppm(plans[p].get("scope.default_preselfpay", 0), "default_preselfpay") if p in plans else 0
                         for p in range(max(plans) + 1)], dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
     klass = lines.get("item_class")
@@ -364,6 +369,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
     if adhoc.any():
         cls[adhoc] = _per_value(klass[adhoc], lambda k: CLASS_CODES[str(k)]).astype(I64)
         own = np.asarray(lines.get("preselfpay_ppm", np.full(n, -1)), dtype=I64)
+        own_ratio |= adhoc & (own >= 0)
         rate = np.where(adhoc, np.where(own >= 0, own, np.where(cls == CLASS_B, default, 0)), rate)
         cap = np.where(adhoc, np.asarray(lines.get("price_cap", np.full(n, -1)), dtype=I64), cap)
     codes = lines.get("item_code")
@@ -381,6 +387,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             c, r, p = cat.scope_of(rows)  # class as 0 甲 / 1 乙 / 2 丙, like the engine's
             cls[at], cap[at] = c, p
             rate[at] = np.where(r >= 0, r, np.where(c == CLASS_B, default[at], 0))
+            own_ratio[at] = r >= 0
             cp = pos[at]
             bad[at] = cat.violations(rows, cols["sex"][cp], cols["age"][cp],
                                      np.isin(cols["med_type"][cp], list(INPATIENT_MED_TYPES)), cols["level"][cp],
@@ -394,7 +401,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             raise ValidationError(f"lines[{line_no}].item_code",
                                   f"{codes[i]!r} is not in the catalog on {cols['dscg_date'][k]}", f"claim {cols['claim_id'][k]}")
     return {"amount": lines["amount"], "qty_milli": lines["qty_milli"], "item_class": cls, "preselfpay_ppm": rate,
-            "price_cap": cap, "out_of_scope": bad}, unknown
+            "price_cap": cap, "out_of_scope": bad, "default_ratio": (cls == CLASS_B) & ~own_ratio & ~bad}, unknown
 
 
 def _catalogs_of(catalog: Any, admdvs: np.ndarray):

@@ -116,7 +116,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class TraceEntry:
-    """One explained amount: the field, its value, the parameter and citation that produced it."""
+    """One explained figure: the field, its value in ``unit`` (``fen``, or ``count`` for the stay
+    number), the parameter and citation that produced it."""
 
     field: str
     amount: int
@@ -124,15 +125,23 @@ class TraceEntry:
     en: str
     parameter: str = ""
     ref: str = ""
+    unit: str = "fen"
+
+    def shown(self) -> str:
+        """The value as a person reads it: yuan for money, a plain number for a count."""
+        from yibao.money import format_yuan
+
+        return format_yuan(self.amount) if self.unit == "fen" else f"{self.amount}"
 
 
 @dataclass
 class FundDetail:
-    """One ``setldetail`` row: a fund, the in-scope amount it saw, its limit left and its payment."""
+    """One ``setldetail`` row: a fund, the in-scope amount it saw, its limit left (None: the fund has
+    no cap) and its payment."""
 
     fund_pay_type: str
     inscp_scp_amt: int
-    crt_payb_lmt_amt: int
+    crt_payb_lmt_amt: int | None
     fund_payamt: int
     setl_proc_info: str = ""
 

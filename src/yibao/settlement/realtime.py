@@ -82,7 +82,7 @@ def claim_inputs(claim: Claim, pack: Pack, catalog: Any = None, strict: bool = T
     """The claim's kind and scope sums, built by the front-end both speeds share."""
     claims, lines = claim_columns(claim)
     try:
-        return build_inputs(claims, lines, pack, catalog, strict=strict)
+        return build_inputs(claims, lines, pack, catalog, strict=strict, trace=True)
     except ValidationError as e:
         if e.field in CLAIM_FIELDS:
             raise ValidationError(CLAIM_FIELDS[e.field], e.problem, e.record) from None
@@ -100,6 +100,7 @@ def settle(claim: Claim, pack: Pack | str, catalog: Any = None, *, strict: bool 
     plan = inputs.plans[int(inputs.period[0])]
     run = RealTime(claim.person.accumulators)
     out = settle_core(inputs.scope, res.arrays(), run, plan.rounding)
+    out["_default_ratio_lines"] = inputs.scope["default_ratio_lines"]
     return build_statement(claim, plan, res, {k: int(v[0]) for k, v in out.items()}, run.after)
 
 

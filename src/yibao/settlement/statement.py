@@ -11,7 +11,9 @@ from __future__ import annotations
 from yibao.errors import YibaoError
 from yibao.money import format_yuan
 from yibao.settlement.model import SETLINFO_AMOUNTS, SETLINFO_FIELDS, Claim, FundDetail, Statement, TraceEntry
-from yibao.settlement.plan import Plan, Resolved
+from yibao.settlement.plan import NOCAP, Plan, Resolved
+
+SCOPE_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 
 FIELD_NAMES = {
     "medfee_sumamt": ("医疗费总额", "total bill"),
@@ -37,7 +39,7 @@ FIELD_NAMES = {
     "acct_mulaid_pay": ("个人账户共济支付金额", "family account (家庭共济)"),
 }
 CITE_FOR = {
-    "act_pay_dedc": ("act_pay_dedc",), "hifp_pay": ("hifp_pay", "nth_stay", "age_bonus", "tier", "out_of_area", "chronic", "cap", "waiver"),
+    "act_pay_dedc": ("act_pay_dedc", "nth_stay"), "hifp_pay": ("hifp_pay", "age_bonus", "tier", "out_of_area", "chronic", "cap", "waiver"),
     "hifob_pay": ("hifob_pay",), "cvlserv_pay": ("cvlserv_pay",), "hifmi_pay": ("hifmi_pay", "tilt"),
     "hifes_pay": ("hifes_pay",), "maf_pay": ("maf_pay", "maf_again"), "hosp_part_amt": ("hosp_part",),
     "oth_pay": ("sup0", "sup1"), "acct_pay": ("acct_pay",),
@@ -71,7 +73,8 @@ def build_statement(claim: Claim, plan: Plan, res: Resolved, out: dict[str, int]
     detail = []
     for code, fld, left in rows:
         if setlinfo[fld] or (fld == "hifp_pay"):
-            detail.append(FundDetail(code, setlinfo["inscp_scp_amt"], int(left if left is not None else setlinfo[fld]),
+            limit = int(left if left is not None else setlinfo[fld])
+            detail.append(FundDetail(code, setlinfo["inscp_scp_amt"], None if limit >= NOCAP // 2 else limit,
                                      setlinfo[fld], _proc(fld, res, out)))
     return Statement(claim.claim_id, claim.person.psn_no, claim.person.insutype, claim.person.psn_type, claim.med_type,
                      setlinfo, detail, dict(accumulators), _trace(setlinfo, res, out, plan),
@@ -89,10 +92,8 @@ def _trace(s: dict[str, int], res: Resolved, out: dict[str, int], plan: Plan) ->
         amount = s[fld]
         zh, en = FIELD_NAMES[fld]
         cites = [res.cites[k] for k in CITE_FOR.get(fld, ()) if k in res.cites]
-        if fld in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt") and amount:
-            t.append(TraceEntry(fld, amount, f"{zh} {format_yuan(amount)} 元 (就医地目录 甲/乙/丙、限价、先行自付)",
-                                f"{en} {format_yuan(amount)} yuan (catalog of the place of treatment)",
-                                "benefits.scope.default_preselfpay", plan.params.cite("benefits.scope.default_preselfpay").ref))
+        if fld in SCOPE_FIELDS and amount:
+            t.append(_scope_entry(fld, amount, res, out, plan))
             continue
         if not cites:
             if amount and fld not in ("pool_prop_selfpay",):
@@ -106,8 +107,30 @@ def _trace(s: dict[str, int], res: Resolved, out: dict[str, int], plan: Plan) ->
                                 f"{en} {format_yuan(amount)} yuan: {c.en}", c.parameter, c.ref))
     if out.get("_stay_no"):
         t.append(TraceEntry("stays", int(out["_stay_no"]), f"本年第 {out['_stay_no']} 次住院",
-                            f"stay number {out['_stay_no']} this year"))
+                            f"stay number {out['_stay_no']} this year", unit="count"))
     return t
+
+
+def _scope_entry(fld: str, amount: int, res: Resolved, out: dict[str, int], plan: Plan) -> TraceEntry:
+    """Line scope is the catalog's: the pack is cited only where one of its numbers was used — the
+    default 先行自付 ratio for 乙类 lines without their own, the 异地 share."""
+    zh, en = FIELD_NAMES[fld]
+    head_zh, head_en = f"{zh} {format_yuan(amount)} 元", f"{en} {format_yuan(amount)} yuan"
+    if fld == "preselfpay_amt" and out.get("_default_ratio_lines"):
+        path = "benefits.scope.default_preselfpay"
+        return TraceEntry(fld, amount, f"{head_zh}: 乙类 先行自付 (目录未定比例的按默认比例)",
+                          f"{head_en}: 乙类 share (the default ratio where the catalog gives none)",
+                          path, plan.params.cite(path).ref)
+    if fld == "preselfpay_amt" and "out_of_area" in res.cites and res.values.get("oa_presel"):
+        c = res.cites["out_of_area"]
+        return TraceEntry(fld, amount, f"{head_zh}: 乙类 先行自付 及 {c.zh}", f"{head_en}: 乙类 share and {c.en}",
+                          c.parameter, c.ref)
+    what = {"fulamt_ownpay_amt": ("丙类、目录外及限定支付范围外", "丙类, out of catalog or outside its restrictions"),
+            "overlmt_selfpay": ("超过支付标准 (限价)", "above the item's price cap"),
+            "preselfpay_amt": ("乙类 按目录 先行自付比例", "乙类 share at the items' own catalog ratios"),
+            "inscp_scp_amt": ("甲类及乙类 先行自付后", "甲类 and 乙类 after their share")}[fld]
+    return TraceEntry(fld, amount, f"{head_zh}: {what[0]} (就医地目录)", f"{head_en}: {what[1]} (catalog of the place of treatment)",
+                      "catalog")
 
 
 def to_fhir(statement: Statement):
