@@ -414,8 +414,13 @@ class Catalog:
 
     def positions(self, codes, on=None) -> np.ndarray:
         """Row numbers in :attr:`frame` for many codes (``-1`` = unknown code, or no version in force
-        on the given date(s)). ``on`` is one date or an array of dates aligned with ``codes``."""
-        k = index_in(codes, self._arrow)
+        on the given date(s)). ``on`` is one date or an array of dates aligned with ``codes``; codes
+        may be dictionary-encoded (a Categorical), looked up once per distinct code."""
+        if isinstance(codes, pd.Categorical):
+            per_code = index_in(pa.array(list(codes.categories), type=pa.string()), self._arrow)
+            k = np.where(codes.codes >= 0, per_code[codes.codes], -1) if len(per_code) else np.full(len(codes), -1)
+        else:
+            k = index_in(codes, self._arrow)
         found = k >= 0
         if on is None or _is_scalar_date(on):
             per_code = self._latest if on is None else self._rows_on(np.datetime64(_as_date(on), "D"))
@@ -499,13 +504,14 @@ class Catalog:
                                   f"lines row {i + 1}")
         has_date = "service_date" in lines.columns
         pos = self.positions(lines["item_code"], lines["service_date"] if has_date else None)
-        age = ctx["age"].to_numpy(dtype="float64", na_value=np.nan)[np.maximum(k_all, 0)]
+        age = ctx["age"].to_numpy(dtype="float64", na_value=np.nan)[k_all]
         if "birth_date" in ctx and np.isnan(age).any():
             age = self._ages(ctx, k_all, lines["service_date"].to_numpy() if has_date else None)
-        out = self.violation_reasons(pos, ctx["sex"].to_numpy(dtype=object)[k_all], age,
-                                     ctx["inpatient"].to_numpy(dtype=bool)[k_all],
-                                     ctx["level"].to_numpy(dtype=object)[k_all],
-                                     ctx["diagnoses"].to_numpy(dtype=object, na_value=None)[k_all])
+        line_no = np.arange(len(lines))  # ages are per line (the service date), the rest per claim
+        at = k_all
+        out = self.violation_reasons(pos, line_no, ctx["sex"].to_numpy(dtype=object)[at], age,
+                                     ctx["inpatient"].to_numpy(dtype=bool)[at], ctx["level"].to_numpy(dtype=object)[at],
+                                     ctx["diagnoses"].to_numpy(dtype=object, na_value=None)[at])
         return pd.DataFrame(out, index=lines.index)
 
     @staticmethod
@@ -521,41 +527,44 @@ class Catalog:
             age = np.where(np.isnan(age), computed, age)
         return age
 
-    def violation_reasons(self, pos, sex, age, inpatient, level, diagnoses) -> dict[str, np.ndarray]:
+    def violation_reasons(self, pos, at, sex, age, inpatient, level, diagnoses) -> dict[str, np.ndarray]:
         """The one restriction checker: for catalog rows ``pos`` (−1: not in the catalog, never a
-        violation) used by claims whose person has ``sex`` ("1"/"2", unknown: None or ""), ``age``
-        (years, NaN unknown), on ``inpatient`` care, at an institution of ``level`` with ``diagnoses``
-        ('|'-joined ICD-10), one boolean array per condition (:data:`RESTRICTION_CHECKS`): True where
-        the item has that restriction and the use falls outside it. A restriction that cannot be
-        verified (unknown sex or age) is not met."""
+        violation) used on claims ``at`` (each line's claim) whose person has ``sex`` ("1"/"2",
+        unknown: None or ""), ``age`` (years, NaN unknown), on ``inpatient`` care, at an institution
+        of ``level`` with ``diagnoses`` ('|'-joined ICD-10) — those five given per claim —, one boolean
+        array per condition (:data:`RESTRICTION_CHECKS`): True where the item has that restriction
+        and the use falls outside it. A restriction that cannot be verified (unknown sex or age) is
+        not met."""
         pos = np.asarray(pos, dtype=np.int64)
         out = {c: np.zeros(len(pos), dtype=bool) for c in RESTRICTION_CHECKS}
         rows = np.flatnonzero((pos >= 0) & self._restricted[np.maximum(pos, 0)])  # only restricted lines
         if not len(rows):
             return out
-        p, r = pos[rows], self._r
+        p, k, r = pos[rows], np.asarray(at)[rows], self._r
+
+        def of_claims(values, dtype=object):
+            return np.asarray(values[k], dtype=dtype)
+
         need_sex = r["sex"][p]
-        out["sex"][rows] = (need_sex != None) & (np.asarray(sex, dtype=object)[rows] != need_sex)  # noqa: E711
+        out["sex"][rows] = (need_sex != None) & (of_claims(sex) != need_sex)  # noqa: E711
         lo, hi = r["min_age"][p], r["max_age"][p]
         has_age = ~np.isnan(lo) | ~np.isnan(hi)
         if has_age.any():
-            a = np.asarray(age, dtype="float64")[rows]
+            a = of_claims(age, "float64")
             out["age"][rows] = has_age & (np.isnan(a) | (a < np.nan_to_num(lo, nan=-1)) | (a > np.nan_to_num(hi, nan=1e9)))
-        out["inpatient"][rows] = r["inpatient"][p] & ~np.asarray(inpatient, dtype=bool)[rows]
+        out["inpatient"][rows] = r["inpatient"][p] & ~of_claims(inpatient, bool)
         need = r["level"][p]
-        lvl = pd.to_numeric(pd.Series(np.asarray(level, dtype=object)[rows]), errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan)
+        lvl = pd.to_numeric(pd.Series(of_claims(level)), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         out["level"][rows] = ~np.isnan(need) & (np.isnan(lvl) | (lvl < np.nan_to_num(need)))
         req = r["dx"][p]
         with_dx = np.flatnonzero(req != None)  # noqa: E711
         if len(with_dx):
-            dx = np.asarray(diagnoses, dtype=object)[rows[with_dx]]
-            out["diagnosis"][rows[with_dx]] = ~_dx_match_many(req[with_dx], dx)
+            out["diagnosis"][rows[with_dx]] = ~_dx_match_many(req[with_dx], of_claims(diagnoses)[with_dx])
         return out
 
-    def violations(self, pos, sex, age, inpatient, level, diagnoses) -> np.ndarray:
+    def violations(self, pos, at, sex, age, inpatient, level, diagnoses) -> np.ndarray:
         """True where the row's item is used outside any of its restrictions (see :meth:`violation_reasons`)."""
-        reasons = self.violation_reasons(pos, sex, age, inpatient, level, diagnoses)
+        reasons = self.violation_reasons(pos, at, sex, age, inpatient, level, diagnoses)
         return np.logical_or.reduce(list(reasons.values()))
 
     def scope_of(self, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

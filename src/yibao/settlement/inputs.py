@@ -28,6 +28,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from yibao import coded
+from yibao.coded import encode
 from yibao.errors import ValidationError
 from yibao.money import MAX_AMOUNT_FEN
 from yibao.policy.pack import Pack
@@ -103,26 +105,27 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
 # -- claims ------------------------------------------------------------------------------------------
 
 
-def _claim_columns(claims: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The claim columns as arrays, optional ones filled with their neutral value."""
+def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The claim columns: text dictionary-encoded (:mod:`yibao.coded`), dates as datetime64[D],
+    numbers as int64; optional columns filled with their neutral value."""
     n = len(claims["claim_id"]) if "claim_id" in claims else 0
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, Any] = {}
     for col in REQUIRED:
         if col not in claims:
             raise ValidationError(col, "missing column", "claims")
-        a = _objects(claims[col]) if col != "dscg_date" else _days(claims[col], col)
-        missing = np.isnat(a) if col == "dscg_date" else np.array([v is None or v == "" for v in a], dtype=bool)
+        a = _days(claims[col], col) if col == "dscg_date" else encode(claims[col])
+        missing = np.isnat(a) if col == "dscg_date" else (a == "")
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
-            raise ValidationError(col, "missing value", f"claims row {i} ({_objects(claims['claim_id'])[i]})")
-        out[col] = a if col == "dscg_date" else a.astype(str).astype(object)
+            raise ValidationError(col, "missing value", f"claims row {i} ({encode(claims['claim_id'])[i]})")
+        out[col] = a
     for col, default in TEXT_DEFAULTS.items():
-        out[col] = _text(claims.get(col), n, default)
+        out[col] = encode(claims.get(col), n, default)
     for col, default in NUMBER_DEFAULTS.items():
         out[col] = _ints(claims.get(col), n, default, col)
     for col in FLAG_DEFAULTS:
         v = claims.get(col)
-        out[col] = np.zeros(n, dtype=bool) if v is None else pd.Series(np.asarray(v)).fillna(False).to_numpy(dtype=bool)
+        out[col] = np.zeros(n, dtype=bool) if v is None else _flags(v)
     if "adm_date" in claims:
         adm = _days(claims["adm_date"], "adm_date")
         bad = ~np.isnat(adm) & (adm > out["dscg_date"])
@@ -136,22 +139,18 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def _objects(values: Any) -> np.ndarray:
-    a = np.asarray(values, dtype=object)
-    return np.where(pd.isna(a), None, a) if a.size else a
-
-
-def _text(values: Any, n: int, default: str) -> np.ndarray:
-    if values is None:
-        return np.full(n, default, dtype=object)
-    a = _objects(values)
-    return np.where(a == None, default, a).astype(str).astype(object)  # noqa: E711 (elementwise)
+def _flags(values: Any) -> np.ndarray:
+    a = np.asarray(values)
+    return a if a.dtype == bool else pd.Series(a).fillna(False).to_numpy(dtype=bool)
 
 
 def _ints(values: Any, n: int, default: int, col: str) -> np.ndarray:
     if values is None:
         return np.full(n, default, dtype=I64)
-    s = pd.to_numeric(pd.Series(values), errors="coerce")
+    a = np.asarray(values)
+    if a.dtype.kind in "iu":
+        return a.astype(I64, copy=False)
+    s = pd.to_numeric(pd.Series(a), errors="coerce")
     bad = s.notna() & (s != s.round())
     if bad.any():
         raise ValidationError(col, f"{s[bad].iloc[0]!r} is not a whole number", f"claims row {int(np.flatnonzero(bad)[0])}")
@@ -165,13 +164,22 @@ def _days(values: Any, col: str) -> np.ndarray:
         raise ValidationError(col, f"not a date: {e}", "claims") from None
 
 
-def _settlement_order(cols: dict[str, np.ndarray]) -> np.ndarray:
+def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
     """Claims by person, discharge date and claim id: the order running totals accumulate in."""
-    if len(cols["claim_id"]) <= 1:
-        return np.arange(len(cols["claim_id"]))
-    psn = pd.factorize(cols["psn_no"], sort=True)[0]
-    cid = pd.factorize(cols["claim_id"], sort=True)[0]
-    return np.lexsort((cid, cols["dscg_date"].astype(I64), psn))
+    n = len(cols["claim_id"])
+    if n <= 1:
+        return np.arange(n)
+    psn = cols["psn_no"]
+    person_rank = np.argsort(np.argsort(np.asarray(psn.categories, dtype=object), kind="stable"))[psn.codes]
+    day = cols["dscg_date"].astype(I64)
+    order = np.lexsort((day, person_rank))
+    tied = np.flatnonzero((person_rank[order][1:] == person_rank[order][:-1]) & (day[order][1:] == day[order][:-1]))
+    if len(tied):  # the same person discharged twice on one day: by claim id, as real time takes them
+        ids = cols["claim_id"]
+        runs = np.split(np.union1d(tied, tied + 1), np.flatnonzero(np.diff(np.union1d(tied, tied + 1)) > 1) + 1)
+        for run in runs:
+            order[run] = sorted(order[run], key=lambda i: ids[i])
+    return order
 
 
 def _periods(dscg: np.ndarray, pack: Pack) -> tuple[np.ndarray, dict[int, Plan]]:
@@ -209,12 +217,12 @@ def check_claims(cols: dict[str, np.ndarray]) -> None:
             raise ValidationError(field, problem(i), f"claim {ids[i]}")
 
     ins, psn = cols["insutype"], cols["psn_type"]
-    refuse(~np.isin(ins, list(PSN_TYPES_OF)), "insutype", lambda i: f"{ins[i]!r} is not 310 (职工) or 390 (居民)")
-    fits = _per_value(ins + "/" + psn, lambda s: s.split("/")[1] in PSN_TYPES_OF[s.split("/")[0]], False)
-    refuse(~fits.astype(bool), "psn_type", lambda i: f"{psn[i]!r} is not a 人员类别 of insutype {ins[i]} "
+    refuse(~coded.isin(ins, PSN_TYPES_OF), "insutype", lambda i: f"{ins[i]!r} is not 310 (职工) or 390 (居民)")
+    fits = coded.per_pair(ins, psn, lambda a, b: b in PSN_TYPES_OF.get(a, ()), bool)
+    refuse(~fits, "psn_type", lambda i: f"{psn[i]!r} is not a 人员类别 of insutype {ins[i]} "
            f"(one of {', '.join(sorted(PSN_TYPES_OF[ins[i]]))})")
-    refuse(~np.isin(cols["level"], list(LEVELS)), "level", lambda i: f"{cols['level'][i]!r} is not 3, 2, 1 or 0")
-    refuse(~np.isin(cols["sex"], ["", "1", "2"]), "sex", lambda i: f"{cols['sex'][i]!r} is not 1 (male) or 2 (female)")
+    refuse(~coded.isin(cols["level"], LEVELS), "level", lambda i: f"{cols['level'][i]!r} is not 3, 2, 1 or 0")
+    refuse(~coded.isin(cols["sex"], ("", "1", "2")), "sex", lambda i: f"{cols['sex'][i]!r} is not 1 (male) or 2 (female)")
     age = cols["age"]
     refuse(age > MAX_AGE, "age", lambda i: f"{age[i]} years is not a possible age (above {MAX_AGE})")
     born = cols.get("birth_date")
@@ -227,25 +235,20 @@ def check_claims(cols: dict[str, np.ndarray]) -> None:
             computed = np.where(known, _whole_years(np.where(known, born, cols["dscg_date"]), cols["dscg_date"]), -1)
             refuse(known & (given >= 0) & (given != computed), "age",
                    lambda i: f"age {given[i]} contradicts birth_date {born[i]} (age {computed[i]} on {cols['dscg_date'][i]})")
-    unknown = _per_value(cols["identities"], lambda s: next((x for x in _split(s) if x not in IDENTITIES), ""))
+    unknown = coded.mapped(cols["identities"], lambda s: next((x for x in _split(s) if x not in IDENTITIES), ""))
     refuse(unknown != "", "identities", lambda i: f"{unknown[i]!r} is not a 医疗救助 identity "
            f"(one of {', '.join(IDENTITIES)})")
     bad_dx = _unknown_diagnoses(cols["diagnoses"])
     refuse(bad_dx != "", "diagnoses", lambda i: f"{bad_dx[i]!r} is not in the 医保 ICD-10 code set")
 
 
-def _unknown_diagnoses(joined: np.ndarray) -> np.ndarray:
+def _unknown_diagnoses(joined: pd.Categorical) -> pd.Categorical:
     """The first code of each claim's '|'-joined diagnoses that the 医保 ICD-10 set lacks ('' none)."""
     from yibao.catalog.codes import icd10
 
-    codes, uniq = pd.factorize(joined)
-    parts = [_split(u) for u in uniq]
-    flat = [c for p in parts for c in p]
-    if not flat:
-        return np.full(len(joined), "", dtype=object)
-    known = dict(zip(flat, icd10().validate_many(pd.Series(flat))))
-    first_bad = np.array([next((c for c in p if not known.get(c, False)), "") for p in parts] + [""], dtype=object)
-    return first_bad[codes]
+    flat = sorted({c for u in joined.categories for c in _split(u)})
+    known = dict(zip(flat, icd10().validate_many(pd.Series(flat, dtype=object)))) if flat else {}
+    return coded.mapped(joined, lambda u: next((c for c in _split(u) if not known[c]), ""))
 
 
 def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -254,50 +257,48 @@ def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
     return np.asarray(w.year - b.year - before.astype(int), dtype=I64)
 
 
-def _kinds(cols: dict[str, np.ndarray], period: np.ndarray, plans: dict[int, Plan],
+def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
            strict: bool) -> tuple[np.ndarray, list[Resolved], int]:
     """Each claim's kind (what decides its parameters), resolved once per distinct kind; and how many
     门诊慢特病 claims name a disease outside the pack's list."""
     n = len(period)
     unlisted = 0
     age_key = np.zeros(n, dtype=I64)
-    identity = np.full(n, "", dtype=object)
-    waiver = np.full(n, "", dtype=object)
-    chronic = np.full(n, "", dtype=object)
+    derived = {name: np.full(n, "", dtype=object) for name in ("identity", "waiver", "chronic")}
     for p, plan in plans.items():
-        m = np.flatnonzero(period == p)
+        m = np.flatnonzero(period == p) if len(plans) > 1 else slice(None)
         marks = np.array(plan.age_marks, dtype=I64)
         age_key[m] = marks[np.searchsorted(marks, np.maximum(cols["age"][m], 0), side="right") - 1]
-        identity[m] = _per_value(cols["identities"][m], lambda s: plan.identity_of(_split(s)))
+        derived["identity"][m] = np.asarray(coded.mapped(cols["identities"][m], lambda s: plan.identity_of(_split(s))))
         if plan.waivers:
-            pairs = cols["diagnoses"][m] + "\x1f" + cols["identities"][m]
-            waiver[m] = _per_value(pairs, lambda s: plan.waiver_of(*(_split(x) for x in s.split("\x1f"))))
-        groups = _per_value(cols["med_type"][m], lambda t: plan.med_groups.get(t, UNKNOWN))
-        unknown = groups == UNKNOWN
-        if unknown.any():
-            i = m[int(np.flatnonzero(unknown)[0])]
+            derived["waiver"][m] = coded.per_pair(cols["diagnoses"][m], cols["identities"][m],
+                                                  lambda d, i: plan.waiver_of(_split(d), _split(i)), object)
+        group = coded.mapped(cols["med_type"][m], lambda t: plan.med_groups.get(t, UNKNOWN))
+        if (group == UNKNOWN).any():
+            i = np.arange(n)[m][int(np.flatnonzero(group == UNKNOWN)[0])]
             plan.med_group(cols["med_type"][i], f"claim {cols['claim_id'][i]}")  # raises, naming the known ones
-        chronic[m] = np.where(groups == "chronic", cols["chronic_disease"][m], "")
-        unlisted += _check_chronic(chronic[m], groups == "chronic", cols["claim_id"][m], plan, strict)
-    supplementary = _per_value(cols["supplementary"], lambda s: "|".join(sorted(_split(s))))
+        is_chronic = np.asarray(group == "chronic")
+        chronic = np.where(is_chronic, np.asarray(cols["chronic_disease"][m]), "")
+        derived["chronic"][m] = chronic
+        unlisted += _check_chronic(chronic, is_chronic, cols["claim_id"][m], plan, strict)
+    supplementary = coded.mapped(cols["supplementary"], lambda s: "|".join(sorted(_split(s))))
     fields = {"insutype": cols["insutype"], "med_type": cols["med_type"], "level": cols["level"],
-              "psn_type": cols["psn_type"], "age": age_key, "identity": identity, "tier": cols["tier"],
-              "filing": cols["filing"], "chronic": chronic, "civil_servant": cols["civil_servant"], "waiver": waiver,
-              "supplementary": supplementary, "inst_kind": cols["inst_kind"],
+              "psn_type": cols["psn_type"], "age": age_key, "identity": derived["identity"], "tier": cols["tier"],
+              "filing": cols["filing"], "chronic": derived["chronic"], "civil_servant": cols["civil_servant"],
+              "waiver": derived["waiver"], "supplementary": supplementary, "inst_kind": cols["inst_kind"],
               "enterprise": cols["enterprise_supplementary"]}
-    key = np.zeros(n, dtype=I64)
-    for name in ("_period",) + KIND_FIELDS:  # mixed-radix code of every field that decides the kind
-        codes, uniq = pd.factorize(period if name == "_period" else fields[name])
-        key = key * max(len(uniq), 1) + codes
-        key = pd.factorize(key)[0].astype(I64)  # renumber densely so the code never overflows
-    kind_id = key  # dense, numbered by first appearance
-    first = np.unique(kind_id, return_index=True)[1]
-    kinds = [plans[int(period[i])].resolve(Kind(
-        str(cols["insutype"][i]), str(cols["med_type"][i]), str(cols["level"][i]), str(cols["psn_type"][i]),
-        int(age_key[i]), str(identity[i]), int(cols["tier"][i]), str(cols["filing"][i]), str(chronic[i]),
-        bool(cols["civil_servant"][i]), str(waiver[i]), str(supplementary[i]), str(cols["inst_kind"][i]),
-        bool(cols["enterprise_supplementary"][i]))) for i in first]
-    return kind_id.astype(I64), kinds, unlisted
+    key = pd.factorize(period)[0].astype(I64)
+    for name in KIND_FIELDS:  # mixed-radix code of every field that decides the kind
+        codes, uniq = pd.factorize(fields[name])
+        key = pd.factorize(key * max(len(uniq), 1) + codes)[0].astype(I64)  # dense, so it never overflows
+    first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
+    kinds = [plans[int(period[i])].resolve(Kind(*(_scalar(fields[f][i]) for f in KIND_FIELDS))) for i in first]
+    return key, kinds, unlisted
+
+
+def _scalar(v: Any) -> Any:
+    """A numpy scalar as the Python value a :class:`Kind` holds."""
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
@@ -320,13 +321,6 @@ def _split(joined: str) -> tuple[str, ...]:
     return tuple(x for x in joined.split("|") if x)
 
 
-def _per_value(values: np.ndarray, f, missing: Any = "") -> np.ndarray:
-    """``f`` of each element, computed once per distinct value (``missing`` for nulls)."""
-    codes, uniq = pd.factorize(values)
-    mapped = np.array([f(u) for u in uniq] + [missing], dtype=object)
-    return mapped[codes]
-
-
 # -- lines -------------------------------------------------------------------------------------------
 
 
@@ -342,7 +336,7 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
     rank[order] = np.arange(n_claims)
     pos = rank[where]
     by_claim = np.argsort(pos, kind="stable")
-    out = {k: np.asarray(v)[by_claim] for k, v in lines.items() if k != "claim"}
+    out = {k: (v if isinstance(v, pd.Categorical) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
     pos = pos[by_claim]
     amount = out["amount"]
     if (amount < 0).any():
@@ -367,18 +361,26 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
     klass = lines.get("item_class")
     adhoc = np.zeros(n, dtype=bool) if klass is None else ~pd.isna(klass)
     if adhoc.any():
-        cls[adhoc] = _per_value(klass[adhoc], lambda k: CLASS_CODES[str(k)]).astype(I64)
+        klass = encode(klass, default="C")
+        bad_class = ~coded.isin(klass, CLASS_CODES) & adhoc
+        if bad_class.any():
+            i = int(np.flatnonzero(bad_class)[0])
+            raise ValidationError("item_class", f"{klass[i]!r} is not A, B or C", f"claim {cols['claim_id'][pos[i]]}")
+        cls = np.where(adhoc, coded.per_value(klass, lambda k: CLASS_CODES.get(k, CLASS_C), I64), cls)
         own = np.asarray(lines.get("preselfpay_ppm", np.full(n, -1)), dtype=I64)
         own_ratio |= adhoc & (own >= 0)
         rate = np.where(adhoc, np.where(own >= 0, own, np.where(cls == CLASS_B, default, 0)), rate)
         cap = np.where(adhoc, np.asarray(lines.get("price_cap", np.full(n, -1)), dtype=I64), cap)
     codes = lines.get("item_code")
-    coded = ~adhoc & (np.zeros(n, dtype=bool) if codes is None else ~pd.isna(codes) & (codes != ""))
+    if codes is not None:
+        codes = encode(codes)
+    coded_lines = ~adhoc & (np.zeros(n, dtype=bool) if codes is None else np.asarray(codes != ""))
     unknown = 0
-    if coded.any():
-        idx = np.flatnonzero(coded)
+    if coded_lines.any():
+        idx = np.flatnonzero(coded_lines)
         found = np.zeros(len(idx), dtype=bool)
-        for cat, sel in _catalogs_of(catalog, cols["inst_admdvs"][pos[idx]]):
+        inpatient = coded.isin(cols["med_type"], INPATIENT_MED_TYPES)
+        for cat, sel in _catalogs_of(catalog, cols["inst_admdvs"], pos[idx]):
             at = idx[sel]
             rows = cat.positions(codes[at], cols["dscg_date"][pos[at]])
             hit = rows >= 0
@@ -388,10 +390,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             cls[at], cap[at] = c, p
             rate[at] = np.where(r >= 0, r, np.where(c == CLASS_B, default[at], 0))
             own_ratio[at] = r >= 0
-            cp = pos[at]
-            bad[at] = cat.violations(rows, cols["sex"][cp], cols["age"][cp],
-                                     np.isin(cols["med_type"][cp], list(INPATIENT_MED_TYPES)), cols["level"][cp],
-                                     cols["diagnoses"][cp])
+            bad[at] = cat.violations(rows, pos[at], cols["sex"], cols["age"], inpatient, cols["level"], cols["diagnoses"])
         missing = idx[~found]
         unknown = len(missing)
         if unknown and strict:
@@ -404,21 +403,20 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             "price_cap": cap, "out_of_scope": bad, "default_ratio": (cls == CLASS_B) & ~own_ratio & ~bad}, unknown
 
 
-def _catalogs_of(catalog: Any, admdvs: np.ndarray):
-    """(catalog, selection) pairs: the catalog of each line's place of treatment. ``catalog`` is a
-    :class:`~yibao.catalog.items.Catalog`, a frame with the lake catalog columns, or a mapping from
-    admdvs (or ``"*"``) to either."""
-    from yibao.catalog.items import Catalog
-
+def _catalogs_of(catalog: Any, place: pd.Categorical, claim_of: np.ndarray):
+    """(catalog, selection) pairs: the catalog of each line's place of treatment (``place`` per claim,
+    ``claim_of`` each line's claim). ``catalog`` is a :class:`~yibao.catalog.items.Catalog`, a frame
+    with the lake catalog columns, or a mapping from admdvs (or ``"*"``) to either."""
     if catalog is None:
         return []
     if not isinstance(catalog, Mapping):
-        return [(as_catalog(catalog), np.ones(len(admdvs), dtype=bool))]
+        return [(as_catalog(catalog), np.ones(len(claim_of), dtype=bool))]
     out = []
-    for place in np.unique(admdvs):
-        cat = catalog.get(place) or catalog.get("*")
-        if cat is not None:
-            out.append((as_catalog(cat), admdvs == place))
+    where = place.codes[claim_of]
+    for code, name in enumerate(place.categories):
+        cat = catalog.get(name) or catalog.get("*")
+        if cat is not None and (where == code).any():
+            out.append((as_catalog(cat), where == code))
     return out
 
 
