@@ -16,3 +16,14 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     assert (summary["year"], summary["history_years"]) == (2024, "2021,2022,2023")
     assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2021", "2022", "2023"]
     assert "fitted on history 2021,2022,2023" in out.getvalue()
+
+
+def test_demo_with_no_persons_is_refused_naming_the_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--persons", "0", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 1
+    assert "error:" in result.output and "--persons" in result.output
+    assert not (tmp_path / "demo").exists()

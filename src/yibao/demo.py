@@ -57,12 +57,14 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     from yibao.registry.contributions import contributions_for_year, contributions_table
     from yibao.store.load import load_lake
     from yibao.store.repositories import Store
-    from yibao.synth import SynthConfig, generate
+    from yibao.synth import generate
+    from yibao.synth.cli import check_lake_folder, config_from_options
     from yibao.synth.history import generate_history
 
+    cfg = config_from_options(persons=persons, year=year, seed=seed)
+    check_lake_folder(out)
     pack = load_pack(pack_name)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = SynthConfig(persons=persons, year=year, seed=seed)
     with _progress(console) as progress:
         summary = generate(cfg, out, progress=_bar(progress))
         history = generate_history(cfg, out / "history", range(year - HISTORY_YEARS, year), progress=_bar(progress))
