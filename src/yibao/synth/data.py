@@ -67,7 +67,10 @@ def _numbers(df: pd.DataFrame, name: str, cols: list[str]) -> pd.DataFrame:
 
 @functools.cache
 def conditions() -> pd.DataFrame:
-    """Inpatient clinical profiles (``conditions.csv``): one row per principal diagnosis."""
+    """Inpatient clinical profiles (``conditions.csv``): one row per principal diagnosis. ``secondary``
+    lists diagnoses always coded with it (the other injuries of a multiple trauma); ``tail`` a Pareto
+    shape for the stay's cost (the long tail; empty = lognormal); ``courses`` the mean number of
+    repeat stays in the year (chemotherapy cycles)."""
     cols = ["key", "icd10", "name", "dept", "setting", "procedures", "proc_share", "proc_cost", "los", "cost_rel",
             "sex", "min_age", "max_age", "age_shape", "weight", "day_surgery", "comorbid", "drugs", "services",
             "consumables", "upcode_to", "secondary", "tail", "courses", "source"]
