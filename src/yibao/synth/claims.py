@@ -538,6 +538,7 @@ def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     y0 = pop.start.min()
     born = persons[(pop.birth[persons] >= y0) & (pop.age[persons] == 0)]
     babies = born[rng.random(len(born)) < data.target("utilisation.newborn_stay_share")]
+    babies = babies[pop.end[babies] > pop.birth[babies]]  # a stay ends a day after it starts, within the year and life
     keys = m.cond["key"].to_numpy()
     options = np.flatnonzero(m.cond["setting"].to_numpy() == "newborn")
     c = options[rng.choice(len(options), size=len(babies), p=[0.3, 0.5, 0.2])]
