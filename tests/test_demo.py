@@ -16,3 +16,41 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     assert (summary["year"], summary["history_years"]) == (2024, "2021,2022,2023")
     assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2021", "2022", "2023"]
     assert "fitted on history 2021,2022,2023" in out.getvalue()
+    assert "institutions in the region (淄博市)" in out.getvalue()
+    assert "institutions out of the region" in out.getvalue()
+
+
+def test_demo_counts_institutions_in_and_out_of_the_region_apart(tmp_path):
+    import pandas as pd
+
+    from yibao.demo import _split_institutions
+    from yibao.synth import SynthConfig, generate
+    from yibao.lake.io import read_table
+
+    generate(SynthConfig(persons=1500, seed=11, with_lines=False), tmp_path)
+    institutions = read_table(tmp_path, "institutions").to_pandas()
+    claims = read_table(tmp_path, "claims").to_pandas()
+    store_view = {"persons": pd.DataFrame(), "institutions": pd.DataFrame(), "claims": pd.DataFrame()}
+    tables = _split_institutions(store_view, institutions, "zibo")
+    assert list(tables) == ["persons", "institutions in the region (淄博市)",
+                            "institutions out of the region (异地, where its people were treated)", "claims"]
+    local, away = tables["institutions in the region (淄博市)"], tables[
+        "institutions out of the region (异地, where its people were treated)"]
+    assert local["institutions"].sum() + away["institutions"].sum() == len(institutions)
+    assert {"pharmacy", "primary", "hospital"} <= set(local["kind"]) and set(away["kind"]) == {"hospital"}
+    # every claim treated out of the region is at an institution the second table counts
+    away_codes = set(claims.loc[claims["out_of_region"], "fixmedins_code"])
+    in_region = set(institutions.loc[institutions["admdvs"].str.startswith("3703"), "fixmedins_code"])
+    assert away_codes and not away_codes & in_region
+    assert len(away_codes) <= away["institutions"].sum()
+
+
+def test_demo_with_no_persons_is_refused_naming_the_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--persons", "0", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 1
+    assert "error:" in result.output and "--persons" in result.output
+    assert not (tmp_path / "demo").exists()

@@ -57,12 +57,14 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     from yibao.registry.contributions import contributions_for_year, contributions_table
     from yibao.store.load import load_lake
     from yibao.store.repositories import Store
-    from yibao.synth import SynthConfig, generate
+    from yibao.synth import generate
+    from yibao.synth.cli import check_lake_folder, config_from_options
     from yibao.synth.history import generate_history
 
+    cfg = config_from_options(persons=persons, year=year, seed=seed)
+    check_lake_folder(out)
     pack = load_pack(pack_name)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = SynthConfig(persons=persons, year=year, seed=seed)
     with _progress(console) as progress:
         summary = generate(cfg, out, progress=_bar(progress))
         history = generate_history(cfg, out / "history", range(year - HISTORY_YEARS, year), progress=_bar(progress))
@@ -84,6 +86,7 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
 
     with Store(url).unit() as uow:
         tables = uow.summary(on=dt.date(year, 12, 31))
+    tables = _split_institutions(tables, lake_io.read_table(out, "institutions").to_pandas(), cfg.region)
     _print_summary(tables, pack, console)
     settled = _settle(out, pack, console)
     paid = _pay(out, pack, console)
@@ -110,6 +113,25 @@ def _settle(out: Path, pack, console: Console) -> dict:
     console.rule("一站式结算 one-stop settlement of the year")
     print_summary(summary, console)
     return summary
+
+
+def _split_institutions(tables: dict[str, pd.DataFrame], institutions: pd.DataFrame, region_key: str) -> dict:
+    """The institutions table split in two: those in the pooling region, and those elsewhere — the
+    hospitals where the region's people were treated out of the region (异地就医), which are not the
+    region's to count, staff or pay."""
+    from yibao.synth.data import region
+
+    local = institutions["admdvs"].isin(region(region_key).districts)
+    split = {}
+    for name, rows in ((f"institutions in the region ({region(region_key).name})", institutions[local]),
+                       ("institutions out of the region (异地, where its people were treated)", institutions[~local])):
+        df = (rows.groupby(["kind", "level"]).agg(institutions=("fixmedins_code", "size"), beds=("beds", "sum"))
+              .reset_index().sort_values(["kind", "level"], ascending=[True, False]))
+        split[name] = df.astype({"institutions": "int64", "beds": "int64"})
+    out = {}
+    for name, df in tables.items():
+        out.update(split if name == "institutions" else {name: df})
+    return out
 
 
 def _print_summary(tables: dict[str, pd.DataFrame], pack, console: Console) -> None:

@@ -86,7 +86,10 @@ def test_nearly_every_stay_groups(grouped):
     ("chd", "36.06", {"FM1"}),
     ("pneumonia", None, {"ES3"}),  # 呼吸系统感染／炎症
     ("stroke", None, {"BR2"}),  # 脑缺血性疾患
-    ("chemo", "99.25", {"RU1"}),  # 恶性增生性疾患的其他治疗
+    ("chemo", "99.25", {"RE1"}),  # 恶性增生性疾患的化学治疗
+    ("ventilation", "96.72", {"AH1"}),  # 有创呼吸机支持 ≥ 96 小时
+    ("major_trauma", "01.31", {"ZB1"}),  # 多发性严重创伤开颅术
+    ("major_trauma", None, {"ZZ1"}),  # 多发性重要创伤无手术
 ])
 def test_conditions_land_in_their_adrg(grouped, condition, procedure, adrgs):
     rows = grouped[(grouped["condition"] == condition) & ~grouped["upcoded"]]

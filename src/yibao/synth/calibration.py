@@ -11,6 +11,7 @@ from yibao.synth.institutions import CATS
 from yibao.synth.population import NONE_DAY
 
 SCHEMES = (("employee", "职工"), ("resident", "居民"))
+TAIL_THRESHOLDS = np.array([50_000, 100_000, 300_000])  # yuan
 
 
 class Tally:
@@ -33,6 +34,8 @@ class Tally:
         self.claims = 0
         self.fraud: dict[str, int] = {}
         self.total_fen = 0
+        self.stays_over = np.zeros(len(TAIL_THRESHOLDS))  # stays billed above each threshold
+        self.ip_year_fen = np.zeros(pop.n)  # each person's inpatient bills of the year
 
     def add(self, b: ClaimBatch, medfee: np.ndarray, lines, labels, drawn: int | None = None) -> None:
         """Tally a chunk; calibration counts only the ``drawn`` claims, not the injected ones."""
@@ -65,6 +68,8 @@ class Tally:
         np.add.at(self.ip_cat_count, (scheme[ip], cat[ip]), 1)
         np.add.at(self.ip_cat_cost, (scheme[ip], cat[ip]), medfee[ip])
         np.add.at(self.ip_cat_los, cat[ip], c["los"][ip])
+        self.stays_over += (medfee[ip][:, None] > TAIL_THRESHOLDS[None, :] * 100).sum(0)
+        np.add.at(self.ip_year_fen, c["person"][ip], medfee[ip])
         self.births += int((c["med_type"] == "52").sum())
         self.claims += drawn
 
@@ -118,7 +123,7 @@ class Tally:
         for j, cat in enumerate(CATS[:3]):
             k = self.ip_cat_count[1, j]
             if k:
-                row(f"居民 cost per stay, level {cat} (yuan)", res_mean * m.ip_level_ratio[j],
+                row(f"居民 cost per stay, level {cat} (yuan)", res_mean * m.ip_level_target[j],
                     self.ip_cat_cost[1, j] / k / 100,
                     "level ratio " + data.cite("cost.inpatient_level_ratio") + " × " + data.cite("cost.inpatient_cost_resident"))
         los_targets = {"3": 7.8, "2": 9.5, "1": 9.6}  # CALIBRATION.md §7, 平均住院日 2024 (XJ)
@@ -127,6 +132,16 @@ class Tally:
             if k:
                 row(f"LOS, level {cat} (days)", los_targets[cat], self.ip_cat_los[j] / k,
                     "CALIBRATION.md §7, 平均住院日 2024 三级 7.8 / 二级 9.5 / 一级 9.6 (XJ)")
+        stays = self.count[:, INPATIENT].sum()
+        if stays:
+            for t, k in zip(TAIL_THRESHOLDS, self.stays_over):
+                key = f"tail.share_above_{t // 1000}k"
+                row(f"share of stays above {t // 10_000}万", data.target(key), k / stays, data.cite(key))
+            cap_bill = data.target("tail.pooling_cap_yuan") / data.target("tail.fund_share_in_scope")
+            row(f"share of person-years over the pooling cap (bills > {cap_bill / 10_000:.1f}万)",
+                data.target("tail.share_person_years_over_cap"),
+                (self.ip_year_fen > cap_bill * 100).sum() / self.person_years.sum(),
+                data.cite("tail.share_person_years_over_cap"))
         if self.ip_fen:
             row("inpatient drug share", data.target("cost.inpatient_drug_share"), self.drug_fen / self.ip_fen,
                 data.cite("cost.inpatient_drug_share"))

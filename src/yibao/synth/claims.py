@@ -64,16 +64,19 @@ class ClaimModel:
     op_scale: np.ndarray
     ch_scale: np.ndarray
     ph_cost: np.ndarray
-    ip_level_ratio: np.ndarray  # [cat]
+    ip_level_ratio: np.ndarray  # [cat] cost ratio between levels within a condition
     op_level_ratio: np.ndarray
-    los_level_ratio: np.ndarray
+    los_level_ratio: np.ndarray  # [cat] within a condition
     ip_mix: np.ndarray  # [cat] probabilities
     op_mix: np.ndarray
+    cum_level: np.ndarray  # [C, cat] cumulative level choice of a stay, by condition (case mix by level)
+    complexity: np.ndarray  # [C] expected relative cost of a condition's stay ÷ the mean stay's
     comorbid: np.ndarray  # [C, 4] object codes ('' padding)
     n_comorbid: np.ndarray
     procs: np.ndarray  # [C, 3] object
     n_procs: np.ndarray
     sigma: float
+    ip_level_target: np.ndarray  # [cat] cost per stay by level ÷ the mean (case mix included)
 
 
 def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
@@ -133,6 +136,11 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     extra = birth_p + newborn * data.target("utilisation.newborn_stay_share")
     extra = extra + (pop.death != NONE_DAY) * TERMINAL_STAY_SHARE
 
+    # a course (chemotherapy) admission brings its repeat stays: the event rate makes up the rest
+    stays_per_event = 1 + expected_courses(cond["courses"].to_numpy(), cond["los"].to_numpy())
+    p_ip = np.diff(cum_ip, axis=2, prepend=0)  # [2, 101, C]
+    sx = pop.sex - 1
+    e_stays = (p_ip @ stays_per_event)[sx, age]
     rate_ip = np.zeros(pop.n)
     ip_target = np.where(emp, np.where(pop.retired, data.target("utilisation.admission_rate_retired"),
                                        data.target("utilisation.admission_rate_active")),
@@ -141,7 +149,7 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
         if grp.any():
             f = ADMISSION_AGE[age[grp]]
             need = (ip_target[grp] * exposure[grp]).sum() - extra[grp].sum()
-            rate_ip[grp] = f * max(need, 0) / max((f * exposure[grp]).sum(), 1e-9)
+            rate_ip[grp] = f * max(need, 0) / max((f * e_stays[grp] * exposure[grp]).sum(), 1e-9)
     rate_op = np.zeros(pop.n)
     rate_ph = np.zeros(pop.n)
     for grp, op_t, ph_t in ((emp, "outpatient_visits_employee", "pharmacy_visits_employee"),
@@ -157,14 +165,23 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     los_lr = _ratio("cost.los_level_ratio")
     ip_lr, op_lr, los_lr = ip_lr / (ip_mix @ ip_lr), op_lr / (op_mix @ op_lr), los_lr / (ip_mix @ los_lr)
 
-    # expected relative cost and LOS of a general admission, by person, then by scheme
+    # stays by condition over the region; complex conditions go to the higher levels
     pm = 1 + cond["proc_share"].to_numpy() * (cond["proc_cost"].to_numpy() - 1)
     rel_cost = cond["cost_rel"].to_numpy() * pm
     rel_los = cond["los"].to_numpy()
-    p_ip = np.diff(cum_ip, axis=2, prepend=0)  # [2, 101, C]
-    sx = pop.sex - 1
-    e_cost = (p_ip @ rel_cost)[sx, age]
-    e_los = (p_ip @ rel_los)[sx, age]
+    stays = (rate_ip * exposure) @ p_ip[sx, age] * stays_per_event  # [C]
+    complexity = rel_cost / np.average(rel_cost, weights=stays)
+    level_p = level_choice(complexity, stays, ip_mix, _ratio("case_mix.level_tilt"))
+    # the bulletins' cost and LOS by level include each level's case mix: within a condition the
+    # ratio between levels is what remains once that mix is divided out
+    ip_lr_within = _within_level(ip_lr, level_p, stays, rel_cost)
+    los_lr = _within_level(los_lr, level_p, stays, rel_los)
+    level_factor = level_p @ ip_lr_within  # [C] expected level cost factor of a condition's stay
+    los_factor = level_p @ los_lr
+
+    # expected relative cost and LOS of a general admission (its courses included), by person, then by scheme
+    e_cost = (p_ip @ (rel_cost * level_factor * stays_per_event))[sx, age] / e_stays
+    e_los = (p_ip @ (rel_los * los_factor * stays_per_event))[sx, age] / e_stays
     p_op = np.diff(cum_op, axis=2, prepend=0)
     e_op = (p_op @ out["cost_rel"].to_numpy())[sx, age]
     ch_rel = chronic["cost_rel"].to_numpy()
@@ -173,7 +190,7 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     ip_scale, los_scale, op_scale, ch_scale, ph_cost = (np.zeros(2) for _ in range(5))
     for s, tag in ((0, "employee"), (1, "resident")):
         g = scheme == s
-        w = rate_ip[g] * exposure[g]
+        w = rate_ip[g] * exposure[g] * e_stays[g]
         if w.sum() > 0:
             ip_scale[s] = data.target(f"cost.inpatient_cost_{tag}") * 100 / np.average(e_cost[g], weights=w)
             los_scale[s] = data.target(f"cost.los_{tag}") / np.average(e_los[g], weights=w)
@@ -188,8 +205,45 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     comorbid, n_comorbid = _pad([c.split("|") for c in cond["comorbid"]], 4)
     procs, n_procs = _pad([c.split("|") for c in cond["procedures"]], 3)
     return ClaimModel(cfg, pop, inst, cond, out, chronic, cum_ip, cum_op, rate_ip, rate_op, rate_ph, birth_p,
-                      ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr, op_lr, los_lr, ip_mix, op_mix,
-                      comorbid, n_comorbid, procs, n_procs, float(data.target("cost.cost_sigma")))
+                      ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr_within, op_lr, los_lr, ip_mix, op_mix,
+                      np.cumsum(level_p, axis=1), complexity, comorbid, n_comorbid, procs, n_procs,
+                      float(data.target("cost.cost_sigma")), ip_lr)
+
+
+COURSE_GAP_DAYS = (14, 28)  # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles)
+
+
+def expected_courses(courses: np.ndarray, los: np.ndarray, year_days: int = 365) -> np.ndarray:
+    """Expected repeat stays of a course admitted on a uniform day of the year: of a Poisson(``courses``)
+    number, the i-th is kept when it still starts within the year."""
+    spacing = los + np.mean(COURSE_GAP_DAYS)
+    k = np.arange(20)[:, None]
+    pmf = np.exp(-courses[None, :]) * np.cumprod(np.where(k > 0, courses[None, :] / np.maximum(k, 1), 1.0), axis=0)
+    at_least = 1 - np.cumsum(pmf, axis=0)[:-1]  # P(K ≥ i) for i = 1…19
+    fits = np.clip(1 - k[1:] * spacing[None, :] / year_days, 0, 1)
+    return (at_least * fits).sum(0)
+
+
+def level_choice(complexity: np.ndarray, stays: np.ndarray, mix: np.ndarray, tilt: np.ndarray) -> np.ndarray:
+    """p(level | condition) ∝ a_level × complexity^tilt_level, the a fitted (iterative proportional
+    fitting) so that the stays of all conditions keep the level mix ``mix``."""
+    base = np.power(np.maximum(complexity, 1e-6)[:, None], tilt[None, :]) * (mix > 0)[None, :]
+    a = mix.copy()
+    for _ in range(50):
+        p = base * a[None, :]
+        p /= p.sum(1, keepdims=True)
+        got = stays @ p / max(stays.sum(), 1e-12)
+        a *= np.divide(mix, got, out=np.ones_like(mix), where=got > 0)
+    p = base * a[None, :]
+    return p / p.sum(1, keepdims=True)
+
+
+def _within_level(ratio: np.ndarray, level_p: np.ndarray, stays: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """The ratio between levels within a condition that gives the level means ``ratio`` once each
+    level's case mix (mean ``rel`` of its stays) is multiplied back in."""
+    w = stays[:, None] * level_p  # [C, cat]
+    mix_rel = np.divide(w.T @ rel, w.sum(0), out=np.ones(level_p.shape[1]), where=w.sum(0) > 0)
+    return ratio / mix_rel
 
 
 @dataclass
@@ -225,12 +279,14 @@ def _pick(rng, cum: np.ndarray) -> np.ndarray:
     return np.minimum((cum < u[:, None]).sum(1), cum.shape[1] - 1)
 
 
-def _institutions(rng, m: ClaimModel, mix: np.ndarray, n: int, away_share: float, surgical: np.ndarray | None = None):
-    """Choose a level category by the mix, then an institution of it weighted by beds; a share goes
-    to hospitals elsewhere (异地就医)."""
-    cat = rng.choice(len(CATS), size=n, p=mix)
-    if surgical is not None:  # operations happen in 二级 and above
-        cat = np.where(surgical & (cat >= 2), 1, cat)
+def _levels(rng, mix: np.ndarray, n: int) -> np.ndarray:
+    return rng.choice(len(CATS), size=n, p=mix)
+
+
+def _institutions(rng, m: ClaimModel, cat: np.ndarray, away_share: float) -> np.ndarray:
+    """An institution of each level category ``cat``, weighted by beds; a share goes to hospitals
+    elsewhere (异地就医)."""
+    n = len(cat)
     away = rng.random(n) < away_share
     inst = np.zeros(n, dtype=np.int64)
     for c in range(len(CATS)):
@@ -244,6 +300,17 @@ def _institutions(rng, m: ClaimModel, mix: np.ndarray, n: int, away_share: float
             w = m.inst.beds[pool].astype(float) + 1
             inst[sel] = pool[rng.choice(len(pool), size=len(sel), p=w / w.sum())]
     return inst
+
+
+def _stay_levels(rng, m: ClaimModel, c: np.ndarray, surgical: np.ndarray) -> np.ndarray:
+    """The level of each stay from its condition's level choice (complex cases go up); operations
+    happen in 二级 and above, so one drawn lower goes to 三级 or 二级 in the condition's proportion."""
+    cat = _pick(rng, m.cum_level[c])
+    low = np.flatnonzero(surgical & (cat >= 2))
+    p3 = m.cum_level[c[low], 0]
+    p2 = m.cum_level[c[low], 1] - p3
+    cat[low] = np.where(rng.random(len(low)) * (p3 + p2) < p3, 0, 1)
+    return cat
 
 
 def _base(person, kind, med_type, adm, los, profile, inst, cost, **extra) -> ClaimBatch:
@@ -266,7 +333,7 @@ def outpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     n = len(who)
     adm = _dates(rng, m, who)
     dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
-    inst = _institutions(rng, m, m.op_mix, n, data.target("utilisation.out_of_region_outpatient"))
+    inst = _institutions(rng, m, _levels(rng, m.op_mix, n), data.target("utilisation.out_of_region_outpatient"))
     emerg = rng.random(n) < data.target("utilisation.emergency_share")
     scheme = pop.scheme[who]
     cost = (m.op_scale[scheme] * m.op_level_ratio[m.inst.cat[inst]] * m.out["cost_rel"].to_numpy()[dx]
@@ -290,7 +357,7 @@ def chronic_visits(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     adm = _dates(rng, m, who)
     mix = m.op_mix.copy()
     mix[0] *= 2  # 慢特病 care leans on 三级 hospitals (assumption)
-    inst = _institutions(rng, m, mix / mix.sum(), n, 0.02)
+    inst = _institutions(rng, m, _levels(rng, mix / mix.sum(), n), 0.02)
     scheme = pop.scheme[who]
     cost = m.ch_scale[scheme] * m.chronic["cost_rel"].to_numpy()[d] * _lognormal_mean1(rng, 0.35, n)
     two = pop.two_diseases[who]
@@ -315,17 +382,33 @@ def pharmacy(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     return b
 
 
+TAIL_MAX = 8.0  # a Pareto cost multiplier is capped at 8 × the condition's mean (assumption)
+
+
+def _cost_noise(rng, m: ClaimModel, c: np.ndarray) -> np.ndarray:
+    """Mean-1 spread of a stay's cost around its condition's: lognormal for most conditions, Pareto
+    with the condition's shape for the high-cost ones (the long tail)."""
+    noise = _lognormal_mean1(rng, m.sigma, len(c))
+    alpha = m.cond["tail"].to_numpy()[c]
+    tail = np.flatnonzero(alpha > 0)
+    a = alpha[tail]
+    noise[tail] = np.minimum((a - 1) / a * (1 - rng.random(len(tail))) ** (-1 / a), TAIL_MAX)
+    return noise
+
+
 def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, med_type: np.ndarray,
-           level_mix: np.ndarray | None = None, earliest: np.ndarray | None = None) -> ClaimBatch:
-    """Inpatient stays of persons ``who`` for conditions ``c``: hospital, LOS, cost, codes. A stay
-    starts no earlier than ``earliest`` (by person) when given."""
+           earliest: np.ndarray | None = None, inst: np.ndarray | None = None) -> ClaimBatch:
+    """Inpatient stays of persons ``who`` for conditions ``c``: hospital (``inst`` when given, else
+    by the condition's level choice), LOS, cost, codes. A stay starts no earlier than ``earliest``
+    (by person) when given."""
     pop, cond = m.pop, m.cond
     n = len(who)
     proc_share = cond["proc_share"].to_numpy()[c]
     with_proc = rng.random(n) < proc_share
     surgical = (cond["setting"].to_numpy()[c] == "surgical") & with_proc
-    inst = _institutions(rng, m, m.ip_mix if level_mix is None else level_mix, n,
-                         data.target("utilisation.out_of_region_inpatient"), surgical | (med_type == "52"))
+    if inst is None:
+        cat = _stay_levels(rng, m, c, surgical | (med_type == "52"))
+        inst = _institutions(rng, m, cat, data.target("utilisation.out_of_region_inpatient"))
     cat = m.inst.cat[inst]
     day_surgery = (cat == 0) & surgical & (rng.random(n) < cond["day_surgery"].to_numpy()[c])
     scheme = pop.scheme[who]
@@ -333,8 +416,7 @@ def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, 
     los = np.maximum(1, np.round(rng.gamma(4.0, los_mean / 4.0))).astype(np.int32)
     los = np.where(day_surgery, 1, los)
     pm = np.where(with_proc, cond["proc_cost"].to_numpy()[c], 1.0)
-    cost = (m.ip_scale[scheme] * m.ip_level_ratio[cat] * cond["cost_rel"].to_numpy()[c] * pm
-            * _lognormal_mean1(rng, m.sigma, n))
+    cost = m.ip_scale[scheme] * m.ip_level_ratio[cat] * cond["cost_rel"].to_numpy()[c] * pm * _cost_noise(rng, m, c)
     # a stay ends by the end of the year and before death
     last = np.minimum(pop.end[who], m.pop.end.max())
     first = pop.start[who] if earliest is None else np.maximum(pop.start[who], earliest)
@@ -353,8 +435,11 @@ def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, 
 
 
 def _diagnoses(rng, m: ClaimModel, c: np.ndarray, age: np.ndarray) -> np.ndarray:
-    """Principal diagnosis then up to two comorbidities from the condition's list, '|'-joined."""
+    """Principal diagnosis, the condition's fixed secondary diagnoses, then up to two comorbidities
+    from its list, '|'-joined."""
     principal = m.cond["icd10"].to_numpy(dtype=object)[c]
+    secondary = m.cond["secondary"].to_numpy(dtype=object)[c]  # always coded (e.g. the other injuries of a multiple trauma)
+    principal = np.where(secondary != "", principal + "|" + secondary, principal)
     n = len(c)
     avail = m.n_comorbid[c]
     p = np.where(age >= 60, SECONDARY_DX_P[1], SECONDARY_DX_P[0])
@@ -376,7 +461,66 @@ def inpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     first = pop.birth[who] + NEWBORN_DAYS + 1
     ok = first < pop.end[who]
     who, c, adm, first = who[ok], c[ok], np.maximum(adm[ok], first[ok]), first[ok]
-    return _stays(rng, m, who, c, adm, np.full(len(who), "2101", object), earliest=first)
+    stays = _referred_up(rng, m, _stays(rng, m, who, c, adm, np.full(len(who), "2101", object), earliest=first))
+    return ClaimBatch.concat([stays, *_courses(rng, m, stays)])
+
+
+def _courses(rng, m: ClaimModel, stays: ClaimBatch) -> list[ClaimBatch]:
+    """The repeat stays of course treatments (chemotherapy cycles): a Poisson number per first stay,
+    each admitted 2–4 weeks after the previous discharge, at the same hospital, within the year."""
+    courses = m.cond["courses"].to_numpy()[stays.cols["profile"]]
+    ref = np.flatnonzero((courses > 0) & (stays.cols["dscg_way"] != "2"))
+    left = rng.poisson(courses[ref])
+    prev = stays.take(ref)
+    out = []
+    while len(ref):
+        go = left > 0
+        prev, left = prev.take(np.flatnonzero(go)), left[go] - 1
+        p = prev.cols
+        adm = p["adm"] + p["los"] + rng.integers(COURSE_GAP_DAYS[0], COURSE_GAP_DAYS[1] + 1, len(left))
+        fits = adm < np.minimum(m.pop.end[p["person"]], m.pop.end.max()) - 1
+        prev, left, adm = prev.take(np.flatnonzero(fits)), left[fits], adm[fits]
+        if len(left) == 0:
+            break
+        p = prev.cols
+        nxt = _stays(rng, m, p["person"], p["profile"], adm, np.full(len(left), "2101", object),
+                     earliest=p["adm"] + p["los"] + 1, inst=p["inst"])
+        out.append(nxt)
+        prev = nxt
+    return out
+
+
+REFERRAL_COMPLEXITY = 2.0  # a condition at least twice the mean stay's cost counts as complex (assumption)
+
+
+def _referred_up(rng, m: ClaimModel, b: ClaimBatch) -> ClaimBatch:
+    """Complex stays admitted below 三级 are, for a share of them, transferred up: a day or two at the
+    first hospital (discharged 2 医嘱转院) and the stay itself at a 三级 hospital."""
+    c = b.cols
+    cat = m.inst.cat[c["inst"]]
+    idx = np.flatnonzero((m.complexity[c["profile"]] >= REFERRAL_COMPLEXITY) & (cat > 0)
+                         & (rng.random(len(b)) < data.target("case_mix.referral_share")) & (c["los"] >= 3))
+    if len(idx) == 0:
+        return b
+    first = b.take(idx)
+    f = first.cols
+    days = np.minimum(rng.integers(1, 3, len(idx)), c["los"][idx] - 1).astype(np.int32)
+    f["los"] = days
+    f["cost"] = np.maximum(c["cost"][idx] * days / c["los"][idx] * 0.5, 100).astype(np.int64)  # care before transfer
+    f["proc"] = np.full(len(idx), None, object)
+    f["surgical"] = np.zeros(len(idx), bool)
+    f["med_type"] = np.full(len(idx), "2101", object)
+    f["dscg_way"] = np.full(len(idx), "2", object)
+    local = m.inst.local[c["inst"][idx]]
+    up = _institutions(rng, m, np.zeros(len(idx), np.int64), 0.0)
+    away_up = _institutions(rng, m, np.zeros(len(idx), np.int64), 1.0)
+    new_inst = np.where(local, up, away_up)
+    scale = m.ip_level_ratio[0] / m.ip_level_ratio[cat[idx]]
+    c["cost"][idx] = np.maximum(c["cost"][idx] * scale, 100).astype(np.int64)
+    c["adm"][idx] = c["adm"][idx] + days
+    c["los"][idx] = c["los"][idx] - days
+    c["inst"][idx] = new_inst
+    return ClaimBatch.concat([b, first])
 
 
 def births(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
@@ -394,6 +538,7 @@ def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     y0 = pop.start.min()
     born = persons[(pop.birth[persons] >= y0) & (pop.age[persons] == 0)]
     babies = born[rng.random(len(born)) < data.target("utilisation.newborn_stay_share")]
+    babies = babies[pop.end[babies] > pop.birth[babies]]  # a stay ends a day after it starts, within the year and life
     keys = m.cond["key"].to_numpy()
     options = np.flatnonzero(m.cond["setting"].to_numpy() == "newborn")
     c = options[rng.choice(len(options), size=len(babies), p=[0.3, 0.5, 0.2])]

@@ -26,7 +26,7 @@ def synth(
                                       "years before --year into OUT/history/<year> (to fit payment on)."),
 ) -> None:
     """Generate a synthetic region (合成统筹区): persons, enrolment, institutions, a year of claims."""
-    from yibao.synth import SynthConfig, generate
+    from yibao.synth import generate
 
     console = new_console()
     kwargs = {"persons": persons, "year": year, "seed": seed, "region": region, "with_lines": not no_lines}
@@ -34,11 +34,9 @@ def synth(
         kwargs["share_60_plus"] = share_60_plus
     if active_retired_ratio is not None:
         kwargs["active_retired_ratio"] = active_retired_ratio
-    try:
-        cfg = SynthConfig(**kwargs)
-    except ValidationError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2) from None
+    cfg = config_from_options(**kwargs)
+    check_history_years(history_years, year)
+    check_lake_folder(out)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console) as bar:
         tasks: dict[str, int] = {}
@@ -63,6 +61,32 @@ def synth(
     console.print(calibration_table(summary.calibration))
     if history_years > 0:
         console.print("history (inpatient stays): " + ", ".join(f"{y} {n:,}" for y, n in history.items()))
+
+
+def config_from_options(**options) -> "SynthConfig":
+    """A ``SynthConfig`` from command-line options; a bad value is reported under its option's name
+    (``--persons``), as the user typed it."""
+    from yibao.synth import SynthConfig
+
+    try:
+        return SynthConfig(**options)
+    except ValidationError as e:
+        name = e.field.split(".")[0]
+        if name not in options:
+            raise
+        raise ValidationError("--" + e.field.replace("_", "-"), e.problem, e.record) from None
+
+
+def check_lake_folder(out: Path) -> None:
+    """The lake is written into a folder: an existing file there is refused before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise ValidationError("--out", f"{out} is an existing file, not a folder for the lake")
+
+
+def check_history_years(history_years: int, year: int) -> None:
+    if not 0 <= history_years <= year - 1990:
+        raise ValidationError("--history-years", f"{history_years!r} is not a number of years from 0 to "
+                              f"{year - 1990} (history starts in 1990 at the earliest)")
 
 
 def calibration_table(rows: list[dict]) -> Table:

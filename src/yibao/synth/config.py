@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from yibao.errors import ValidationError
-from yibao.synth.data import target
+from yibao.synth.data import region, target
 
 # Injected fraud and abuse (欺诈骗保 / 违规): share of eligible claims (stays for stay-level patterns,
 # claims with lines for line-level ones). Assumed rates, high enough to be found in small regions.
@@ -50,6 +50,7 @@ class SynthConfig:
     def __post_init__(self):
         if not isinstance(self.persons, int) or self.persons < 100:
             raise ValidationError("persons", f"needs at least 100 persons, got {self.persons!r}")
+        region(self.region)  # an unknown region fails here, before anything is written
         if not 1990 <= self.year <= 2100:
             raise ValidationError("year", f"{self.year!r} is outside 1990–2100")
         if self.chunk_persons < 1000:

@@ -67,13 +67,20 @@ def _numbers(df: pd.DataFrame, name: str, cols: list[str]) -> pd.DataFrame:
 
 @functools.cache
 def conditions() -> pd.DataFrame:
-    """Inpatient clinical profiles (``conditions.csv``): one row per principal diagnosis."""
+    """Inpatient clinical profiles (``conditions.csv``): one row per principal diagnosis. ``secondary``
+    lists diagnoses always coded with it (the other injuries of a multiple trauma); ``tail`` a Pareto
+    shape for the stay's cost (the long tail; empty = lognormal); ``courses`` the mean number of
+    repeat stays in the year (chemotherapy cycles)."""
     cols = ["key", "icd10", "name", "dept", "setting", "procedures", "proc_share", "proc_cost", "los", "cost_rel",
             "sex", "min_age", "max_age", "age_shape", "weight", "day_surgery", "comorbid", "drugs", "services",
-            "consumables", "upcode_to", "source"]
+            "consumables", "upcode_to", "secondary", "tail", "courses", "source"]
     df = _read_csv("conditions.csv", cols)
     df = _numbers(df, "conditions.csv", ["proc_share", "proc_cost", "los", "cost_rel", "min_age", "max_age",
-                                         "weight", "day_surgery"])
+                                         "weight", "day_surgery", "tail", "courses"])
+    bad = df[(df["tail"] != 0) & (df["tail"] <= 1)]
+    if len(bad):
+        raise ValidationError("tail", f"{bad['tail'].iloc[0]!r} for {bad['key'].iloc[0]!r}: a Pareto shape above 1 "
+                              "(a finite mean) or empty", record=str(DATA / "conditions.csv"))
     bad = set(df["upcode_to"]) - set(df["key"]) - {""}
     if bad:
         raise ValidationError("upcode_to", f"unknown condition keys {sorted(bad)}", record=str(DATA / "conditions.csv"))

@@ -39,6 +39,8 @@ IP_CONSUMABLE_SURGICAL, IP_CONSUMABLE_MEDICAL = 0.25, 0.05
 MAX_OUTPATIENT_QTY = 90.0  # units of one item on a visit (assumption: about a three-month supply)
 MAX_DAILY_QTY = 12.0  # units of one item per inpatient day (assumption)
 REDRAWS = 6
+DEAR_STAY_FEN = 1_500_000  # a stay above 1.5万 yuan bills proportionally more lines (assumption) …
+MAX_LINE_FACTOR = 40.0  # … up to 40 times as many
 SELF_PAID_SHARE = 0.04  # claims with a 丙类 line (assumption)
 FALLBACK_PRICE = {DRUG: 3000, SERVICE: 2000, CONSUMABLE: 20000}  # fen, when an item has no price (assumption)
 # Generic service pools, matched against "<item code> <name>" (shared wards 110900001…, nursing
@@ -304,18 +306,20 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
     for key in ("bed", "nursing", "ip_exam"):
         seg.add(ip, _from(rng, g[key]), days, SERVICE, adm[ip])
     active = ip[~hang[ip]]
-    cl = repeat(active, 2 + rng.poisson(2, len(active)))
+    # a dear stay (ICU, transplant) bills more items, not implausible quantities of a few
+    dear = np.clip(c["cost"] / DEAR_STAY_FEN, 1, MAX_LINE_FACTOR)
+    cl = repeat(active, 2 + rng.poisson(2 * dear[active]))
     seg.add(cl, _from(rng, g["lab"]), 0, SERVICE, stay_dates(cl))
-    cl = repeat(active, 1 + rng.poisson(1, len(active)))
+    cl = repeat(active, 1 + rng.poisson(dear[active]))
     seg.add(cl, _profiled(rng, lm.services, prof), 0, SERVICE, stay_dates(cl))
     surg = active[c["surgical"][active]]
     seg.add(surg, _profiled(rng, lm.operations, prof), 1, SERVICE, adm[surg] + np.minimum(1, los[surg]))
     seg.add(surg, _from(rng, g["anaesthesia"]), 1, SERVICE, adm[surg] + np.minimum(1, los[surg]))
-    cl = repeat(surg, 1 + rng.poisson(1.5, len(surg)))
+    cl = repeat(surg, 1 + rng.poisson(1.5 * dear[surg]))
     seg.add(cl, _profiled(rng, lm.consumables, prof), 0, CONSUMABLE, stay_dates(cl))
-    cl = repeat(active, 3 + rng.poisson(3, len(active)))
+    cl = repeat(active, 3 + rng.poisson(3 * dear[active]))
     seg.add(cl, _profiled(rng, lm.drugs, prof), 0, DRUG, stay_dates(cl))
-    cl = repeat(active, 1 + rng.poisson(1, len(active)))
+    cl = repeat(active, 1 + rng.poisson(dear[active]))
     seg.add(cl, _from(rng, g["iv_drug"]), 0, DRUG, stay_dates(cl))
 
     # outpatient and 慢特病 visits: consultation, some tests, drugs; pharmacy purchases: drugs only
