@@ -130,7 +130,7 @@ def _half_up(x: int, ppm: int) -> int:
 
 @pytest.mark.parametrize("pack, method", [("demo", "dip"), ("shenyang", "drg")])
 def test_pay_a_synthetic_year(lake, pack, method):
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     res = pay_year(lake, pack, "duckdb")
     s = res["summary"].iloc[0]
@@ -156,7 +156,7 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
     import pyarrow.compute as pc
 
     from yibao.lake.io import read_table
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     claims = read_table(lake, "claims", ["fixmedins_code", "out_of_region"])
     away = set(pc.filter(claims["fixmedins_code"], pc.fill_null(claims["out_of_region"], False)).to_pylist())
@@ -170,10 +170,13 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
 def test_review_outcomes_feed_the_institutions_and_clearing(lake):
     """The demo panel's 特病单议 decisions are paid and enter the clearing's payment due; with no
     outcomes every case set aside stays unpaid."""
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     none = pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})
-    panel, pending = pay_year(lake, "shenyang", "duckdb"), pay_year(lake, "shenyang", "duckdb", reviews=none)
+    from yibao.payment.demo import panel_outcomes
+
+    panel = pay_year(lake, "shenyang", "duckdb", panel=panel_outcomes)
+    pending = pay_year(lake, "shenyang", "duckdb", reviews=none)
     assert panel["drg"]["review_payment_fen"].sum() > 0 and pending["drg"]["review_payment_fen"].sum() == 0
     assert (panel["drg"]["review_cost_fen"].sum() < pending["drg"]["review_cost_fen"].sum())
     ratio = 700_000
@@ -201,7 +204,8 @@ def test_payment_is_fitted_on_the_history_years(lake_with_history):
     """DRG weights and the DIP catalog come from the years before the paid one (the last three: DIP's
     1:2:7, DRG's payment.drg.history_years; 2020 is not used); the 预算点值 from the last history
     year's points."""
-    from yibao.payment.demo import history_folders, pay_year
+    from yibao.lake.cases import history_folders
+    from yibao.payment.year import pay_year
 
     assert [p.name for p in history_folders(lake_with_history, 2024)] == ["2020", "2021", "2022", "2023"]
     assert [p.name for p in history_folders(lake_with_history, 2022)] == ["2020", "2021"]
@@ -234,7 +238,7 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
 
 
 def test_pay_year_cli_takes_review_outcomes(lake, tmp_path, cli):
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     res = pay_year(lake, "shenyang", "duckdb", reviews=pa.table({"case_id": pa.array([], pa.string()),
                                                                  "decision": pa.array([], pa.string())}))

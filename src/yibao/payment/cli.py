@@ -59,11 +59,9 @@ def _backend(name: str):
 
 def _lake_cases(be, folder: Path):
     """Inpatient claims of a lake folder as DIP cases (no grouping needed)."""
-    from yibao.payment.demo import lake_table
-    from yibao.vocab import INPATIENT_MED_TYPES
+    from yibao.lake.cases import inpatient_claims, lake_claims
 
-    c = lake_table(be, folder, "claims")
-    c = c.filter(c.med_type.isin(sorted(INPATIENT_MED_TYPES)))
+    c = inpatient_claims(lake_claims(be, folder))
     return c.select(case_id=c.claim_id, fixmedins_code=c.fixmedins_code, diagnoses=c.diagnoses.fill_null(""),
                     procedures=c.procedures.fill_null(""), cost_fen=c.medfee_sumamt_fen,
                     los=c.los.cast("int64"), dscg_way=c.dscg_way)
@@ -112,9 +110,9 @@ def dip_build(
         if min_cases is not None:
             rules = dataclasses.replace(rules, core_min_cases=min_cases)
         if lake is not None:
-            from yibao.payment.demo import history_folders
+            from yibao.lake.cases import history_folders
 
-            history = history_folders(lake, 10**4)[-len(rules.history_weights):]
+            history = history_folders(lake)[-len(rules.history_weights):]
             if not history:
                 raise ValidationError("--lake", f"{lake} has no history/<year> lake folders")
         elif not history:
@@ -147,8 +145,8 @@ def dip_settle_cmd(
 ) -> None:
     """Settle a year: points per case, the 结算点值 = (fund ÷ ratio) ÷ total points, money per case and institution."""
     from yibao.money import yuan_to_fen
+    from yibao.lake.cases import lake_table
     from yibao.payment.common import cached
-    from yibao.payment.demo import lake_table
     from yibao.payment.dip import DipRules, dip_institutions, dip_points, dip_review, dip_settle, point_value, total_points
     from yibao.payment.review import ReviewRules
 
@@ -213,11 +211,12 @@ def pay_year_cmd(
 ) -> None:
     """Pay a whole year: DRG and DIP by institution, per-diem, capitation, budget and clearing."""
     from yibao.console import new_console
-    from yibao.payment.demo import pay_year, print_results
+    from yibao.payment.demo import panel_outcomes
+    from yibao.payment.year import pay_year, print_results
 
     try:
         outcomes = read_any(reviews, "--reviews") if reviews is not None else None
-        results = pay_year(lake, pack, backend, reviews=outcomes)
+        results = pay_year(lake, pack, backend, reviews=outcomes, panel=panel_outcomes)
     except (YibaoError, ValidationError, PolicyError) as e:
         _fail(e)
     print_results(results, new_console())
