@@ -114,16 +114,6 @@ def test_cli_build_settle_clear(tmp_path, cli):
     assert r.exit_code == 2 and "--institutions" in r.output
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    from yibao.synth.config import SynthConfig
-    from yibao.synth.generate import generate
-
-    folder = tmp_path_factory.mktemp("lake")
-    generate(SynthConfig(persons=3000, year=2024, seed=3, with_lines=False), folder)
-    return folder
-
-
 def _half_up(x: int, ppm: int) -> int:
     return (2 * x * ppm + 10**6) // (2 * 10**6)
 

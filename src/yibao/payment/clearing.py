@@ -10,7 +10,7 @@ fee-for-service computed for the year):
   the fund pays ``B + shared``; the institution bears the rest (all of it beyond the band).
 
 ``balance = settled − advances``: positive is paid to the institution, negative recovered.
-Each band limit and share is rounded half up to the fen once.
+Each band limit and share is rounded to the fen once, by the pack's rounding.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from yibao.money import format_yuan
+from yibao.money import Rounding, format_yuan
 from yibao.payment.backends import require_columns, round_div
 from yibao.payment.common import PPM, scaled
 from yibao.policy import Params
@@ -39,15 +39,17 @@ class ClearingRules:
     savings_keep_share: Decimal
     overrun_band: Decimal
     overrun_fund_share: Decimal
+    rounding: Rounding = Rounding.HALF_UP
 
     @classmethod
     def from_params(cls, params: Params) -> "ClearingRules":
         p = params.node("payment.clearing")
-        return cls(p["savings_band"], p["savings_keep_share"], p["overrun_band"], p["overrun_fund_share"])
+        return cls(p["savings_band"], p["savings_keep_share"], p["overrun_band"], p["overrun_fund_share"],
+                   params.pack.rounding)
 
 
-def _rate(x: ir.IntegerValue, rate: Decimal) -> ir.IntegerValue:
-    return round_div(x * scaled(rate, PPM), PPM)
+def _rate(x: ir.IntegerValue, rate: Decimal, rounding: Rounding) -> ir.IntegerValue:
+    return round_div(x * scaled(rate, PPM), PPM, rounding)
 
 
 def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
@@ -58,12 +60,12 @@ def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
     t = accounts.mutate(
         savings_fen=ibis.greatest(accounts.budget_fen - accounts.due_fen, 0),
         overrun_fen=ibis.greatest(accounts.due_fen - accounts.budget_fen, 0),
-        savings_band_fen=_rate(accounts.budget_fen, rules.savings_band),
-        overrun_band_fen=_rate(accounts.budget_fen, rules.overrun_band),
+        savings_band_fen=_rate(accounts.budget_fen, rules.savings_band, rules.rounding),
+        overrun_band_fen=_rate(accounts.budget_fen, rules.overrun_band, rules.rounding),
     )
     t = t.mutate(
-        retained_fen=_rate(ibis.least(t.savings_fen, t.savings_band_fen), rules.savings_keep_share),
-        shared_fen=_rate(ibis.least(t.overrun_fen, t.overrun_band_fen), rules.overrun_fund_share),
+        retained_fen=_rate(ibis.least(t.savings_fen, t.savings_band_fen), rules.savings_keep_share, rules.rounding),
+        shared_fen=_rate(ibis.least(t.overrun_fen, t.overrun_band_fen), rules.overrun_fund_share, rules.rounding),
     )
     t = t.mutate(
         settled_fen=ibis.ifelse(t.overrun_fen > 0, t.budget_fen + t.shared_fen, t.due_fen + t.retained_fen),

@@ -46,7 +46,8 @@ from yibao.payment.backends import Backend, get_backend, round_div
 from yibao.payment.budget import BudgetRules, allocate, monthly_advances, regional_budget, split_pools
 from yibao.payment.capitation import CapitationRules, capitation_institutions, capitation_persons
 from yibao.payment.clearing import ClearingRules, clear
-from yibao.payment.common import PPM, cached, fetch, ratio_round, scaled
+from yibao.money import div_round
+from yibao.payment.common import PPM, cached, fetch, scaled
 from yibao.payment.dip import (
     DipRules,
     build_catalog,
@@ -137,7 +138,7 @@ def pay_year(
 
     contracts = capitation_persons(_contracts(be, lake_folder, claims, institutions, year), rules.capitation)
     cap_inst = capitation_institutions(contracts)
-    ffs_inst = fee_for_service(ffs_claims, cases.select("case_id"), rules.dip.reimbursement_ratio)
+    ffs_inst = fee_for_service(ffs_claims, cases.select("case_id"), rules.dip.reimbursement_ratio, rules.budget.rounding)
     budget = _allocations(pools, acute, per_diem, cap_inst, ffs_claims)
     dues = _dues(drg_inst, dip_inst, per_diem, cap_inst, ffs_inst, rules)
     statements = clear(_accounts(budget, dues, rules.budget), rules.clearing)
@@ -180,7 +181,7 @@ def _pools(spent: dict[str, int], rules: YearRules) -> dict[str, int]:
     """Each pool's budget: last year's (here: this year's) fund spending of its kind (cost ×
     ratio), grown by the pack's rate; the pack's pool shares are reported beside them as targets."""
     ratio_ppm = scaled(rules.dip.reimbursement_ratio, PPM)
-    return {k: regional_budget(ratio_round(v * ratio_ppm, PPM), rules.budget) for k, v in spent.items()}
+    return {k: regional_budget(div_round(v * ratio_ppm, PPM, rules.budget.rounding), rules.budget) for k, v in spent.items()}
 
 
 def _fitting_years(lake_folder, year: int, history, rules: YearRules) -> list:
@@ -215,7 +216,7 @@ def _pay_drg(acute: ir.Table, fitted: list[ir.Table], institutions: ir.Table, po
     weights = drg_weights(ibis.union(*years) if len(years) > 1 else years[0], rules.drg)
     trial = drg_pay(acute, weights, rules.drg, 1, institutions)
     payable_cost = _sum(trial.filter(trial.kind != "review"), "cost_fen")
-    budget = ratio_round(pool_fen * PPM * payable_cost, scaled(rules.drg_ratio, PPM) * max(cost_fen, 1))
+    budget = div_round(pool_fen * PPM * payable_cost, scaled(rules.drg_ratio, PPM) * max(cost_fen, 1), rules.drg.rounding)
     rate = base_rate(acute, weights, rules.drg, budget)
     paid = drg_pay(acute, weights, rules.drg, rate, institutions)
     return drg_review(paid, decide(paid), rules.drg_review), rate
@@ -269,11 +270,11 @@ def _dues(drg_inst: ir.Table, dip_inst: ir.Table, per_diem: ir.Table, cap_inst: 
           rules: YearRules) -> ir.Table:
     """Payment due per institution (``fixmedins_code, due_fen``): the fund's share of the inpatient
     method the pack clears by, of per-diem, plus capitation and fee-for-service."""
-    ratio_ppm = scaled(rules.dip.reimbursement_ratio, PPM)
+    ratio_ppm, r = scaled(rules.dip.reimbursement_ratio, PPM), rules.budget.rounding
     inpatient = (dip_inst.select("fixmedins_code", due=dip_inst.fund_due_fen) if rules.method == "dip" else
-                 drg_inst.select("fixmedins_code", due=round_div(drg_inst.payment_fen * ratio_ppm, PPM)))
+                 drg_inst.select("fixmedins_code", due=round_div(drg_inst.payment_fen * ratio_ppm, PPM, r)))
     pd_due = per_diem.group_by("fixmedins_code").aggregate(due=per_diem.payment_fen.sum())
-    pd_due = pd_due.select("fixmedins_code", due=round_div(pd_due.due * ratio_ppm, PPM))
+    pd_due = pd_due.select("fixmedins_code", due=round_div(pd_due.due * ratio_ppm, PPM, r))
     dues = ibis.union(inpatient, pd_due, cap_inst.select("fixmedins_code", due=cap_inst.amount_fen),
                       ffs_inst.select("fixmedins_code", due=ffs_inst.payment_fen))
     return dues.group_by("fixmedins_code").aggregate(due_fen=dues.due.sum().cast("int64"))

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.errors import PolicyError, ValidationError
+from yibao.money import Rounding, div_round
 from yibao.payment.backends import require_columns
 from yibao.payment.common import P, cached, check_cases, fetch
 from yibao.payment.trim import TrimRule, trim
@@ -80,6 +81,7 @@ class DipRules:
     reimbursement_ratio: Decimal
     review_cost_multiple: Decimal
     trim: TrimRule = TrimRule("none")
+    rounding: Rounding = Rounding.HALF_UP  # of the money of each case
 
     @classmethod
     def from_params(cls, params: Params) -> "DipRules":
@@ -94,7 +96,7 @@ class DipRules:
             primary_diagnoses=tuple(p["institution.primary_diagnoses"]),
             reimbursement_ratio=p["reimbursement_ratio"],
             trim=TrimRule.from_params(p.node("trim"), "payment.dip") if p.has("trim.rule") else TrimRule("none"),
-            review_cost_multiple=p["review.cost_multiple"],
+            review_cost_multiple=p["review.cost_multiple"], rounding=params.pack.rounding,
         )
         if not rules.history_weights or any(w <= 0 for w in rules.history_weights):
             raise PolicyError(f"payment.dip.history_weights: {rules.history_weights} must be positive")
@@ -202,8 +204,9 @@ def build_catalog(histories: Sequence[ir.Table], rules: DipRules) -> ir.Table:
         out["procedures"].append(grp["procedures"])
         out["cases"].append(total_cases[gid])
         out["trimmed"].append(total_cases[gid] - sum(n for n, _ in grp["years"].values()))
-        out["mean_cost_fen"].append(_half_up(mean))
-        out["score_e2"].append(_half_up(mean / overall_mean * rules.score_scale * P))
+        out["mean_cost_fen"].append(div_round(mean.numerator, mean.denominator))
+        score = mean / overall_mean * rules.score_scale * P
+        out["score_e2"].append(div_round(score.numerator, score.denominator))
     schema = pa.schema([("group_id", pa.string()), ("kind", pa.string()), ("diagnosis", pa.string()),
                         ("procedures", pa.string()), ("cases", pa.int64()), ("trimmed", pa.int64()),
                         ("mean_cost_fen", pa.int64()), ("score_e2", pa.int64())])
@@ -217,7 +220,3 @@ def _collect(cases: ir.Table, keys: list[str], groups: dict[str, dict]) -> None:
         grp = groups.setdefault(r["group_id"], {"kind": r["kind"], "diagnosis": r["diagnosis"],
                                                 "procedures": r["procedures"], "years": {}})
         grp["years"][r["_y"]] = (r["n"], r["s"])
-
-
-def _half_up(x: Fraction) -> int:
-    return int((2 * x.numerator + x.denominator) // (2 * x.denominator))

@@ -32,7 +32,8 @@ import ibis.expr.types as ir
 
 from yibao.errors import ValidationError
 from yibao.payment.backends import round_div
-from yibao.payment.common import C, P, PPM, V, check_cases, fetch, ratio_round, scaled
+from yibao.money import div_round
+from yibao.payment.common import C, P, PPM, V, check_cases, fetch, scaled
 from yibao.payment.dip.catalog import DipRules, case_keys
 from yibao.payment.review import COSTLY, FLAGGED, ReviewRules, apply_outcomes
 
@@ -147,17 +148,18 @@ def point_value(fund_fen: int, reimbursement_ratio, points_e2: int) -> int:
     if points_e2 <= 0:
         raise ValidationError("points", "no points to spread the fund over; the point value is undefined")
     # (fund / (ratio_ppm / 1e6)) / (points_e2 / 100) × 1e4
-    return ratio_round(fund_fen * PPM * P * V, ratio_ppm * points_e2)
+    return div_round(fund_fen * PPM * P * V, ratio_ppm * points_e2)
 
 
 def dip_settle(points: ir.Table, value_e4: int, rules: DipRules) -> ir.Table:
-    """Money of each case: ``value_fen = points × point value`` and ``fund_due_fen = value × ratio``."""
-    value = round_div(points.points_e2 * value_e4, P * V)
+    """Money of each case: ``value_fen = points × point value`` and ``fund_due_fen = value × ratio``,
+    each to the fen by the pack's rounding."""
+    value = round_div(points.points_e2 * value_e4, P * V, rules.rounding)
     ratio_ppm = scaled(rules.reimbursement_ratio, PPM)
     return points.mutate(
         point_value_e4=ibis.literal(value_e4, "int64"),
         value_fen=value.cast("int64"),
-        fund_due_fen=round_div(value * ratio_ppm, PPM).cast("int64"),
+        fund_due_fen=round_div(value * ratio_ppm, PPM, rules.rounding).cast("int64"),
     )
 
 
@@ -167,7 +169,7 @@ def dip_review(settled: ir.Table, outcomes: ir.Table, rules: DipRules, review: R
     outcome: null — and ``fund_due_fen`` (value × ratio) to match. Adds ``review_decision`` and
     ``approved_fen``."""
     t = apply_outcomes(settled, outcomes, "DIP", "value_fen", "value_fen", review)
-    due = round_div(t.value_fen * scaled(rules.reimbursement_ratio, PPM), PPM)
+    due = round_div(t.value_fen * scaled(rules.reimbursement_ratio, PPM), PPM, rules.rounding)
     return t.mutate(fund_due_fen=ibis.ifelse(t.review_reason.notnull(), due, t.fund_due_fen).cast("int64"))
 
 
