@@ -21,9 +21,11 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
+from yibao.errors import ValidationError
+
 from yibao.money import Rounding, format_yuan
 from yibao.payment.backends import require_columns, round_div
-from yibao.payment.common import PPM, scaled
+from yibao.payment.common import PPM, fetch, scaled
 from yibao.policy import Params
 
 __all__ = ["ClearingRules", "clear", "render_statement", "STATEMENT_COLUMNS"]
@@ -55,8 +57,7 @@ def _rate(x: ir.IntegerValue, rate: Decimal, rounding: Rounding) -> ir.IntegerVa
 def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
     """Clearing statements: ``accounts`` has ``fixmedins_code, budget_fen, due_fen, advances_fen``
     (one row per institution); the result has :data:`STATEMENT_COLUMNS`."""
-    require_columns(accounts, {"fixmedins_code": "str", "budget_fen": "int", "due_fen": "int", "advances_fen": "int"},
-                    "clearing accounts")
+    _check_accounts(accounts)
     t = accounts.mutate(
         savings_fen=ibis.greatest(accounts.budget_fen - accounts.due_fen, 0),
         overrun_fen=ibis.greatest(accounts.due_fen - accounts.budget_fen, 0),
@@ -77,10 +78,30 @@ def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
     return t.select(**cols).order_by("fixmedins_code")
 
 
-def render_statement(row: dict, title: str = "", year: int | None = None) -> str:
+def _check_accounts(accounts: ir.Table) -> None:
+    """One row per institution, no amount negative or missing: a negative budget would clear as
+    savings below zero, a second row as a second statement."""
+    money = ("budget_fen", "due_fen", "advances_fen")
+    require_columns(accounts, {"fixmedins_code": "str", **{c: "int" for c in money}}, "clearing accounts")
+    checks = []
+    for col in money:
+        bad = accounts.filter(accounts[col].isnull() | (accounts[col] < 0))
+        checks.append(bad.select("fixmedins_code", field=ibis.literal(col),
+                                 problem=ibis.literal("negative or missing amount ") + bad[col].cast("string").fill_null("")))
+    doubled = accounts.group_by("fixmedins_code").aggregate(n=accounts.count())
+    doubled = doubled.filter(doubled.n > 1)
+    checks.append(doubled.select("fixmedins_code", field=ibis.literal("fixmedins_code"),
+                                 problem=ibis.literal("institution listed ") + doubled.n.cast("string") + " times"))
+    rows = fetch(ibis.union(*[c.order_by("fixmedins_code").limit(1) for c in checks])).to_pylist()
+    if rows:
+        r = min(rows, key=lambda r: r["fixmedins_code"] or "")
+        raise ValidationError(r["field"], r["problem"], record=f"clearing accounts institution {r['fixmedins_code']}")
+
+
+def render_statement(row: dict, title: str, year: int) -> str:
     """A printable clearing statement (年度清算单) for one institution's row of :func:`clear`."""
     y = format_yuan
-    head = f"年度清算单 / annual clearing statement{f' {year}' if year else ''}"
+    head = f"年度清算单 / annual clearing statement {year}, 金额 元 / amounts in yuan"
     lines = [head, title, f"定点医疗机构 institution: {row['fixmedins_code']}", "-" * 56]
     items = [
         ("年度预算 budget", row["budget_fen"]),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -314,32 +315,50 @@ def _count(t: ir.Table) -> int:
 
 
 def print_results(results: dict[str, pd.DataFrame], console) -> None:
-    """Rich tables of :func:`pay_year`'s results (money in yuan)."""
+    """Rich tables of :func:`pay_year`'s results, every figure in its unit: money in yuan, CMI and
+    points as plain numbers (the scaled ``_e4`` / ``_e2`` columns unscaled)."""
     from rich.table import Table
 
     from yibao.money import format_yuan
+    from yibao.payment.dip import format_point_value
 
     s = results["summary"].iloc[0]
     console.print(f"[bold]Payment year {s['year']}[/] — pack {s['pack']}, backend {s['backend']}, "
-                  f"{s['inpatient_cases']} inpatient cases; DRG base rate {format_yuan(s['drg_base_rate_fen'])} yuan; "
-                  f"DIP point value {s['dip_settlement_point_value_e4'] / 1_000_000:.4f} yuan "
-                  f"(budget {s['dip_budget_point_value_e4'] / 1_000_000:.4f}); fitted on "
-                  f"{'history ' + s['history_years'] if s['history_years'] else 'the year itself'}")
-    views = {
-        "drg": ("DRG by institution", ["cases", "review_cases", "cmi_e4", "payment_fen", "review_payment_fen", "cost_fen",
-                                       "balance_fen"]),
-        "dip": ("DIP by institution", ["cases", "grouped_cases", "review_cases", "points_e2", "value_fen",
-                                       "review_value_fen", "fund_due_fen", "cost_fen"]),
-        "clearing": ("Annual clearing", ["budget_fen", "due_fen", "advances_fen", "outcome", "retained_fen",
-                                         "shared_fen", "settled_fen", "balance_fen"]),
-    }
-    for key, (title, cols) in views.items():
-        df = results[key]
+                  f"{s['inpatient_cases']} inpatient cases ({s['cross_region_cases']} cross-region stays left to "
+                  f"the national clearing); DRG base rate {format_yuan(s['drg_base_rate_fen'])} yuan per unit weight; "
+                  f"DIP point value {format_point_value(s['dip_settlement_point_value_e4'])} yuan per point "
+                  f"(budget {format_point_value(s['dip_budget_point_value_e4'])}); fitted on "
+                  f"{'history ' + s['history_years'] if s['history_years'] else 'the year itself'}", highlight=False)
+    for key, (title, cols) in _VIEWS.items():
         table = Table(title=title)
         table.add_column("institution")
         for c in cols:
-            table.add_column(c.replace("_fen", " (yuan)").replace("_e4", " (×1e4)").replace("_e2", " (×100)"), justify="right")
-        for row in df.itertuples(index=False):
-            r = row._asdict()
-            table.add_row(r["fixmedins_code"], *[format_yuan(r[c]) if c.endswith("_fen") else str(r[c]) for c in cols])
+            table.add_column(_header(c), justify="right")
+        for r in results[key].to_dict("records"):
+            table.add_row(r["fixmedins_code"], *[_cell(c, r[c], format_yuan) for c in cols])
         console.print(table)
+
+
+_VIEWS = {
+    "drg": ("DRG by institution", ["cases", "review_cases", "cmi_e4", "payment_fen", "review_payment_fen", "cost_fen",
+                                   "balance_fen"]),
+    "dip": ("DIP by institution", ["cases", "grouped_cases", "review_cases", "points_e2", "value_fen",
+                                   "review_value_fen", "fund_due_fen", "cost_fen"]),
+    "clearing": ("Annual clearing", ["budget_fen", "due_fen", "advances_fen", "outcome", "retained_fen",
+                                     "shared_fen", "settled_fen", "balance_fen"]),
+}
+_SCALES = {"_e4": 4, "_e2": 2}  # scaled integer columns: decimals kept
+
+
+def _header(column: str) -> str:
+    if column.endswith("_fen"):
+        return f"{column[:-4]} (yuan)"
+    return column[:-3] if column[-3:] in _SCALES else column
+
+
+def _cell(column: str, value, format_yuan) -> str:
+    if column.endswith("_fen"):
+        return format_yuan(value)
+    if column[-3:] in _SCALES:
+        return str(Decimal(int(value)).scaleb(-_SCALES[column[-3:]]))
+    return str(value)

@@ -48,11 +48,13 @@ from yibao.payment.common import P, cached, check_cases, fetch
 from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
-__all__ = ["DipRules", "build_catalog", "case_keys", "procedure_type", "CATALOG_COLUMNS",
+__all__ = ["DipRules", "build_catalog", "check_catalog", "case_keys", "procedure_type", "CATALOG_COLUMNS", "KINDS",
            "SURGICAL", "THERAPEUTIC", "DIAGNOSTIC", "CONSERVATIVE"]
 
 SURGICAL, THERAPEUTIC, DIAGNOSTIC, CONSERVATIVE = "surgical", "therapeutic", "diagnostic", "conservative"
 CATALOG_COLUMNS = ("group_id", "kind", "diagnosis", "procedures", "cases", "trimmed", "mean_cost_fen", "score_e2")
+KINDS = ("core", "comprehensive")
+_SETTLED_BY = {"group_id": "str", "kind": "str", "score_e2": "int", "mean_cost_fen": "int"}
 _OPS = r"(0[1-9]|[1-7][0-9]|8[0-6])"
 _SURGICAL_RE = rf"(^|\|){_OPS}\.[02-9]"
 _THERAPEUTIC_RE = r"(^|\|)(00\.|92\.[2-9]|9[3-9]\.)"
@@ -100,6 +102,8 @@ class DipRules:
         )
         if not rules.history_weights or any(w <= 0 for w in rules.history_weights):
             raise PolicyError(f"payment.dip.history_weights: {rules.history_weights} must be positive")
+        if rules.core_min_cases < 1:
+            raise PolicyError(f"payment.dip.core_min_cases: {rules.core_min_cases} must be at least 1")
         if rules.reimbursement_ratio <= 0:
             raise PolicyError("payment.dip.reimbursement_ratio: must be positive")
         return rules
@@ -220,3 +224,23 @@ def _collect(cases: ir.Table, keys: list[str], groups: dict[str, dict]) -> None:
         grp = groups.setdefault(r["group_id"], {"kind": r["kind"], "diagnosis": r["diagnosis"],
                                                 "procedures": r["procedures"], "years": {}})
         grp["years"][r["_y"]] = (r["n"], r["s"])
+
+
+def check_catalog(catalog: ir.Table) -> None:
+    """Refuse a catalog that would mis-pay: a missing column, a kind other than core or
+    comprehensive, a group listed twice (its cases would be paid twice), a missing or negative
+    score, a mean cost that is not positive. The error names the row (1-based, in file order)."""
+    require_columns(catalog, _SETTLED_BY, "DIP catalog")
+    rows = fetch(catalog.select(*_SETTLED_BY)).to_pylist()
+    first: dict[str, int] = {}
+    for n, r in enumerate(rows, 1):
+        where = f"DIP catalog row {n} (group {r['group_id']})"
+        if r["kind"] not in KINDS:
+            raise ValidationError("kind", f"{r['kind']!r} is not core or comprehensive", record=where)
+        if r["group_id"] in first:
+            raise ValidationError("group_id", f"duplicate group, also row {first[r['group_id']]}", record=where)
+        first[r["group_id"]] = n
+        if r["score_e2"] is None or r["score_e2"] < 0:
+            raise ValidationError("score_e2", f"missing or negative score {r['score_e2']}", record=where)
+        if r["mean_cost_fen"] is None or r["mean_cost_fen"] <= 0:
+            raise ValidationError("mean_cost_fen", f"mean cost {r['mean_cost_fen']} is not positive", record=where)
