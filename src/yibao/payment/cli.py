@@ -175,21 +175,11 @@ def dip_settle_cmd(
     institution. Cross-region stays of a lake are left to the national clearing (counted)."""
     from yibao.lake.cases import cross_region_stays, lake_table
     from yibao.payment.common import cached
-    from yibao.payment.dip import (
-        DipRules,
-        check_catalog,
-        dip_institutions,
-        dip_points,
-        dip_review,
-        dip_settle,
-        format_point_value,
-        point_value,
-        total_points,
-    )
+    from yibao.payment import dip
     from yibao.payment.review import ReviewRules
 
     params = _params(pack, on)
-    rules = DipRules.from_params(params)
+    rules = dip.DipRules.from_params(params)
     fund = _fund_fen(fund_yuan)
     be = _backend(backend)
     year = _cases(be, cases)
@@ -201,17 +191,17 @@ def dip_settle_cmd(
         raise ValidationError("--institutions", "needed when --cases is a file")
     cat = be.table(read_any(catalog, "--catalog"))
     with _naming(catalog):
-        check_catalog(cat)
-    points = cached(dip_points(year, cat, inst, rules))
-    value = point_value(fund, rules.reimbursement_ratio, total_points(points))
-    settled = dip_settle(points, value, rules)
+        dip.check_catalog(cat)
+    points = cached(dip.dip_points(year, cat, inst, rules))
+    value = dip.point_value(fund, rules.reimbursement_ratio, dip.total_points(points))
+    settled = dip.dip_settle(points, value, rules)
     outcomes = (be.table(read_any(reviews, "--reviews")) if reviews is not None
                 else be.table(pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})))
-    settled = dip_review(settled, outcomes, rules, ReviewRules.from_params(params, "dip"))
+    settled = dip.dip_review(settled, outcomes, rules, ReviewRules.from_params(params, "dip"))
     write_any(be.to_arrow(settled), out)
     if by_institution is not None:
-        write_any(be.to_arrow(dip_institutions(settled)), by_institution)
-    typer.echo(f"point value {format_point_value(value)} yuan per point → {out}")
+        write_any(be.to_arrow(dip.dip_institutions(settled)), by_institution)
+    typer.echo(f"point value {dip.format_point_value(value)} yuan per point → {out}")
     if _is_lake(cases):
         away = cross_region_stays(lake_table(be, cases, "claims"))
         typer.echo(f"{away} cross-region stays (异地就医) left out: paid through the national clearing, "
