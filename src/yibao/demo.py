@@ -95,9 +95,10 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
 
 def _pay(out: Path, pack, console: Console) -> dict:
     """Group and pay the year's inpatient cases (DRG, DIP), per-diem, capitation, budgets and clearing."""
-    from yibao.payment.demo import pay_year, print_results
+    from yibao.payment.demo import panel_outcomes
+    from yibao.payment.year import pay_year, print_results
 
-    results = pay_year(out, pack.name)
+    results = pay_year(out, pack.name, panel=panel_outcomes)
     console.rule("医保支付 paying institutions: DRG / DIP / budgets / clearing")
     print_results(results, console)
     return results

@@ -55,3 +55,20 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(backend):
     return Lab(backend)
+
+
+@pytest.fixture(scope="session")
+def zibo():
+    """A pack that truncates to the fen (淄博's shape); its payment parameters are the demo's."""
+    return load_pack("zibo").at(dt.date(2024, 6, 30))
+
+
+@pytest.fixture(scope="session")
+def lake(tmp_path_factory):
+    """A synthetic year of 3 000 persons (2024), without history."""
+    from yibao.synth.config import SynthConfig
+    from yibao.synth.generate import generate
+
+    folder = tmp_path_factory.mktemp("lake")
+    generate(SynthConfig(persons=3000, year=2024, seed=3, with_lines=False), folder)
+    return folder

@@ -9,11 +9,9 @@ import pyarrow as pa
 import pyarrow.csv  # noqa: F401 - pa.csv
 import pyarrow.parquet  # noqa: F401 - pa.parquet
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from yibao.payment.backends import duckdb_backend
-from yibao.payment.cli import register
 from yibao.payment.dip import DipRules, build_catalog, dip_institutions, dip_points, dip_settle, point_value, total_points
 from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg_pay, drg_weights
 
@@ -71,8 +69,8 @@ def test_duckdb_and_spark_pay_the_same_fen(spark, params):
 
 @pytest.fixture
 def cli():
-    app = typer.Typer()
-    register(app)
+    from yibao.cli import app
+
     return lambda *args: CliRunner().invoke(app, list(args))
 
 
@@ -106,22 +104,12 @@ def test_cli_build_settle_clear(tmp_path, cli):
     assert aside and pending < 285_714_286 - 300
     pa.csv.write_csv(pa.table({"fixmedins_code": ["A"], "budget_fen": [1_000_000], "due_fen": [1_300_000],
                                "advances_fen": [900_000]}), tmp_path / "acc.csv")
-    r = cli("pay", "clear", "--accounts", str(tmp_path / "acc.csv"), "--out", str(tmp_path / "st.csv"), "--date", "2024-06-30")
+    r = cli("pay", "clear", "--accounts", str(tmp_path / "acc.csv"), "--out", str(tmp_path / "st.csv"), "--year", "2024")
     assert r.exit_code == 0, r.output
     assert "合理超支" in r.output and "1500.00" in r.output
     r = cli("dip", "settle", "--catalog", str(tmp_path / "cat.parquet"), "--cases", str(tmp_path / "year.csv"),
             "--fund-yuan", "1", "--out", str(tmp_path / "x.csv"))
-    assert r.exit_code == 2 and "--institutions" in r.output
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    from yibao.synth.config import SynthConfig
-    from yibao.synth.generate import generate
-
-    folder = tmp_path_factory.mktemp("lake")
-    generate(SynthConfig(persons=3000, year=2024, seed=3, with_lines=False), folder)
-    return folder
+    assert r.exit_code == 1 and "--institutions" in r.output
 
 
 def _half_up(x: int, ppm: int) -> int:
@@ -130,7 +118,7 @@ def _half_up(x: int, ppm: int) -> int:
 
 @pytest.mark.parametrize("pack, method", [("demo", "dip"), ("shenyang", "drg")])
 def test_pay_a_synthetic_year(lake, pack, method):
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     res = pay_year(lake, pack, "duckdb")
     s = res["summary"].iloc[0]
@@ -156,7 +144,7 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
     import pyarrow.compute as pc
 
     from yibao.lake.io import read_table
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     claims = read_table(lake, "claims", ["fixmedins_code", "out_of_region"])
     away = set(pc.filter(claims["fixmedins_code"], pc.fill_null(claims["out_of_region"], False)).to_pylist())
@@ -170,10 +158,13 @@ def test_only_institutions_of_the_region_are_budgeted_and_cleared(lake):
 def test_review_outcomes_feed_the_institutions_and_clearing(lake):
     """The demo panel's 特病单议 decisions are paid and enter the clearing's payment due; with no
     outcomes every case set aside stays unpaid."""
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     none = pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())})
-    panel, pending = pay_year(lake, "shenyang", "duckdb"), pay_year(lake, "shenyang", "duckdb", reviews=none)
+    from yibao.payment.demo import panel_outcomes
+
+    panel = pay_year(lake, "shenyang", "duckdb", panel=panel_outcomes)
+    pending = pay_year(lake, "shenyang", "duckdb", reviews=none)
     assert panel["drg"]["review_payment_fen"].sum() > 0 and pending["drg"]["review_payment_fen"].sum() == 0
     assert (panel["drg"]["review_cost_fen"].sum() < pending["drg"]["review_cost_fen"].sum())
     ratio = 700_000
@@ -201,7 +192,8 @@ def test_payment_is_fitted_on_the_history_years(lake_with_history):
     """DRG weights and the DIP catalog come from the years before the paid one (the last three: DIP's
     1:2:7, DRG's payment.drg.history_years; 2020 is not used); the 预算点值 from the last history
     year's points."""
-    from yibao.payment.demo import history_folders, pay_year
+    from yibao.lake.cases import history_folders
+    from yibao.payment.year import pay_year
 
     assert [p.name for p in history_folders(lake_with_history, 2024)] == ["2020", "2021", "2022", "2023"]
     assert [p.name for p in history_folders(lake_with_history, 2022)] == ["2020", "2021"]
@@ -222,19 +214,20 @@ def test_dip_build_from_a_lakes_history(lake_with_history, tmp_path, cli):
     cat = pa.csv.read_csv(tmp_path / "cat.csv").to_pylist()
     assert cat and sum(c["trimmed"] for c in cat) > 0
     assert f"{sum(c['trimmed'] for c in cat)} outlier cases trimmed" in r.output
-    # the three last history years: 2021–2023, every stay of them in some group
+    # the three last history years: 2021–2023, every stay of them inside the region in some group
+    # (cross-region stays are cleared nationally and priced by no local catalog)
     from yibao.lake.io import read_table
     from yibao.vocab import INPATIENT_MED_TYPES
 
-    stays = sum(sum(1 for m in read_table(lake_with_history / "history" / y, "claims")["med_type"].to_pylist()
-                    if m in INPATIENT_MED_TYPES) for y in ("2021", "2022", "2023"))
+    stays = sum(sum(1 for c in read_table(lake_with_history / "history" / y, "claims").to_pylist()
+                    if c["med_type"] in INPATIENT_MED_TYPES and not c["out_of_region"]) for y in ("2021", "2022", "2023"))
     assert sum(c["cases"] for c in cat) == stays
     r = cli("dip", "build", "--out", str(tmp_path / "x.csv"))
-    assert r.exit_code == 2 and "--lake" in r.output
+    assert r.exit_code == 1 and "--lake" in r.output
 
 
 def test_pay_year_cli_takes_review_outcomes(lake, tmp_path, cli):
-    from yibao.payment.demo import pay_year
+    from yibao.payment.year import pay_year
 
     res = pay_year(lake, "shenyang", "duckdb", reviews=pa.table({"case_id": pa.array([], pa.string()),
                                                                  "decision": pa.array([], pa.string())}))
@@ -242,7 +235,7 @@ def test_pay_year_cli_takes_review_outcomes(lake, tmp_path, cli):
     # outcome files go through the CLI; one for a case nobody set aside is refused
     pa.csv.write_csv(pa.table({"case_id": ["nope"], "decision": ["approved"]}), tmp_path / "bad.csv")
     r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "bad.csv"))
-    assert r.exit_code == 2 and "case nope: review: neither DRG nor DIP set the case aside" in r.output
+    assert r.exit_code == 1 and "case nope: review: neither DRG nor DIP set the case aside" in r.output
     pa.csv.write_csv(pa.table({"case_id": pa.array([], pa.string()), "decision": pa.array([], pa.string())}),
                      tmp_path / "none.csv")
     r = cli("pay", "year", "--lake", str(lake), "--pack", "shenyang", "--reviews", str(tmp_path / "none.csv"),

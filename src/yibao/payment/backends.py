@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from yibao.errors import ValidationError
+from yibao.money import Rounding
 
 __all__ = ["Backend", "duckdb_backend", "spark_backend", "get_backend", "idiv", "round_div", "require_columns"]
 
@@ -144,8 +145,12 @@ def idiv(numer: ir.IntegerValue, denom: ir.IntegerValue | int) -> ir.IntegerValu
     return ((numer - rem) / denom).round().cast("int64")
 
 
-def round_div(numer: ir.IntegerValue, denom: ir.IntegerValue | int) -> ir.IntegerValue:
-    """``numer / denom`` rounded half up, exactly, for ``numer >= 0`` and ``denom > 0``."""
+def round_div(numer: ir.IntegerValue, denom: ir.IntegerValue | int,
+              rounding: Rounding = Rounding.HALF_UP) -> ir.IntegerValue:
+    """``numer / denom`` rounded half up (or truncated), exactly, for ``numer >= 0`` and ``denom > 0``:
+    :func:`yibao.money.div_round` as an expression."""
+    if rounding == Rounding.TRUNCATE:
+        return idiv(numer, denom)
     return idiv(numer * 2 + denom, denom * 2)
 
 

@@ -17,8 +17,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from yibao.errors import PolicyError, ValidationError
-from yibao.payment.backends import idiv, require_columns
-from yibao.payment.common import PPM, fetch, ratio_round, scaled
+from yibao.payment.backends import idiv, require_columns, round_div
+from yibao.money import Rounding, div_round
+from yibao.payment.common import PPM, fetch, scaled
 from yibao.policy import Params
 
 __all__ = ["BudgetRules", "regional_budget", "split_pools", "allocate", "monthly_advances", "split_exact"]
@@ -31,6 +32,7 @@ class BudgetRules:
     pools: dict  # pool → share (Decimal), summing to 1
     growth_rate: Decimal
     advance_share: Decimal
+    rounding: Rounding = Rounding.HALF_UP
 
     @classmethod
     def from_params(cls, params: Params) -> "BudgetRules":
@@ -41,14 +43,14 @@ class BudgetRules:
         unknown = set(pools) - set(POOLS)
         if unknown:
             raise PolicyError(f"payment.budget.pools: unknown pool(s) {sorted(unknown)}; pools are {', '.join(POOLS)}")
-        return cls(pools, p["growth_rate"], p["advance_share"])
+        return cls(pools, p["growth_rate"], p["advance_share"], params.pack.rounding)
 
 
 def regional_budget(last_year_fen: int, rules: BudgetRules) -> int:
-    """以收定支: last year's spending grown by the pack's rate, to the fen."""
+    """以收定支: last year's spending grown by the pack's rate, to the fen by the pack's rounding."""
     if last_year_fen < 0:
         raise ValidationError("last_year_fen", f"negative spending {last_year_fen}")
-    return ratio_round(last_year_fen * scaled(1 + rules.growth_rate, PPM), PPM)
+    return div_round(last_year_fen * scaled(1 + rules.growth_rate, PPM), PPM, rules.rounding)
 
 
 def split_exact(total_fen: int, weights: Mapping[str, int | Fraction | Decimal]) -> dict[str, int]:
@@ -101,7 +103,7 @@ def monthly_advances(allocations: ir.Table, rules: BudgetRules) -> ir.Table:
     floor of a twelfth, month 12 the rest. Returns ``fixmedins_code, month, advance_fen``."""
     require_columns(allocations, {"fixmedins_code": "str", "budget_fen": "int"}, "allocations")
     per_inst = allocations.group_by("fixmedins_code").aggregate(budget_fen=allocations.budget_fen.sum())
-    annual = idiv(per_inst.budget_fen * scaled(rules.advance_share, PPM) * 2 + PPM, 2 * PPM)
+    annual = round_div(per_inst.budget_fen * scaled(rules.advance_share, PPM), PPM, rules.rounding)
     per_inst = per_inst.mutate(annual=annual)
     months = ibis.memtable(pa.table({"month": pa.array(range(1, 13), pa.int64())}))
     t = per_inst.cross_join(months)

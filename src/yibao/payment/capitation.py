@@ -2,7 +2,7 @@
 
 Each contracted person brings ``annual per head × coefficient`` where the coefficient depends on
 sex and age band (``payment.capitation.adjustment``, the row with the largest ``from_age`` ≤ age
-for the person's sex). Amounts are rounded to the fen per person, then summed per institution.
+for the person's sex). Amounts are rounded to the fen per person (by the pack's rounding), then summed per institution.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from yibao.money import Rounding
 from yibao.payment.backends import require_columns, round_div
 from yibao.payment.common import C, scaled
 from yibao.policy import Params
@@ -24,6 +25,7 @@ __all__ = ["CapitationRules", "capitation_persons", "capitation_institutions"]
 class CapitationRules:
     annual_fen: int
     bands: dict  # sex → [(from_age, coef)] ascending
+    rounding: Rounding = Rounding.HALF_UP
 
     @classmethod
     def from_params(cls, params: Params) -> "CapitationRules":
@@ -31,7 +33,7 @@ class CapitationRules:
         bands = defaultdict(list)
         for row in p["adjustment"]:
             bands[row["sex"]].append((row["from_age"], row["coef"]))
-        return cls(p["annual_per_head"], {k: sorted(v) for k, v in bands.items()})
+        return cls(p["annual_per_head"], {k: sorted(v) for k, v in bands.items()}, params.pack.rounding)
 
 
 def capitation_persons(contracts: ir.Table, rules: CapitationRules) -> ir.Table:
@@ -42,7 +44,7 @@ def capitation_persons(contracts: ir.Table, rules: CapitationRules) -> ir.Table:
         for from_age, value in bands:  # ascending: later bands override
             coef = ibis.ifelse((contracts.sex == sex) & (contracts.age >= from_age), scaled(value, C), coef)
     t = contracts.mutate(coef_e4=coef.cast("int64"))
-    return t.mutate(amount_fen=round_div(t.coef_e4 * rules.annual_fen, C).cast("int64"))
+    return t.mutate(amount_fen=round_div(t.coef_e4 * rules.annual_fen, C, rules.rounding).cast("int64"))
 
 
 def capitation_institutions(persons: ir.Table) -> ir.Table:

@@ -10,7 +10,7 @@ fee-for-service computed for the year):
   the fund pays ``B + shared``; the institution bears the rest (all of it beyond the band).
 
 ``balance = settled − advances``: positive is paid to the institution, negative recovered.
-Each band limit and share is rounded half up to the fen once.
+Each band limit and share is rounded to the fen once, by the pack's rounding.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from yibao.money import format_yuan
+from yibao.errors import ValidationError
+
+from yibao.money import Rounding, format_yuan
 from yibao.payment.backends import require_columns, round_div
-from yibao.payment.common import PPM, scaled
+from yibao.payment.common import PPM, fetch, scaled
 from yibao.policy import Params
 
 __all__ = ["ClearingRules", "clear", "render_statement", "STATEMENT_COLUMNS"]
@@ -39,31 +41,32 @@ class ClearingRules:
     savings_keep_share: Decimal
     overrun_band: Decimal
     overrun_fund_share: Decimal
+    rounding: Rounding = Rounding.HALF_UP
 
     @classmethod
     def from_params(cls, params: Params) -> "ClearingRules":
         p = params.node("payment.clearing")
-        return cls(p["savings_band"], p["savings_keep_share"], p["overrun_band"], p["overrun_fund_share"])
+        return cls(p["savings_band"], p["savings_keep_share"], p["overrun_band"], p["overrun_fund_share"],
+                   params.pack.rounding)
 
 
-def _rate(x: ir.IntegerValue, rate: Decimal) -> ir.IntegerValue:
-    return round_div(x * scaled(rate, PPM), PPM)
+def _rate(x: ir.IntegerValue, rate: Decimal, rounding: Rounding) -> ir.IntegerValue:
+    return round_div(x * scaled(rate, PPM), PPM, rounding)
 
 
 def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
     """Clearing statements: ``accounts`` has ``fixmedins_code, budget_fen, due_fen, advances_fen``
     (one row per institution); the result has :data:`STATEMENT_COLUMNS`."""
-    require_columns(accounts, {"fixmedins_code": "str", "budget_fen": "int", "due_fen": "int", "advances_fen": "int"},
-                    "clearing accounts")
+    _check_accounts(accounts)
     t = accounts.mutate(
         savings_fen=ibis.greatest(accounts.budget_fen - accounts.due_fen, 0),
         overrun_fen=ibis.greatest(accounts.due_fen - accounts.budget_fen, 0),
-        savings_band_fen=_rate(accounts.budget_fen, rules.savings_band),
-        overrun_band_fen=_rate(accounts.budget_fen, rules.overrun_band),
+        savings_band_fen=_rate(accounts.budget_fen, rules.savings_band, rules.rounding),
+        overrun_band_fen=_rate(accounts.budget_fen, rules.overrun_band, rules.rounding),
     )
     t = t.mutate(
-        retained_fen=_rate(ibis.least(t.savings_fen, t.savings_band_fen), rules.savings_keep_share),
-        shared_fen=_rate(ibis.least(t.overrun_fen, t.overrun_band_fen), rules.overrun_fund_share),
+        retained_fen=_rate(ibis.least(t.savings_fen, t.savings_band_fen), rules.savings_keep_share, rules.rounding),
+        shared_fen=_rate(ibis.least(t.overrun_fen, t.overrun_band_fen), rules.overrun_fund_share, rules.rounding),
     )
     t = t.mutate(
         settled_fen=ibis.ifelse(t.overrun_fen > 0, t.budget_fen + t.shared_fen, t.due_fen + t.retained_fen),
@@ -75,10 +78,30 @@ def clear(accounts: ir.Table, rules: ClearingRules) -> ir.Table:
     return t.select(**cols).order_by("fixmedins_code")
 
 
-def render_statement(row: dict, title: str = "", year: int | None = None) -> str:
+def _check_accounts(accounts: ir.Table) -> None:
+    """One row per institution, no amount negative or missing: a negative budget would clear as
+    savings below zero, a second row as a second statement."""
+    money = ("budget_fen", "due_fen", "advances_fen")
+    require_columns(accounts, {"fixmedins_code": "str", **{c: "int" for c in money}}, "clearing accounts")
+    checks = []
+    for col in money:
+        bad = accounts.filter(accounts[col].isnull() | (accounts[col] < 0))
+        checks.append(bad.select("fixmedins_code", field=ibis.literal(col),
+                                 problem=ibis.literal("negative or missing amount ") + bad[col].cast("string").fill_null("")))
+    doubled = accounts.group_by("fixmedins_code").aggregate(n=accounts.count())
+    doubled = doubled.filter(doubled.n > 1)
+    checks.append(doubled.select("fixmedins_code", field=ibis.literal("fixmedins_code"),
+                                 problem=ibis.literal("institution listed ") + doubled.n.cast("string") + " times"))
+    rows = fetch(ibis.union(*[c.order_by("fixmedins_code").limit(1) for c in checks])).to_pylist()
+    if rows:
+        r = min(rows, key=lambda r: r["fixmedins_code"] or "")
+        raise ValidationError(r["field"], r["problem"], record=f"clearing accounts institution {r['fixmedins_code']}")
+
+
+def render_statement(row: dict, title: str, year: int) -> str:
     """A printable clearing statement (年度清算单) for one institution's row of :func:`clear`."""
     y = format_yuan
-    head = f"年度清算单 / annual clearing statement{f' {year}' if year else ''}"
+    head = f"年度清算单 / annual clearing statement {year}, 金额 元 / amounts in yuan"
     lines = [head, title, f"定点医疗机构 institution: {row['fixmedins_code']}", "-" * 56]
     items = [
         ("年度预算 budget", row["budget_fen"]),

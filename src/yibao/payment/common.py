@@ -1,5 +1,12 @@
 """Shared pieces of the payment engines: fixed-point scales, result fetching and input checks.
 
+Money follows the pack's rounding (``pack.rounding``, :class:`yibao.money.Rounding`): every amount
+paid, budgeted or shared (DRG payment and base rate, DIP value and fund share, per-diem and
+fee-for-service fund shares, capitation, budgets, advances, clearing shares, review by project) is
+rounded to the fen by it. Statistics and scales — weights, scores, points, coefficients, point
+values, group means and outlier thresholds — are rounded half up whatever the pack says: they are
+measures, not money.
+
 Weights, scores, points and coefficients are scaled integers so every backend computes the same
 fen: a relative weight 1.2345 is ``12345`` (``W = 10_000``), a DIP score or point count 1234.56 is
 ``123456`` (``P = 100``), a coefficient 1.05 is ``10500`` (``C = 10_000``) and a point value of
@@ -28,11 +35,6 @@ PPM = 1_000_000
 def scaled(value: Decimal | int, scale: int) -> int:
     """An exact decimal (a pack rate) as a scaled integer, rounded half up."""
     return int((Decimal(value) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def ratio_round(numer: int, denom: int) -> int:
-    """Exact ``numer / denom`` of Python integers, half up (numer ≥ 0, denom > 0)."""
-    return (2 * numer + denom) // (2 * denom)
 
 
 def fetch(expr: ir.Table) -> pa.Table:

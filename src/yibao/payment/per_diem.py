@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.errors import PolicyError
+from yibao.money import Rounding
 from yibao.payment.backends import round_div
 from yibao.payment.common import PPM, check_cases, scaled
 from yibao.policy import Params
@@ -71,12 +72,13 @@ def per_diem_pay(cases: ir.Table, rules: PerDiemRules) -> ir.Table:
     return t.select("case_id", "fixmedins_code", "dept", "kind", "bed_days", "cost_fen", payment_fen=pay.cast("int64"))
 
 
-def fee_for_service(claims: ir.Table, paid_elsewhere: ir.Table, fund_share) -> ir.Table:
+def fee_for_service(claims: ir.Table, paid_elsewhere: ir.Table, fund_share,
+                    rounding: Rounding = Rounding.HALF_UP) -> ir.Table:
     """按项目付费: claims no other method paid (anti-join on ``case_id``) at ``cost × fund_share``,
     per institution: ``fixmedins_code, cases, cost_fen, payment_fen``."""
     check_cases(claims, {"case_id": "str", "fixmedins_code": "str", "cost_fen": "int"}, "fee-for-service claims")
     rest = claims.anti_join(paid_elsewhere.select("case_id"), "case_id")
-    rest = rest.mutate(payment_fen=round_div(rest.cost_fen * scaled(fund_share, PPM), PPM))
+    rest = rest.mutate(payment_fen=round_div(rest.cost_fen * scaled(fund_share, PPM), PPM, rounding))
     return rest.group_by("fixmedins_code").aggregate(
         cases=rest.count(), cost_fen=rest.cost_fen.sum().cast("int64"), payment_fen=rest.payment_fen.sum().cast("int64"),
     ).order_by("fixmedins_code")

@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from yibao.errors import PolicyError, ValidationError
+from yibao.money import Rounding
 from yibao.payment.backends import require_columns, round_div
 from yibao.payment.common import PPM, fetch, scaled
 from yibao.policy import Params
@@ -42,13 +43,14 @@ class ReviewRules:
     """``payment.<method>.review.approved_pay_rate``: the share of cost paid for an approved case."""
 
     approved_pay_rate: Decimal
+    rounding: Rounding = Rounding.HALF_UP
 
     @classmethod
     def from_params(cls, params: Params, method: str) -> "ReviewRules":
         rate = params[f"payment.{method}.review.approved_pay_rate"]
         if not 0 <= rate <= 1:
             raise PolicyError(f"payment.{method}.review.approved_pay_rate: {rate} is not a share in [0, 1]")
-        return cls(rate)
+        return cls(rate, params.pack.rounding)
 
 
 def join_outcomes(cases: ir.Table, outcomes: ir.Table, what: str) -> ir.Table:
@@ -90,7 +92,7 @@ def apply_outcomes(cases: ir.Table, outcomes: ir.Table, what: str, column: str, 
     t = join_outcomes(cases, outcomes, what)
     aside = t.review_reason.notnull()
     decision = ibis.ifelse(aside, t.decision.fill_null(PENDING), ibis.null("string"))
-    by_project = ibis.coalesce(t.approved_fen, round_div(t.cost_fen * scaled(rules.approved_pay_rate, PPM), PPM))
+    by_project = ibis.coalesce(t.approved_fen, round_div(t.cost_fen * scaled(rules.approved_pay_rate, PPM), PPM, rules.rounding))
     amount = ibis.cases(
         (~aside, t[column]),
         (decision == APPROVED, by_project),

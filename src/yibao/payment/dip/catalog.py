@@ -42,16 +42,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.errors import PolicyError, ValidationError
+from yibao.money import Rounding, div_round
 from yibao.payment.backends import require_columns
 from yibao.payment.common import P, cached, check_cases, fetch
 from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
 
-__all__ = ["DipRules", "build_catalog", "case_keys", "procedure_type", "CATALOG_COLUMNS",
+__all__ = ["DipRules", "build_catalog", "check_catalog", "case_keys", "procedure_type", "CATALOG_COLUMNS", "KINDS",
            "SURGICAL", "THERAPEUTIC", "DIAGNOSTIC", "CONSERVATIVE"]
 
 SURGICAL, THERAPEUTIC, DIAGNOSTIC, CONSERVATIVE = "surgical", "therapeutic", "diagnostic", "conservative"
 CATALOG_COLUMNS = ("group_id", "kind", "diagnosis", "procedures", "cases", "trimmed", "mean_cost_fen", "score_e2")
+KINDS = ("core", "comprehensive")
+_SETTLED_BY = {"group_id": "str", "kind": "str", "score_e2": "int", "mean_cost_fen": "int"}
 _OPS = r"(0[1-9]|[1-7][0-9]|8[0-6])"
 _SURGICAL_RE = rf"(^|\|){_OPS}\.[02-9]"
 _THERAPEUTIC_RE = r"(^|\|)(00\.|92\.[2-9]|9[3-9]\.)"
@@ -80,6 +83,7 @@ class DipRules:
     reimbursement_ratio: Decimal
     review_cost_multiple: Decimal
     trim: TrimRule = TrimRule("none")
+    rounding: Rounding = Rounding.HALF_UP  # of the money of each case
 
     @classmethod
     def from_params(cls, params: Params) -> "DipRules":
@@ -94,10 +98,12 @@ class DipRules:
             primary_diagnoses=tuple(p["institution.primary_diagnoses"]),
             reimbursement_ratio=p["reimbursement_ratio"],
             trim=TrimRule.from_params(p.node("trim"), "payment.dip") if p.has("trim.rule") else TrimRule("none"),
-            review_cost_multiple=p["review.cost_multiple"],
+            review_cost_multiple=p["review.cost_multiple"], rounding=params.pack.rounding,
         )
         if not rules.history_weights or any(w <= 0 for w in rules.history_weights):
             raise PolicyError(f"payment.dip.history_weights: {rules.history_weights} must be positive")
+        if rules.core_min_cases < 1:
+            raise PolicyError(f"payment.dip.core_min_cases: {rules.core_min_cases} must be at least 1")
         if rules.reimbursement_ratio <= 0:
             raise PolicyError("payment.dip.reimbursement_ratio: must be positive")
         return rules
@@ -202,8 +208,9 @@ def build_catalog(histories: Sequence[ir.Table], rules: DipRules) -> ir.Table:
         out["procedures"].append(grp["procedures"])
         out["cases"].append(total_cases[gid])
         out["trimmed"].append(total_cases[gid] - sum(n for n, _ in grp["years"].values()))
-        out["mean_cost_fen"].append(_half_up(mean))
-        out["score_e2"].append(_half_up(mean / overall_mean * rules.score_scale * P))
+        out["mean_cost_fen"].append(div_round(mean.numerator, mean.denominator))
+        score = mean / overall_mean * rules.score_scale * P
+        out["score_e2"].append(div_round(score.numerator, score.denominator))
     schema = pa.schema([("group_id", pa.string()), ("kind", pa.string()), ("diagnosis", pa.string()),
                         ("procedures", pa.string()), ("cases", pa.int64()), ("trimmed", pa.int64()),
                         ("mean_cost_fen", pa.int64()), ("score_e2", pa.int64())])
@@ -219,5 +226,21 @@ def _collect(cases: ir.Table, keys: list[str], groups: dict[str, dict]) -> None:
         grp["years"][r["_y"]] = (r["n"], r["s"])
 
 
-def _half_up(x: Fraction) -> int:
-    return int((2 * x.numerator + x.denominator) // (2 * x.denominator))
+def check_catalog(catalog: ir.Table) -> None:
+    """Refuse a catalog that would mis-pay: a missing column, a kind other than core or
+    comprehensive, a group listed twice (its cases would be paid twice), a missing or negative
+    score, a mean cost that is not positive. The error names the row (1-based, in file order)."""
+    require_columns(catalog, _SETTLED_BY, "DIP catalog")
+    rows = fetch(catalog.select(*_SETTLED_BY)).to_pylist()
+    first: dict[str, int] = {}
+    for n, r in enumerate(rows, 1):
+        where = f"DIP catalog row {n} (group {r['group_id']})"
+        if r["kind"] not in KINDS:
+            raise ValidationError("kind", f"{r['kind']!r} is not core or comprehensive", record=where)
+        if r["group_id"] in first:
+            raise ValidationError("group_id", f"duplicate group, also row {first[r['group_id']]}", record=where)
+        first[r["group_id"]] = n
+        if r["score_e2"] is None or r["score_e2"] < 0:
+            raise ValidationError("score_e2", f"missing or negative score {r['score_e2']}", record=where)
+        if r["mean_cost_fen"] is None or r["mean_cost_fen"] <= 0:
+            raise ValidationError("mean_cost_fen", f"mean cost {r['mean_cost_fen']} is not positive", record=where)

@@ -27,19 +27,29 @@ year's points. :func:`dip_settle` turns points into money (``value_fen``) and th
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import ibis
 import ibis.expr.types as ir
 
 from yibao.errors import ValidationError
+from yibao.money import div_round
 from yibao.payment.backends import round_div
-from yibao.payment.common import C, P, PPM, V, check_cases, fetch, ratio_round, scaled
-from yibao.payment.dip.catalog import DipRules, case_keys
+from yibao.payment.common import C, P, PPM, V, check_cases, fetch, scaled
+from yibao.payment.dip.catalog import DipRules, case_keys, check_catalog
 from yibao.payment.review import COSTLY, FLAGGED, ReviewRules, apply_outcomes
 
-__all__ = ["dip_points", "point_value", "total_points", "dip_settle", "dip_review", "dip_institutions", "CASE_COLUMNS"]
+__all__ = ["dip_points", "point_value", "format_point_value", "total_points", "dip_settle", "dip_review",
+           "dip_institutions", "CASE_COLUMNS"]
 
 CASE_COLUMNS = {"case_id": "str", "fixmedins_code": "str", "diagnoses": "str", "cost_fen": "int"}
 NORMAL, LOW, HIGH, UNGROUPED = "normal", "low", "high", "ungrouped"
+MAX_PRODUCT = 2**61  # points × value and their doubled rounding stay inside int64
+
+
+def format_point_value(value_e4: int) -> str:
+    """A point value (fen per point ×10 000) in yuan per point, exactly: ``123456`` → ``'0.123456'``."""
+    return str(Decimal(int(value_e4)).scaleb(-6).quantize(Decimal("0.000001")))
 
 
 def _band(value: ir.IntegerValue, bands: tuple[tuple[int, object], ...]) -> ir.IntegerValue:
@@ -62,6 +72,7 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
     """Points of each case. ``cases``: ``case_id, fixmedins_code, diagnoses, procedures, cost_fen``
     and optionally ``age, los, dscg_way, cc_level``; ``institutions``: ``fixmedins_code, level``."""
     check_cases(cases, CASE_COLUMNS, "DIP cases", institutions)
+    check_catalog(catalog)
     t = case_keys(cases)
     cat = catalog.select("group_id", "kind", "score_e2", "mean_cost_fen")
     core = cat.filter(cat.kind == "core").rename(core_id="group_id", core_score="score_e2", core_mean="mean_cost_fen")
@@ -142,22 +153,28 @@ def total_points(points: ir.Table) -> int:
 def point_value(fund_fen: int, reimbursement_ratio, points_e2: int) -> int:
     """点值 (fen per point, ×10 000) = (fund ÷ reimbursement ratio) ÷ total points, exact, half up."""
     ratio_ppm = scaled(reimbursement_ratio, PPM)
-    if fund_fen < 0 or ratio_ppm <= 0:
+    if fund_fen <= 0 or ratio_ppm <= 0:
         raise ValidationError("fund_fen", f"fund {fund_fen} and ratio {reimbursement_ratio} must be positive")
     if points_e2 <= 0:
         raise ValidationError("points", "no points to spread the fund over; the point value is undefined")
     # (fund / (ratio_ppm / 1e6)) / (points_e2 / 100) × 1e4
-    return ratio_round(fund_fen * PPM * P * V, ratio_ppm * points_e2)
+    return div_round(fund_fen * PPM * P * V, ratio_ppm * points_e2)
 
 
 def dip_settle(points: ir.Table, value_e4: int, rules: DipRules) -> ir.Table:
-    """Money of each case: ``value_fen = points × point value`` and ``fund_due_fen = value × ratio``."""
-    value = round_div(points.points_e2 * value_e4, P * V)
+    """Money of each case: ``value_fen = points × point value`` and ``fund_due_fen = value × ratio``,
+    each to the fen by the pack's rounding. A point value so large that a case's money leaves
+    64-bit fen arithmetic is refused."""
+    peak = int(fetch(points.aggregate(p=points.points_e2.max())).to_pylist()[0]["p"] or 0)
+    if value_e4 * max(peak, 1) >= MAX_PRODUCT:
+        raise ValidationError("point_value", f"{format_point_value(value_e4)} yuan per point × {peak / P:.2f} points "
+                              "is beyond 64-bit fen arithmetic; check the fund")
+    value = round_div(points.points_e2 * value_e4, P * V, rules.rounding)
     ratio_ppm = scaled(rules.reimbursement_ratio, PPM)
     return points.mutate(
         point_value_e4=ibis.literal(value_e4, "int64"),
         value_fen=value.cast("int64"),
-        fund_due_fen=round_div(value * ratio_ppm, PPM).cast("int64"),
+        fund_due_fen=round_div(value * ratio_ppm, PPM, rules.rounding).cast("int64"),
     )
 
 
@@ -167,7 +184,7 @@ def dip_review(settled: ir.Table, outcomes: ir.Table, rules: DipRules, review: R
     outcome: null — and ``fund_due_fen`` (value × ratio) to match. Adds ``review_decision`` and
     ``approved_fen``."""
     t = apply_outcomes(settled, outcomes, "DIP", "value_fen", "value_fen", review)
-    due = round_div(t.value_fen * scaled(rules.reimbursement_ratio, PPM), PPM)
+    due = round_div(t.value_fen * scaled(rules.reimbursement_ratio, PPM), PPM, rules.rounding)
     return t.mutate(fund_due_fen=ibis.ifelse(t.review_reason.notnull(), due, t.fund_due_fen).cast("int64"))
 
 

@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from yibao.errors import PolicyError, ValidationError
 from yibao.payment.backends import round_div
-from yibao.payment.common import PPM, W, check_cases, fetch, ratio_round, scaled
+from yibao.money import Rounding, div_round
+from yibao.payment.common import PPM, W, check_cases, fetch, scaled
 from yibao.payment.review import COSTLY, FLAGGED, LONG_STAY, ReviewRules, apply_outcomes
 from yibao.payment.trim import TrimRule, trim
 from yibao.policy import Params
@@ -56,6 +57,7 @@ class DrgRules:
     low_pay_rate: Decimal
     review_cost_multiple: Decimal
     review_los_days: int
+    rounding: Rounding = Rounding.HALF_UP  # of the base rate and the payments
 
     @classmethod
     def from_params(cls, params: Params) -> "DrgRules":
@@ -66,6 +68,7 @@ class DrgRules:
             high_multiple=p["outlier.high_multiple"], low_multiple=p["outlier.low_multiple"],
             high_pay_rate=p["outlier.high_pay_rate"], low_pay_rate=p["outlier.low_pay_rate"],
             review_cost_multiple=p["review.cost_multiple"], review_los_days=p["review.los_days"],
+            rounding=params.pack.rounding,
         )
         rules.trimming  # noqa: B018 - validates the trimming rule
         if not 0 < rules.low_multiple < 1 < rules.high_multiple <= rules.review_cost_multiple:
@@ -111,8 +114,8 @@ def drg_weights(history: ir.Table, rules: DrgRules) -> ir.Table:
         "drg": [g["drg"] for g in groups],
         "cases": pa.array([counts[g["drg"]] for g in groups], pa.int64()),
         "kept": pa.array([g["k"] for g in groups], pa.int64()),
-        "mean_cost_fen": pa.array([ratio_round(g["s"], g["k"]) for g in groups], pa.int64()),
-        "weight_e4": pa.array([ratio_round(W * g["s"] * total_n, g["k"] * total_s) for g in groups], pa.int64()),
+        "mean_cost_fen": pa.array([div_round(g["s"], g["k"]) for g in groups], pa.int64()),
+        "weight_e4": pa.array([div_round(W * g["s"] * total_n, g["k"] * total_s) for g in groups], pa.int64()),
     }))
 
 
@@ -156,7 +159,7 @@ def base_rate(cases: ir.Table, weights: ir.Table, rules: DrgRules, budget_fen: i
     total = fetch(t.aggregate(w=t.weight_e4.sum())).to_pylist()[0]["w"] or 0
     if total <= 0:
         raise ValidationError("drg", "no payable case carries a weight; the base rate is undefined", record="DRG cases")
-    return ratio_round(budget_fen * W, total)
+    return div_round(budget_fen * W, total, rules.rounding)
 
 
 def drg_pay(
@@ -171,9 +174,10 @@ def drg_pay(
     (:func:`base_rate`). Each row explains itself: weight, group mean, thresholds, base rate, kind."""
     check_cases(cases, CASE_COLUMNS, "DRG cases", institutions)
     t = _classify(cases, weights, rules)
-    standard = round_div(t.weight_e4 * rate_fen, W)
-    high = standard + round_div((t.cost_fen - t.high_fen) * scaled(rules.high_pay_rate, PPM), PPM)
-    low = ibis.least(round_div(t.cost_fen * scaled(rules.low_pay_rate, PPM), PPM), standard)
+    r = rules.rounding
+    standard = round_div(t.weight_e4 * rate_fen, W, r)
+    high = standard + round_div((t.cost_fen - t.high_fen) * scaled(rules.high_pay_rate, PPM), PPM, r)
+    low = ibis.least(round_div(t.cost_fen * scaled(rules.low_pay_rate, PPM), PPM, r), standard)
     # what the case's group pays for it, review or not (a rejected review is paid this)
     group = ibis.cases((t.cost_fen > t.high_fen, high), (t.cost_fen < t.low_fen, low), else_=standard)
     keep = [c for c in ("case_id", "fixmedins_code", "drg", "cost_fen") if c in t.columns]
