@@ -75,7 +75,7 @@ class Scalar:
     def convert(self, value: Any, where: str) -> Any:
         if value is None:
             raise PolicyError(f"{where}: empty value; expected {self.describe()}")
-        if self.none and value == "none":
+        if self.none and (value == "none" or value is NO_LIMIT):
             return NO_LIMIT
         try:
             return self._convert(value, where)
@@ -262,9 +262,9 @@ PARAMETERS: dict = {
         },
         "serious_illness": {
             "insutypes": "list of text", "deductible": "yuan", "band_mode": "one of absolute above_deductible",
-            "bands": _bands(), "cap": "yuan or none", "uncapped": "bool",
+            "bands": _bands(), "cap": "yuan or none",
             "tilt": {"identities": "list of text", "deductible_factor": "rate", "rate": "rate",
-                     "rate_points": "signed rate", "cap": "yuan or none", "uncapped": "bool"},
+                     "rate_points": "signed rate", "cap": "yuan or none"},
         },
         "assistance": {
             "categories": rows(identity="text, required", deductible="yuan", rate="rate, required",
