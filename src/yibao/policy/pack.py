@@ -434,7 +434,8 @@ def read_pack(name_or_path: str | Path, _base: Path | None = None, _chain: tuple
 
 
 def _check_needs(pack: Pack) -> None:
-    """A tier in force needs its other parameters on every date (``cap: none`` says "no cap")."""
+    """A tier in force needs its other parameters on every date (``cap: none`` says "no cap"); pooling
+    rules need the national med groups, their caps and the default 先行自付 share."""
     for day in pack.change_dates():
         resolved = pack.at(day)
         for need in NEEDS:
@@ -445,7 +446,7 @@ def _check_needs(pack: Pack) -> None:
                 if resolved.get(path) is None:
                     source = pack.params[need.when].source
                     raise PolicyError(f"{source}: pack {pack.name!r}: {path} is needed on {day} because {need.when} "
-                                      f"is in force (write value: none for no cap or limit)")
+                                      f"is in force ({need.hint})")
 
 
 def _cache_key(ref: str | Path) -> str:

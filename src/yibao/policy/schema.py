@@ -336,15 +336,19 @@ PARAMETERS: dict = {
     },
 }
 
-# When the first parameter is in force (and, with ``unless``, not that word), the others must be too.
 @dataclass(frozen=True)
 class Needs:
+    """When ``when`` is in force (and, with ``unless``, not that word), every ``needs`` path must be too."""
+
     when: str
     needs: tuple[str, ...]
     unless: str | None = None
+    hint: str = "write value: none for no cap or limit"
 
 
 NEEDS = (
+    Needs("benefits.pooling.rules", ("benefits.scope.med_groups", "benefits.pooling.caps", "benefits.scope.default_preselfpay"),
+          hint="extend the national pack for med_groups; every cap group needs a caps row"),
     Needs("benefits.large_expense.shape", ("benefits.large_expense.rate", "benefits.large_expense.cap"), unless="none"),
     Needs("benefits.civil_servant.rate", ("benefits.civil_servant.cap",)),
     Needs("benefits.enterprise_supplementary.insutypes",
