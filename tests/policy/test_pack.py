@@ -1,6 +1,7 @@
 """Policy packs: dated values with citations, units, reforms, inheritance and load-time validation."""
 
 import datetime as dt
+import re
 import textwrap
 from decimal import Decimal
 
@@ -146,3 +147,20 @@ def test_demo_pack_has_cited_contribution_and_account_parameters():
     assert p.contribution.employee.base_floor_share == Decimal("0.60")
     assert p.contribution.resident.individual_fee == 40000
     assert all(c.ref for c in p.citations())
+
+
+OUR_FILES = re.compile(r"POLICY_FACTS|CALIBRATION|[\w./-]+\.md\b|\bseed \d{3}\b|/work/", re.IGNORECASE)
+
+
+def test_shipped_citations_name_original_sources_not_files_of_ours():
+    """A citation is a 文号, a URL or 'assumption: …', never a working file of the project."""
+    bad = []
+    for name in available_packs():
+        for path, param in read_pack(name).params.items():
+            for when, value, ref in param.values:
+                rows = value if isinstance(value, list) else []
+                for text in [ref] + [str(r.get("ref", "")) for r in rows if isinstance(r, dict)]:
+                    if OUR_FILES.search(text):
+                        bad.append(f"{name}: {path} {when}: {text}")
+    assert bad == []
+    assert OUR_FILES.search("assumption: shapes of POLICY_FACTS.md") and OUR_FILES.search("沈阳 seed 000: 15万")
