@@ -164,3 +164,22 @@ def test_shipped_citations_name_original_sources_not_files_of_ours():
                         bad.append(f"{name}: {path} {when}: {text}")
     assert bad == []
     assert OUR_FILES.search("assumption: shapes of POLICY_FACTS.md") and OUR_FILES.search("沈阳 seed 000: 15万")
+
+
+def test_a_date_more_than_a_year_past_the_last_change_is_stale():
+    demo = load_pack("demo")
+    last = demo.last_change()
+    assert last == max(d for p in demo.params.values() for d, _, _ in p.values) == dt.date(2025, 1, 1)
+    assert not demo.at(dt.date(2024, 6, 1)).stale and demo.at(dt.date(2024, 6, 1)).stale_warning == ""
+    assert not demo.at(dt.date(2026, 1, 1)).stale  # a year after: still current
+    late = demo.at(dt.date(2099, 6, 1))
+    assert late.stale and late[FEE_PATH] == 40000  # the newest parameters still apply
+    assert "pack 'demo' changes last on 2025-01-01; 2099-06-01 is more than a year later" in late.stale_warning
+    assert demo.at(dt.date(2026, 1, 2)).stale
+    assert demo.reform({"contribution.employee.average_wage": {"2099-01-01": 9000}}).at(dt.date(2099, 6, 1)).stale is False
+
+
+def test_stale_counts_a_year_from_29_february(tmp_path):
+    leap = "resident:\n  individual_fee: {unit: yuan, values: {2024-02-29: {value: 400, ref: x}}}\n"
+    pack = read_pack(write_pack(tmp_path / "t", {"contribution.yaml": leap}))
+    assert not pack.at(dt.date(2025, 2, 28)).stale and pack.at(dt.date(2025, 3, 1)).stale
