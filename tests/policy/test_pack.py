@@ -125,7 +125,7 @@ def _fee(unit: str, value: str) -> str:
      "unknown key 'contribution.resident.fee'; known under contribution.resident: individual_fee"),
     ("employee:\n  retirees_exempt: {values: {2023-01-01: {value: 1, ref: x}}}\n", "expected true or false"),
     ("employee:\n  employer_rate: {values: {2023-01-01: {value: 1.85, ref: x}}}\n",
-     "employer_rate: 2023-01-01: 1.85 is out of range; expected a number in [0, 1]"),
+     "employer_rate: 2023-01-01: 1.85 is out of range; expected a rate in [0, 1]"),
     ("resident:\n  individual_fee: {values: {2023-01-01: {value: 1, ref: x}}}\n  individual_fee: {values: {}}\n",
      "key 'individual_fee' is written twice"),
 ])

@@ -36,8 +36,8 @@ import yaml
 
 from yibao.errors import PolicyError
 from yibao.money import Rounding
-from yibao.policy.schema import (META, NEEDS, NO_LIMIT, PARAMETER_KEYS, TREE, VALUE_KEYS, Spec, check_unit, child,
-                                 nearest, spec_of)
+from yibao.policy.schema import (META_KEYS, NEEDS, NO_LIMIT, PARAMETER_KEYS, VALUE_KEYS, Spec, check_unit, child,
+                                 nearest, schema_at, spec_of)
 
 PACKS_DIR = Path(__file__).parent / "packs"
 
@@ -384,7 +384,7 @@ def _read_meta(folder: Path) -> dict:
     meta = _read_yaml(where)
     if not isinstance(meta, Mapping) or "name" not in meta:
         raise PolicyError(f"{where}: needs at least 'name'")
-    _unknown_keys(meta, tuple(META), str(where), "in pack.yaml")
+    _unknown_keys(meta, META_KEYS, str(where), "in pack.yaml")
     for key, value in meta.items():
         if not isinstance(value, str):
             raise PolicyError(f"{where}: {key}: expected text, got {value!r}")
@@ -395,14 +395,8 @@ def _read_meta(folder: Path) -> dict:
 
 def _namespace(folder: Path, file: Path) -> tuple[str, dict | Spec]:
     """The dotted namespace of a pack file (``benefits/pooling.yaml`` → ``benefits.pooling``) and its schema."""
-    schema: dict | Spec = TREE
-    prefix = ""
-    for part in file.relative_to(folder).with_suffix("").parts:
-        if not isinstance(schema, dict):
-            raise PolicyError(f"{file}: {prefix!r} is one parameter, not a folder of them")
-        schema = child(schema, part, prefix, str(file))
-        prefix = f"{prefix}.{part}" if prefix else part
-    return prefix, schema
+    parts = file.relative_to(folder).with_suffix("").parts
+    return ".".join(parts), schema_at(parts, str(file))
 
 
 def read_pack(name_or_path: str | Path, _base: Path | None = None, _chain: tuple[Path, ...] = ()) -> Pack:

@@ -69,7 +69,7 @@ class Scalar:
         text = {"yuan": "an amount in yuan ≥ 0", "int": "a whole number ≥ 0", "text": "text",
                 "bool": "true or false"}.get(self.unit)
         if text is None:
-            text = f"a number in [{self.low}, {self.high}]" if self.high is not None else f"a number ≥ {self.low}"
+            text = f"a rate in [{self.low}, {self.high}]" if self.high is not None else f"a number ≥ {self.low}"
         return text + (" or none (no limit)" if self.none else "")
 
     def convert(self, value: Any, where: str) -> Any:
@@ -358,8 +358,7 @@ NEEDS = (
 )
 
 # pack.yaml: what a pack says about itself
-META = {"name": "text", "title": "text", "title_en": "text", "admdvs": "text", "rounding": "text",
-        "extends": "text", "description": "text"}
+META_KEYS = ("name", "title", "title_en", "admdvs", "rounding", "extends", "description")
 # a parameter node, and one dated value of it
 PARAMETER_KEYS = ("description", "unit", "values", "note")
 VALUE_KEYS = ("value", "ref", "note")
@@ -389,15 +388,21 @@ def child(node: dict, key: str, prefix: str, where: str) -> dict | Spec:
                       f"known under {prefix or 'a pack'}: {', '.join(k for k in node if k != '*')}")
 
 
-def spec_of(path: str, where: str) -> Spec:
-    """The type of the parameter at a dotted ``path`` (an error if the schema declares none there)."""
+def schema_at(parts: tuple[str, ...] | list[str], where: str) -> dict | Spec:
+    """The schema below the keys ``parts`` (a group of parameters, or one parameter's type)."""
     node: dict | Spec = TREE
     prefix = ""
-    for key in path.split("."):
+    for key in parts:
         if not isinstance(node, dict):
-            raise PolicyError(f"{where}: {prefix!r} is a parameter; it has no key {key!r}")
+            raise PolicyError(f"{where}: {prefix!r} is one parameter; it has no key {key!r}")
         node = child(node, key, prefix, where)
         prefix = f"{prefix}.{key}" if prefix else key
+    return node
+
+
+def spec_of(path: str, where: str) -> Spec:
+    """The type of the parameter at a dotted ``path`` (an error if the schema declares none there)."""
+    node = schema_at(path.split("."), where)
     if isinstance(node, dict):
         raise PolicyError(f"{where}: {path!r} is a group of parameters ({', '.join(node)}), not one parameter")
     return node
@@ -420,5 +425,5 @@ def check_unit(unit: Any, spec: Spec, where: str) -> None:
         raise PolicyError(f"{where}: unit {unit!r}{hint} does not match the schema: {spec.unit}")
 
 
-__all__ = ["NO_LIMIT", "NEEDS", "META", "PARAMETERS", "TREE", "Many", "Needs", "Rows", "Scalar", "check_unit",
-           "child", "nearest", "parse_type", "rows", "spec_of"]
+__all__ = ["NO_LIMIT", "NEEDS", "META_KEYS", "PARAMETERS", "TREE", "Many", "Needs", "Rows", "Scalar", "check_unit",
+           "child", "nearest", "parse_type", "rows", "schema_at", "spec_of"]
