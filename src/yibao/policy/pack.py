@@ -371,12 +371,16 @@ def _pack_dir(ref: str | Path, base: Path | None = None) -> Path:
     candidate = PACKS_DIR / str(ref)
     if (candidate / "pack.yaml").is_file():
         return candidate
-    raise PolicyError(f"unknown policy pack {str(ref)!r}{nearest(str(ref), available_packs())}; shipped packs: "
-                      f"{', '.join(available_packs())} (a folder is given as a path, e.g. ./{ref})")
+    shipped = available_packs(bases=True)
+    raise PolicyError(f"unknown policy pack {str(ref)!r}{nearest(str(ref), shipped)}; shipped packs: "
+                      f"{', '.join(shipped)} (a folder is given as a path, e.g. ./{ref})")
 
 
-def available_packs() -> list[str]:
-    return sorted(d.name for d in PACKS_DIR.iterdir() if (d / "pack.yaml").is_file())
+def available_packs(bases: bool = False) -> list[str]:
+    """The shipped pooling regions (a pack with an ``admdvs``); with ``bases``, also the packs they
+    extend that are no region of their own (``national``)."""
+    names = sorted(d.name for d in PACKS_DIR.iterdir() if (d / "pack.yaml").is_file())
+    return names if bases else [n for n in names if "admdvs" in _read_yaml(PACKS_DIR / n / "pack.yaml")]
 
 
 def _read_meta(folder: Path) -> dict:
