@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from yibao.errors import PolicyError, ValidationError
 from yibao.money import PPM, Rounding, rate_to_ppm
-from yibao.policy.pack import Pack, Params
+from yibao.policy.pack import NO_LIMIT, Pack, Params
 
 NB = 5  # band slots per tier
 NS = 2  # supplementary tier slots
@@ -144,6 +144,16 @@ class Plan:
 
     def get(self, path: str, default: Any = None) -> Any:
         return self.params.get(f"{B}.{path}", default)
+
+    def limit(self, value: Any, path: str) -> int:
+        """A cap or limit in fen, the same in every tier: ``none`` is no cap (NOCAP); a missing one is
+        an error, never "pays 0" in one tier and "no cap" in another."""
+        if value is NO_LIMIT:
+            return NOCAP
+        if value is None:
+            raise PolicyError(f"pack {self.pack.name!r}: {B}.{path} is missing on {self.date} "
+                              f"(write none for no cap or limit)")
+        return int(value)
 
     def med_group(self, med_type: str, record: str = "") -> str:
         try:
@@ -283,19 +293,17 @@ class Plan:
         v["rate"] = eff[0]
         # 年度最高支付限额
         cap_group = str(rule.get("cap_group") or group)
-        cap = next((int(c["amount"]) for c in self.caps if _matches(c.get("insutype"), kind.insutype)
-                    and str(c["group"]) == cap_group), None)
         if disease is not None:
             cap_group = f"chronic:{kind.chronic}"
-            cap = int(disease.get("annual_limit") or 0) or None
-        if cap is not None:
+            cap = self.limit(disease.get("annual_limit"), f"chronic.diseases {kind.chronic} annual_limit")
+        else:
+            cap = self.limit(self._pool_cap(kind.insutype, cap_group, rpath), f"pooling.caps {cap_group}")
+        if cap != NOCAP:
             cites["cap"] = (self.cite("chronic.diseases", f"慢特病年度限额 {cap / 100:.2f}", f"chronic annual limit {cap / 100:.2f}",
                                       disease.get("ref")) if disease is not None else
                             self.cite("pooling.caps", f"统筹基金年度限额 {cap_group} {cap / 100:.2f}",
                                       f"annual cap {cap_group} {cap / 100:.2f}"))
-        if waiver and waiver.get("lift_cap"):
-            cap = None
-        v["cap"] = NOCAP if cap is None else cap
+        v["cap"] = NOCAP if waiver and waiver.get("lift_cap") else cap
         v["cap_group"] = group_id(f"cap:{cap_group}")
 
         self._large_expense(kind, v, cites, cap_group)
@@ -309,6 +317,13 @@ class Plan:
         fund = {"310": "310100", "390": "390100"}.get(kind.insutype, "310100")
         return Resolved(v, cites, group, fund)
 
+    def _pool_cap(self, insutype: str, cap_group: str, rpath: str) -> Any:
+        row = next((c for c in self.caps if _matches(c.get("insutype"), insutype) and str(c["group"]) == cap_group), None)
+        if row is None:
+            raise PolicyError(f"pack {self.pack.name!r}: {B}.{rpath} pays into cap group {cap_group!r}, which has no "
+                              f"{B}.pooling.caps row for insutype {insutype} on {self.date} (amount: none for no cap)")
+        return row["amount"]
+
     def _large_expense(self, kind: Kind, v: dict, cites: dict, cap_group: str) -> None:
         shape = str(self.get("large_expense.shape", "none")) if kind.insutype == "310" else "none"
         v["ob_shape"] = {"above_cap": 1, "threshold": 2}.get(shape, 0)
@@ -316,7 +331,7 @@ class Plan:
         v["ob_above_cap"] = int(v["ob_shape"] == 1 and cap_group in (self.get("large_expense.cap_groups") or ["pooling"]))
         v["ob_rate"] = ppm(self.get("large_expense.rate", 0), "large_expense.rate") if v["ob_shape"] else 0
         v["ob_threshold"] = int(self.get("large_expense.threshold", 0) or 0)
-        v["ob_cap"] = int(self.get("large_expense.cap", 0) or 0) if v["ob_shape"] else 0
+        v["ob_cap"] = self.limit(self.get("large_expense.cap"), "large_expense.cap") if v["ob_shape"] else 0
         if v["ob_shape"]:
             cites["hifob_pay"] = self.cite("large_expense.rate", f"职工大额补助 {shape} {self.get('large_expense.rate')}",
                                            f"employee large-expense supplement ({shape})")
@@ -324,7 +339,7 @@ class Plan:
     def _civil_servant(self, kind: Kind, v: dict, cites: dict) -> None:
         on = kind.civil_servant and self.params.has(f"{B}.civil_servant.rate")
         v["cvl_rate"] = ppm(self.get("civil_servant.rate"), "civil_servant.rate") if on else 0
-        v["cvl_cap"] = int(self.get("civil_servant.cap", 0) or 0) if on else 0
+        v["cvl_cap"] = self.limit(self.get("civil_servant.cap"), "civil_servant.cap") if on else 0
         if on:
             cites["cvlserv_pay"] = self.cite("civil_servant.rate", "公务员医疗补助", "civil-servant supplement")
 
@@ -337,7 +352,7 @@ class Plan:
         v["es_personal"] = int(on and str(self.get("enterprise_supplementary.base", "in_scope")) == "personal")
         v["es_ded"] = int(self.get("enterprise_supplementary.deductible", 0) or 0) if on else 0
         v["es_rate"] = ppm(self.get("enterprise_supplementary.rate", 0), "enterprise_supplementary.rate") if on else 0
-        v["es_cap"] = int(self.get("enterprise_supplementary.cap", 0) or 0) if on else 0
+        v["es_cap"] = self.limit(self.get("enterprise_supplementary.cap"), "enterprise_supplementary.cap") if on else 0
         if on:
             cites["hifes_pay"] = self.cite("enterprise_supplementary.rate", "企业补充医疗保险",
                                            "enterprise supplementary insurance")
@@ -368,7 +383,7 @@ class Plan:
         bands = self.get("serious_illness.bands") or [] if on else []
         froms = [int(b["from"]) for b in bands] or [0]
         rates = [ppm(b["rate"], "serious_illness.bands.rate") for b in bands] or [0]
-        uncapped = bool(self.get("serious_illness.uncapped", False))
+        cap = self.get("serious_illness.cap")
         tilt = on and kind.identity and kind.identity in (self.get("serious_illness.tilt.identities") or [])
         if tilt:
             ded = int(Decimal(ded) * Decimal(self.get("serious_illness.tilt.deductible_factor", 1)))
@@ -377,14 +392,14 @@ class Plan:
                 froms, rates = [0], [ppm(fixed, "tilt.rate")]
             pts = ppm(self.get("serious_illness.tilt.rate_points", 0), "tilt.rate_points")
             rates = [min(PPM, r + pts) for r in rates]
-            uncapped = uncapped or bool(self.get("serious_illness.tilt.uncapped", False))
+            cap = self.get("serious_illness.tilt.cap", cap)  # the tilt's own cap, if it has one
             cites["tilt"] = self.cite("serious_illness.tilt.identities", f"大病倾斜 {kind.identity}", f"tilt for {kind.identity}")
         if on and str(self.get("serious_illness.band_mode", "absolute")) == "above_deductible":
             froms = [f + ded for f in froms]
         froms = [max(f, ded) for f in froms] if on else [NOCAP]  # off: no band to reach
         _bands(v, "mi", froms, rates)
         v["mi_ded"] = ded
-        v["mi_cap"] = NOCAP if (uncapped or not on) else int(self.get("serious_illness.cap", 0) or 0)
+        v["mi_cap"] = self.limit(cap, "serious_illness.cap") if on else NOCAP
         if on:
             cites["hifmi_pay"] = self.cite("serious_illness.bands", f"居民大病保险 起付 {ded / 100:.2f}",
                                            f"resident serious-illness insurance, deductible {ded / 100:.2f}")
@@ -394,7 +409,7 @@ class Plan:
         v["maf_on"] = int(cat is not None)
         v["maf_ded"] = int(cat.get("deductible", 0) or 0) if cat else 0
         v["maf_rate"] = ppm(cat["rate"], "assistance.rate") if cat else 0
-        v["maf_limit"] = int(cat.get("annual_limit") or 0) if cat else 0
+        v["maf_limit"] = self.limit(cat.get("annual_limit"), f"assistance.categories {kind.identity} annual_limit") if cat else 0
         v["maf_no_penalty"] = int(bool(self.get("assistance.exclude_unfiled_penalty", False)))
         if cat:
             cites["maf_pay"] = self.cite("assistance.categories", f"医疗救助 {kind.identity}", f"medical assistance: {kind.identity}", cat.get("ref"))
@@ -408,7 +423,7 @@ class Plan:
             v[f"sup{k}_on"] = int(on)
             v[f"sup{k}_ded"] = int(t.get("deductible", 0) or 0) if on else 0
             v[f"sup{k}_rate"] = ppm(t.get("rate", 0), "supplementary.rate") if on else 0
-            v[f"sup{k}_cap"] = int(t.get("cap") or 0) if on else 0
+            v[f"sup{k}_cap"] = self.limit(t.get("cap"), f"supplementary.tiers {t['name']} cap") if on else 0
             v[f"sup{k}_oos"] = int(bool(t.get("out_of_scope"))) if on else 0
             if on:
                 cites[f"sup{k}"] = self.cite("supplementary.tiers", f"补充保障 {t['name']}", f"supplementary tier {t['name']}", t.get("ref"))
