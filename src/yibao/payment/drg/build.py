@@ -11,8 +11,10 @@ Sources (both OpenDRG, Apache-2.0; see ``data/chs-1.1/SOURCES.md``):
   table (主诊表) and each ADRG's entry rule with its code lists. Parsed into ``mdc_dx``, ``adrg``,
   ``adrg_rules`` and ``adrg_codes``.
 - ``CHS_DRG_11_tables/*.dat``: the same scheme as clean key/value tables — DRG names, MCC/CC lists
-  with their exclusion-table number, the exclusion tables (CCE: principal diagnosis → table), the OR
-  procedure list and the input-code → grouper-code maps. The MCC/CC/CCE rule text is mangled by page
+  with their exclusion-table number, the exclusion tables (CCE: principal diagnosis → table) and the
+  input-code → grouper-code maps. Its ``SS_VALID.dat`` mixes 手术室手术 with 非手术室操作 (96.7101
+  呼吸机治疗, 03.3101 腰椎穿刺) and is not used: the grouper takes the OR procedures from the surgical
+  ADRGs' lists (second letter A–J). The MCC/CC/CCE rule text is mangled by page
   joins, so these tables are the source for them.
 - ``CHS_DRG_20_lists/``: CHS-DRG 2.0 ADRG and DRG names only (no rules).
 
@@ -195,12 +197,14 @@ Derived from the OpenDRG projects, licensed under the Apache License 2.0 (text i
 - github.com/OpenDRG/DRG_Rules, commit ab57a5bd — the CHS-DRG 1.1 scheme text (国家医疗保障疾病诊断相关分组
   (CHS-DRG) 分组方案 1.1, 国家医保局 2021-05) re-keyed as plain text: MDC tables and ADRG entry rules.
 - github.com/OpenDRG/DRG_Python, commit 5d523a26 — the same scheme as key/value tables: DRG names,
-  MCC/CC lists, exclusion tables (CCE), OR procedures, diagnosis and procedure code maps.
+  MCC/CC lists, exclusion tables (CCE), diagnosis and procedure code maps.
 - CHS-DRG 2.0 (2024-07) ADRG and DRG names (lists only; the 2.0 rules are not published there).
 
 Converted by `yibao/payment/drg/build.py`; the files here are its output. Changes: code lists split
 into the tables below; ADRG names cleaned of line-join marks; age and weight bands taken from the
-ADRG names into columns.
+ADRG names into columns. OR procedures (手术室手术) are not a table: the grouper takes them from
+the lists of the surgical ADRGs (second letter A–J); OpenDRG's SS_VALID.dat, which mixes them with
+非手术室操作, is not shipped.
 """
 
 
@@ -240,7 +244,6 @@ def build_11(ref: Path, out: Path) -> None:
     cc += [(c, "CC", t) for c, t in read_kv(tables_dir / "CC.dat")]
     write_csv(out / "cc.csv.gz", ["code", "level", "exclusion_table"], cc)
     write_csv(out / "cce.csv.gz", ["code", "exclusion_table"], read_kv(tables_dir / "CCE.dat"))
-    write_csv(out / "or_proc.csv.gz", ["code", "name"], read_kv(tables_dir / "SS_VALID.dat"))
     write_csv(out / "dx.csv.gz", ["code", "name"], read_kv(tables_dir / "ZD_INFO.dat"))
     write_csv(out / "proc.csv.gz", ["code", "name"], read_kv(tables_dir / "SS_INFO.dat"))
     write_csv(out / "dx_map.csv.gz", ["code", "grouper_code"],
