@@ -207,6 +207,26 @@ the lists of the surgical ADRGs (second letter A–J); OpenDRG's SS_VALID.dat, w
 非手术室操作, is not shipped.
 """
 
+# the 1.1 tables' gaps, as the grouper meets them (appended to the 1.1 SOURCES.md)
+GAPS_11 = """
+## Known gaps of the scheme tables (kept as published)
+
+The MDC tables list the codes under a sub-category (亚目) but not the sub-category's own code: I21.001
+… I21.004 and I21.000x005 under I21.0, not I21.000 前壁急性透壁性心肌梗死, which 医保版 ICD-10 accepts.
+The grouper groups such a code as its listed siblings when they all sit in the same tables (MDC, ADRG
+lists, CC/MCC, exclusion table); where they differ (I10.x00) the code stays in no MDC.
+
+155 principal diagnoses are in an MDC's 主诊表 but in no medical ADRG's principal-diagnosis list of
+CHS-DRG 1.1 (29 of them in MDCO) (`4_ADRG_DETAIL.txt`, `MDC/*.dat`, `ADRG/*.dat` of the rule text agree). Such a case groups
+only through a procedure that selects a surgical or operation ADRG; otherwise it is ungroupable
+(`0000`) with a reason that says so. The notable ones are the normal deliveries of MDCO: O80.000 头位顺产,
+O80.100 臀位顺产, O80.800, O80.900 单胎顺产 (also O84.000 多胎顺产); the others of MDCO are mostly
+ectopic pregnancies and abortions that the tables place only with a procedure (OE1, OF1, OF2). OR1 阴道分娩 — the
+only ADRG for a vaginal delivery without an obstetric procedure — lists the Z37 分娩结局 codes as its
+principal diagnoses, not O80; OC1 阴道分娩伴手术操作 is entered by procedures such as 73.5900x002
+头位阴道助产 and 73.6x01 会阴侧切缝合术. The grouper does not remap O80 to OR1: a region that codes a
+normal delivery with O80 as principal diagnosis and no procedure sees it as ungroupable.
+"""
 
 _ATTRIBUTION = (
     "source: OpenDRG/DRG_Rules ab57a5bd and OpenDRG/DRG_Python 5d523a26 (see SOURCES.md)\n"
@@ -293,7 +313,8 @@ def build_20(ref: Path, out: Path) -> None:
 
 
 def _attribution(ref: Path, out: Path, version: str) -> None:
-    (out / "SOURCES.md").write_text(SOURCES.format(version=version), encoding="utf-8")
+    gaps = GAPS_11 if version == "1.1" else ""
+    (out / "SOURCES.md").write_text(SOURCES.format(version=version) + gaps, encoding="utf-8")
     shutil.copyfile(ref / "LICENSE.OpenDRG-DRG_Rules", out / "LICENSE.OpenDRG")
 
 
