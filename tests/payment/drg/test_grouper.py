@@ -264,6 +264,13 @@ def test_subcategory_code_whose_codes_group_apart_stays_unlisted():
     assert g.dx_map["I10.x00"] == "I10.x00" and "in no MDC" in case("I10.x00").reason
 
 
+def test_only_the_subcategory_code_itself_takes_a_stand_in():
+    # K30.x00x002 新生儿消化不良 is unlisted too, but it is an extension, not the sub-category's own code:
+    # grouping it as its sibling K30.x00 (消化不良, MDCG) would lose what it says, so it stays unlisted
+    assert "in no MDC" in case("K30.x00x002").reason
+    assert case("K30.x00").mdc == "MDCG"
+
+
 @pytest.mark.parametrize("fields, word", [
     (dict(age=0), "age_days"),
     (dict(age=0, age_days=10), "birth_weight_g"),

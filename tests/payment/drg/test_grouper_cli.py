@@ -46,23 +46,19 @@ def test_group_csv_to_csv(tmp_path):
     assert dict(zip(df.case_id, df.cc_code))["c2"] == "J18.900"
 
 
-def test_group_parquet_to_parquet(tmp_path):
-    src = tmp_path / "cases.parquet"
-    pd.read_csv(CASES, dtype=str, keep_default_na=False).to_parquet(src, index=False)
-    out = tmp_path / "groups.parquet"
+@pytest.mark.parametrize("src_name, out_name", [("cases.parquet", "groups.parquet"),
+                                                ("cases.csv.gz", "groups.csv.gz")])
+def test_group_parquet_and_gzip_csv(tmp_path, src_name, out_name):
+    src, out = tmp_path / src_name, tmp_path / out_name
+    small = pd.read_csv(CASES, dtype=str, keep_default_na=False)
+    if src.suffix == ".parquet":
+        small.to_parquet(src, index=False)
+    else:
+        small.to_csv(src, index=False)
     res = run("--in", str(src), "--out", str(out))
     assert res.exit_code == 0, res.output
-    df = pd.read_parquet(out)
+    df = pd.read_parquet(out) if out.suffix == ".parquet" else pd.read_csv(out, dtype=str)
     assert len(df) == 8 and df.set_index("case_id").loc["c1", "drg"] == "AA19"
-
-
-def test_gzip_csv_in_and_out(tmp_path):
-    src = tmp_path / "cases.csv.gz"
-    pd.read_csv(CASES, dtype=str, keep_default_na=False).to_csv(src, index=False)
-    out = tmp_path / "groups.csv.gz"
-    res = run("--in", str(src), "--out", str(out))
-    assert res.exit_code == 0, res.output
-    assert pd.read_csv(out, dtype=str).set_index("case_id").loc["c8", "drg"] == "NZ19"
 
 
 # -- input of any size: read in several chunks -------------------------------------------------------
@@ -135,6 +131,12 @@ def test_gbk_csv_names_the_line_and_column(tmp_path):
     src = tmp_path / "gbk.csv"
     src.write_bytes(CASES.read_text(encoding="utf-8").encode("gbk"))
     _fails(run("--in", str(src), "--out", str(tmp_path / "o.csv")), "gbk.csv line 2", "dept", "not UTF-8")
+
+
+def test_gzip_name_on_a_file_that_is_not_gzip(tmp_path):
+    src = tmp_path / "cases.csv.gz"
+    src.write_bytes(CASES.read_bytes())
+    _fails(run("--in", str(src), "--out", str(tmp_path / "o.csv")), "cases.csv.gz", "cannot read")
 
 
 def test_csv_missing_a_required_column(tmp_path):

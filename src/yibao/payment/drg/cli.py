@@ -53,7 +53,7 @@ def _read_csv(path: Path):
     try:
         table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                               convert_options=options)
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowInvalid, OSError) as exc:
         raise _csv_problem(path, header) or ValidationError("--in", f"not readable as CSV ({exc})",
                                                             str(path)) from None
     return table.to_pandas()
@@ -61,8 +61,11 @@ def _read_csv(path: Path):
 
 def _csv_header(path: Path) -> list[str]:
     """The header row's column names, after checking the file's start looks like UTF-8 text."""
-    with _open(path) as f:
-        head = f.read(_SNIFF_BYTES)
+    try:
+        with _open(path) as f:
+            head = f.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as exc:  # a .gz that is not gzip, or cut short
+        raise ValidationError("--in", f"cannot read ({exc})", str(path)) from None
     if not head.strip():
         raise ValidationError("--in", "the file is empty (a CSV needs a header row and one row per case)",
                               str(path))

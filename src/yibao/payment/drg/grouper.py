@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -631,6 +632,9 @@ def _code_map(known: Mapping[str, str], rows: Iterable[Mapping[str, str]]) -> di
     return out
 
 
+_SUBCATEGORY_CODE = re.compile(r"^[A-Z]\d\d\.[\dx]00$")  # a sub-category's own code: I21.000, I10.x00
+
+
 def _dx_profiles(data: VersionData) -> dict[str, frozenset]:
     """Every table row a diagnosis code is in: MDC tables (with the MDCZ region), ADRG lists, CC/MCC
     level and exclusion table, and the exclusion table it cancels as principal diagnosis."""
@@ -652,10 +656,11 @@ def _group_with_subcategory(dx_map: dict[str, str], data: VersionData) -> None:
 
     The scheme's tables list the codes under a sub-category (I21.000x005, I21.001 … I21.004 under
     I21.0) but not the sub-category's own code I21.000 (前壁急性透壁性心肌梗死), which 医保版 ICD-10
-    accepts and hospitals code. Such a code groups as its listed siblings (same first five characters)
-    when every one of them sits in the same tables — MDC, ADRG lists, CC/MCC, exclusion table — and the
-    code's own rows (e.g. its MCC entry) are among theirs; the first of them in code order stands in for
-    it. Where the siblings group differently the code stays unlisted ("in no MDC").
+    accepts and hospitals code. Such a code (the sub-category + "00") groups as its listed siblings
+    (same first five characters) when every one of them sits in the same tables — MDC, ADRG lists,
+    CC/MCC, exclusion table — and the code's own rows (e.g. its MCC entry) are among theirs; the first
+    of them in code order stands in for it. Where the siblings group differently the code stays
+    unlisted ("in no MDC"); an unlisted extension (K30.x00x002 新生儿消化不良) is never stood in for.
     """
     profiles = _dx_profiles(data)
     siblings: dict[str, list[str]] = {}
@@ -665,7 +670,7 @@ def _group_with_subcategory(dx_map: dict[str, str], data: VersionData) -> None:
     stand_in = {}
     for code in set(dx_map.values()):
         own = profiles.get(code, frozenset())
-        if any(r[0] == "mdc" for r in own) or code[:5] not in siblings:
+        if not _SUBCATEGORY_CODE.match(code) or any(r[0] == "mdc" for r in own) or code[:5] not in siblings:
             continue
         kin = sorted(siblings[code[:5]])
         shared = {profiles[k] for k in kin}
