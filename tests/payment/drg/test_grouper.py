@@ -172,9 +172,53 @@ def test_cc_does_not_split_an_adrg_with_only_mcc():
 # -- QY and 0000 -----------------------------------------------------------------------------------
 
 def test_or_procedure_fitting_no_surgical_adrg_is_qy():
-    # SS_VALID.dat:5217 "47.0900 其他阑尾切除术" is an OR procedure; no MDCB surgical ADRG lists it
-    r = case("I63.900", "47.0900")
+    # DETAIL:30018 "47.0901 阑尾切除术" under GD1 (a surgical ADRG: second letter D) makes it a 手术室手术;
+    # no MDCB surgical ADRG lists it
+    r = case("I63.900", "47.0901")
     assert (r.mdc, r.adrg, r.drg, r.status) == ("MDCB", "", "BQY", AMBIGUOUS)
+
+
+@pytest.mark.parametrize("procedure", ["96.7101", "96.0400"])
+def test_non_or_procedure_never_makes_a_case_qy(procedure):
+    # 96.7101 呼吸机治疗[小于96小时] is listed only by operation ADRGs (DETAIL:25672 FP1, PK1: second
+    # letters P, K = 非手术室操作), 96.0400 气管内插管 by no ADRG; neither is a 手术室手术, so 脑梗死
+    # I63.900 stays in its medical ADRG (DETAIL:4962 BR2) instead of BQY
+    r = case("I63.900", procedure)
+    assert (r.mdc, r.adrg, r.drg, r.status) == ("MDCB", "BR2", "BR25", OK)
+
+
+# -- main procedure ---------------------------------------------------------------------------------
+
+def test_main_procedure_decides_not_a_later_one():
+    # DETAIL:4408-4411 BJ1 "包含以下主要手术或操作： 01.0100 脑池穿刺": entered by the main procedure only.
+    # Main 47.0901 (an OR procedure of GD1) fits no MDCB surgical ADRG → BQY, though 01.0100 comes second
+    r = case("I63.900", "47.0901|01.0100")
+    assert (r.mdc, r.drg, r.status) == ("MDCB", "BQY", AMBIGUOUS)
+    assert "main procedure 47.0901" in r.reason
+    # the other way round 01.0100 is the main procedure → BJ1
+    assert case("I63.900", "01.0100|47.0901").adrg == "BJ1"
+
+
+def test_non_or_main_procedure_with_a_later_or_one_is_medical():
+    # main 96.0400 (no ADRG lists it, not an OR procedure) → no surgical ADRG, no QY → BR2 by diagnosis
+    # (DETAIL:4962); the second procedure 01.0100 (BJ1) does not count
+    assert case("I63.900", "96.0400|01.0100").drg == "BR25"
+
+
+def test_operation_main_procedure_beats_a_later_surgical_one():
+    # DETAIL:25672-25680 FP1 心力衰竭、休克伴操作性治疗: "包含以下主要诊断： … I50.000" and main procedure
+    # 96.7101; 37.0x01 心包穿刺引流术 (DETAIL:25059, FJ1 循环系统其他手术) is only the second procedure
+    r = case("I50.000", "96.7101|37.0x01")
+    assert (r.mdc, r.adrg, r.drg) == ("MDCF", "FP1", "FP19")
+
+
+def test_combination_rules_look_at_every_procedure():
+    # DETAIL:45876-45878 JA1 "包含以下主要诊断+手术表 1+手术表 2": D05.100 乳房导管原位癌 (主要诊断),
+    # 85.4301 单侧乳腺改良根治术 (手术表 2, DETAIL:45920) and 85.7000x001 乳房重建术 (手术表 1, DETAIL:45908)
+    # in either order; with the 根治术 alone it is JA2 (DETAIL:45963-45964, 主要诊断+手术表 1)
+    assert case("D05.100", "85.4301|85.7000x001", sex=2).adrg == "JA1"
+    assert case("D05.100", "85.7000x001|85.4301", sex=2).adrg == "JA1"
+    assert case("D05.100", "85.4301", sex=2).adrg == "JA2"
 
 
 def test_unknown_codes_are_ungroupable_with_the_code_named():
@@ -185,10 +229,46 @@ def test_unknown_codes_are_ungroupable_with_the_code_named():
 
 
 def test_principal_diagnosis_in_no_mdc():
-    # K35.800 (急性阑尾炎，其他未特指) is a known code but only its extension K35.800x001 is in MDCG
-    r = case("K35.800")
+    # I25.200 陈旧性心肌梗死 is a known code (ZD_INFO.dat) that no MDC table lists, nor any code of I25.2
+    r = case("I25.200")
     assert r.status == UNGROUPABLE and "in no MDC" in r.reason
-    assert case("K35.800x001").mdc == "MDCG"
+
+
+# Sub-category codes (亚目, "X00") that 医保版 ICD-10 accepts but the MDC tables leave out; each groups as
+# the codes listed under its sub-category, which all sit in one MDC table and one ADRG list:
+@pytest.mark.parametrize("code, mdc, adrg, sibling_lines", [
+    ("I21.000", "MDCF", "FR1", "DETAIL:21297-21301 I21.000x005, I21.001-I21.004 in 主诊表 MDCF; 25731-25737 FR1"),
+    ("I21.100", "MDCF", "FR1", "DETAIL:21302-21305 I21.103-I21.106 in MDCF; 25738-25741 FR1"),
+    ("I21.400", "MDCF", "FR1", "DETAIL:21341 I21.400x003, I21.401, I21.402 in MDCF; 25777 FR1"),
+    ("C34.100", "MDCE", "ER1", "DETAIL:18440-18443 C34.100x003 … C34.102 in MDCE; 19802-19805 ER1"),
+    ("C34.900", "MDCE", "ER1", "DETAIL:18455-18461 C34.900x001 … C34.902 in MDCE; 19817-19823 ER1"),
+    ("I63.400", "MDCB", "BR2", "DETAIL:2339-2340 I63.401, I63.402 in MDCB; 4962-4963 BR2"),
+    ("S72.100", "MDCI", "IR2", "DETAIL:37706 S72.100x001 … S72.110 in MDCI (and MDCZ 下肢创伤, 84727); 40573 IR2"),
+    ("J18.800", "MDCE", "ES3", "DETAIL:18669-18676 J18.800x001 … J18.803 in MDCE; 20345-20352 ES3"),
+])
+def test_subcategory_code_groups_as_its_listed_codes(code, mdc, adrg, sibling_lines):
+    r = case(code)
+    assert (r.mdc, r.adrg, r.status) == (mdc, adrg, OK), sibling_lines
+
+
+def test_subcategory_code_keeps_its_cc_role_as_other_diagnosis():
+    # MCC.dat: "I21.000 93" — I21.000 is an MCC itself; as an other diagnosis of 脑梗死 I63.900 (表 7-96,
+    # CCE.dat:11527) it still makes BR21
+    assert case("I63.900|I21.000").drg == "BR21"
+
+
+def test_subcategory_code_whose_codes_group_apart_stays_unlisted():
+    # I10.x00 特发性高血压: its listed codes differ (I10.x00x002 … are in FV2's list, I10.x01 is not), so no
+    # stand-in
+    g = Grouper.load("chs-1.1")
+    assert g.dx_map["I10.x00"] == "I10.x00" and "in no MDC" in case("I10.x00").reason
+
+
+def test_only_the_subcategory_code_itself_takes_a_stand_in():
+    # K30.x00x002 新生儿消化不良 is unlisted too, but it is an extension, not the sub-category's own code:
+    # grouping it as its sibling K30.x00 (消化不良, MDCG) would lose what it says, so it stays unlisted
+    assert "in no MDC" in case("K30.x00x002").reason
+    assert case("K30.x00").mdc == "MDCG"
 
 
 @pytest.mark.parametrize("fields, word", [
@@ -259,8 +339,9 @@ def test_multiple_trauma_with_craniotomy_is_zb1():
 
 
 def test_hiv_with_or_procedure_is_yc1():
-    # DETAIL:83812-83816 YC1 HIV 相关疾患的手术室手术 "包含以下诊断： … B20.003"; SS_VALID.dat:5217 47.0900
-    r = case("B20.003", "47.0900")
+    # DETAIL:83812-83816 YC1 HIV 相关疾患的手术室手术 "包含以下诊断： … B20.003" + an OR procedure: 47.0901
+    # 阑尾切除术 (DETAIL:30018, listed by the surgical ADRG GD1)
+    r = case("B20.003", "47.0901")
     assert (r.mdc, r.adrg) == ("MDCY", "YC1")
 
 

@@ -18,12 +18,12 @@ from yibao.errors import ValidationError
 from yibao.payment.drg.grouper import BAD, MISSING, Grouper, split_codes
 from yibao.payment.drg.vector import group_arrays
 
-__all__ = ["group_many", "cases_from_claims", "INPUT_COLUMNS", "OUTPUT_COLUMNS"]
+__all__ = ["group_many", "cases_from_claims", "INPUT_COLUMNS", "OUTPUT_COLUMNS", "REQUIRED_COLUMNS"]
 
 INPUT_COLUMNS = ("case_id", "sex", "age", "age_days", "birth_weight_g", "dept", "los_days", "discharge_way",
                  "diagnoses", "procedures")
 OUTPUT_COLUMNS = ("case_id", "mdc", "adrg", "drg", "status", "reason", "cc_code", "cc_level")
-_REQUIRED = ("sex", "age", "diagnoses")
+REQUIRED_COLUMNS = ("sex", "age", "diagnoses")
 _NUMERIC = ("sex", "age", "age_days", "birth_weight_g", "los_days")
 _BAD = BAD
 
@@ -45,9 +45,9 @@ def _numeric(col: pd.Series | None, n: int) -> list[int]:
 
 def group_many(df: pd.DataFrame, version: str = "chs-1.1") -> pd.DataFrame:
     """Group every row of ``df``; a bad row gets status ``0000`` with the reason, never an exception."""
-    missing = [c for c in _REQUIRED if c not in df.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise ValidationError(missing[0], f"column missing (needs {', '.join(_REQUIRED)})", "cases")
+        raise ValidationError(missing[0], f"column missing (needs {', '.join(REQUIRED_COLUMNS)})", "cases")
     grouper = Grouper.load(version)
     n = len(df)
     case_ids = df["case_id"].astype(str).to_numpy(dtype=object) if "case_id" in df.columns else \

@@ -11,8 +11,10 @@ Sources (both OpenDRG, Apache-2.0; see ``data/chs-1.1/SOURCES.md``):
   table (主诊表) and each ADRG's entry rule with its code lists. Parsed into ``mdc_dx``, ``adrg``,
   ``adrg_rules`` and ``adrg_codes``.
 - ``CHS_DRG_11_tables/*.dat``: the same scheme as clean key/value tables — DRG names, MCC/CC lists
-  with their exclusion-table number, the exclusion tables (CCE: principal diagnosis → table), the OR
-  procedure list and the input-code → grouper-code maps. The MCC/CC/CCE rule text is mangled by page
+  with their exclusion-table number, the exclusion tables (CCE: principal diagnosis → table) and the
+  input-code → grouper-code maps. Its ``SS_VALID.dat`` mixes 手术室手术 with 非手术室操作 (96.7101
+  呼吸机治疗, 03.3101 腰椎穿刺) and is not used: the grouper takes the OR procedures from the surgical
+  ADRGs' lists (second letter A–J). The MCC/CC/CCE rule text is mangled by page
   joins, so these tables are the source for them.
 - ``CHS_DRG_20_lists/``: CHS-DRG 2.0 ADRG and DRG names only (no rules).
 
@@ -195,14 +197,36 @@ Derived from the OpenDRG projects, licensed under the Apache License 2.0 (text i
 - github.com/OpenDRG/DRG_Rules, commit ab57a5bd — the CHS-DRG 1.1 scheme text (国家医疗保障疾病诊断相关分组
   (CHS-DRG) 分组方案 1.1, 国家医保局 2021-05) re-keyed as plain text: MDC tables and ADRG entry rules.
 - github.com/OpenDRG/DRG_Python, commit 5d523a26 — the same scheme as key/value tables: DRG names,
-  MCC/CC lists, exclusion tables (CCE), OR procedures, diagnosis and procedure code maps.
+  MCC/CC lists, exclusion tables (CCE), diagnosis and procedure code maps.
 - CHS-DRG 2.0 (2024-07) ADRG and DRG names (lists only; the 2.0 rules are not published there).
 
 Converted by `yibao/payment/drg/build.py`; the files here are its output. Changes: code lists split
 into the tables below; ADRG names cleaned of line-join marks; age and weight bands taken from the
-ADRG names into columns.
+ADRG names into columns. OR procedures (手术室手术) are not a table: the grouper takes them from
+the lists of the surgical ADRGs (second letter A–J); OpenDRG's SS_VALID.dat, which mixes them with
+非手术室操作, is not shipped.
 """
 
+# the 1.1 tables' gaps, as the grouper meets them (appended to the 1.1 SOURCES.md)
+GAPS_11 = """
+## Known gaps of the scheme tables (kept as published)
+
+The MDC tables list the codes under a sub-category (亚目) but not the sub-category's own code: I21.001
+… I21.004 and I21.000x005 under I21.0, not I21.000 前壁急性透壁性心肌梗死, which 医保版 ICD-10 accepts.
+The grouper groups such a code as its listed siblings when they all sit in the same tables (MDC, ADRG
+lists, CC/MCC, exclusion table); where they differ (I10.x00) the code stays in no MDC.
+
+155 principal diagnoses are in an MDC's 主诊表 but in no medical ADRG's principal-diagnosis list of
+CHS-DRG 1.1 (29 of them in MDCO) (`4_ADRG_DETAIL.txt`, `MDC/*.dat`, `ADRG/*.dat` of the rule text agree). Such a case groups
+only through a procedure that selects a surgical or operation ADRG; otherwise it is ungroupable
+(`0000`) with a reason that says so. The notable ones are the normal deliveries of MDCO: O80.000 头位顺产,
+O80.100 臀位顺产, O80.800, O80.900 单胎顺产 (also O84.000 多胎顺产); the others of MDCO are mostly
+ectopic pregnancies and abortions that the tables place only with a procedure (OE1, OF1, OF2). OR1 阴道分娩 — the
+only ADRG for a vaginal delivery without an obstetric procedure — lists the Z37 分娩结局 codes as its
+principal diagnoses, not O80; OC1 阴道分娩伴手术操作 is entered by procedures such as 73.5900x002
+头位阴道助产 and 73.6x01 会阴侧切缝合术. The grouper does not remap O80 to OR1: a region that codes a
+normal delivery with O80 as principal diagnosis and no procedure sees it as ungroupable.
+"""
 
 _ATTRIBUTION = (
     "source: OpenDRG/DRG_Rules ab57a5bd and OpenDRG/DRG_Python 5d523a26 (see SOURCES.md)\n"
@@ -240,7 +264,6 @@ def build_11(ref: Path, out: Path) -> None:
     cc += [(c, "CC", t) for c, t in read_kv(tables_dir / "CC.dat")]
     write_csv(out / "cc.csv.gz", ["code", "level", "exclusion_table"], cc)
     write_csv(out / "cce.csv.gz", ["code", "exclusion_table"], read_kv(tables_dir / "CCE.dat"))
-    write_csv(out / "or_proc.csv.gz", ["code", "name"], read_kv(tables_dir / "SS_VALID.dat"))
     write_csv(out / "dx.csv.gz", ["code", "name"], read_kv(tables_dir / "ZD_INFO.dat"))
     write_csv(out / "proc.csv.gz", ["code", "name"], read_kv(tables_dir / "SS_INFO.dat"))
     write_csv(out / "dx_map.csv.gz", ["code", "grouper_code"],
@@ -290,7 +313,8 @@ def build_20(ref: Path, out: Path) -> None:
 
 
 def _attribution(ref: Path, out: Path, version: str) -> None:
-    (out / "SOURCES.md").write_text(SOURCES.format(version=version), encoding="utf-8")
+    gaps = GAPS_11 if version == "1.1" else ""
+    (out / "SOURCES.md").write_text(SOURCES.format(version=version) + gaps, encoding="utf-8")
     shutil.copyfile(ref / "LICENSE.OpenDRG-DRG_Rules", out / "LICENSE.OpenDRG")
 
 

@@ -2,37 +2,137 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import typer
 
-from yibao.errors import PolicyError, ValidationError
+from yibao.errors import ValidationError
 
 drg_app = typer.Typer(help="CHS-DRG grouping (疾病诊断相关分组).", no_args_is_help=True)
 
-_TEXT_COLUMNS = {"case_id": str, "dept": str, "discharge_way": str, "diagnoses": str, "procedures": str}
+CSV_SUFFIXES = (".csv", ".txt", ".gz")  # .gz: a gzip-compressed CSV (cases.csv.gz)
+CSV_BLOCK_BYTES = 16 << 20  # the CSV reader's block: a file larger than this arrives in several chunks
+_SNIFF_BYTES = 64 << 10
 
 
 def read_cases(path: Path):
-    """Cases from CSV (codes ``|``-separated, every column read as text) or Parquet."""
-    import pandas as pd
-
+    """Cases from CSV (UTF-8, codes ``|``-separated, every column read as text) or Parquet, of any size."""
     if not path.exists():
         raise ValidationError("--in", f"no such file: {path}")
     if path.suffix == ".parquet" or path.is_dir():
-        return pd.read_parquet(path)
-    if path.suffix in (".csv", ".gz", ".txt"):
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return _read_parquet(path)
+    if path.suffix in CSV_SUFFIXES:
+        return _read_csv(path)
     raise ValidationError("--in", f"{path.name}: expected a .csv or .parquet file")
 
 
-def write_groups(df, path: Path) -> None:
-    if path.suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    elif path.suffix in (".csv", ".gz"):
-        df.to_csv(path, index=False)
-    else:
+def _read_parquet(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValidationError("--in", f"not a readable Parquet file ({exc})", str(path)) from None
+    _require_columns(table.column_names, path)
+    return table.to_pandas()
+
+
+def _read_csv(path: Path):
+    """The CSV as a DataFrame, read by Arrow in blocks of :data:`CSV_BLOCK_BYTES` (so its columns may
+    come in several chunks); a file that is not UTF-8 CSV text is refused naming its line and column."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    header = _csv_header(path)
+    _require_columns(header, path)
+    options = pcsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                  strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                              convert_options=options)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _csv_problem(path, header) or ValidationError("--in", f"not readable as CSV ({exc})",
+                                                            str(path)) from None
+    return table.to_pandas()
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row's column names, after checking the file's start looks like UTF-8 text."""
+    try:
+        with _open(path) as f:
+            head = f.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as exc:  # a .gz that is not gzip, or cut short
+        raise ValidationError("--in", f"cannot read ({exc})", str(path)) from None
+    if not head.strip():
+        raise ValidationError("--in", "the file is empty (a CSV needs a header row and one row per case)",
+                              str(path))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError("--in", "the file is UTF-16 text; save it as UTF-8 CSV", str(path))
+    if b"\x00" in head:
+        line = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise ValidationError("--in", f"line {line}: a NUL byte — a binary file, not CSV text", str(path))
+    first = head.split(b"\n", 1)[0]
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError("--in", f"line 1 (the header): not UTF-8 text at byte {exc.start}; save the "
+                                      "file as UTF-8", str(path)) from None
+    return next(csv.reader([text.rstrip("\r")]))
+
+
+def _open(path: Path):
+    import gzip
+
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _require_columns(columns, path: Path) -> None:
+    from yibao.payment.drg.batch import REQUIRED_COLUMNS
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValidationError(missing[0], f"column missing (needs {', '.join(REQUIRED_COLUMNS)}; the file has "
+                                          f"{', '.join(columns) or 'none'})", str(path))
+
+
+def _csv_problem(path: Path, header: list[str]) -> ValidationError | None:
+    """The first line that is not UTF-8 or has a different number of fields than the header."""
+    with _open(path) as f:
+        for n, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                column = header[min(raw[: exc.start].count(b","), len(header) - 1)]
+                return ValidationError(column, f"not UTF-8 text (byte {exc.start} of the line); save the file "
+                                               "as UTF-8", f"{path} line {n}")
+            fields = next(csv.reader(io.StringIO(line)), [])
+            if fields and len(fields) != len(header) and '"' not in line:
+                return ValidationError("--in", f"{len(fields)} fields, the header has {len(header)}",
+                                       f"{path} line {n}")
+    return None
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path that cannot be written before any grouping is done."""
+    if path.suffix not in (*CSV_SUFFIXES, ".parquet"):
         raise ValidationError("--out", f"{path.name}: expected a .csv or .parquet file")
+    if not path.parent.is_dir():
+        raise ValidationError("--out", f"folder {path.parent} does not exist", str(path))
+    if path.is_dir():
+        raise ValidationError("--out", "is a folder, not a file", str(path))
+
+
+def write_groups(df, path: Path) -> None:
+    try:
+        if path.suffix == ".parquet":
+            df.to_parquet(path, index=False)
+        else:
+            df.to_csv(path, index=False)
+    except OSError as exc:
+        raise ValidationError("--out", f"cannot write ({exc.strerror or exc})", str(path)) from None
 
 
 @drg_app.command("group")
@@ -45,15 +145,11 @@ def group_cmd(
     """Group every case of a file; bad rows get status 0000 with the reason."""
     from yibao.payment.drg.batch import group_many
 
-    try:
-        cases = read_cases(input)
-        groups = group_many(cases, version)
-        write_groups(groups, output)
-    except (ValidationError, PolicyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    check_output(output)
+    groups = group_many(read_cases(input), version)
+    write_groups(groups, output)
     counts = groups["status"].value_counts().to_dict()
-    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no cases"
     typer.echo(f"{len(groups)} cases grouped with {version} → {output} ({summary})")
 
 

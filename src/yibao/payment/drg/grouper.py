@@ -3,15 +3,22 @@
 Order, as in the CHS-DRG 1.1 scheme:
 
 1. Input checks: sex 1/2; age 0–150; age 0 needs age in days; a newborn (≤ 28 days) needs a birth
-   weight; every code known to the version (after its code map, 医保版 → grouper code).
+   weight; every code known to the version (after its code map, 医保版 → grouper code). A 医保版
+   sub-category code that the MDC tables leave out (I21.000, listed are I21.000x005, I21.001 …) groups
+   as its listed siblings when they all group alike.
 2. Pre-MDC (先期分组), in order: MDCA (transplants, ventilation ≥ 96 h / ECMO, by main procedure),
    MDCP (newborns < 29 days, and infants whose principal diagnosis is a newborn diagnosis),
    MDCY (HIV principal diagnosis), MDCZ (multiple trauma: diagnoses in ≥ 2 of the 9 body regions of
    the MDCZ table, principal diagnosis among them).
 3. The MDC of the principal diagnosis (主诊表); MDCM is male only and MDCN female only.
-4. Inside the MDC: surgical ADRGs (外科, second letter A–J) by procedure, main procedure first; then
-   operation ADRGs (操作, K–Q); a valid OR procedure that fits none of them gives the ambiguous
-   group ``<letter>QY``; then medical ADRGs (内科, R–Z) by principal diagnosis.
+4. Inside the MDC: surgical ADRGs (外科, second letter A–J), then operation ADRGs (操作, K–Q), each
+   "包含以下主要手术或操作" — entered by the main procedure (the first listed) alone; the other
+   procedures count only in a rule that names a combination ("同时包含以下手术 … 和 …", "主要诊断+
+   手术表 n"). A main procedure that is a 手术室手术 (OR procedure) and fits none of them gives the
+   ambiguous group ``<letter>QY``; otherwise medical ADRGs (内科, R–Z) by principal diagnosis. An OR
+   procedure is one that some surgical ADRG (second letter A–J) lists; a procedure listed only by
+   operation ADRGs (e.g. 96.7101 呼吸机治疗[小于96小时]) or by none (96.0400 气管内插管) is a
+   非手术室操作 and never makes a case QY.
 5. The DRG's fourth character from the other diagnoses' MCC/CC after the exclusion tables (CCE: a
    CC does not count when the principal diagnosis is in its exclusion table): 1 with MCC, 3 with CC
    (or with MCC where the ADRG has no 1), 5 without, 9 not split.
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -177,21 +185,23 @@ class _Adrg:
             return False
         return True
 
-    def matches(self, pdx: str, dxs: frozenset, procs: frozenset, p: str | None, has_or: bool) -> bool:
+    def matches(self, pdx: str, dxs: frozenset, procs: frozenset, main: str | None, main_or: bool) -> bool:
+        """Whether some alternative of the rule holds: ``proc`` on the main procedure, ``anyproc`` on
+        any procedure of the case, ``orproc`` / ``noproc`` on whether the main one is an OR procedure."""
         for alt in self.alts:
             for kind, codes in alt:
                 if kind == _PDX:
                     ok = pdx in codes
                 elif kind == _PROC:
-                    ok = p in codes
+                    ok = main in codes
                 elif kind == _DX:
                     ok = not codes.isdisjoint(dxs)
                 elif kind == _ANYPROC:
                     ok = not codes.isdisjoint(procs)
                 elif kind == _ORPROC:
-                    ok = has_or
+                    ok = main_or
                 else:
-                    ok = not has_or
+                    ok = not main_or
                 if not ok:
                     break
             else:
@@ -234,6 +244,7 @@ class Grouper:
         proc_names = {r["code"]: r["name"] for r in data.table("proc")}
         self.dx_names, self.proc_names = dx_names, proc_names
         self.dx_map = _code_map(dx_names, data.table("dx_map"))
+        _group_with_subcategory(self.dx_map, data)
         self.proc_map = _code_map(proc_names, data.table("proc_map"))
         self.mdc_names = {r["mdc"]: r["name"] for r in data.table("mdc")}
         self.mdc_sex = {r["mdc"]: r["sex"] for r in data.table("mdc") if r["sex"]}
@@ -251,7 +262,6 @@ class Grouper:
         self.members = {m: frozenset(s) for m, s in members.items()}
         self.mdc_of = {c: tuple(sorted(ms, key=lambda m: mdc_order.get(m, 99))) for c, ms in mdc_of.items()}
         self.trauma_part = parts
-        self.or_procs = frozenset(r["code"] for r in data.table("or_proc"))
 
         lists: dict[str, set[str]] = {}
         for r in data.table("adrg_codes"):
@@ -268,6 +278,7 @@ class Grouper:
                 dx_rule_codes |= codes
             alts.setdefault(r["adrg"], {}).setdefault(r["alt"], []).append((kind, codes))
         self.dx_rule_codes = frozenset(dx_rule_codes)
+        self.or_procs = _or_procedures(data, frozen)
 
         suffixes: dict[str, set[str]] = {}
         self.drg_names = {}
@@ -458,14 +469,14 @@ class Grouper:
     def _structure(self, sex, age, newborn_days, weight, pdx, dxs, procs, trauma) -> tuple:
         """(mdc, adrg, status, reason) from everything but the MCC/CC split."""
         procset = frozenset(procs)
-        has_or = not self.or_procs.isdisjoint(procs)
         main = procs[0] if procs else None
-        ctx = (pdx, dxs, procset, has_or, newborn_days, weight)
+        main_or = main in self.or_procs
+        ctx = (pdx, dxs, procset, main, main_or, newborn_days, weight)
         # MDCA: by main procedure (AC1 by the combination of procedures)
         if self._mdca_trigger is None or not self._mdca_trigger.isdisjoint(procset):
             for kind in ("surgical", "operation", "medical"):
                 for a in self._candidates("MDCA", kind, pdx if kind == "medical" else main):
-                    if a.fits_bands(newborn_days, weight) and a.matches(pdx, dxs, procset, main, has_or):
+                    if a.fits_bands(newborn_days, weight) and a.matches(pdx, dxs, procset, main, main_or):
                         return "MDCA", a.code, OK, f"MDCA (pre-MDC) by main procedure {main}: {a.code} {a.name}"
         # MDCP: newborns (< 29 days), and infants with a newborn principal diagnosis
         newborn = newborn_days is not None and newborn_days <= self.newborn_max_days
@@ -518,7 +529,7 @@ class Grouper:
         return found
 
     def _within(self, mdc: str, ctx: tuple, procs: tuple) -> tuple:
-        pdx, dxs, procset, has_or, age_d, weight = ctx
+        pdx, dxs, procset, main, main_or, age_d, weight = ctx
         if procs:
             # the surgical/operation choice, memoised by procedures when no rule tried looked at diagnoses
             memo_key = (mdc, procs, age_d, weight)
@@ -531,12 +542,10 @@ class Grouper:
                     self._by_procs[memo_key] = found
             if found:
                 return found
-        if has_or:
-            orp = next(p for p in procs if p in self.or_procs)
-            return mdc, "", AMBIGUOUS, f"OR procedure {orp} fits no surgical ADRG of {mdc} (QY)"
-        main = procs[0] if procs else None
+        if main_or:
+            return mdc, "", AMBIGUOUS, f"main procedure {main} (OR procedure) fits no surgical ADRG of {mdc} (QY)"
         for a in self._candidates(mdc, "medical", pdx):
-            if a.fits_bands(age_d, weight) and a.matches(pdx, dxs, procset, main, has_or):
+            if a.fits_bands(age_d, weight) and a.matches(pdx, dxs, procset, main, main_or):
                 return mdc, a.code, OK, f"{a.code} {a.name} by diagnosis"
         if not self._candidates(mdc, "medical", pdx):
             # e.g. O80 normal delivery in CHS-DRG 1.1: in the MDCO 主诊表, in no medical ADRG (see the module doc)
@@ -546,16 +555,15 @@ class Grouper:
         return mdc, "", UNGROUPABLE, f"principal diagnosis {pdx} fits no ADRG of {mdc}"
 
     def _by_procedure(self, mdc: str, ctx: tuple, procs: tuple) -> tuple[tuple, bool]:
-        """The first surgical, then operation, ADRG a procedure selects (main first): (result or (),
-        whether any rule tried depends on the diagnoses)."""
-        pdx, dxs, procset, has_or, age_d, weight = ctx
+        """The first surgical, then operation, ADRG the main procedure (with the others where a rule
+        names a combination) selects: (result or (), whether any rule tried depends on the diagnoses)."""
+        pdx, dxs, procset, main, main_or, age_d, weight = ctx
         needs_dx = False
         for kind in ("surgical", "operation"):
-            for p in procs:
-                for a in self._candidates(mdc, kind, p):
-                    needs_dx = needs_dx or a.needs_dx
-                    if a.fits_bands(age_d, weight) and a.matches(pdx, dxs, procset, p, has_or):
-                        return (mdc, a.code, OK, f"{a.code} {a.name} by procedure {p}"), needs_dx
+            for a in self._candidates(mdc, kind, main):
+                needs_dx = needs_dx or a.needs_dx
+                if a.fits_bands(age_d, weight) and a.matches(pdx, dxs, procset, main, main_or):
+                    return (mdc, a.code, OK, f"{a.code} {a.name} by main procedure {main}"), needs_dx
         return (), needs_dx
 
     def _suffix(self, adrg: _Adrg, pdx: str, others) -> tuple[str, str, str, str]:
@@ -597,6 +605,17 @@ class Grouper:
         self._by_procs.clear()
 
 
+def _or_procedures(data: VersionData, lists: Mapping[str, frozenset]) -> frozenset:
+    """手术室手术 (OR procedures): the procedures some surgical ADRG (second letter A–J) lists.
+
+    The scheme's second letter separates 外科手术 (A–J) from 非手术室操作 (K–Q); a procedure named only
+    by operation ADRGs, or by no ADRG, is not an OR procedure and cannot make a case QY.
+    """
+    surgical = {r["adrg"] for r in data.table("adrg") if r["kind"] == "surgical"}
+    return frozenset().union(*(lists.get(r["list"], frozenset()) for r in data.table("adrg_rules")
+                               if r["adrg"] in surgical and r["kind"] in ("proc", "anyproc")))
+
+
 def _code_map(known: Mapping[str, str], rows: Iterable[Mapping[str, str]]) -> dict[str, str]:
     """Input code → grouper code: the known codes themselves, the version's map, and a code written
     without its dagger/asterisk pair (A01.002 for A01.002+G01*) when that is unambiguous."""
@@ -611,6 +630,55 @@ def _code_map(known: Mapping[str, str], rows: Iterable[Mapping[str, str]]) -> di
         if s not in out and len(targets) == 1:
             out[s] = next(iter(targets))
     return out
+
+
+_SUBCATEGORY_CODE = re.compile(r"^[A-Z]\d\d\.[\dx]00$")  # a sub-category's own code: I21.000, I10.x00
+
+
+def _dx_profiles(data: VersionData) -> dict[str, frozenset]:
+    """Every table row a diagnosis code is in: MDC tables (with the MDCZ region), ADRG lists, CC/MCC
+    level and exclusion table, and the exclusion table it cancels as principal diagnosis."""
+    rows: dict[str, set] = {}
+    for r in data.table("mdc_dx"):
+        rows.setdefault(r["code"], set()).add(("mdc", r["mdc"], r["part"]))
+    for r in data.table("adrg_codes"):
+        rows.setdefault(r["code"], set()).add(("list", r["list"]))
+    for r in data.table("cc"):
+        rows.setdefault(r["code"], set()).add(("cc", r["level"], r["exclusion_table"]))
+    for r in data.table("cce"):
+        rows.setdefault(r["code"], set()).add(("cce", r["exclusion_table"]))
+    return {c: frozenset(v) for c, v in rows.items()}
+
+
+def _group_with_subcategory(dx_map: dict[str, str], data: VersionData) -> None:
+    """Map a 医保版 code that no MDC table lists to the codes of its sub-category (亚目) when they all
+    group alike.
+
+    The scheme's tables list the codes under a sub-category (I21.000x005, I21.001 … I21.004 under
+    I21.0) but not the sub-category's own code I21.000 (前壁急性透壁性心肌梗死), which 医保版 ICD-10
+    accepts and hospitals code. Such a code (the sub-category + "00") groups as its listed siblings
+    (same first five characters) when every one of them sits in the same tables — MDC, ADRG lists,
+    CC/MCC, exclusion table — and the code's own rows (e.g. its MCC entry) are among theirs; the first
+    of them in code order stands in for it. Where the siblings group differently the code stays
+    unlisted ("in no MDC"); an unlisted extension (K30.x00x002 新生儿消化不良) is never stood in for.
+    """
+    profiles = _dx_profiles(data)
+    siblings: dict[str, list[str]] = {}
+    for code, rows in profiles.items():
+        if any(r[0] == "mdc" for r in rows):
+            siblings.setdefault(code[:5], []).append(code)
+    stand_in = {}
+    for code in set(dx_map.values()):
+        own = profiles.get(code, frozenset())
+        if not _SUBCATEGORY_CODE.match(code) or any(r[0] == "mdc" for r in own) or code[:5] not in siblings:
+            continue
+        kin = sorted(siblings[code[:5]])
+        shared = {profiles[k] for k in kin}
+        if len(shared) == 1 and own <= next(iter(shared)):
+            stand_in[code] = kin[0]
+    for code, target in dx_map.items():
+        if target in stand_in:
+            dx_map[code] = stand_in[target]
 
 
 def excluded_note(dropped: Iterable[str], table: str, pdx: str) -> str:

@@ -76,6 +76,18 @@ def tables(g: Grouper) -> _Tables:
     return found
 
 
+def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as one contiguous array: readers hand over a large CSV or Parquet file in chunks
+    (blocks, row groups); past 2 GiB of text the offsets need 64 bits (large_string)."""
+    if isinstance(values, pa.Array):
+        return values
+    if values.num_chunks == 1:
+        return values.chunk(0)
+    if values.nbytes >= 1 << 31:
+        values = values.cast(pa.large_string())
+    return values.combine_chunks()
+
+
 def _split(values: pa.Array) -> tuple[pa.ListArray, np.ndarray, np.ndarray]:
     """Split ``|``-joined codes; empty strings become empty lists. (lists, flat codes' parents, offsets)."""
     values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
@@ -90,7 +102,7 @@ def group_arrays(g: Grouper, nums: dict[str, np.ndarray], diagnoses: pa.Array, p
     """Group columns; returns the 7 output columns (mdc, adrg, drg, status, reason, cc_code, cc_level)
     as Arrow string arrays in the input's order."""
     t = tables(g)
-    n = len(diagnoses)
+    diagnoses, procedures = _one_array(diagnoses), _one_array(procedures)
     sex, age, days, weight, los = (nums[c] for c in ("sex", "age", "age_days", "birth_weight_g", "los_days"))
     simple = ((age > 0) & (age <= 150) & ((sex == 1) | (sex == 2)) & (los >= MISSING) & (days >= MISSING)
               & ((weight == MISSING) | (weight == 0)))

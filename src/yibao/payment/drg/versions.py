@@ -17,7 +17,6 @@ Tables (``.csv`` or ``.csv.gz``, UTF-8, header row), as written by ``build.py``:
 - ``drg``: drg, adrg, name — the fourth characters present give the split (1/3/5 or 9)
 - ``cc``: code, level (MCC / CC), exclusion_table; ``cce``: code, exclusion_table (principal
   diagnoses of each exclusion table)
-- ``or_proc``: code, name (procedures that make a case surgical; QY when none fits)
 - ``dx``, ``proc``: code, name (codes the grouper knows); ``dx_map``, ``proc_map``: code,
   grouper_code (input code → grouper code)
 """
@@ -47,7 +46,6 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "drg": ("drg",),
     "cc": ("code",),
     "cce": ("code",),
-    "or_proc": ("code",),
     "dx": ("code",),
     "proc": ("code",),
     "dx_map": ("code",),
