@@ -28,12 +28,10 @@ def encode(values: Any, n: int | None = None, default: str = "") -> pd.Categoric
         codes = values.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
         cat = pd.Categorical.from_codes(codes, categories=[str(v) for v in values.dictionary.to_pylist()],
                                         validate=False)
-    elif isinstance(values, pd.Categorical):
-        cat = values
     else:
-        cat = pd.Categorical(np.asarray(values, dtype=object))
-    if not all(isinstance(c, str) for c in cat.categories):
-        cat = cat.rename_categories([str(c) for c in cat.categories])
+        cat = values if isinstance(values, pd.Categorical) else pd.Categorical(np.asarray(values, dtype=object))
+        if cat.categories.inferred_type not in ("string", "empty"):
+            cat = cat.rename_categories([str(c) for c in cat.categories])
     if (cat.codes < 0).any():
         if default not in cat.categories:
             cat = cat.add_categories([default])

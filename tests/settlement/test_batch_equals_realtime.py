@@ -162,3 +162,24 @@ def test_large_batches_keep_freed_memory():
         assert keep_freed_memory() is True  # idempotent
     else:
         assert keep_freed_memory() in (True, False)
+
+
+def test_same_day_claims_settle_in_claim_id_order_whatever_the_input_order():
+    """Two claims on one day, then two on a later day, given in scrambled order: the batch takes them
+    by date and then claim id, as real time does (the outpatient deductible shows the order)."""
+    rng = random.Random(3)
+    (base,) = random_claims(rng, n_persons=1, max_claims=1, year=2024)
+    days = [dt.date(2024, 2, 4), dt.date(2024, 2, 4), dt.date(2024, 1, 18), dt.date(2024, 1, 18)]  # ids against dates
+    claims = []
+    for k, day in enumerate(days):
+        c = copy.deepcopy(base)
+        c.claim_id, c.med_type, c.adm_date, c.dscg_date = f"C{k}", "11", day, day
+        c.institution.admdvs = c.person.admdvs
+        c.lines = [Line(amount=50_000 + k, item_class="A")]
+        claims.append(c)
+    f, lines = claims_frames(claims)
+    scrambled = f.iloc[[3, 0, 2, 1]].reset_index(drop=True)
+    batch = settle_frame(scrambled, lines, load_pack("demo")).set_index("claim_id")
+    seq = sequential(sorted(claims, key=lambda c: (c.dscg_date, c.claim_id)), load_pack("demo"))
+    for cid, expected in seq.items():
+        assert {k: int(batch.loc[cid, k]) for k in SETLINFO_FIELDS} == expected, cid

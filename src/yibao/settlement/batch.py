@@ -27,8 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from yibao.errors import PolicyError, ValidationError
+from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.inputs import build_inputs
@@ -221,23 +223,33 @@ def _opening_arrays(opening: pd.DataFrame | None, psn: np.ndarray, year: np.ndar
 
 
 def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    return settle_columns(*frame_columns(claims, lines), pack, catalog, opening, strict, chunk, track)
+
+
+def settle_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = None, opening: pd.DataFrame | None = None,
+                   strict: bool = False, chunk: int = CHUNK, track: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Settle claims given as the front-end's columns (:mod:`yibao.settlement.inputs`): one row per
+    claim in settlement order and, with ``track``, the closing accumulators."""
     pack = load_pack(pack) if isinstance(pack, str) else pack
-    inputs = build_inputs(*frame_columns(claims, lines), pack, catalog, strict=strict)
+    inputs = build_inputs(claims, lines, pack, catalog, strict=strict)
     f = inputs.claims
     n = len(f["claim_id"])
-    psn = f["psn_no"]
+    psn = np.asarray(f["psn_no"], dtype=object)
     if not n:  # nothing to settle: the year stays where it was
-        empty = pd.DataFrame({k: pd.Series(dtype=object if k in HEAD_COLS else I64) for k in HEAD_COLS + list(SETLINFO_FIELDS)})
-        return empty, (_closing_frame([], psn, inputs.year) if opening is None else opening.copy()) if track else None
+        return _no_statements(), (_closing_frame([], psn, inputs.year) if opening is None else opening.copy()) if track else None
     closing: list | None = [] if track else None
     out = settle_arrays(inputs.kinds, inputs.kind_id, inputs.person, inputs.year, inputs.scope, pack.rounding, chunk,
                         _opening_arrays(opening, psn, inputs.year), closing)
-    head = pd.DataFrame({k: f[k] for k in HEAD_COLS})
+    head = pd.DataFrame({k: f[k] if k == "dscg_date" else np.asarray(f[k], dtype=object) for k in HEAD_COLS})
     head["dscg_date"] = pd.to_datetime(head["dscg_date"]).dt.date
     res = pd.DataFrame({k: np.broadcast_to(out[k], (n,)).copy() for k in SETLINFO_FIELDS})
     statements = pd.concat([head, res], axis=1)
     statements.attrs.update(unknown_items=inputs.unknown_items, unlisted_chronic=inputs.unlisted_chronic)
     return statements, (_closing_frame(closing, psn, inputs.year) if track else None)
+
+
+def _no_statements() -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series(dtype=object if k in HEAD_COLS else I64) for k in HEAD_COLS + list(SETLINFO_FIELDS)})
 
 
 def frame_columns(claims: pd.DataFrame, lines: pd.DataFrame) -> tuple[dict, dict]:
@@ -281,122 +293,37 @@ def _closing_frame(closing: list, psn: np.ndarray, year: np.ndarray) -> pd.DataF
 
 
 def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Claims (as a settlement frame), lines and the lake's catalog from a synthetic region folder."""
+    """Claims (as a settlement frame), lines and the lake's catalog of a whole lake, for inspection:
+    the columns :func:`settle_lake` settles on, with 个人账户 balances at 1 January (no accruals)."""
+    from yibao.lake.claims import lake_parts, read_people
+
+    people = read_people(folder, None)
+    claims, lines = [], []
+    for c, ln in lake_parts(folder, people):
+        claims.append(pd.DataFrame({k: np.asarray(v, dtype=object) if isinstance(v, pd.Categorical) else v
+                                    for k, v in c.items()}))
+        ids = np.asarray(c["claim_id"], dtype=object)
+        lines.append(pd.DataFrame({"claim_id": ids[ln["claim"]], "item_code": np.asarray(ln["item_code"], dtype=object),
+                                   "qty": ln["qty_milli"] / 1000, "amount_fen": ln["amount"]}))
+    return pd.concat(claims, ignore_index=True), pd.concat(lines, ignore_index=True), _lake_catalog(folder)
+
+
+def _lake_catalog(folder: str | Path) -> Any:
+    """The lake's own catalog, else the one shipped with yibao."""
+    from yibao.catalog.items import Catalog
     from yibao.lake.io import has_table, read_table
 
-    claims = read_table(folder, "claims").to_pandas()
-    lines = read_table(folder, "claim_lines", columns=["claim_id", "item_code", "qty", "amount_fen"]).to_pandas()
-    persons = read_table(folder, "persons", columns=["psn_no", "birth_date", "sex", "admdvs"]).to_pandas()
-    enr = read_table(folder, "enrollments", columns=["psn_no", "insutype", "psn_type", "start_date", "end_date", "civil_servant",
-                                                     "emp_no"]).to_pandas()
-    inst = read_table(folder, "institutions", columns=["fixmedins_code", "level", "admdvs", "kind"]).to_pandas()
-    inst = inst.rename(columns={"kind": "inst_kind"})
-    f = claims.merge(persons.rename(columns={"admdvs": "person_admdvs"}), on="psn_no", how="left", indicator=True)
-    unknown = f["_merge"] == "left_only"
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise ValidationError("psn_no", f"{f['psn_no'].iloc[i]!r} is not in persons", f"claim {f['claim_id'].iloc[i]}")
-    f = f.drop(columns="_merge")
-    f = f.merge(inst.rename(columns={"admdvs": "inst_admdvs"}), on="fixmedins_code", how="left")
-    missing = f["level"].isna()
-    if missing.any():
-        i = int(np.flatnonzero(missing.to_numpy())[0])
-        raise ValidationError("fixmedins_code", f"{f['fixmedins_code'].iloc[i]!r} is not in institutions", f"claim {f['claim_id'].iloc[i]}")
-    # the enrolment spell in force at discharge gives psn_type and the 公务员 flag
-    e = f[["claim_id", "psn_no", "insutype", "dscg_date"]].merge(enr, on=["psn_no", "insutype"], how="left")
-    ok = (e["start_date"].isna() | (e["start_date"] <= e["dscg_date"])) & (e["end_date"].isna() | (e["end_date"] >= e["dscg_date"]))
-    e = e[ok].drop_duplicates("claim_id", keep="last")[["claim_id", "psn_type", "civil_servant", "emp_no"]]
-    f = f.merge(e, on="claim_id", how="left")
-    f["enterprise_supplementary"] = _enterprise_supplementary(folder, f)
-    # no spell in force at discharge (a data gap): settle as 在职 / 成年居民 rather than drop the claim
-    f["psn_type"] = f["psn_type"].fillna(pd.Series(np.where(f["insutype"] == "310", "11", "15"), index=f.index))
-    if has_table(folder, "identities"):
-        ids = read_table(folder, "identities").to_pandas()
-        j = f[["claim_id", "psn_no", "dscg_date"]].merge(ids, on="psn_no")
-        j = j[(j["start_date"].isna() | (j["start_date"] <= j["dscg_date"])) & (j["end_date"].isna() | (j["end_date"] >= j["dscg_date"]))]
-        f = f.merge(j.groupby("claim_id")["identity"].agg("|".join).rename("identities"), on="claim_id", how="left")
-    f["filing"] = np.where(f["out_of_region"].fillna(False).astype(bool), f["filing"].fillna("unfiled"), "")
-    f = _coverage_choices(folder, f)
-    opening = _opening_balances(folder, f)
-    f["acct_bal"] = _own_balance(f, opening)
-    f["fam_bal"] = _family_balance(folder, f, opening)
-    catalog = read_table(folder, "catalog").to_pandas() if has_table(folder, "catalog") else None
-    return f, lines, catalog
-
-
-def _claim_years(f: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(f["dscg_date"]).dt.year.astype("int64")
-
-
-def _enterprise_supplementary(folder: str | Path, f: pd.DataFrame) -> np.ndarray:
-    """企业补充医疗保险: the employer of the 310 spell in force at discharge runs it (False when the
-    lake's employers do not say: an older lake)."""
-    from yibao.lake.io import has_table, read_table
-
-    if not has_table(folder, "employers"):
-        return np.zeros(len(f), dtype=bool)
-    emp = read_table(folder, "employers", columns=["emp_no", "has_supplementary"]).to_pandas()
-    has = f["emp_no"].map(emp.set_index("emp_no")["has_supplementary"].fillna(False).astype(bool))
-    return ((f["insutype"] == "310") & has.fillna(False).astype(bool)).to_numpy()
-
-
-def _coverage_choices(folder: str | Path, f: pd.DataFrame) -> pd.DataFrame:
-    """``tier`` and ``supplementary`` of each claim's person in the discharge year, or the latest
-    year before it (a stay discharged after New Year); tier 0 and none when the lake has no
-    coverage_choices (an older lake)."""
-    from yibao.lake.io import has_table, read_table
-
-    if not has_table(folder, "coverage_choices"):
-        return f.assign(tier=0, supplementary="")
-    ch = read_table(folder, "coverage_choices").to_pandas().drop_duplicates(["psn_no", "year"], keep="last")
-    ch = ch.assign(year=ch["year"].astype("int64")).sort_values("year", kind="stable")
-    left = f.assign(year=_claim_years(f), _row=np.arange(len(f))).sort_values("year", kind="stable")
-    out = pd.merge_asof(left, ch, on="year", by="psn_no", direction="backward")
-    out = out.sort_values("_row").drop(columns=["year", "_row"]).reset_index(drop=True)
-    out["tier"] = out["tier"].fillna(0).astype("int64")
-    out["supplementary"] = out["supplementary"].fillna("")
-    return out
-
-
-def _opening_balances(folder: str | Path, f: pd.DataFrame) -> pd.Series:
-    """Opening 个人账户 balance (fen) per person at 1 January of the claims' year (empty when the lake
-    has no account_balances: an older lake)."""
-    from yibao.lake.io import has_table, read_table
-
-    if not has_table(folder, "account_balances") or not len(f):
-        return pd.Series(dtype="int64")
-    b = read_table(folder, "account_balances").to_pandas()
-    b = b[b["year"].astype("int64") == int(_claim_years(f).mode().iloc[0])]
-    return b.groupby("psn_no")["balance_fen"].sum().astype("int64")
-
-
-def _own_balance(f: pd.DataFrame, per_person: pd.Series) -> np.ndarray:
-    """A claim's 个人账户 balance: its person's, on 职工 (310) claims only."""
-    bal = f["psn_no"].map(per_person).fillna(0).to_numpy(dtype=I64)
-    return np.where(f["insutype"].to_numpy() == "310", bal, 0)
-
-
-def _family_balance(folder: str | Path, f: pd.DataFrame, per_person: pd.Series) -> np.ndarray:
-    """家庭共济: the balances of the other members of the person's household (``persons.household_id``,
-    the registry's family), each divided among the members who may draw on it, so a household's
-    accounts are not counted twice over its dependants."""
-    from yibao.lake.io import read_table
-
-    if not len(per_person) or not len(f):
-        return np.zeros(len(f), dtype=I64)
-    hh = read_table(folder, "persons", columns=["psn_no", "household_id"]).to_pandas().dropna()
-    own = hh["psn_no"].map(per_person).fillna(0).to_numpy(dtype=I64)
-    g = hh.groupby("household_id")["psn_no"].transform("size").to_numpy(dtype=I64)
-    total = pd.Series(own).groupby(hh["household_id"].to_numpy()).transform("sum").to_numpy(dtype=I64)
-    # each other member's balance ÷ (household size − 1): sum over the others of b / (g − 1)
-    fam = pd.Series(np.where(g > 1, (total - own) // np.maximum(g - 1, 1), 0), index=hh["psn_no"].to_numpy())
-    return f["psn_no"].map(fam).fillna(0).to_numpy(dtype=I64)
+    if has_table(folder, "catalog"):
+        return Catalog(read_table(folder, "catalog").to_pandas(), name=f"{folder} catalog")
+    return Catalog.shipped()
 
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
                 accounts: bool = True, opening: pd.DataFrame | None = None,
-                closing: bool = False) -> tuple[pd.DataFrame, dict]:
-    """Settle a synthetic region's year; returns (one row per claim, fen; summary).
+                closing: bool = False, out: str | Path | None = None) -> tuple[pd.DataFrame | None, dict]:
+    """Settle a lake's year part by part (:mod:`yibao.lake.claims`); returns (one row per claim, fen;
+    summary), or with ``out`` writes the rows to that Parquet file as each part is settled and
+    returns (None, summary), so memory holds one part at a time.
 
     The summary gives fund totals by scheme (insutype) and the KPI 政策范围内报销比例 by scheme:
     (hifp_pay + hifmi_pay + hifob_pay) ÷ inscp_scp_amt, i.e. what basic pooling and the 大病 / 大额
@@ -411,49 +338,39 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); with
     ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
     """
+    from yibao.lake.claims import lake_parts, read_people
+
     pack = load_pack(pack) if isinstance(pack, str) else pack
-    f, lines, lake_catalog = lake_frame(folder)
-    note = "account balances: none"
-    f["acct_bal"], f["fam_bal"] = 0, 0
-    if accounts and len(f):
-        f["acct_bal"], f["fam_bal"], note = _account_balances(folder, f, pack)
-    if catalog is None:
-        catalog = lake_catalog if lake_catalog is not None else _shipped_catalog()
-    result, after = _settle(f, lines, pack, catalog, opening, False, CHUNK, closing)
-    summary = summarize(result)
-    summary["note"] = "; ".join([note] + data_gaps(result.attrs))
+    people = read_people(folder, pack, accounts)
+    catalog = catalog if catalog is not None else _lake_catalog(folder)
+    results, after, writer, totals = [], [], None, {}
+    gaps = {"unknown_items": 0, "unlisted_chronic": 0}
+    try:
+        for claims, lines in lake_parts(folder, people):
+            part, acc = settle_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
+            for k in gaps:
+                gaps[k] += part.attrs.get(k, 0)
+            _add_totals(totals, part)
+            if closing:
+                after.append(acc)
+            if out is None:
+                results.append(part)
+                continue
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    summary = summary_of(totals)
+    said = data_gaps(gaps) + ([f"{people.gaps['no_spell']:,} claims fall in no enrolment spell: settled as 在职 / 成年居民"]
+                              if people.gaps.get("no_spell") else [])
+    summary["note"] = "; ".join([people.note] + said)
     if closing:
-        summary["accumulators"] = after
-    return result, summary
-
-
-def _account_balances(folder: str | Path, f: pd.DataFrame, pack: Pack) -> tuple[np.ndarray, np.ndarray, str]:
-    """(own balance, family balance, note) per claim: opening balance + the year's accruals."""
-    from yibao.lake.io import read_table
-    from yibao.registry.accounts import account_accruals_for_year
-
-    year = int(_claim_years(f).mode().iloc[0])
-    opening = _opening_balances(folder, f)
-    start = f"opening balances at 1 January {year} + " if len(opening) else "no opening balances in the lake; "
-    try:
-        acc = account_accruals_for_year(read_table(folder, "enrollments").to_pandas(),
-                                        read_table(folder, "persons", columns=["psn_no", "birth_date"]).to_pandas(),
-                                        pack, year)
-    except (ValidationError, PolicyError) as e:  # settle on the opening balances rather than fail the year
-        return (_own_balance(f, opening), _family_balance(folder, f, opening),
-                f"account balances: {start.removesuffix(' + ').removesuffix('; ')} only, no accruals ({e})")
-    per_person = acc.groupby("psn_no")["amount_fen"].sum().astype("int64").add(opening, fill_value=0).astype("int64")
-    return (_own_balance(f, per_person), _family_balance(folder, f, per_person),
-            f"account balances: {start}{year} accruals, available from 1 January")
-
-
-def _shipped_catalog() -> Any:
-    """The catalog shipped with yibao, when the lake carries none."""
-    try:
-        from yibao.catalog.items import Catalog
-    except ImportError:  # pragma: no cover - the catalog part is always installed with yibao
-        return None
-    return Catalog.shipped()
+        summary["accumulators"] = pd.concat(after, ignore_index=True) if after else None
+    if out is not None:
+        return None, summary
+    return (pd.concat(results, ignore_index=True) if results else _no_statements()), summary
 
 
 def data_gaps(counts: dict) -> list[str]:
@@ -467,21 +384,47 @@ def data_gaps(counts: dict) -> list[str]:
     return said
 
 
-def summarize(result: pd.DataFrame) -> dict:
-    funds = ["hifp_pay", "cvlserv_pay", "hifes_pay", "hifob_pay", "hifmi_pay", "maf_pay", "oth_pay", "fund_pay_sumamt",
-             "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hosp_part_amt", "medfee_sumamt", "inscp_scp_amt"]
-    out: dict = {"claims": int(len(result)), "by_insutype": {}}
-    inpatient = result["med_type"].isin(sorted(INPATIENT_MED_TYPES))
-    for ins, g in result.groupby("insutype"):
-        totals = {k: int(g[k].sum()) for k in funds}
-        gi = g[inpatient.loc[g.index]]
-        paid = lambda x: int(x["hifp_pay"].sum() + x["hifmi_pay"].sum() + x["hifob_pay"].sum())  # noqa: E731
-        out["by_insutype"][str(ins)] = {
-            "claims": int(len(g)), "totals_fen": totals,
-            "inscope_ratio": paid(g) / totals["inscp_scp_amt"] if totals["inscp_scp_amt"] else None,
-            "inscope_ratio_inpatient": paid(gi) / int(gi["inscp_scp_amt"].sum()) if int(gi["inscp_scp_amt"].sum()) else None,
+FUNDS = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifob_pay", "hifmi_pay", "maf_pay", "oth_pay", "fund_pay_sumamt",
+         "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hosp_part_amt", "medfee_sumamt", "inscp_scp_amt")
+PAID = ("hifp_pay", "hifmi_pay", "hifob_pay")  # what the 政策范围内报销比例 counts as paid
+
+
+def _add_totals(totals: dict, result: pd.DataFrame) -> None:
+    """Add a part's sums by (insutype, inpatient?) to ``totals``."""
+    if not len(result):
+        return
+    inpatient = result["med_type"].isin(sorted(INPATIENT_MED_TYPES)).to_numpy()
+    sums = result.groupby([result["insutype"].astype(str), inpatient])[list(FUNDS)].sum()
+    counts = result.groupby([result["insutype"].astype(str), inpatient]).size()
+    for key, row in sums.iterrows():
+        t = totals.setdefault(key, {k: 0 for k in FUNDS} | {"claims": 0})
+        for k in FUNDS:
+            t[k] += int(row[k])
+        t["claims"] += int(counts[key])
+
+
+def summary_of(totals: dict) -> dict:
+    """Fund totals by scheme and the 政策范围内报销比例, over all claims and over inpatient claims."""
+    out: dict = {"claims": sum(t["claims"] for t in totals.values()), "by_insutype": {}}
+    for ins in sorted({k[0] for k in totals}):
+        parts = [t for (i, _), t in totals.items() if i == ins]
+        inp = [t for (i, stay), t in totals.items() if i == ins and stay]
+        tot = {k: sum(t[k] for t in parts) for k in FUNDS}
+        paid = sum(t[k] for t in parts for k in PAID)
+        paid_in, scope_in = sum(t[k] for t in inp for k in PAID), sum(t["inscp_scp_amt"] for t in inp)
+        out["by_insutype"][ins] = {
+            "claims": sum(t["claims"] for t in parts), "totals_fen": tot,
+            "inscope_ratio": paid / tot["inscp_scp_amt"] if tot["inscp_scp_amt"] else None,
+            "inscope_ratio_inpatient": paid_in / scope_in if scope_in else None,
         }
     return out
+
+
+def summarize(result: pd.DataFrame) -> dict:
+    """:func:`summary_of` one frame of settled claims."""
+    totals: dict = {}
+    _add_totals(totals, result)
+    return summary_of(totals)
 
 
 __all__ = ["claim_scope", "settle_arrays", "settle_frame", "settle_batch", "settle_lake", "lake_frame", "summarize"]

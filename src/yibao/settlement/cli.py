@@ -133,16 +133,19 @@ def register(app: typer.Typer) -> None:
             from yibao.settlement.batch import settle_lake
 
             folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
+            stream = out if out is not None and out.suffix == ".parquet" else None  # written part by part
             frame, summary = settle_lake(folder, pack, Catalog.read(catalog) if catalog else None,
                                          opening=_read_opening(opening) if opening else None,
-                                         closing=accumulators_out is not None)
+                                         closing=accumulators_out is not None, out=stream)
             closing = summary.pop("accumulators", None)
         if accumulators_out is not None:
             _write(closing, accumulators_out, "--accumulators-out")
             console.print(f"wrote {len(closing)} accumulators (fen) to {accumulators_out}")
         if out is not None:
-            _write(frame, out)
-            console.print(f"wrote {len(frame)} settled claims to {out} ({AMOUNT_NOTE})")
+            if frame is not None:
+                _write(frame, out)
+            count = len(frame) if frame is not None else summary["claims"]
+            console.print(f"wrote {count} settled claims to {out} ({AMOUNT_NOTE})")
         else:
             console.print(frame.head(20).to_string())
         if summary:
@@ -159,6 +162,9 @@ def _check_options(claim, claims, fhir, opening, accumulators_out, out) -> None:
         for given, name in ((opening, "--opening"), (accumulators_out, "--accumulators-out"), (out, "--out")):
             if given is not None:
                 raise typer.BadParameter(f"{name} goes with --claims; --claim prints one statement", param_hint=name)
+    for given, name in ((out, "--out"), (accumulators_out, "--accumulators-out")):
+        if given is not None and given.suffix not in (".parquet", ".csv"):
+            raise typer.BadParameter(f"{given}: use a .parquet or .csv file name", param_hint=name)
     if fhir and claim is None:
         raise typer.BadParameter("--fhir prints one claim's ExplanationOfBenefit: use it with --claim", param_hint="--fhir")
     if claims is not None and claims.suffix == ".json" and opening is not None:

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from yibao import coded
 from yibao.coded import encode
@@ -40,6 +41,7 @@ from yibao.vocab import EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEV
 I64 = np.int64
 CLASS_CODES = {"A": CLASS_A, "B": CLASS_B, "C": CLASS_C}
 REQUIRED = ("claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date")
+IDENTIFIERS = ("claim_id", "psn_no")  # one value per claim or person: kept as plain arrays, not encoded
 TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_admdvs": "", "filing": "",
                  "chronic_disease": "", "diagnoses": "", "sex": ""}
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
@@ -97,7 +99,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
-    person = pd.factorize(cols["psn_no"])[0].astype(I64)
+    person = pd.factorize(cols["person"] if "person" in cols else cols["psn_no"])[0].astype(I64)
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted)
 
@@ -113,12 +115,15 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
     for col in REQUIRED:
         if col not in claims:
             raise ValidationError(col, "missing column", "claims")
-        a = _days(claims[col], col) if col == "dscg_date" else encode(claims[col])
+        a = (_days(claims[col], col) if col == "dscg_date" else _identifiers(claims[col]) if col in IDENTIFIERS
+             else encode(claims[col]))
         missing = np.isnat(a) if col == "dscg_date" else (a == "")
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
-            raise ValidationError(col, "missing value", f"claims row {i} ({encode(claims['claim_id'])[i]})")
+            raise ValidationError(col, "missing value", f"claims row {i} ({_identifiers(claims['claim_id'])[i]})")
         out[col] = a
+    if "person" in claims:  # the person's number, when the caller has one (a lake's person index)
+        out["person"] = np.asarray(claims["person"], dtype=I64)
     for col, default in TEXT_DEFAULTS.items():
         out[col] = encode(claims.get(col), n, default)
     for col, default in NUMBER_DEFAULTS.items():
@@ -137,6 +142,17 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
         if col in claims:
             out[col] = _ints(claims[col], n, -1, col) if col == "age" else _days(claims[col], col)
     return out
+
+
+def _identifiers(values: Any) -> np.ndarray:
+    """Ids as an object array of strings ('' where missing)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = values.to_numpy(zero_copy_only=False)
+    a = np.asarray(values, dtype=object)
+    missing = pd.isna(a)
+    if missing.any():
+        a = np.where(missing, "", a)
+    return a if pd.api.types.infer_dtype(a, skipna=False) in ("string", "empty") else a.astype(str).astype(object)
 
 
 def _flags(values: Any) -> np.ndarray:
@@ -169,16 +185,16 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
     n = len(cols["claim_id"])
     if n <= 1:
         return np.arange(n)
-    psn = cols["psn_no"]
-    person_rank = np.argsort(np.argsort(np.asarray(psn.categories, dtype=object), kind="stable"))[psn.codes]
+    person_rank = cols["person"] if "person" in cols else pd.factorize(cols["psn_no"], sort=True)[0]
     day = cols["dscg_date"].astype(I64)
     order = np.lexsort((day, person_rank))
     tied = np.flatnonzero((person_rank[order][1:] == person_rank[order][:-1]) & (day[order][1:] == day[order][:-1]))
     if len(tied):  # the same person discharged twice on one day: by claim id, as real time takes them
         ids = cols["claim_id"]
-        runs = np.split(np.union1d(tied, tied + 1), np.flatnonzero(np.diff(np.union1d(tied, tied + 1)) > 1) + 1)
-        for run in runs:
-            order[run] = sorted(order[run], key=lambda i: ids[i])
+        at = np.union1d(tied, tied + 1)
+        runs = np.split(at, np.flatnonzero(np.diff(at) > 1) + 1)
+        for run in runs:  # a run may join neighbouring ties: keep person and day first
+            order[run] = sorted(order[run], key=lambda i: (person_rank[i], day[i], ids[i]))
     return order
 
 
@@ -292,13 +308,10 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
         codes, uniq = pd.factorize(fields[name])
         key = pd.factorize(key * max(len(uniq), 1) + codes)[0].astype(I64)  # dense, so it never overflows
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
-    kinds = [plans[int(period[i])].resolve(Kind(*(_scalar(fields[f][i]) for f in KIND_FIELDS))) for i in first]
+    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], pd.Categorical) else None).tolist()
+              for f in KIND_FIELDS]
+    kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
-
-
-def _scalar(v: Any) -> Any:
-    """A numpy scalar as the Python value a :class:`Kind` holds."""
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:

@@ -1,0 +1,318 @@
+"""The lake's claims as settlement input, read part by part.
+
+A lake writes its claims and their lines in paired parts (``claims/part-k`` holds whole persons, and
+``claim_lines/part-k`` the lines of those claims: see :class:`yibao.lake.io.ChunkWriter`), so a year is
+settled one part at a time in bounded memory. What a claim needs from the rest of the lake — the
+person (sex, birth date), the enrolment spell in force at discharge (人员类别, 公务员, the employer's
+企业补充医疗保险), the identities in force, the year's contribution tier and voluntary tiers, the
+opening 个人账户 and 家庭共济 balances, the institution (level, kind, place) — is read once and kept
+as arrays indexed by person, then gathered for each part's claims by number, never joined by text.
+
+Columns come out in the settlement front-end's form (:mod:`yibao.settlement.inputs`): text
+dictionary-encoded, dates as datetime64[D], amounts as int64 fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from yibao.coded import encode
+from yibao.errors import PolicyError, ValidationError
+from yibao.lake.io import has_table, read_table, table_path
+from yibao.money import MAX_AMOUNT_FEN
+
+I64 = np.int64
+CLAIM_COLUMNS = ["claim_id", "psn_no", "fixmedins_code", "insutype", "med_type", "adm_date", "dscg_date", "diagnoses",
+                 "out_of_region", "filing", "chronic_disease"]
+LINE_COLUMNS = ["claim_id", "item_code", "qty", "amount_fen"]
+DAY_BITS = 20  # a day number (since 1970) fits in 20 bits until the year 4840
+
+
+def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+
+
+def _index(values, keys: pa.Array, what: str, table: str, ids) -> np.ndarray:
+    """Position of each value in ``keys``; a value that is not there is refused, naming the record."""
+    pos = pc.index_in(values, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    if (pos < 0).any():
+        i = int(np.flatnonzero(pos < 0)[0])
+        raise ValidationError(what, f"{values[i].as_py()!r} is not in {table}", f"claim {ids[i].as_py()}")
+    return pos
+
+
+@dataclass
+class People:
+    """Everything a claim needs from the lake that is not the claim, indexed by person."""
+
+    psn_no: pa.Array
+    sex: pd.Categorical
+    birth: np.ndarray
+    spells: dict[str, np.ndarray]
+    identities: pd.DataFrame
+    coverage: dict[str, Any]
+    acct: np.ndarray
+    fam: np.ndarray
+    institutions: dict[str, Any]
+    note: str = ""
+    gaps: dict[str, int] = field(default_factory=dict)
+
+
+def read_people(folder: str | Path, pack=None, accounts: bool = True) -> People:
+    """The person-level tables of a lake, once (see the module docstring). With ``accounts`` and a
+    ``pack``, employees' 个人账户 balance is the opening balance at 1 January plus the year's accruals."""
+    persons = read_table(folder, "persons", columns=["psn_no", "sex", "birth_date", "household_id"])
+    psn = persons["psn_no"].combine_chunks()
+    if pc.count_distinct(psn).as_py() != len(psn):
+        raise ValidationError("psn_no", "a person is listed twice", str(table_path(folder, "persons")))
+    n = len(psn)
+    year = _main_year(folder)
+    acct, fam, note = _balances(folder, persons, psn, pack, year) if accounts else (np.zeros(n, I64), np.zeros(n, I64),
+                                                                                    "account balances: none")
+    return People(psn, encode(persons["sex"]), _days(persons["birth_date"]), _spells(folder, psn),
+                  _identities(folder, psn), _coverage(folder, psn), acct, fam, _institutions(folder), note)
+
+
+def _main_year(folder) -> int:
+    """The year most claims are discharged in (the year a lake describes)."""
+    years = pc.year(read_table(folder, "claims", columns=["dscg_date"])["dscg_date"])
+    counts = pc.value_counts(years)
+    return int(counts.field("values")[int(np.argmax(counts.field("counts").to_numpy()))].as_py()) if len(years) else 0
+
+
+def _spells(folder, psn: pa.Array) -> dict[str, np.ndarray]:
+    """Enrolment spells sorted by (person, scheme, start), for the spell in force at a discharge."""
+    e = read_table(folder, "enrollments", columns=["psn_no", "insutype", "psn_type", "start_date", "end_date",
+                                                    "civil_servant", "emp_no"])
+    person = pc.index_in(e["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    scheme = (pc.equal(e["insutype"], "390").to_numpy(zero_copy_only=False)).astype(I64)
+    start = _days(e["start_date"]).astype(I64)
+    end = _days(e["end_date"])
+    key = ((person * 2 + scheme) << DAY_BITS) + start
+    order = np.argsort(key, kind="stable")
+    supplementary = _employer_supplementary(folder, e["emp_no"])
+    return {"key": key[order], "end": end[order], "psn_type": np.asarray(encode(e["psn_type"]))[order],
+            "civil_servant": e["civil_servant"].fill_null(False).to_numpy(zero_copy_only=False)[order].astype(bool),
+            "enterprise": supplementary[order] & (scheme[order] == 0)}
+
+
+def _employer_supplementary(folder, emp_no) -> np.ndarray:
+    """企业补充医疗保险: the spell's employer runs it (False when the lake's employers do not say)."""
+    if not has_table(folder, "employers"):
+        return np.zeros(len(emp_no), dtype=bool)
+    emp = read_table(folder, "employers", columns=["emp_no", "has_supplementary"])
+    at = pc.index_in(emp_no, value_set=emp["emp_no"].combine_chunks()).fill_null(-1).to_numpy(zero_copy_only=False)
+    has = emp["has_supplementary"].fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    return np.where(at >= 0, has[np.maximum(at, 0)] if len(has) else False, False)
+
+
+def _identities(folder, psn: pa.Array) -> pd.DataFrame:
+    if not has_table(folder, "identities"):
+        return pd.DataFrame({"person": np.zeros(0, I64), "identity": [], "start": [], "end": []})
+    t = read_table(folder, "identities")
+    return pd.DataFrame({"person": pc.index_in(t["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False),
+                         "identity": t["identity"].to_numpy(zero_copy_only=False),
+                         "start": _days(t["start_date"]), "end": _days(t["end_date"])})
+
+
+def _coverage(folder, psn: pa.Array) -> dict[str, Any]:
+    """Contribution tier and voluntary tiers by (person, year), sorted for the latest year ≤ a claim's."""
+    if not has_table(folder, "coverage_choices"):
+        return {}
+    t = read_table(folder, "coverage_choices")
+    person = pc.index_in(t["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    key = person * 10_000 + t["year"].to_numpy(zero_copy_only=False).astype(I64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    last = np.append(key[1:] != key[:-1], True)  # a person-year given twice: the last row counts
+    order, key = order[last], key[last]
+    return {"key": key, "tier": t["tier"].fill_null(0).to_numpy(zero_copy_only=False).astype(I64)[order],
+            "supplementary": np.asarray(encode(t["supplementary"]), dtype=object)[order]}
+
+
+def _institutions(folder) -> dict[str, Any]:
+    t = read_table(folder, "institutions", columns=["fixmedins_code", "level", "admdvs", "kind"])
+    return {"code": t["fixmedins_code"].combine_chunks(), "level": np.asarray(encode(t["level"]), dtype=object),
+            "admdvs": np.asarray(encode(t["admdvs"]), dtype=object), "kind": np.asarray(encode(t["kind"]), dtype=object)}
+
+
+def _balances(folder, persons: pa.Table, psn: pa.Array, pack, year: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(own 个人账户 balance, 家庭共济 balance, note) per person: the opening balance at 1 January of
+    ``year`` plus the year's accruals; the family balance is the other household members' balances,
+    each divided among its holder's other members, so no account is counted twice."""
+    n = len(psn)
+    own = np.zeros(n, I64)
+    start = "no opening balances in the lake; "
+    if has_table(folder, "account_balances"):
+        b = read_table(folder, "account_balances")
+        b = b.filter(pc.equal(b["year"], year))
+        at = pc.index_in(b["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False)
+        ok = at >= 0
+        np.add.at(own, at[ok], b["balance_fen"].to_numpy(zero_copy_only=False).astype(I64)[ok])
+        if len(b):
+            start = f"opening balances at 1 January {year} + "
+    note = f"account balances: {start}{year} accruals, available from 1 January"
+    if pack is not None:
+        from yibao.registry.accounts import account_accruals_for_year
+
+        try:
+            acc = account_accruals_for_year(read_table(folder, "enrollments"), persons.select(["psn_no", "birth_date"]),
+                                            pack, year)
+            at = pc.index_in(pa.array(acc["psn_no"].to_numpy(dtype=object), pa.string()),
+                             value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False)
+            np.add.at(own, at[at >= 0], acc["amount_fen"].to_numpy(dtype=I64)[at >= 0])
+        except (ValidationError, PolicyError) as e:  # settle on the opening balances rather than fail the year
+            note = f"account balances: {start.removesuffix(' + ').removesuffix('; ')} only, no accruals ({e})"
+    return own, _family(persons, own), note
+
+
+def _family(persons: pa.Table, own: np.ndarray) -> np.ndarray:
+    household = persons["household_id"]
+    if household.null_count == len(household):
+        return np.zeros(len(own), I64)
+    codes = encode(household, default="\x00")
+    hh = codes.codes.astype(I64)
+    alone = np.asarray(codes == "\x00")
+    size = np.bincount(hh, minlength=len(codes.categories))[hh]
+    total = np.bincount(hh, weights=own, minlength=len(codes.categories)).astype(I64)[hh]
+    fam = np.where((size > 1) & ~alone, (total - own) // np.maximum(size - 1, 1), 0)
+    return fam.astype(I64)
+
+
+def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
+    """The lake's paired (claims part, lines part) files; one pair when a table is a single file."""
+    claims, lines = table_path(folder, "claims"), table_path(folder, "claim_lines") if has_table(folder, "claim_lines") else None
+    if claims.is_file() or lines is None or lines.is_file():
+        return [(claims, lines)]
+    c, ln = sorted(claims.glob("*.parquet")), sorted(lines.glob("*.parquet"))
+    if [p.name for p in c] != [p.name for p in ln]:
+        return [(claims, lines)]  # not paired: the whole year at once
+    return list(zip(c, ln))
+
+
+def _read(path: Path, table: str, columns: list[str]) -> pa.Table:
+    import pyarrow.dataset as ds
+
+    from yibao.lake.schema import TABLES
+
+    try:
+        return ds.dataset(path, format="parquet", schema=TABLES[table]).to_table(columns=columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
+        raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}", str(path)) from None
+
+
+def read_part(claims_path: Path, lines_path: Path | None, people: People,
+              seen: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One part's claims and lines as the front-end's columns. ``seen`` marks the persons of earlier
+    parts: a person whose claims span two parts would settle as two people, and is refused."""
+    t = _read(claims_path, "claims", CLAIM_COLUMNS)
+    ids = t["claim_id"].combine_chunks()
+    if pc.count_distinct(ids).as_py() != len(ids):
+        dup = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]["values"].as_py()
+        raise ValidationError("claim_id", f"{dup!r} is given twice", str(claims_path))
+    person = _index(t["psn_no"], people.psn_no, "psn_no", "persons", ids)
+    if seen[person].any():
+        i = int(np.flatnonzero(seen[person])[0])
+        raise ValidationError("psn_no", f"{t['psn_no'][i].as_py()!r} has claims in an earlier part too: a part holds "
+                              "whole persons", str(claims_path))
+    seen[person] = True
+    inst = _index(t["fixmedins_code"], people.institutions["code"], "fixmedins_code", "institutions", ids)
+    dscg = _days(t["dscg_date"])
+    insutype = encode(t["insutype"])
+    scheme = np.asarray(insutype == "390").astype(I64)
+    claims = {"claim_id": ids, "psn_no": t["psn_no"], "person": person, "insutype": insutype,
+              "med_type": encode(t["med_type"]), "dscg_date": dscg, "adm_date": _days(t["adm_date"]),
+              "diagnoses": encode(t["diagnoses"]), "chronic_disease": encode(t["chronic_disease"]),
+              "sex": people.sex[person], "birth_date": people.birth[person]}
+    claims.update(_spell_at(people, person, scheme, dscg))
+    claims["identities"] = _identities_at(people.identities, person, dscg)
+    claims.update(_coverage_at(people.coverage, person, dscg))
+    out = t["out_of_region"].fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    filing = np.asarray(encode(t["filing"], default="unfiled"), dtype=object)
+    claims["filing"] = encode(np.where(out, np.where(filing == "", "unfiled", filing), ""))
+    employee = scheme == 0
+    claims["acct_bal"] = np.where(employee, people.acct[person], 0)
+    claims["fam_bal"] = np.where(employee, people.fam[person], 0)
+    claims["level"] = encode(people.institutions["level"][inst])
+    claims["inst_kind"] = encode(people.institutions["kind"][inst])
+    claims["inst_admdvs"] = encode(people.institutions["admdvs"][inst])
+    return claims, _lines(lines_path, ids)
+
+
+def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
+    """人员类别, 公务员 and 企业补充 from the spell in force at discharge; a claim with none (a gap in the
+    data) settles as 在职 / 成年居民 and is counted."""
+    s = people.spells
+    fallback = np.where(scheme == 0, "11", "15")
+    if not len(s["key"]):
+        s = {"key": np.full(1, -1, I64), "end": np.full(1, np.datetime64("NaT"), "datetime64[D]"),
+             "psn_type": np.array([""], dtype=object), "civil_servant": np.zeros(1, bool), "enterprise": np.zeros(1, bool)}
+    key = ((person * 2 + scheme) << DAY_BITS) + dscg.astype(I64)
+    at = np.maximum(np.searchsorted(s["key"], key, side="right") - 1, 0)
+    ok = ((s["key"][at] >> DAY_BITS) == (person * 2 + scheme)) & (s["key"][at] <= key)
+    ok &= np.isnat(s["end"][at]) | (s["end"][at] >= dscg)
+    people.gaps["no_spell"] = people.gaps.get("no_spell", 0) + int((~ok).sum())
+    return {"psn_type": encode(np.where(ok, s["psn_type"][at], fallback)),
+            "civil_servant": ok & s["civil_servant"][at], "enterprise_supplementary": ok & s["enterprise"][at]}
+
+
+def _identities_at(ids: pd.DataFrame, person: np.ndarray, dscg: np.ndarray) -> pd.Categorical:
+    """The '|'-joined identities in force at each claim's discharge (few persons hold one)."""
+    out = np.full(len(person), "", dtype=object)
+    if len(ids):
+        held = np.isin(person, ids["person"].to_numpy())
+        claims = pd.DataFrame({"row": np.flatnonzero(held), "person": person[held], "dscg": dscg[held]})
+        j = claims.merge(ids, on="person")
+        j = j[(pd.isna(j["start"]) | (j["start"] <= j["dscg"])) & (pd.isna(j["end"]) | (j["end"] >= j["dscg"]))]
+        joined = j.groupby("row")["identity"].agg("|".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+    return encode(out)
+
+
+def _coverage_at(cov: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> dict[str, Any]:
+    """The contribution tier and voluntary tiers of the claim's year, or the latest year before it."""
+    if not cov:
+        return {"tier": np.zeros(len(person), I64), "supplementary": encode(None, len(person))}
+    year = dscg.astype("datetime64[Y]").astype(I64) + 1970
+    key = person * 10_000 + year
+    at = np.searchsorted(cov["key"], key, side="right") - 1
+    safe = np.maximum(at, 0)
+    ok = (at >= 0) & (cov["key"][safe] // 10_000 == person)
+    return {"tier": np.where(ok, cov["tier"][safe], 0),
+            "supplementary": encode(np.where(ok, cov["supplementary"][safe], ""))}
+
+
+def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
+    if path is None:
+        return {"claim": np.zeros(0, I64), "amount": np.zeros(0, I64), "qty_milli": np.zeros(0, I64)}
+    t = _read(path, "claim_lines", LINE_COLUMNS)
+    at = pc.index_in(t["claim_id"], value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    if (at < 0).any():
+        i = int(np.flatnonzero(at < 0)[0])
+        raise ValidationError("claim_id", f"line of claim {t['claim_id'][i].as_py()!r}, which is not in the claims "
+                              "part beside it", str(path))
+    amount = t["amount_fen"].fill_null(0).to_numpy(zero_copy_only=False).astype(I64)
+    if (amount > MAX_AMOUNT_FEN).any():
+        i = int(np.flatnonzero(amount > MAX_AMOUNT_FEN)[0])
+        raise ValidationError("amount_fen", f"{amount[i]} fen is above the largest amount a bill may carry",
+                              f"{path} row {i}")
+    qty = t["qty"].fill_null(1).to_numpy(zero_copy_only=False)
+    return {"claim": at, "amount": amount, "qty_milli": np.rint(np.asarray(qty, dtype=float) * 1000).astype(I64),
+            "item_code": encode(t["item_code"])}
+
+
+def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each part's (claims, lines) columns, in the lake's part order."""
+    seen = np.zeros(len(people.psn_no), dtype=bool)
+    for claims_path, lines_path in parts(folder):
+        yield read_part(claims_path, lines_path, people, seen)
+
+
+__all__ = ["People", "read_people", "lake_parts", "parts", "read_part"]
