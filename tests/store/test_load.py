@@ -229,6 +229,22 @@ def test_file_with_wrong_column_type_refused(tmp_path, make):
     pq.write_table(claims.set_column(i, "medfee_sumamt_fen", pa.array(["lots"] * claims.num_rows)),
                    lake / "claims.parquet")
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    with pytest.raises(ValidationError, match="claims.parquet: file: cannot be read in the lake schema"):
+    with pytest.raises(ValidationError, match="claims.parquet: file: cannot be read as Parquet in the lake schema"):
         load_lake(lake, url)
     assert set(counts(url).values()) == {0}
+
+
+@pytest.mark.parametrize("broken", ["persons.parquet", "claim_lines/part-00001.parquet"])
+def test_corrupt_parquet_file_named(db_url, tmp_path, make, broken):
+    lake = write_lake(tmp_path / "lake", make)
+    path = lake / broken
+    path.write_bytes(path.read_bytes()[:200])  # truncated: the footer is gone
+    err = assert_refused(db_url, lake, f"{path}: file: cannot be read as Parquet", "magic bytes not found")
+    assert err.field == "file"
+
+
+def test_file_that_is_no_parquet_named(tmp_path, make):
+    lake = write_lake(tmp_path / "lake", make)
+    (lake / "claim_lines" / "notes.txt").write_text("not a table\n")
+    with pytest.raises(ValidationError, match=r"claim_lines/notes.txt: file: cannot be read as Parquet"):
+        load_lake(lake, f"sqlite:///{tmp_path / 'x.db'}")

@@ -26,7 +26,7 @@ from yibao.errors import ValidationError
 from yibao.lake import io as lake_io
 from yibao.lake.schema import TABLES
 from yibao.store import validate
-from yibao.store.db import make_engine, upgrade
+from yibao.store.db import connect, upgrade
 from yibao.store.models import LAKE_TABLES, metadata
 
 Progress = Callable[[str, int, int], None]
@@ -68,13 +68,9 @@ def load_lake(folder: str | Path, url: str | None = None, progress: Progress | N
         raise ValidationError("folder", "holds no lake table (persons.parquet, claims/ …)", record=str(folder))
     if migrate:
         upgrade(url)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            loader = _Loader(conn, folder, progress, icd10, icd9, batch_size)
-            return {t: loader.load(t) for t in tables}
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        loader = _Loader(conn, folder, progress, icd10, icd9, batch_size)
+        return {t: loader.load(t) for t in tables}
 
 
 class _Loader:
@@ -88,8 +84,10 @@ class _Loader:
     # ------------------------------------------------------------ one table
     def load(self, table: str) -> int:
         dataset = lake_io.dataset(self.folder, table)
-        total = dataset.count_rows()
         fragments = list(dataset.get_fragments())
+        for frag in fragments:  # opens each file's footer: a corrupt file is named before any row is read
+            self._check_columns(table, frag, Path(frag.path))
+        total = sum(frag.count_rows() for frag in fragments)
         if table == "enrollments":
             self._check_overlaps(dataset, fragments)
         done = 0
@@ -100,7 +98,6 @@ class _Loader:
 
     def _load_file(self, table: str, dataset: ds.Dataset, frag: ds.Fragment, done: int, total: int) -> int:
         path = Path(frag.path)
-        self._check_columns(table, frag, path)
         row = 0
         for batch in self._batches(frag, dataset.schema):
             t = validate.check_table(table, batch, where=str(path), first_row=row + 1,
@@ -141,12 +138,15 @@ class _Loader:
     def _batches(self, frag: ds.Fragment, schema: pa.Schema, columns: list[str] | None = None):
         try:
             yield from frag.to_batches(schema=schema, columns=columns, batch_size=self.batch_size)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
-            raise ValidationError("file", f"cannot be read in the lake schema: {e}", record=frag.path) from None
+        except lake_io.UNREADABLE as e:
+            raise lake_io.unreadable(frag.path, e) from None
 
     @staticmethod
     def _check_columns(table: str, frag: ds.Fragment, path: Path) -> None:
-        have = set(frag.physical_schema.names)
+        try:
+            have = set(frag.physical_schema.names)
+        except lake_io.UNREADABLE as e:
+            raise lake_io.unreadable(path, e) from None
         missing = [c for c in TABLES[table].names if c not in have and c not in ADDED_COLUMNS.get(table, ())]
         if missing:
             raise ValidationError(missing[0], f"column missing from the {table} file", record=str(path))
@@ -182,7 +182,6 @@ class _Loader:
         cols = ["spell_id", *OVERLAP_BY, "start_date", "end_date"]
         parts, origin = [], []
         for frag in fragments:
-            self._check_columns("enrollments", frag, Path(frag.path))
             t = pa.Table.from_batches(list(self._batches(frag, dataset.schema, cols)),
                                       schema=pa.schema([dataset.schema.field(c) for c in cols]))
             parts.append(t)
