@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -79,3 +80,34 @@ def test_bad_input_is_reported_not_raised(tmp_path):
     assert r.exit_code == 1 and "unknown policy pack" in r.output
     r = CliRunner().invoke(app(), ["registry", "duplicates", str(folder), "--as-of", "2024-13-01"])
     assert r.exit_code == 1 and "not a date" in r.output
+
+
+@pytest.mark.parametrize("command", ["contributions", "accruals", "duplicates"])
+def test_out_must_be_parquet_or_csv(tmp_path, command):
+    folder = lake(tmp_path)
+    year = ["--year", "2024"] if command != "duplicates" else []
+    r = CliRunner().invoke(app(), ["registry", command, str(folder), *year, "--out", str(tmp_path / "x.txt")])
+    assert r.exit_code == 1 and "x.txt: --out: .txt: use a .parquet or .csv file" in r.output
+    assert not (tmp_path / "x.txt").exists()
+    r = CliRunner().invoke(app(), ["registry", command, str(folder), *year, "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "no suffix: use a .parquet or .csv file" in r.output
+
+
+def test_out_suffix_chooses_the_writer(tmp_path):
+    folder = lake(tmp_path)
+    for name in ("due.parquet", "due.CSV"):
+        r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024",
+                                       "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "due.parquet").read_bytes()[:4] == b"PAR1"
+    assert (tmp_path / "due.CSV").read_text().startswith("psn_no,year,insutype")
+
+
+def test_corrupt_lake_file_and_impossible_year_reported(tmp_path):
+    folder = lake(tmp_path)
+    (folder / "enrollments.parquet").write_bytes(b"PAR1 not really")
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024"])
+    assert r.exit_code == 1 and "enrollments.parquet: file: cannot be read as Parquet" in r.output
+    for year in ("0", "99999"):
+        r = CliRunner().invoke(app(), ["registry", "ratio", "--year", year])
+        assert r.exit_code == 2 and "Invalid value for '--year'" in r.output

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from yibao.console import new_console
 from rich.table import Table
@@ -28,6 +26,12 @@ console = new_console()
 LAKE = typer.Argument(..., help="Lake folder (Parquet tables of `yibao synth`).", exists=True, file_okay=False)
 PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
 OUT = typer.Option(None, "--out", help="Write the rows to a .parquet or .csv file (amounts in fen).")
+# Years a contribution, accrual or pack date can name (the bounds the store's validation uses).
+FIRST_YEAR, LAST_YEAR = 1990, 2200
+
+
+def _year(help: str):
+    return typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help=help)
 
 
 def _fail(e: YibaoError) -> None:
@@ -35,14 +39,21 @@ def _fail(e: YibaoError) -> None:
     raise typer.Exit(1)
 
 
+def _check_out(out: Path | None) -> None:
+    if out is not None:
+        try:
+            lake_io.check_out(out)
+        except YibaoError as e:
+            _fail(e)
+
+
 def _write(frame: pd.DataFrame, out: Path | None) -> None:
     if out is None:
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
+    try:
+        lake_io.write_rows(frame, out)
+    except YibaoError as e:
+        _fail(e)
     console.print(f"wrote {len(frame):,} rows to {out}")
 
 
@@ -51,9 +62,10 @@ def _frame(lake: Path, table: str) -> pd.DataFrame | None:
 
 
 @registry.command("contributions")
-def contributions_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Contribution year."), pack: str = PACK,
+def contributions_cmd(lake: Path = LAKE, year: int = _year("Contribution year."), pack: str = PACK,
                       out: Optional[Path] = OUT) -> None:
     """Contributions due for a year (lake ``contributions`` schema), with totals and the subsidy-ratio check."""
+    _check_out(out)
     try:
         p = load_pack(pack)
         due = contributions_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
@@ -74,9 +86,10 @@ def contributions_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Con
 
 
 @registry.command("accruals")
-def accruals_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Accrual year."), pack: str = PACK,
+def accruals_cmd(lake: Path = LAKE, year: int = _year("Accrual year."), pack: str = PACK,
                  out: Optional[Path] = OUT) -> None:
     """Monthly personal-account accruals (个人账户划入) of every 职工医保 member for a year."""
+    _check_out(out)
     try:
         accruals = account_accruals_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
                                              lake_io.read_table(lake, "persons", ["psn_no", "birth_date"]).to_pandas(),
@@ -98,6 +111,7 @@ def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, 
                                                                              "date (YYYY-MM-DD)."),
                    out: Optional[Path] = OUT) -> None:
     """Persons enrolled twice at the same time (two schemes or two regions, 重复参保)."""
+    _check_out(out)
     try:
         when = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
@@ -122,7 +136,7 @@ def _frame_cols(lake: Path, table: str, columns: list[str]) -> pd.DataFrame | No
 
 
 @registry.command("ratio")
-def ratio_cmd(year: int = typer.Option(..., help="Year to check."), pack: str = PACK) -> None:
+def ratio_cmd(year: int = _year("Year to check."), pack: str = PACK) -> None:
     """The residents' fiscal subsidy : individual fee ratio against the pack's ceiling, with citations."""
     try:
         check = subsidy_ratio_check(load_pack(pack), year)
