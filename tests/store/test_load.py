@@ -248,3 +248,55 @@ def test_file_that_is_no_parquet_named(tmp_path, make):
     (lake / "claim_lines" / "notes.txt").write_text("not a table\n")
     with pytest.raises(ValidationError, match=r"claim_lines/notes.txt: file: cannot be read as Parquet"):
         load_lake(lake, f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_line_amount_not_price_times_qty_refused(db_url, tmp_path, make):
+    parts = [[make.line(1), make.line(2, qty=3.0, price_fen=930, amount_fen=100)], [make.line(1, "C3")]]
+    err = assert_refused(db_url, write_lake(tmp_path / "lake", make, lines_parts=parts),
+                         "claim_lines/part-00000.parquet row 2 (claim_id=C1, line_no=2)",
+                         "100 is not price_fen × qty = 930 × 3 = 2790.00")
+    assert err.field == "amount_fen"
+
+
+def test_line_amount_rounded_to_the_fen_accepted(db_url, tmp_path, make):
+    parts = [[make.line(1, qty=0.5, price_fen=333, amount_fen=167),  # half-up
+              make.line(2, qty=0.5, price_fen=333, amount_fen=166),  # truncated
+              make.line(3, qty=1 / 3, price_fen=1000, amount_fen=333)]]
+    assert load_lake(write_lake(tmp_path / "lake", make, lines_parts=parts), db_url)["claim_lines"] == 3
+    bad = [[make.line(1, qty=0.5, price_fen=333, amount_fen=165)]]
+    assert_refused(f"sqlite:///{tmp_path / 'bad.db'}", write_lake(tmp_path / "bad", make, lines_parts=bad),
+                   "165 is not price_fen × qty = 333 × 0.5 = 166.50")
+
+
+def test_amount_beyond_one_hundred_million_yuan_refused(db_url, tmp_path, make):
+    """9 × 10^18 fen (the 89,999,999,999,808,196.22 元 cash a settlement once showed) is no line amount."""
+    huge = 3_000_000_000_000_000_000
+    parts = [[make.line(1), make.line(2, qty=3.0, price_fen=huge, amount_fen=3 * huge)]]
+    err = assert_refused(db_url, write_lake(tmp_path / "lake", make, lines_parts=parts),
+                         "part-00000.parquet row 2 (claim_id=C1, line_no=2)",
+                         "3,000,000,000,000,000,000 fen is beyond the bound of 10,000,000,000 fen (1亿元)")
+    assert err.field == "price_fen"
+    claims = [make.claim("C1"), make.claim("C2", medfee_sumamt_fen=10_000_000_001), make.claim("C3")]
+    err = assert_refused(db_url, write_lake(tmp_path / "lake2", make, claims=claims), "claims.parquet row 2")
+    assert err.field == "medfee_sumamt_fen"
+
+
+def test_total_that_would_overflow_refused(db_url, tmp_path, make, monkeypatch):
+    """The running total of a money column counts the rows already in the store and every file."""
+    from yibao.store import load
+
+    claims = [make.claim("C1", medfee_sumamt_fen=4000), make.claim("C2", psn_no="P00002", medfee_sumamt_fen=2000),
+              make.claim("C3", code="P37030200002", med_type="41", dscg_date=None, los=None, diagnoses="E11.900",
+                         procedures=None, medfee_sumamt_fen=2000)]
+    load_lake(write_lake(tmp_path / "first", make, claims=claims), db_url)  # 4 lines of 2,000 fen
+    monkeypatch.setattr(load, "SUM_LIMIT", 13_000)
+    second = tmp_path / "second"
+    lake_io.write_table(second, "claims", pa.Table.from_pylist([make.claim("C9", medfee_sumamt_fen=4000)],
+                                                               schema=TABLES["claims"]))
+    writer = lake_io.ChunkWriter(second, "claim_lines")
+    for part in ([make.line(1, "C9"), make.line(2, "C9")], [make.line(3, "C9")]):
+        writer.write(pa.Table.from_pylist(part, schema=TABLES["claim_lines"]))
+    with pytest.raises(ValidationError) as e:
+        load_lake(second, db_url)
+    assert "part-00001.parquet rows 1–1: amount_fen: the total over claim_lines would reach 14,000 fen" in str(e.value)
+    assert counts(db_url)["claim_lines"] == 4

@@ -227,6 +227,17 @@ def test_claim_with_bad_line_writes_nothing(store, make):
             uow.claims.get("C1")
 
 
+def test_claim_line_amount_must_be_price_times_qty(store, make):
+    with pytest.raises(ValidationError) as e, store.unit() as uow:
+        seed(uow, make)
+        uow.claims.add(make.claim("C1"), [make.line(1, qty=3.0, price_fen=930, amount_fen=100)])
+    assert e.value.field == "amount_fen" and "claim C1 line 1" in str(e.value)
+    assert "100 is not price_fen × qty = 930 × 3 = 2790.00 rounded to the fen" in str(e.value)
+    with pytest.raises(ValidationError, match="beyond the bound of 10,000,000,000 fen"), store.unit() as uow:
+        seed(uow, make)
+        uow.claims.add(make.claim("C1", medfee_sumamt_fen=9 * 10**18))
+
+
 def test_summary(store, make):
     with store.unit() as uow:
         seed(uow, make, persons=3)

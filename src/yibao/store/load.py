@@ -49,6 +49,9 @@ ADDED_COLUMNS = {"employers": ("has_supplementary",)}
 # The lake may hold a person enrolled in two regions at once (a finding for the registry's duplicate
 # finder, not a load error); overlaps within one region and scheme are refused.
 OVERLAP_BY = ("psn_no", "insutype", "admdvs")
+# The largest total a money column may reach in the store: every SUM over it (totals, summaries) must
+# fit the int64 fen the engines and SQLite's integers use.
+SUM_LIMIT = int(np.iinfo(np.int64).max)
 
 
 def load_lake(folder: str | Path, url: str | None = None, progress: Progress | None = None, *,
@@ -80,6 +83,7 @@ class _Loader:
         self.keys: dict[str, list[pa.Array]] = {p: [self._db_keys(p)] for p in KEYED}
         self.indexes: dict[str, tuple[int, pd.Index]] = {}
         self.writer = _writer(conn)
+        self.totals: dict[tuple[str, str], int] = {}  # (table, *_fen column) → exact sum, store and lake
 
     # ------------------------------------------------------------ one table
     def load(self, table: str) -> int:
@@ -103,6 +107,7 @@ class _Loader:
             t = validate.check_table(table, batch, where=str(path), first_row=row + 1,
                                      icd10=self.icd10, icd9=self.icd9)
             self._check_references(table, t, path, row)
+            self._check_totals(table, t, path, row)
             self._write(table, t, path, row)
             if table in KEYED:
                 self.keys[table].append(t.column(KEYED[table]).combine_chunks())
@@ -177,6 +182,23 @@ class _Loader:
                 r = int(np.argmax(bad_np))
                 raise ValidationError(column, f"{col[r].as_py()!r} is not a {key} in {parent}",
                                       record=validate.row_label(t, table, str(path), row0 + r + 1, r))
+
+    def _check_totals(self, table: str, t: pa.Table, path: Path, row0: int) -> None:
+        """Refuse the batch that would take a money column's total in the store beyond ``SUM_LIMIT``.
+
+        Each value is within ``validate.MAX_AMOUNT_FEN``, so a batch's own sum cannot wrap int64; the
+        running total is a Python int, exact at any size.
+        """
+        for column in (c for c in t.column_names if c.endswith("_fen")):
+            key = (table, column)
+            if key not in self.totals:
+                stored = metadata.tables[LAKE_TABLES[table]].c[column]
+                self.totals[key] = int(self.conn.execute(sa.select(sa.func.sum(stored))).scalar() or 0)
+            self.totals[key] += int(pc.sum(t.column(column)).as_py() or 0)
+            if abs(self.totals[key]) > SUM_LIMIT:
+                raise ValidationError(column, f"the total over {table} would reach {self.totals[key]:,} fen, beyond "
+                                      f"the {SUM_LIMIT:,} fen an int64 sum can hold",
+                                      record=f"{path} rows {row0 + 1}–{row0 + t.num_rows}")
 
     def _check_overlaps(self, dataset: ds.Dataset, fragments: list[ds.Fragment]) -> None:
         cols = ["spell_id", *OVERLAP_BY, "start_date", "end_date"]

@@ -52,6 +52,14 @@ KEYS = {  # the column that names a record in messages (and must be unique in a 
 }
 UPPER = {"persons": ("certno",), "employers": ("uscc",), "institutions": ("fixmedins_code",),
          "claims": ("fixmedins_code",)}
+# The largest amount one record may carry in any ``*_fen`` column: 1亿元 (10^10 fen). The dearest single
+# treatments in China's catalogues cost a few million 元 (CAR-T about 1.2 million), so a larger line,
+# claim, wage or balance is a unit or data error; and with every amount below it, int64 sums stay exact
+# over 9 × 10^8 records, far more than a region's year of claim lines.
+MAX_AMOUNT_FEN = 10_000_000_000
+# A line's amount is its price times its quantity rounded to the fen (half-up or truncated, by region),
+# so it lies strictly within one fen of the product.
+LINE_AMOUNT_TOLERANCE_FEN = 1
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,14 @@ def _required(t: pa.Table, *fields: str) -> list[Failure]:
 def _nonneg(t: pa.Table, *fields: str) -> list[Failure]:
     return [Failure(f, _np(pc.less(t.column(f), 0)), lambda r, f=f: f"{_val(t, f, r)} is negative")
             for f in fields]
+
+
+def _amounts_bounded(t: pa.Table) -> list[Failure]:
+    """Every ``*_fen`` column within ±MAX_AMOUNT_FEN (signs are the tables' own rules)."""
+    return [Failure(f, _np(pc.greater(pc.abs(t.column(f)), MAX_AMOUNT_FEN)),
+                    lambda r, f=f: f"{_val(t, f, r):,} fen is beyond the bound of {MAX_AMOUNT_FEN:,} fen "
+                                   "(1亿元) for one record")
+            for f in t.column_names if f.endswith("_fen")]
 
 
 def _values(t: pa.Table, field: str, allowed: Iterable[str]) -> Failure:
@@ -368,7 +384,19 @@ def _claim_lines(t, **_):
         _values(t, "kind", vocab.ITEM_KINDS),
         *_nonneg(t, "line_no", "qty", "price_fen", "amount_fen"),
         Failure("qty", _np(pc.invert(pc.is_finite(t.column("qty")))), lambda r: "is not a finite number"),
+        _line_amount(t),
     ]
+
+
+def _line_amount(t: pa.Table) -> Failure:
+    """amount_fen = price_fen × qty, rounded to the fen."""
+    price = pc.cast(t.column("price_fen"), pa.float64(), safe=False)  # beyond 2^53 the bound refuses it
+    product = pc.multiply(price, t.column("qty"))
+    off = pc.greater_equal(pc.abs(pc.subtract(pc.cast(t.column("amount_fen"), pa.float64(), safe=False), product)),
+                           LINE_AMOUNT_TOLERANCE_FEN)
+    return Failure("amount_fen", _np(off), lambda r: (
+        f"{_val(t, 'amount_fen', r)} is not price_fen × qty = {_val(t, 'price_fen', r)} × {_val(t, 'qty', r):g} "
+        f"= {product[r].as_py():.2f} rounded to the fen"))
 
 
 def _fraud_labels(t, **_):
@@ -419,7 +447,8 @@ def check_table(table: str, data: pa.Table | pa.RecordBatch | pd.DataFrame, *, w
     from ``first_row``) with the record's key, or ``label(row)`` when given.
     """
     t = to_arrow(table, data, where)
-    rules = RULES[table](t, icd10=icd10, icd9=icd9) + _lengths(t, table) + _duplicates(t, table)
+    rules = (_amounts_bounded(t) + RULES[table](t, icd10=icd10, icd9=icd9) + _lengths(t, table)
+             + _duplicates(t, table))
     failures = [f for f in rules if f.bad.any()]
     if failures:
         row = min(int(np.argmax(f.bad)) for f in failures)
