@@ -36,7 +36,8 @@ def test_load_command(tmp_path, make):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     r = CliRunner().invoke(_app(), ["load", str(lake), "--url", url, "--no-check-codes"])
     assert r.exit_code == 0, r.output
-    assert "claim_lines" in r.output and "total" in r.output and "26" in r.output
+    assert "claim_lines" in r.output and "total" in r.output and "29" in r.output
+    assert "coverage_choices" in r.output and "account_balances" in r.output
 
 
 def test_load_command_reports_bad_lake(tmp_path, make):

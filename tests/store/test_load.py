@@ -12,7 +12,13 @@ from yibao.store import Store, make_engine
 from yibao.store.load import load_lake
 
 
-def write_lake(folder: Path, make, *, persons=None, lines_parts=None, enrollments=None, claims=None) -> Path:
+COVERAGE = [{"psn_no": "P00003", "year": 2025, "tier": 2, "supplementary": "huiminbao"},
+            {"psn_no": "P00004", "year": 2025, "tier": 1, "supplementary": None}]
+BALANCES = [{"psn_no": "P00001", "year": 2025, "balance_fen": 123_456}]
+
+
+def write_lake(folder: Path, make, *, persons=None, lines_parts=None, enrollments=None, claims=None,
+               coverage=None, balances=None) -> Path:
     def put(table, rows):
         lake_io.write_table(folder, table, pa.Table.from_pylist(rows, schema=TABLES[table]))
 
@@ -34,6 +40,8 @@ def write_lake(folder: Path, make, *, persons=None, lines_parts=None, enrollment
                                                            preselfpay_ppm=0)])
     put("contributions", [{"psn_no": "P00001", "year": 2025, "insutype": "310", "employer_fen": 120_000,
                            "individual_fen": 48_000, "subsidy_fen": 0, "sponsored_fen": 0}])
+    put("coverage_choices", COVERAGE if coverage is None else coverage)
+    put("account_balances", BALANCES if balances is None else balances)
     put("claims", claims or [make.claim("C1"), make.claim("C2", psn_no="P00002"),
                              make.claim("C3", code="P37030200002", med_type="41", dscg_date=None, los=None,
                                         diagnoses="E11.900", procedures=None)])
@@ -60,8 +68,8 @@ def test_load_small_lake(db_url, tmp_path, make):
     seen = []
     loaded = load_lake(lake, db_url, progress=lambda t, done, total: seen.append((t, done, total)))
     assert loaded == {"regions": 2, "employers": 1, "persons": 4, "enrollments": 5, "identities": 1,
-                      "institutions": 2, "catalog": 2, "contributions": 1, "claims": 3, "claim_lines": 4,
-                      "fraud_labels": 1}
+                      "institutions": 2, "catalog": 2, "contributions": 1, "coverage_choices": 2,
+                      "account_balances": 1, "claims": 3, "claim_lines": 4, "fraud_labels": 1}
     assert ("claim_lines", 4, 4) in seen and ("claim_lines", 3, 4) in seen
     with Store(db_url) as store, store.unit() as uow:
         assert uow.persons.get("P00002") == make.person(2, household_id="H1")
@@ -300,3 +308,34 @@ def test_total_that_would_overflow_refused(db_url, tmp_path, make, monkeypatch):
         load_lake(second, db_url)
     assert "part-00001.parquet rows 1–1: amount_fen: the total over claim_lines would reach 14,000 fen" in str(e.value)
     assert counts(db_url)["claim_lines"] == 4
+
+
+def test_coverage_choices_and_opening_balances_round_trip(db_url, tmp_path, make):
+    load_lake(write_lake(tmp_path / "lake", make), db_url)
+    with Store(db_url) as store, store.unit() as uow:
+        assert uow.coverage_choices.get("P00003", 2025) == COVERAGE[0]
+        assert uow.coverage_choices.get("P00004", 2025)["supplementary"] is None
+        assert uow.account_balances.opening("P00001", 2025) == 123_456
+        for table, rows in (("coverage_choices", COVERAGE), ("account_balances", BALANCES)):
+            stored = getattr(uow, table).all().sort_values("psn_no").reset_index(drop=True)
+            assert pa.Table.from_pandas(stored, schema=TABLES[table], preserve_index=False).equals(
+                pa.Table.from_pylist(rows, schema=TABLES[table]))
+
+
+@pytest.mark.parametrize("table, rows, field, fragment", [
+    ("coverage", [{"psn_no": "P00009", "year": 2025, "tier": 1, "supplementary": None}],
+     "psn_no", "coverage_choices.parquet row 1 (psn_no=P00009, year=2025): psn_no: 'P00009' is not a psn_no"),
+    ("coverage", [COVERAGE[0], {**COVERAGE[0], "tier": 3}],
+     "psn_no", "coverage_choices.parquet row 2 (psn_no=P00003, year=2025): psn_no: duplicate psn_no+year"),
+    ("coverage", [{**COVERAGE[0], "supplementary": "huiminbao||x"}],
+     "supplementary", "'huiminbao||x' is not '|'-joined tier names"),
+    ("coverage", [{**COVERAGE[0], "tier": -1}], "tier", "tier: -1 is negative"),
+    ("coverage", [{**COVERAGE[0], "year": 25}], "year", "year: 25 is not a plausible year"),
+    ("balances", [{"psn_no": "P00001", "year": 2025, "balance_fen": -1}],
+     "balance_fen", "account_balances.parquet row 1 (psn_no=P00001, year=2025): balance_fen: -1 is negative"),
+    ("balances", [{"psn_no": "P00001", "year": 2025, "balance_fen": 10**11}],
+     "balance_fen", "beyond the bound of 10,000,000,000 fen"),
+])
+def test_bad_coverage_choice_or_opening_balance_refused(db_url, tmp_path, make, table, rows, field, fragment):
+    err = assert_refused(db_url, write_lake(tmp_path / "lake", make, **{table: rows}), fragment)
+    assert err.field == field

@@ -314,3 +314,30 @@ def test_references_to_unknown_rows_refused(store, make):
             with pytest.raises(ValidationError) as e:
                 call()
             assert e.value.field == field and value in str(e.value)
+
+
+def test_coverage_choices_and_opening_balances(store, make):
+    with store.unit() as uow:
+        seed(uow, make)
+        assert uow.coverage_choices.add({"psn_no": "P00001", "year": 2025, "supplementary": "huiminbao"})["tier"] == 0
+        uow.account_balances.add({"psn_no": "P00001", "year": 2025, "balance_fen": 50_000})
+        uow.account_balances.add({"psn_no": "P00001", "year": 2026, "balance_fen": 70_000})
+    with store.unit() as uow:
+        assert uow.coverage_choices.get("P00001", 2025) == {"psn_no": "P00001", "year": 2025, "tier": 0,
+                                                           "supplementary": "huiminbao"}
+        assert [uow.account_balances.opening("P00001", y) for y in (2025, 2026)] == [50_000, 70_000]
+        assert uow.account_balances.all()["balance_fen"].sum() == 120_000
+        with pytest.raises(NotFoundError, match="opening balance of 'P00002' in 2025 not found"):
+            uow.account_balances.opening("P00002", 2025)
+        cases = [
+            (lambda: uow.coverage_choices.add({"psn_no": "P00009", "year": 2025}), "psn_no", "P00009"),
+            (lambda: uow.coverage_choices.add({"psn_no": "P00001", "year": 2025, "tier": 2}), "year",
+             "the coverage choice of P00001 in 2025 is already recorded"),
+            (lambda: uow.account_balances.add({"psn_no": "P00002", "year": 2025, "balance_fen": -5}), "balance_fen",
+             "-5 is negative"),
+            (lambda: uow.account_balances.add({"psn_no": "P00002", "year": 2025}), "balance_fen", "is required"),
+        ]
+        for call, field, text in cases:
+            with pytest.raises(ValidationError) as e:
+                call()
+            assert e.value.field == field and text in str(e.value)

@@ -33,12 +33,14 @@ Progress = Callable[[str, int, int], None]
 
 # Parents first, so foreign keys can be checked against what is already loaded.
 ORDER = ["regions", "employers", "persons", "enrollments", "identities", "institutions", "catalog",
-         "contributions", "claims", "claim_lines", "fraud_labels"]
+         "contributions", "coverage_choices", "account_balances", "claims", "claim_lines", "fraud_labels"]
 # child column → (parent lake table, parent key column)
 REFERENCES = {
     "enrollments": {"psn_no": ("persons", "psn_no"), "emp_no": ("employers", "emp_no")},
     "identities": {"psn_no": ("persons", "psn_no")},
     "contributions": {"psn_no": ("persons", "psn_no")},
+    "coverage_choices": {"psn_no": ("persons", "psn_no")},
+    "account_balances": {"psn_no": ("persons", "psn_no")},
     "claims": {"psn_no": ("persons", "psn_no"), "fixmedins_code": ("institutions", "fixmedins_code")},
     "claim_lines": {"claim_id": ("claims", "claim_id")},
     "fraud_labels": {"claim_id": ("claims", "claim_id")},

@@ -49,6 +49,8 @@ KEYS = {  # the column that names a record in messages (and must be unique in a 
     "claims": ("claim_id",),
     "claim_lines": ("claim_id", "line_no"),
     "fraud_labels": ("claim_id", "label"),
+    "coverage_choices": ("psn_no", "year"),
+    "account_balances": ("psn_no", "year"),
 }
 UPPER = {"persons": ("certno",), "employers": ("uscc",), "institutions": ("fixmedins_code",),
          "claims": ("fixmedins_code",)}
@@ -349,11 +351,15 @@ def _catalog(t, **_):
     ]
 
 
+def _plausible_year(t: pa.Table) -> Failure:
+    return Failure("year", _np(pc.or_(pc.less(t.column("year"), 1990), pc.greater(t.column("year"), 2200))),
+                   lambda r: f"{_val(t, 'year', r)} is not a plausible year")
+
+
 def _contributions(t, **_):
     return [
         *_required(t, "psn_no", "year", "insutype", "employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen"),
-        Failure("year", _np(pc.or_(pc.less(t.column("year"), 1990), pc.greater(t.column("year"), 2200))),
-                lambda r: f"{_val(t, 'year', r)} is not a plausible year"),
+        _plausible_year(t),
         _values(t, "insutype", INSUTYPES),
         *_nonneg(t, "employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen"),
     ]
@@ -403,11 +409,28 @@ def _fraud_labels(t, **_):
     return [*_required(t, "claim_id", "label"), _values(t, "label", FRAUD_LABELS)]
 
 
+def _coverage_choices(t, **_):
+    joined = t.column("supplementary")
+    return [
+        *_required(t, "psn_no", "year", "tier"),
+        _plausible_year(t),
+        *_nonneg(t, "tier"),
+        Failure("supplementary", _regex_bad(joined, r"^[^|\s]+(\|[^|\s]+)*$") & _np(pc.is_valid(joined)),
+                lambda r: f"{_val(t, 'supplementary', r)!r} is not '|'-joined tier names (no blanks, no empty names)"),
+    ]
+
+
+def _account_balances(t, **_):
+    return [*_required(t, "psn_no", "year", "balance_fen"), _plausible_year(t),
+            Failure("balance_fen", _np(pc.less(t.column("balance_fen"), 0)),
+                    lambda r: f"{_val(t, 'balance_fen', r)} is negative (个人账户不得透支: an account is never overdrawn)")]
+
+
 RULES: dict[str, Callable[..., list[Failure]]] = {
     "regions": _regions, "employers": _employers, "persons": _persons, "enrollments": _enrollments,
     "identities": _identities, "institutions": _institutions, "catalog": _catalog,
     "contributions": _contributions, "claims": _claims, "claim_lines": _claim_lines,
-    "fraud_labels": _fraud_labels,
+    "fraud_labels": _fraud_labels, "coverage_choices": _coverage_choices, "account_balances": _account_balances,
 }
 
 
@@ -539,6 +562,14 @@ def claim_line(rec, record=None):
 
 def fraud_label(rec, record=None):
     return check_record("fraud_labels", rec, record)
+
+
+def coverage_choice(rec, record=None):
+    return check_record("coverage_choices", {"tier": 0, **rec}, record)
+
+
+def account_balance(rec, record=None):
+    return check_record("account_balances", rec, record)
 
 
 # ---------------------------------------------------------------- overlapping enrollment spells
