@@ -111,3 +111,14 @@ def test_corrupt_lake_file_and_impossible_year_reported(tmp_path):
     for year in ("0", "99999"):
         r = CliRunner().invoke(app(), ["registry", "ratio", "--year", year])
         assert r.exit_code == 2 and "Invalid value for '--year'" in r.output
+
+
+def test_contributions_say_how_rows_and_persons_differ(tmp_path):
+    """p1 is enrolled in 310 and 390 at once: two rows, one person; the output says so."""
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(lake(tmp_path)), "--year", "2024"])
+    assert r.exit_code == 0, r.output
+    all_row = next(line for line in r.output.splitlines() if "│      all │" in line)
+    assert all_row.split("│")[2].strip() == "2"
+    text = " ".join(r.output.split())
+    assert ("3 rows for 2 persons owing (of 2 enrolled during 2024): 1 owe in both 310 and 390 — 0 switched "
+            "scheme during the year, 1 were enrolled in both at once") in text

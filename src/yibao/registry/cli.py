@@ -16,7 +16,7 @@ from yibao.lake import io as lake_io
 from yibao.money import format_yuan
 from yibao.policy import load_pack
 from yibao.registry.accounts import account_accruals_for_year
-from yibao.registry.contributions import contributions_for_year, due_totals, subsidy_ratio_check
+from yibao.registry.contributions import contributions_for_year, due_totals, persons_behind, subsidy_ratio_check
 from yibao.registry.duplicates import find_double_enrollment
 
 registry = typer.Typer(help="Registry (参保登记与筹资): contributions, accounts, double enrollment.",
@@ -68,18 +68,23 @@ def contributions_cmd(lake: Path = LAKE, year: int = _year("Contribution year.")
     _check_out(out)
     try:
         p = load_pack(pack)
-        due = contributions_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                     _frame(lake, "identities"), p, year)
+        spells = lake_io.read_table(lake, "enrollments").to_pandas()
+        due = contributions_for_year(spells, _frame(lake, "identities"), p, year)
         check = subsidy_ratio_check(p, year)
+        behind = persons_behind(due, spells, year)
     except YibaoError as e:
         _fail(e)
     table = Table(title=f"Contributions due {year} (元)")
     for col in ("insutype", "persons", "employer", "individual", "subsidy", "sponsored", "total"):
         table.add_column(col, justify="right")
-    for r in due_totals(due).itertuples(index=False):
-        table.add_row(r.insutype, f"{r.persons:,}", format_yuan(r.employer_fen), format_yuan(r.individual_fen),
-                      format_yuan(r.subsidy_fen), format_yuan(r.sponsored_fen), format_yuan(r.total_fen))
+    totals = due_totals(due)
+    money = ["employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen", "total_fen"]
+    rows = [*totals.to_dict("records"),  # a person owing in both schemes counts once in "all"
+            {"insutype": "all", "persons": behind.owing, **{m: int(totals[m].sum()) for m in money}}]
+    for r in rows:
+        table.add_row(r["insutype"], f"{r['persons']:,}", *(format_yuan(int(r[m])) for m in money))
     console.print(table)
+    console.print(behind.message)
     colour = "green" if check.ok else "red"
     console.print(f"[{colour}]residents' subsidy ratio: {check.message}[/{colour}]")
     _write(due, out)
