@@ -122,3 +122,17 @@ def test_contributions_say_how_rows_and_persons_differ(tmp_path):
     text = " ".join(r.output.split())
     assert ("3 rows for 2 persons owing (of 2 enrolled during 2024): 1 owe in both 310 and 390 — 0 switched "
             "scheme during the year, 1 were enrolled in both at once") in text
+
+
+def test_lake_text_that_is_no_utf8_reported(tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = lake(tmp_path)
+    t = pq.read_table(folder / "enrollments.parquet")
+    validity, offsets, data = t.column("psn_no").combine_chunks().buffers()
+    bad = pa.Array.from_buffers(pa.string(), t.num_rows, [validity, offsets, pa.py_buffer(b"\xff" + data.to_pybytes()[1:])])
+    pq.write_table(t.set_column(1, "psn_no", bad), folder / "enrollments.parquet")
+    for command in (["contributions", "--year", "2024"], ["accruals", "--year", "2024"], ["duplicates"]):
+        r = CliRunner().invoke(app(), ["registry", command[0], str(folder), *command[1:]])
+        assert r.exit_code == 1, r.output
+        assert "enrollments.parquet: psn_no: cannot be read" in r.output and "text must be UTF-8" in r.output

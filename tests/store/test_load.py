@@ -339,3 +339,23 @@ def test_coverage_choices_and_opening_balances_round_trip(db_url, tmp_path, make
 def test_bad_coverage_choice_or_opening_balance_refused(db_url, tmp_path, make, table, rows, field, fragment):
     err = assert_refused(db_url, write_lake(tmp_path / "lake", make, **{table: rows}), fragment)
     assert err.field == field
+
+
+def with_invalid_utf8(path: Path, column: str, row: int) -> None:
+    """Rewrite a Parquet file so ``column`` holds bytes that are no UTF-8 at ``row`` (as another tool may write)."""
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    col = t.column(column).combine_chunks()
+    validity, offsets, data = col.buffers()
+    data = bytearray(data.to_pybytes())
+    data[int.from_bytes(offsets.to_pybytes()[4 * row: 4 * row + 4], "little")] = 0xFF  # the row's first byte
+    bad = pa.Array.from_buffers(pa.string(), len(col), [validity, offsets, pa.py_buffer(bytes(data))])
+    pq.write_table(t.set_column(t.schema.get_field_index(column), column, bad), path)
+
+
+def test_text_that_is_no_utf8_named(db_url, tmp_path, make):
+    lake = write_lake(tmp_path / "lake", make)
+    with_invalid_utf8(lake / "persons.parquet", "name", 2)
+    err = assert_refused(db_url, lake, "persons.parquet row 3: name: b'\\xff", "is not UTF-8 text")
+    assert err.field == "name"

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import pandas as pd
+import pyarrow as pa
 import typer
 from yibao.console import new_console
 from rich.table import Table
 
-from yibao.errors import YibaoError
+from yibao.errors import ValidationError, YibaoError
 from yibao.lake import io as lake_io
 from yibao.money import format_yuan
 from yibao.policy import load_pack
@@ -57,8 +58,18 @@ def _write(frame: pd.DataFrame, out: Path | None) -> None:
     console.print(f"wrote {len(frame):,} rows to {out}")
 
 
-def _frame(lake: Path, table: str) -> pd.DataFrame | None:
-    return lake_io.read_table(lake, table).to_pandas() if lake_io.has_table(lake, table) else None
+def _frame(lake: Path, table: str, columns: list[str] | None = None, optional: bool = False) -> pd.DataFrame | None:
+    """A lake table as a frame (None when ``optional`` and absent); text that is no UTF-8 names the file."""
+    if optional and not lake_io.has_table(lake, table):
+        return None
+    arrow = lake_io.read_table(lake, table, columns)
+    for name in arrow.column_names:
+        try:
+            arrow.column(name).validate(full=True)
+        except pa.ArrowInvalid as e:
+            raise ValidationError(name, f"cannot be read: {e} (text must be UTF-8)",
+                                  record=str(lake_io.table_path(lake, table))) from None
+    return arrow.to_pandas()
 
 
 @registry.command("contributions")
@@ -68,8 +79,8 @@ def contributions_cmd(lake: Path = LAKE, year: int = _year("Contribution year.")
     _check_out(out)
     try:
         p = load_pack(pack)
-        spells = lake_io.read_table(lake, "enrollments").to_pandas()
-        due = contributions_for_year(spells, _frame(lake, "identities"), p, year)
+        spells = _frame(lake, "enrollments")
+        due = contributions_for_year(spells, _frame(lake, "identities", optional=True), p, year)
         check = subsidy_ratio_check(p, year)
         behind = persons_behind(due, spells, year)
     except YibaoError as e:
@@ -96,8 +107,7 @@ def accruals_cmd(lake: Path = LAKE, year: int = _year("Accrual year."), pack: st
     """Monthly personal-account accruals (个人账户划入) of every 职工医保 member for a year."""
     _check_out(out)
     try:
-        accruals = account_accruals_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                             lake_io.read_table(lake, "persons", ["psn_no", "birth_date"]).to_pandas(),
+        accruals = account_accruals_for_year(_frame(lake, "enrollments"), _frame(lake, "persons", ["psn_no", "birth_date"]),
                                              load_pack(pack), year)
     except YibaoError as e:
         _fail(e)
@@ -123,8 +133,8 @@ def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, 
         console.print(f"[red]error:[/red] --as-of: {as_of!r} is not a date (YYYY-MM-DD)")
         raise typer.Exit(1)
     try:
-        found = find_double_enrollment(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                       _frame_cols(lake, "persons", ["psn_no", "certno"]), as_of=when)
+        found = find_double_enrollment(_frame(lake, "enrollments"),
+                                       _frame(lake, "persons", ["psn_no", "certno"], optional=True), as_of=when)
     except YibaoError as e:
         _fail(e)
     table = Table(title="Double enrollment (重复参保)")
@@ -134,10 +144,6 @@ def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, 
         table.add_row(kind, f"{len(g):,}", f"{g.person_key.nunique():,}", f"{int(g.overlap_days.sum()):,}")
     console.print(table)
     _write(found, out)
-
-
-def _frame_cols(lake: Path, table: str, columns: list[str]) -> pd.DataFrame | None:
-    return lake_io.read_table(lake, table, columns).to_pandas() if lake_io.has_table(lake, table) else None
 
 
 @registry.command("ratio")

@@ -470,6 +470,7 @@ def check_table(table: str, data: pa.Table | pa.RecordBatch | pd.DataFrame, *, w
     from ``first_row``) with the record's key, or ``label(row)`` when given.
     """
     t = to_arrow(table, data, where)
+    _check_utf8(t, table, where, first_row, label)
     rules = (_amounts_bounded(t) + RULES[table](t, icd10=icd10, icd9=icd9) + _lengths(t, table)
              + _duplicates(t, table))
     failures = [f for f in rules if f.bad.any()]
@@ -479,6 +480,31 @@ def check_table(table: str, data: pa.Table | pa.RecordBatch | pd.DataFrame, *, w
         record = label(row) if label else row_label(t, table, where, first_row + row, row)
         raise ValidationError(f.field, f.problem(row), record=record)
     return t
+
+
+def _check_utf8(t: pa.Table, table: str, where: str | None, first_row: int,
+                label: Callable[[int], str] | None) -> None:
+    """Text columns must hold valid UTF-8 (a file written by another tool may not); the rules read them as text."""
+    for f in t.schema:
+        if not pa.types.is_string(f.type):
+            continue
+        try:
+            t.column(f.name).validate(full=True)
+        except pa.ArrowInvalid as e:
+            raw = t.column(f.name).cast(pa.binary()).to_pylist()
+            row = next((i for i, v in enumerate(raw) if v is not None and not _is_utf8(v)), None)
+            if row is None:
+                raise ValidationError(f.name, f"is not valid text: {e}", record=where or table) from None
+            record = label(row) if label else f"{where or table} row {first_row + row}"
+            raise ValidationError(f.name, f"{raw[row][:40]!r} is not UTF-8 text", record=record) from None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def row_label(t: pa.Table, table: str, where: str | None, n: int, row: int) -> str:
