@@ -65,27 +65,28 @@ def build_lake(folder: Path, persons: int, seed: int = 1) -> None:
     adm = np.datetime64("2025-01-01") + rng.integers(0, 360, m)
     los = rng.integers(0, 5, m)
     claim_id = np.array([f"C{i:09d}" for i in range(m)])
+    per = 10  # lines per claim; a claim's total is the sum of its lines
+    price = rng.integers(100, 10_000, m * per)
+    qty = rng.integers(1, 5, m * per)
     put("claims", {
         "claim_id": claim_id, "psn_no": psn[rng.integers(0, n, m)],
         "fixmedins_code": np.array(inst)[rng.integers(0, 50, m)],
         "insutype": ["310"] * m, "med_type": np.where(los > 0, "21", "11"), "adm_date": adm, "dscg_date": adm + los,
         "los": los.astype(np.int16), "diagnoses": ["I10.x00|E11.900"] * m, "procedures": [None] * m,
         "dscg_way": ["1"] * m, "newborn_weight_g": [None] * m, "dept": ["内科"] * m, "doctor_code": ["D1"] * m,
-        "medfee_sumamt_fen": rng.integers(1000, 1_000_000, m), "mdtrtarea_admdvs": [ADMDVS] * m,
+        "medfee_sumamt_fen": (price * qty).reshape(m, per).sum(axis=1), "mdtrtarea_admdvs": [ADMDVS] * m,
         "insuplc_admdvs": [ADMDVS] * m, "out_of_region": np.zeros(m, bool), "filing": [None] * m,
         "chronic_disease": [None] * m})
     writer = lake_io.ChunkWriter(folder, "claim_lines")
-    per = 10
     for lo in range(0, m, 100_000):
         ids = claim_id[lo: lo + 100_000]
         k = len(ids) * per
-        price = rng.integers(100, 10_000, k)
-        qty = rng.integers(1, 5, k)
+        p, q = price[lo * per: lo * per + k], qty[lo * per: lo * per + k]
         writer.write(pa.table({
             "claim_id": np.repeat(ids, per), "line_no": np.tile(np.arange(1, per + 1, dtype=np.int32), len(ids)),
             "item_code": ["XA01ABD075A002010100594"] * k, "kind": ["drug"] * k,
-            "service_date": np.repeat(adm[lo: lo + 100_000], per), "qty": qty.astype(float), "price_fen": price,
-            "amount_fen": price * qty}))
+            "service_date": np.repeat(adm[lo: lo + 100_000], per), "qty": q.astype(float), "price_fen": p,
+            "amount_fen": p * q}))
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ BALANCES = [{"psn_no": "P00001", "year": 2025, "balance_fen": 123_456}]
 
 
 def write_lake(folder: Path, make, *, persons=None, lines_parts=None, enrollments=None, claims=None,
-               coverage=None, balances=None) -> Path:
+               coverage=None, balances=None, sum_lines=True) -> Path:
+    """A small valid lake; each claim's medfee_sumamt_fen is the sum of its lines unless not ``sum_lines``."""
     def put(table, rows):
         lake_io.write_table(folder, table, pa.Table.from_pylist(rows, schema=TABLES[table]))
 
@@ -42,11 +43,18 @@ def write_lake(folder: Path, make, *, persons=None, lines_parts=None, enrollment
                            "individual_fen": 48_000, "subsidy_fen": 0, "sponsored_fen": 0}])
     put("coverage_choices", COVERAGE if coverage is None else coverage)
     put("account_balances", BALANCES if balances is None else balances)
-    put("claims", claims or [make.claim("C1"), make.claim("C2", psn_no="P00002"),
-                             make.claim("C3", code="P37030200002", med_type="41", dscg_date=None, los=None,
-                                        diagnoses="E11.900", procedures=None)])
+    parts = lines_parts or [[make.line(1), make.line(2), make.line(1, "C2")], [make.line(1, "C3")]]
+    claims = claims or [make.claim("C1"), make.claim("C2", psn_no="P00002"),
+                        make.claim("C3", code="P37030200002", med_type="41", dscg_date=None, los=None,
+                                   diagnoses="E11.900", procedures=None)]
+    if sum_lines:
+        totals: dict[str, int] = {}
+        for ln in (ln for part in parts for ln in part):
+            totals[ln["claim_id"]] = totals.get(ln["claim_id"], 0) + ln["amount_fen"]
+        claims = [{**c, "medfee_sumamt_fen": totals.get(c["claim_id"], c["medfee_sumamt_fen"])} for c in claims]
+    put("claims", claims)
     writer = lake_io.ChunkWriter(folder, "claim_lines")
-    for part in lines_parts or [[make.line(1), make.line(2), make.line(1, "C2")], [make.line(1, "C3")]]:
+    for part in parts:
         writer.write(pa.Table.from_pylist(part, schema=TABLES["claim_lines"]))
     lake_io.write_table(folder, "fraud_labels", pa.Table.from_pylist(
         [{"claim_id": "C2", "label": "bed_hanging", "detail": "no treatment lines"}], schema=TABLES["fraud_labels"]))
@@ -76,7 +84,7 @@ def test_load_small_lake(db_url, tmp_path, make):
         assert [s["spell_id"] for s in uow.enrollments.active_on("P00002", date(2025, 2, 1))] == ["S3"]
         assert uow.identities.for_person("P00003", on=date(2025, 1, 1))[0]["identity"] == "dibao"
         c1 = uow.claims.for_person("P00001", 2025)[0]
-        assert c1["medfee_sumamt_fen"] == 1_000_000 and c1["out_of_region"] is False
+        assert c1["medfee_sumamt_fen"] == 4_000 and c1["out_of_region"] is False
         assert [ln["line_no"] for ln in c1["lines"]] == [1, 2]
         assert uow.claims.get("C3")["dscg_date"] is None and uow.claims.get("C3")["procedures"] is None
         assert uow.catalog.get("001201000010000", on=date(2025, 1, 1))["item_class"] == "A"
@@ -280,12 +288,13 @@ def test_amount_beyond_one_hundred_million_yuan_refused(db_url, tmp_path, make):
     """9 × 10^18 fen (the 89,999,999,999,808,196.22 元 cash a settlement once showed) is no line amount."""
     huge = 3_000_000_000_000_000_000
     parts = [[make.line(1), make.line(2, qty=3.0, price_fen=huge, amount_fen=3 * huge)]]
-    err = assert_refused(db_url, write_lake(tmp_path / "lake", make, lines_parts=parts),
+    err = assert_refused(db_url, write_lake(tmp_path / "lake", make, lines_parts=parts, sum_lines=False),
                          "part-00000.parquet row 2 (claim_id=C1, line_no=2)",
                          "3,000,000,000,000,000,000 fen is beyond the bound of 10,000,000,000 fen (1亿元)")
     assert err.field == "price_fen"
     claims = [make.claim("C1"), make.claim("C2", medfee_sumamt_fen=10_000_000_001), make.claim("C3")]
-    err = assert_refused(db_url, write_lake(tmp_path / "lake2", make, claims=claims), "claims.parquet row 2")
+    err = assert_refused(db_url, write_lake(tmp_path / "lake2", make, claims=claims, sum_lines=False),
+                         "claims.parquet row 2")
     assert err.field == "medfee_sumamt_fen"
 
 
@@ -359,3 +368,15 @@ def test_text_that_is_no_utf8_named(db_url, tmp_path, make):
     with_invalid_utf8(lake / "persons.parquet", "name", 2)
     err = assert_refused(db_url, lake, "persons.parquet row 3: name: b'\\xff", "is not UTF-8 text")
     assert err.field == "name"
+
+
+def test_claim_total_not_the_sum_of_its_lines_refused(db_url, tmp_path, make):
+    lake = write_lake(tmp_path / "lake", make, sum_lines=False)  # C1's lines sum to 4,000, its total is 1,000,000
+    err = assert_refused(db_url, lake, "claims.parquet row 1 (claim_id=C1)",
+                         "1000000 is not the sum of the claim's lines' amount_fen, 4000")
+    assert err.field == "medfee_sumamt_fen"
+    # a claim without lines (a claims-only history year) has nothing to add up
+    only_c1 = [[make.line(1), make.line(2)]]
+    claims = [make.claim("C1", medfee_sumamt_fen=4000), make.claim("C2", psn_no="P00002")]
+    assert load_lake(write_lake(tmp_path / "ok", make, claims=claims, lines_parts=only_c1, sum_lines=False),
+                     db_url)["claims"] == 2

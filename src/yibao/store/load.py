@@ -86,6 +86,7 @@ class _Loader:
         self.indexes: dict[str, tuple[int, pd.Index]] = {}
         self.writer = _writer(conn)
         self.totals: dict[tuple[str, str], int] = {}  # (table, *_fen column) → exact sum, store and lake
+        self.claim_sums = _ClaimSums()
 
     # ------------------------------------------------------------ one table
     def load(self, table: str) -> int:
@@ -100,6 +101,8 @@ class _Loader:
         with self._foreign_keys_checked_at_end(table):
             for frag in fragments:
                 done = self._load_file(table, dataset, frag, done, total)
+        if table == "claim_lines":
+            self.claim_sums.check()
         return done
 
     def _load_file(self, table: str, dataset: ds.Dataset, frag: ds.Fragment, done: int, total: int) -> int:
@@ -111,6 +114,7 @@ class _Loader:
             self._check_references(table, t, path, row)
             self._check_totals(table, t, path, row)
             self._write(table, t, path, row)
+            self.claim_sums.add(table, t, path, row)
             if table in KEYED:
                 self.keys[table].append(t.column(KEYED[table]).combine_chunks())
             row += t.num_rows
@@ -233,6 +237,38 @@ class _Loader:
             raise ValidationError(
                 ",".join(validate.KEYS[table]), f"the database refused these rows: {str(orig).strip().splitlines()[0]}",
                 record=f"{path} rows {row0 + 1}–{row0 + t.num_rows}") from None
+
+
+class _ClaimSums:
+    """Each claim's medfee_sumamt_fen (医疗费总额) against the sum of its lines' amount_fen, for the
+    claims of this load that have lines (a claims-only lake, e.g. history years, has none to check)."""
+
+    def __init__(self) -> None:
+        self.claims: list[pd.DataFrame] = []
+        self.lines: list[pd.Series] = []
+
+    def add(self, table: str, t: pa.Table, path: Path, row0: int) -> None:
+        if table == "claims":
+            self.claims.append(pd.DataFrame({
+                "claim_id": t.column("claim_id").to_numpy(zero_copy_only=False),
+                "medfee": t.column("medfee_sumamt_fen").to_numpy(), "file": str(path),
+                "row": np.arange(row0 + 1, row0 + 1 + t.num_rows)}))
+        elif table == "claim_lines" and self.claims:
+            lines = pd.DataFrame({"claim_id": t.column("claim_id").to_numpy(zero_copy_only=False),
+                                  "amount": t.column("amount_fen").to_numpy()})
+            self.lines.append(lines.groupby("claim_id", sort=False)["amount"].sum())
+
+    def check(self) -> None:
+        if not self.claims or not self.lines:
+            return
+        claims = pd.concat(self.claims, ignore_index=True)
+        sums = pd.concat(self.lines).groupby(level=0, sort=False).sum()
+        claims["lines"] = claims["claim_id"].map(sums)
+        off = claims[claims["lines"].notna() & (claims["lines"] != claims["medfee"])]
+        if len(off):
+            c = off.iloc[0]
+            raise ValidationError("medfee_sumamt_fen", f"{c.medfee} is not the sum of the claim's lines' amount_fen, "
+                                  f"{int(c.lines)}", record=f"{c.file} row {c.row} (claim_id={c.claim_id})")
 
 
 def _dbapi_errors(conn: sa.Connection) -> tuple[type[BaseException], ...]:
