@@ -130,7 +130,8 @@ def test_lake_text_that_is_no_utf8_reported(tmp_path):
     folder = lake(tmp_path)
     t = pq.read_table(folder / "enrollments.parquet")
     validity, offsets, data = t.column("psn_no").combine_chunks().buffers()
-    bad = pa.Array.from_buffers(pa.string(), t.num_rows, [validity, offsets, pa.py_buffer(b"\xff" + data.to_pybytes()[1:])])
+    data = pa.py_buffer(b"\xff" + data.to_pybytes()[1:])  # the first psn_no starts with a byte no UTF-8 has
+    bad = pa.Array.from_buffers(pa.string(), t.num_rows, [validity, offsets, data])
     pq.write_table(t.set_column(1, "psn_no", bad), folder / "enrollments.parquet")
     for command in (["contributions", "--year", "2024"], ["accruals", "--year", "2024"], ["duplicates"]):
         r = CliRunner().invoke(app(), ["registry", command[0], str(folder), *command[1:]])

@@ -315,7 +315,8 @@ def test_total_that_would_overflow_refused(db_url, tmp_path, make, monkeypatch):
         writer.write(pa.Table.from_pylist(part, schema=TABLES["claim_lines"]))
     with pytest.raises(ValidationError) as e:
         load_lake(second, db_url)
-    assert "part-00001.parquet rows 1–1: amount_fen: the total over claim_lines would reach 14,000 fen" in str(e.value)
+    assert ("part-00001.parquet rows 1–1: amount_fen: the total over claim_lines would reach 14,000 fen"
+            in str(e.value))
     assert counts(db_url)["claim_lines"] == 4
 
 

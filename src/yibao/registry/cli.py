@@ -107,8 +107,8 @@ def accruals_cmd(lake: Path = LAKE, year: int = _year("Accrual year."), pack: st
     """Monthly personal-account accruals (个人账户划入) of every 职工医保 member for a year."""
     _check_out(out)
     try:
-        accruals = account_accruals_for_year(_frame(lake, "enrollments"), _frame(lake, "persons", ["psn_no", "birth_date"]),
-                                             load_pack(pack), year)
+        accruals = account_accruals_for_year(_frame(lake, "enrollments"),
+                                             _frame(lake, "persons", ["psn_no", "birth_date"]), load_pack(pack), year)
     except YibaoError as e:
         _fail(e)
     table = Table(title=f"Account accruals {year} (元)")

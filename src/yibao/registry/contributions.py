@@ -484,6 +484,6 @@ def due_totals(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "EmployeeTerms", "PersonsBehind", "ResidentTerms", "SpellContribution", "SubsidyRatioCheck", "clamp_base",
     "contributions_for_year", "contributions_table", "due_totals", "employee_month", "employee_terms",
-    "monthly_terms", "person_contributions", "persons_behind", "resident_terms", "spell_contribution", "spell_contributions", "sponsored_share_ppm",
-    "subsidy_ratio_check",
+    "monthly_terms", "person_contributions", "persons_behind", "resident_terms", "spell_contribution",
+    "spell_contributions", "sponsored_share_ppm", "subsidy_ratio_check",
 ]

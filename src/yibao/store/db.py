@@ -52,12 +52,11 @@ def parse_url(url: str | None) -> sa.URL:
 def make_engine(url: str | None = None, **kwargs) -> sa.Engine:
     """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout for concurrent writers."""
     url = url or default_url()
-    backend = parse_url(url).get_backend_name()
-    try:
-        if backend != "sqlite":
+    if parse_url(url).get_backend_name() != "sqlite":
+        try:
             return sa.create_engine(url, **kwargs)
-    except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as e:
-        raise ValidationError("url", f"no database driver for it: {e}", record=show_url(url)) from None
+        except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as e:
+            raise ValidationError("url", f"no database driver for it: {e}", record=show_url(url)) from None
     kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
     engine = sa.create_engine(url, **kwargs)
 
@@ -137,9 +136,10 @@ def _scripts() -> ScriptDirectory:
 
 def _check_revision(rev: str, url: str | None) -> None:
     relative = re.fullmatch(r"\w*[+-]\d+", rev)  # head-1, -1, 0001+1: Alembic resolves these
-    if not relative and rev not in ("head", "base", *revisions()):
+    known = revisions()
+    if not relative and rev not in ("head", "base", *known):
         raise ValidationError("revision", f"{rev!r} is not a revision of the store (known: base, "
-                              f"{', '.join(revisions())}, head)", record=show_url(url))
+                              f"{', '.join(known)}, head)", record=show_url(url))
 
 
 def _migrate(step, conn: sa.Connection, rev: str, url: str | None) -> None:

@@ -1,8 +1,10 @@
 """Loading a lake (Parquet, `yibao.lake.schema`) into the operational store, all or nothing.
 
 Each table is read file by file in record batches, validated column-wise (`yibao.store.validate`),
-checked against the keys already loaded (foreign keys), and written in bulk: ``executemany`` of one
-prepared INSERT on SQLite, ``COPY … FROM STDIN`` on PostgreSQL, Core ``insert()`` elsewhere. The
+checked against the keys already loaded (foreign keys) and the money already in the store (no
+column's total beyond int64; a claim's total is the sum of its lines), and written in bulk:
+``executemany`` of one prepared INSERT on SQLite, ``COPY … FROM STDIN`` on PostgreSQL, Core
+``insert()`` elsewhere. The
 whole load is one transaction, so a bad record anywhere leaves the database as it was; the error
 names the file, the row (1-based, within that file) and the field.
 """

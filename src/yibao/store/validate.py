@@ -182,7 +182,7 @@ def _nonneg(t: pa.Table, *fields: str) -> list[Failure]:
 
 def _amounts_bounded(t: pa.Table) -> list[Failure]:
     """Every ``*_fen`` column within ±MAX_AMOUNT_FEN (signs are the tables' own rules)."""
-    return [Failure(f, _np(pc.greater(pc.abs(t.column(f)), MAX_AMOUNT_FEN)),
+    return [Failure(f, _np(pc.or_(pc.greater(t.column(f), MAX_AMOUNT_FEN), pc.less(t.column(f), -MAX_AMOUNT_FEN))),
                     lambda r, f=f: f"{_val(t, f, r):,} fen is beyond the bound of {MAX_AMOUNT_FEN:,} fen "
                                    "(1亿元) for one record")
             for f in t.column_names if f.endswith("_fen")]
@@ -423,7 +423,7 @@ def _coverage_choices(t, **_):
 def _account_balances(t, **_):
     return [*_required(t, "psn_no", "year", "balance_fen"), _plausible_year(t),
             Failure("balance_fen", _np(pc.less(t.column("balance_fen"), 0)),
-                    lambda r: f"{_val(t, 'balance_fen', r)} is negative (个人账户不得透支: an account is never overdrawn)")]
+                    lambda r: f"{_val(t, 'balance_fen', r)} is negative (个人账户不得透支: never overdrawn)")]
 
 
 RULES: dict[str, Callable[..., list[Failure]]] = {

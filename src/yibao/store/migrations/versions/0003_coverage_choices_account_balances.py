@@ -1,4 +1,5 @@
-"""Coverage choices (居民缴费档次, supplementary tiers joined) and 个人账户 opening balances per person and year.
+"""Coverage choices (居民缴费档次, supplementary tiers joined) and 个人账户 opening balances, per person
+and year.
 
 Revision ID: 0003
 Revises: 0002
