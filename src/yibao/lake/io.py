@@ -35,6 +35,23 @@ def dataset(folder: str | Path, table: str) -> ds.Dataset:
     return ds.dataset(table_path(folder, table), format="parquet", schema=TABLES.get(table))
 
 
+def read_table(folder: str | Path, table: str, columns: list[str] | None = None) -> pa.Table:
+    """A lake table (or its ``columns``) in the lake schema; a file that is not Parquet, or whose
+    values do not fit the schema (a date 2024-02-30, text in an amount), is refused naming it."""
+    try:
+        return dataset(folder, table).to_table(columns=columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
+        raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}",
+                              str(table_path(folder, table))) from None
+
+
+def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, columns=None) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)
+    except UNREADABLE as e:
+        raise unreadable(failing_file(folder, table), e) from None
+
+
 # What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
 UNREADABLE = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError)
 
@@ -53,20 +70,6 @@ def failing_file(folder: str | Path, table: str) -> Path:
         except UNREADABLE:
             return Path(frag.path)
     return table_path(folder, table)
-
-
-def read_table(folder: str | Path, table: str, columns: list[str] | None = None) -> pa.Table:
-    try:
-        return dataset(folder, table).to_table(columns=columns)
-    except UNREADABLE as e:
-        raise unreadable(failing_file(folder, table), e) from None
-
-
-def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, columns=None) -> Iterator[pa.RecordBatch]:
-    try:
-        yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)
-    except UNREADABLE as e:
-        raise unreadable(failing_file(folder, table), e) from None
 
 
 class ChunkWriter:
