@@ -107,7 +107,8 @@ def test_corrupt_lake_file_and_impossible_year_reported(tmp_path):
     folder = lake(tmp_path)
     (folder / "enrollments.parquet").write_bytes(b"PAR1 not really")
     r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024"])
-    assert r.exit_code == 1 and "enrollments.parquet: enrollments: cannot be read as the lake's enrollments table" in r.output
+    assert r.exit_code == 1
+    assert "enrollments.parquet: enrollments: cannot be read as the lake's enrollments table" in r.output
     for year in ("0", "99999"):
         r = CliRunner().invoke(app(), ["registry", "ratio", "--year", year])
         assert r.exit_code == 2 and "Invalid value for '--year'" in r.output
