@@ -42,7 +42,8 @@ def build_lake(folder: Path, persons: int, seed: int = 1) -> None:
         lake_io.write_table(folder, table, pa.table(cols, schema=TABLES[table]))
 
     put("employers", {"emp_no": ["E1"], "uscc": [make_credit_code(ADMDVS, 1)], "name": ["单位"], "admdvs": [ADMDVS],
-                      "industry": ["C"], "avg_wage_fen": [700_000], "headcount": [n]})
+                      "industry": ["C"], "avg_wage_fen": [700_000], "headcount": [n],
+                      "has_supplementary": [False]})
     put("persons", {"psn_no": psn, "certno": certno, "name": ["参保人"] * n, "sex": sex, "birth_date": born,
                     "admdvs": [ADMDVS] * n, "household_id": [f"H{i // 3}" for i in range(n)], "death_date": [None] * n})
     emp = rng.random(n) < 0.4
@@ -51,6 +52,11 @@ def build_lake(folder: Path, persons: int, seed: int = 1) -> None:
         "psn_type": np.where(emp, "11", "15"), "emp_kind": np.where(emp, "employer", None),
         "emp_no": np.where(emp, "E1", None), "admdvs": [ADMDVS] * n, "start_date": [date(2020, 1, 1)] * n,
         "end_date": [None] * n, "contribution_base_fen": np.where(emp, 600_000, None), "civil_servant": [False] * n})
+    put("coverage_choices", {"psn_no": psn, "year": np.full(n, 2025, np.int16),
+                             "tier": np.where(emp, 0, rng.integers(1, 4, n)).astype(np.int8),
+                             "supplementary": np.where(rng.random(n) < 0.2, "huiminbao", None)})
+    put("account_balances", {"psn_no": psn[emp], "year": np.full(int(emp.sum()), 2025, np.int16),
+                             "balance_fen": rng.integers(0, 2_000_000, int(emp.sum()))})
     inst = [f"H{ADMDVS}{i:05d}" for i in range(50)]
     put("institutions", {"fixmedins_code": inst, "name": inst, "kind": ["hospital"] * 50,
                          "level": rng.choice(["1", "2", "3"], 50), "admdvs": [ADMDVS] * 50, "beds": [100] * 50,
@@ -59,27 +65,28 @@ def build_lake(folder: Path, persons: int, seed: int = 1) -> None:
     adm = np.datetime64("2025-01-01") + rng.integers(0, 360, m)
     los = rng.integers(0, 5, m)
     claim_id = np.array([f"C{i:09d}" for i in range(m)])
+    per = 10  # lines per claim; a claim's total is the sum of its lines
+    price = rng.integers(100, 10_000, m * per)
+    qty = rng.integers(1, 5, m * per)
     put("claims", {
         "claim_id": claim_id, "psn_no": psn[rng.integers(0, n, m)],
         "fixmedins_code": np.array(inst)[rng.integers(0, 50, m)],
         "insutype": ["310"] * m, "med_type": np.where(los > 0, "21", "11"), "adm_date": adm, "dscg_date": adm + los,
         "los": los.astype(np.int16), "diagnoses": ["I10.x00|E11.900"] * m, "procedures": [None] * m,
         "dscg_way": ["1"] * m, "newborn_weight_g": [None] * m, "dept": ["内科"] * m, "doctor_code": ["D1"] * m,
-        "medfee_sumamt_fen": rng.integers(1000, 1_000_000, m), "mdtrtarea_admdvs": [ADMDVS] * m,
+        "medfee_sumamt_fen": (price * qty).reshape(m, per).sum(axis=1), "mdtrtarea_admdvs": [ADMDVS] * m,
         "insuplc_admdvs": [ADMDVS] * m, "out_of_region": np.zeros(m, bool), "filing": [None] * m,
         "chronic_disease": [None] * m})
     writer = lake_io.ChunkWriter(folder, "claim_lines")
-    per = 10
     for lo in range(0, m, 100_000):
         ids = claim_id[lo: lo + 100_000]
         k = len(ids) * per
-        price = rng.integers(100, 10_000, k)
-        qty = rng.integers(1, 5, k)
+        p, q = price[lo * per: lo * per + k], qty[lo * per: lo * per + k]
         writer.write(pa.table({
             "claim_id": np.repeat(ids, per), "line_no": np.tile(np.arange(1, per + 1, dtype=np.int32), len(ids)),
             "item_code": ["XA01ABD075A002010100594"] * k, "kind": ["drug"] * k,
-            "service_date": np.repeat(adm[lo: lo + 100_000], per), "qty": qty.astype(float), "price_fen": price,
-            "amount_fen": price * qty}))
+            "service_date": np.repeat(adm[lo: lo + 100_000], per), "qty": q.astype(float), "price_fen": p,
+            "amount_fen": p * q}))
 
 
 def main() -> None:
@@ -115,8 +122,8 @@ def main() -> None:
     for table, rows in loaded.items():
         took = marks.get(table, prev) - prev
         prev = marks.get(table, prev)
-        print(f"{table:14s} {rows:>10,d} rows {took:7.2f}s {rows / took if took else 0:>12,.0f} rows/s")
-    print(f"total          {sum(loaded.values()):>10,d} rows {total:7.2f}s  ({url.split(':')[0]})")
+        print(f"{table:16s} {rows:>10,d} rows {took:7.2f}s {rows / took if took else 0:>12,.0f} rows/s")
+    print(f"total            {sum(loaded.values()):>10,d} rows {total:7.2f}s  ({url.split(':')[0]})")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -79,3 +80,61 @@ def test_bad_input_is_reported_not_raised(tmp_path):
     assert r.exit_code == 1 and "unknown policy pack" in r.output
     r = CliRunner().invoke(app(), ["registry", "duplicates", str(folder), "--as-of", "2024-13-01"])
     assert r.exit_code == 1 and "not a date" in r.output
+
+
+@pytest.mark.parametrize("command", ["contributions", "accruals", "duplicates"])
+def test_out_must_be_parquet_or_csv(tmp_path, command):
+    folder = lake(tmp_path)
+    year = ["--year", "2024"] if command != "duplicates" else []
+    r = CliRunner().invoke(app(), ["registry", command, str(folder), *year, "--out", str(tmp_path / "x.txt")])
+    assert r.exit_code == 1 and "x.txt: --out: .txt: use a .parquet or .csv file" in r.output
+    assert not (tmp_path / "x.txt").exists()
+    r = CliRunner().invoke(app(), ["registry", command, str(folder), *year, "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "no suffix: use a .parquet or .csv file" in r.output
+
+
+def test_out_suffix_chooses_the_writer(tmp_path):
+    folder = lake(tmp_path)
+    for name in ("due.parquet", "due.CSV"):
+        r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024",
+                                       "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "due.parquet").read_bytes()[:4] == b"PAR1"
+    assert (tmp_path / "due.CSV").read_text().startswith("psn_no,year,insutype")
+
+
+def test_corrupt_lake_file_and_impossible_year_reported(tmp_path):
+    folder = lake(tmp_path)
+    (folder / "enrollments.parquet").write_bytes(b"PAR1 not really")
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(folder), "--year", "2024"])
+    assert r.exit_code == 1
+    assert "enrollments.parquet: enrollments: cannot be read as the lake's enrollments table" in r.output
+    for year in ("0", "99999"):
+        r = CliRunner().invoke(app(), ["registry", "ratio", "--year", year])
+        assert r.exit_code == 2 and "Invalid value for '--year'" in r.output
+
+
+def test_contributions_say_how_rows_and_persons_differ(tmp_path):
+    """p1 is enrolled in 310 and 390 at once: two rows, one person; the output says so."""
+    r = CliRunner().invoke(app(), ["registry", "contributions", str(lake(tmp_path)), "--year", "2024"])
+    assert r.exit_code == 0, r.output
+    all_row = next(line for line in r.output.splitlines() if "│      all │" in line)
+    assert all_row.split("│")[2].strip() == "2"
+    text = " ".join(r.output.split())
+    assert ("3 rows for 2 persons owing (of 2 enrolled during 2024): 1 owe in both 310 and 390 — 0 switched "
+            "scheme during the year, 1 were enrolled in both at once") in text
+
+
+def test_lake_text_that_is_no_utf8_reported(tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = lake(tmp_path)
+    t = pq.read_table(folder / "enrollments.parquet")
+    validity, offsets, data = t.column("psn_no").combine_chunks().buffers()
+    data = pa.py_buffer(b"\xff" + data.to_pybytes()[1:])  # the first psn_no starts with a byte no UTF-8 has
+    bad = pa.Array.from_buffers(pa.string(), t.num_rows, [validity, offsets, data])
+    pq.write_table(t.set_column(1, "psn_no", bad), folder / "enrollments.parquet")
+    for command in (["contributions", "--year", "2024"], ["accruals", "--year", "2024"], ["duplicates"]):
+        r = CliRunner().invoke(app(), ["registry", command[0], str(folder), *command[1:]])
+        assert r.exit_code == 1, r.output
+        assert "enrollments.parquet: psn_no: cannot be read" in r.output and "text must be UTF-8" in r.output

@@ -20,6 +20,7 @@ from yibao.registry.contributions import (
     contributions_table,
     due_totals,
     person_contributions,
+    persons_behind,
     spell_contribution,
     spell_contributions,
     subsidy_ratio_check,
@@ -260,3 +261,25 @@ def test_every_shipped_pack_prices_contributions(name):
 def test_year_before_the_pack_names_the_parameter():
     with pytest.raises(PolicyError, match="contribution.employee.* on 2021-01-01"):
         contributions_for_year(pd.DataFrame([spell(start=D(2020, 1, 1))]), None, PACK, 2021)
+
+
+def test_persons_behind_the_rows_explain_persons_owing_in_both_schemes():
+    """Rows count persons once per scheme: a switch, concurrent enrolment and persons owing nothing, told apart."""
+    spells = pd.DataFrame([
+        spell("a1", "switch", end=D(2024, 6, 15)), spell("a2", "switch", "390", "15", start=D(2024, 6, 16)),
+        spell("b1", "twice"), spell("b2", "twice", "390", "15", start=D(2023, 1, 1)),
+        spell("c1", "resident", "390", "15", start=D(2020, 1, 1)),
+        spell("d1", "left_in_january", start=D(2020, 1, 1), end=D(2024, 1, 10)),
+        spell("e1", "gone_before", start=D(2020, 1, 1), end=D(2023, 12, 31)),
+    ])
+    due = contributions_for_year(spells, None, PACK, 2024)
+    behind = persons_behind(due, spells, 2024)
+    assert (behind.rows, behind.enrolled, behind.owing, behind.switched, behind.concurrent) == (5, 4, 3, 1, 1)
+    assert due_totals(due)["persons"].sum() == 5  # what the per-scheme columns add up to
+    assert behind.message == (
+        "5 rows for 3 persons owing (of 4 enrolled during 2024): 2 owe in both 310 and 390 — 1 switched scheme "
+        "during the year, 1 were enrolled in both at once (重复参保: see `yibao registry duplicates`); 1 owe "
+        "nothing (in force on no month's last day, or retirees exempt)")
+    only = spells[spells["psn_no"] == "resident"]
+    assert persons_behind(contributions_for_year(only, None, PACK, 2024), only, 2024).message == (
+        "1 rows for 1 persons owing (of 1 enrolled during 2024)")

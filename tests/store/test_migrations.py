@@ -9,7 +9,7 @@ from yibao.store.models import metadata
 def test_upgrade_and_downgrade(db_url):
     assert db.current(db_url) is None
     db.upgrade(db_url)
-    assert db.current(db_url) == db.head() == "0002"
+    assert db.current(db_url) == db.head() == "0003"
     engine = db.make_engine(db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())
@@ -45,6 +45,27 @@ def test_employer_supplementary_migration_keeps_rows(db_url):
         assert "has_supplementary" not in cols and "headcount" in cols
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT emp_no FROM employers")).scalar_one() == "E1"
+    finally:
+        engine.dispose()
+
+
+def test_coverage_and_balances_migration_keeps_the_rest(db_url):
+    """0003 adds coverage_choices and account_balances; going back to 0002 drops only them."""
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO persons (psn_no, certno, name, sex, birth_date, admdvs) "
+                                 "VALUES ('P1', '370302198005060011', '参保人', '1', '1980-05-06', '370302')"))
+            conn.execute(sa.text("INSERT INTO account_balances (psn_no, year, balance_fen) VALUES ('P1', 2025, 100)"))
+        engine.dispose()
+        db.downgrade(db_url, "0002")
+        names = set(sa.inspect(engine).get_table_names())
+        assert {"coverage_choices", "account_balances"} & names == set() and "persons" in names
+        db.upgrade(db_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM account_balances")).scalar_one() == 0
+            assert conn.execute(sa.text("SELECT psn_no FROM persons")).scalar_one() == "P1"
     finally:
         engine.dispose()
 

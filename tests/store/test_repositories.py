@@ -227,6 +227,17 @@ def test_claim_with_bad_line_writes_nothing(store, make):
             uow.claims.get("C1")
 
 
+def test_claim_line_amount_must_be_price_times_qty(store, make):
+    with pytest.raises(ValidationError) as e, store.unit() as uow:
+        seed(uow, make)
+        uow.claims.add(make.claim("C1"), [make.line(1, qty=3.0, price_fen=930, amount_fen=100)])
+    assert e.value.field == "amount_fen" and "claim C1 line 1" in str(e.value)
+    assert "100 is not price_fen × qty = 930 × 3 = 2790.00 rounded to the fen" in str(e.value)
+    with pytest.raises(ValidationError, match="beyond the bound of 10,000,000,000 fen"), store.unit() as uow:
+        seed(uow, make)
+        uow.claims.add(make.claim("C1", medfee_sumamt_fen=9 * 10**18))
+
+
 def test_summary(store, make):
     with store.unit() as uow:
         seed(uow, make, persons=3)
@@ -303,3 +314,30 @@ def test_references_to_unknown_rows_refused(store, make):
             with pytest.raises(ValidationError) as e:
                 call()
             assert e.value.field == field and value in str(e.value)
+
+
+def test_coverage_choices_and_opening_balances(store, make):
+    with store.unit() as uow:
+        seed(uow, make)
+        assert uow.coverage_choices.add({"psn_no": "P00001", "year": 2025, "supplementary": "huiminbao"})["tier"] == 0
+        uow.account_balances.add({"psn_no": "P00001", "year": 2025, "balance_fen": 50_000})
+        uow.account_balances.add({"psn_no": "P00001", "year": 2026, "balance_fen": 70_000})
+    with store.unit() as uow:
+        assert uow.coverage_choices.get("P00001", 2025) == {"psn_no": "P00001", "year": 2025, "tier": 0,
+                                                           "supplementary": "huiminbao"}
+        assert [uow.account_balances.opening("P00001", y) for y in (2025, 2026)] == [50_000, 70_000]
+        assert uow.account_balances.all()["balance_fen"].sum() == 120_000
+        with pytest.raises(NotFoundError, match="opening balance of 'P00002' in 2025 not found"):
+            uow.account_balances.opening("P00002", 2025)
+        cases = [
+            (lambda: uow.coverage_choices.add({"psn_no": "P00009", "year": 2025}), "psn_no", "P00009"),
+            (lambda: uow.coverage_choices.add({"psn_no": "P00001", "year": 2025, "tier": 2}), "year",
+             "the coverage choice of P00001 in 2025 is already recorded"),
+            (lambda: uow.account_balances.add({"psn_no": "P00002", "year": 2025, "balance_fen": -5}), "balance_fen",
+             "-5 is negative"),
+            (lambda: uow.account_balances.add({"psn_no": "P00002", "year": 2025}), "balance_fen", "is required"),
+        ]
+        for call, field, text in cases:
+            with pytest.raises(ValidationError) as e:
+                call()
+            assert e.value.field == field and text in str(e.value)

@@ -240,3 +240,12 @@ def test_text_longer_than_its_column(make):
     assert e.field == "dept" and "longer than 64" in e.problem
     e = raises(v.person, make.person(1, psn_no="P" * 33))
     assert e.field == "psn_no"
+
+
+@pytest.mark.parametrize("amount", [v.MAX_AMOUNT_FEN + 1, -v.MAX_AMOUNT_FEN - 1, -2**63, 2**63 - 1])
+def test_every_fen_column_bounded_at_one_hundred_million_yuan(make, amount):
+    e = raises(v.contribution, {"psn_no": "P1", "year": 2025, "insutype": "310", "employer_fen": amount})
+    assert e.field == "employer_fen" and f"{amount:,} fen is beyond the bound of 10,000,000,000 fen" in str(e)
+    e = raises(v.employer, make.employer(1, avg_wage_fen=amount))
+    assert e.field == "avg_wage_fen"
+    assert v.employer(make.employer(1, avg_wage_fen=v.MAX_AMOUNT_FEN))["avg_wage_fen"] == v.MAX_AMOUNT_FEN

@@ -21,13 +21,21 @@ def _fail(e: YibaoError) -> None:
     raise typer.Exit(1)
 
 
+# How ``catalog show`` labels a field whose figure has a unit (the rest print under their names).
+SHOW_LABELS = {
+    "preselfpay_ppm": "先行自付 preselfpay (%)",
+    "price_cap_fen": "最高限价 price cap (元 / {unit})",
+    "restrict_min_age": "min age (years)",
+    "restrict_max_age": "max age (years)",
+}
+
+
 @catalog_app.command("show")
 def show(code: str = typer.Argument(..., help="Item code (e.g. 110200001)."),
          on: Optional[str] = typer.Option(None, help="Date of service (YYYY-MM-DD); default: latest version."),
          version: Optional[str] = typer.Option(None, help="A version of the item.")) -> None:
-    """Print one catalog item with its class, price cap and restrictions."""
+    """Print one catalog item with its class, price cap and restrictions, each figure labelled with its unit."""
     from yibao.catalog.items import Catalog
-    from yibao.money import format_yuan
 
     try:
         item = Catalog.shipped().get(code, on=on, version=version)
@@ -35,22 +43,36 @@ def show(code: str = typer.Argument(..., help="Item code (e.g. 110200001)."),
         _fail(e)
     t = Table(show_header=False)
     for k, v in vars(item).items():
-        if k == "price_cap_fen" and v is not None:
-            v = f"{format_yuan(v)} 元 / {item.unit}"
-        t.add_row(k, "" if v is None else str(v))
+        t.add_row(SHOW_LABELS.get(k, k).format(unit=item.unit or "unit"), "" if v is None else _shown(k, v))
     console.print(t)
+
+
+def _shown(field: str, value) -> str:
+    """A field's value in the unit its label names: money in 元, ppm as a percentage."""
+    from decimal import Decimal
+
+    from yibao.money import format_yuan
+
+    if field == "price_cap_fen":
+        return format_yuan(value)
+    if field == "preselfpay_ppm":
+        return str(Decimal(value) / 10_000)
+    return str(value)
 
 
 @catalog_app.command("search")
 def search(text: str = typer.Argument(..., help="Part of a name (e.g. 阑尾)."),
            kind: Optional[str] = typer.Option(None, help="drug / service / consumable."),
-           limit: int = typer.Option(20, help="Rows to print.")) -> None:
+           limit: int = typer.Option(20, min=0, help="Rows to print.")) -> None:
     """Find items by name."""
     import pandas as pd
 
     from yibao.catalog.items import load_catalog
     from yibao.money import format_yuan
+    from yibao.vocab import ITEM_KINDS
 
+    if kind is not None and kind not in ITEM_KINDS:
+        _fail(YibaoError(f"--kind: {kind!r} is not a catalog item kind; known kinds: {', '.join(ITEM_KINDS)}"))
     df = load_catalog()
     hit = df[df["name"].str.contains(text, regex=False, na=False)]
     if kind:
@@ -69,19 +91,14 @@ def search(text: str = typer.Argument(..., help="Part of a name (e.g. 阑尾).")
 def export(out: Path = typer.Argument(..., help="A .parquet or .csv file."),
            prices: bool = typer.Option(False, "--prices", help="Export the per-level service prices instead.")) -> None:
     """Write the shipped catalog (lake ``catalog`` schema) or its service prices to a file."""
-    import pyarrow.parquet as pq
-
     from yibao.catalog.items import catalog_table, load_catalog, service_prices
+    from yibao.lake.io import check_out, write_rows
 
-    if out.suffix not in (".parquet", ".csv"):
-        _fail(YibaoError(f"{out}: use a .parquet or .csv file"))
-    if prices:
-        df = service_prices()
-        df.to_parquet(out, index=False) if out.suffix == ".parquet" else df.to_csv(out, index=False)
-    elif out.suffix == ".parquet":
-        pq.write_table(catalog_table(), out)
-    else:
-        load_catalog().to_csv(out, index=False)
+    try:
+        parquet = check_out(out, "OUT").suffix.lower() == ".parquet"
+        write_rows(service_prices() if prices else catalog_table() if parquet else load_catalog(), out, "OUT")
+    except YibaoError as e:
+        _fail(e)
     console.print(f"wrote {out}")
 
 

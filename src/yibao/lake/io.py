@@ -4,7 +4,7 @@ chunks, a Parquet dataset folder ``<folder>/<table>/part-00000.parquet …``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -12,6 +12,9 @@ import pyarrow.parquet as pq
 
 from yibao.errors import ValidationError
 from yibao.lake.schema import TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def table_path(folder: str | Path, table: str) -> Path:
@@ -43,7 +46,30 @@ def read_table(folder: str | Path, table: str, columns: list[str] | None = None)
 
 
 def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, columns=None) -> Iterator[pa.RecordBatch]:
-    yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)
+    try:
+        yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)
+    except UNREADABLE as e:
+        raise unreadable(failing_file(folder, table), e) from None
+
+
+# What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
+UNREADABLE = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError)
+
+
+def unreadable(path: str | Path, error: BaseException) -> ValidationError:
+    """The error for a lake file that cannot be read as Parquet in its table's schema."""
+    problem = " ".join(str(error).split())
+    return ValidationError("file", f"cannot be read as Parquet in the lake schema: {problem}", record=str(path))
+
+
+def failing_file(folder: str | Path, table: str) -> Path:
+    """The first file of ``table`` whose Parquet footer cannot be read (else the table's path)."""
+    for frag in dataset(folder, table).get_fragments():
+        try:
+            frag.physical_schema
+        except UNREADABLE:
+            return Path(frag.path)
+    return table_path(folder, table)
 
 
 class ChunkWriter:
@@ -70,3 +96,35 @@ def write_table(folder: str | Path, table: str, data: pa.Table) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(data.select(schema.names).cast(schema), path, compression="zstd")
     return path
+
+
+# ---------------------------------------------------------------- rows a command writes with --out
+
+OUT_SUFFIXES = (".parquet", ".csv")
+
+
+def check_out(out: str | Path, option: str = "--out") -> Path:
+    """Refuse, before any work is done, an output path no writer serves: a suffix other than
+    .parquet / .csv (a Parquet file named x.txt misleads whoever opens it) or an existing folder."""
+    out = Path(out)
+    if out.suffix.lower() not in OUT_SUFFIXES:
+        raise ValidationError(option, f"{out.suffix or 'no suffix'}: use a .parquet or .csv file", record=str(out))
+    if out.is_dir():
+        raise ValidationError(option, "is a folder: give a .parquet or .csv file", record=str(out))
+    return out
+
+
+def write_rows(rows: "pd.DataFrame | pa.Table", out: str | Path, option: str = "--out") -> Path:
+    """Write ``rows`` to ``out`` as Parquet or CSV by its suffix, creating its folder; a path that cannot
+    be written is a ``ValidationError`` naming it."""
+    out = check_out(out, option)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            (rows.to_pandas() if isinstance(rows, pa.Table) else rows).to_csv(out, index=False)
+        else:
+            table = rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
+            pq.write_table(table, out)
+    except OSError as e:
+        raise ValidationError(option, f"cannot be written: {e.strerror or e}", record=str(out)) from None
+    return out

@@ -8,17 +8,16 @@ from typing import Optional
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from yibao.console import new_console
 from rich.table import Table
 
-from yibao.errors import YibaoError
+from yibao.errors import ValidationError, YibaoError
 from yibao.lake import io as lake_io
 from yibao.money import format_yuan
 from yibao.policy import load_pack
 from yibao.registry.accounts import account_accruals_for_year
-from yibao.registry.contributions import contributions_for_year, due_totals, subsidy_ratio_check
+from yibao.registry.contributions import contributions_for_year, due_totals, persons_behind, subsidy_ratio_check
 from yibao.registry.duplicates import find_double_enrollment
 
 registry = typer.Typer(help="Registry (参保登记与筹资): contributions, accounts, double enrollment.",
@@ -28,6 +27,12 @@ console = new_console()
 LAKE = typer.Argument(..., help="Lake folder (Parquet tables of `yibao synth`).", exists=True, file_okay=False)
 PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
 OUT = typer.Option(None, "--out", help="Write the rows to a .parquet or .csv file (amounts in fen).")
+# Years a contribution, accrual or pack date can name (the bounds the store's validation uses).
+FIRST_YEAR, LAST_YEAR = 1990, 2200
+
+
+def _year(help: str):
+    return typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help=help)
 
 
 def _fail(e: YibaoError) -> None:
@@ -35,52 +40,75 @@ def _fail(e: YibaoError) -> None:
     raise typer.Exit(1)
 
 
+def _check_out(out: Path | None) -> None:
+    if out is not None:
+        try:
+            lake_io.check_out(out)
+        except YibaoError as e:
+            _fail(e)
+
+
 def _write(frame: pd.DataFrame, out: Path | None) -> None:
     if out is None:
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
+    try:
+        lake_io.write_rows(frame, out)
+    except YibaoError as e:
+        _fail(e)
     console.print(f"wrote {len(frame):,} rows to {out}")
 
 
-def _frame(lake: Path, table: str) -> pd.DataFrame | None:
-    return lake_io.read_table(lake, table).to_pandas() if lake_io.has_table(lake, table) else None
+def _frame(lake: Path, table: str, columns: list[str] | None = None, optional: bool = False) -> pd.DataFrame | None:
+    """A lake table as a frame (None when ``optional`` and absent); text that is no UTF-8 names the file."""
+    if optional and not lake_io.has_table(lake, table):
+        return None
+    arrow = lake_io.read_table(lake, table, columns)
+    for name in arrow.column_names:
+        try:
+            arrow.column(name).validate(full=True)
+        except pa.ArrowInvalid as e:
+            raise ValidationError(name, f"cannot be read: {e} (text must be UTF-8)",
+                                  record=str(lake_io.table_path(lake, table))) from None
+    return arrow.to_pandas()
 
 
 @registry.command("contributions")
-def contributions_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Contribution year."), pack: str = PACK,
+def contributions_cmd(lake: Path = LAKE, year: int = _year("Contribution year."), pack: str = PACK,
                       out: Optional[Path] = OUT) -> None:
     """Contributions due for a year (lake ``contributions`` schema), with totals and the subsidy-ratio check."""
+    _check_out(out)
     try:
         p = load_pack(pack)
-        due = contributions_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                     _frame(lake, "identities"), p, year)
+        spells = _frame(lake, "enrollments")
+        due = contributions_for_year(spells, _frame(lake, "identities", optional=True), p, year)
         check = subsidy_ratio_check(p, year)
+        behind = persons_behind(due, spells, year)
     except YibaoError as e:
         _fail(e)
     table = Table(title=f"Contributions due {year} (元)")
     for col in ("insutype", "persons", "employer", "individual", "subsidy", "sponsored", "total"):
         table.add_column(col, justify="right")
-    for r in due_totals(due).itertuples(index=False):
-        table.add_row(r.insutype, f"{r.persons:,}", format_yuan(r.employer_fen), format_yuan(r.individual_fen),
-                      format_yuan(r.subsidy_fen), format_yuan(r.sponsored_fen), format_yuan(r.total_fen))
+    totals = due_totals(due)
+    money = ["employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen", "total_fen"]
+    rows = [*totals.to_dict("records"),  # a person owing in both schemes counts once in "all"
+            {"insutype": "all", "persons": behind.owing, **{m: int(totals[m].sum()) for m in money}}]
+    for r in rows:
+        table.add_row(r["insutype"], f"{r['persons']:,}", *(format_yuan(int(r[m])) for m in money))
     console.print(table)
+    console.print(behind.message)
     colour = "green" if check.ok else "red"
     console.print(f"[{colour}]residents' subsidy ratio: {check.message}[/{colour}]")
     _write(due, out)
 
 
 @registry.command("accruals")
-def accruals_cmd(lake: Path = LAKE, year: int = typer.Option(..., help="Accrual year."), pack: str = PACK,
+def accruals_cmd(lake: Path = LAKE, year: int = _year("Accrual year."), pack: str = PACK,
                  out: Optional[Path] = OUT) -> None:
     """Monthly personal-account accruals (个人账户划入) of every 职工医保 member for a year."""
+    _check_out(out)
     try:
-        accruals = account_accruals_for_year(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                             lake_io.read_table(lake, "persons", ["psn_no", "birth_date"]).to_pandas(),
-                                             load_pack(pack), year)
+        accruals = account_accruals_for_year(_frame(lake, "enrollments"),
+                                             _frame(lake, "persons", ["psn_no", "birth_date"]), load_pack(pack), year)
     except YibaoError as e:
         _fail(e)
     table = Table(title=f"Account accruals {year} (元)")
@@ -98,14 +126,15 @@ def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, 
                                                                              "date (YYYY-MM-DD)."),
                    out: Optional[Path] = OUT) -> None:
     """Persons enrolled twice at the same time (two schemes or two regions, 重复参保)."""
+    _check_out(out)
     try:
         when = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
         console.print(f"[red]error:[/red] --as-of: {as_of!r} is not a date (YYYY-MM-DD)")
         raise typer.Exit(1)
     try:
-        found = find_double_enrollment(lake_io.read_table(lake, "enrollments").to_pandas(),
-                                       _frame_cols(lake, "persons", ["psn_no", "certno"]), as_of=when)
+        found = find_double_enrollment(_frame(lake, "enrollments"),
+                                       _frame(lake, "persons", ["psn_no", "certno"], optional=True), as_of=when)
     except YibaoError as e:
         _fail(e)
     table = Table(title="Double enrollment (重复参保)")
@@ -117,12 +146,8 @@ def duplicates_cmd(lake: Path = LAKE, as_of: Optional[str] = typer.Option(None, 
     _write(found, out)
 
 
-def _frame_cols(lake: Path, table: str, columns: list[str]) -> pd.DataFrame | None:
-    return lake_io.read_table(lake, table, columns).to_pandas() if lake_io.has_table(lake, table) else None
-
-
 @registry.command("ratio")
-def ratio_cmd(year: int = typer.Option(..., help="Year to check."), pack: str = PACK) -> None:
+def ratio_cmd(year: int = _year("Year to check."), pack: str = PACK) -> None:
     """The residents' fiscal subsidy : individual fee ratio against the pack's ceiling, with citations."""
     try:
         check = subsidy_ratio_check(load_pack(pack), year)

@@ -421,6 +421,57 @@ def contributions_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame[list(OUTPUT_COLUMNS)], schema=TABLES["contributions"], preserve_index=False)
 
 
+@dataclass(frozen=True)
+class PersonsBehind:
+    """Persons behind a year's contribution rows. A person owes one row per scheme, so one who owes in
+    both 职工 (310) and 居民 (390) counts in each scheme's persons: either a scheme switch during the
+    year (spells one after the other: the employee months and the resident annual fee are both due),
+    or spells of both schemes in force on the same day (重复参保, `yibao registry duplicates`). Some
+    persons enrolled during the year owe nothing: a 职工 spell in force on no month's last day (月末在册),
+    or a retiree where the pack exempts retirees."""
+
+    year: int
+    rows: int
+    enrolled: int  # persons with a spell in force some day of the year
+    owing: int
+    switched: int
+    concurrent: int
+
+    @property
+    def in_both(self) -> int:
+        return self.switched + self.concurrent
+
+    @property
+    def message(self) -> str:
+        text = f"{self.rows:,} rows for {self.owing:,} persons owing (of {self.enrolled:,} enrolled during {self.year})"
+        if self.in_both:
+            text += (f": {self.in_both:,} owe in both 310 and 390 — {self.switched:,} switched scheme during the "
+                     f"year, {self.concurrent:,} were enrolled in both at once (重复参保: see `yibao registry "
+                     "duplicates`)")
+        if self.enrolled > self.owing:
+            text += (f"; {self.enrolled - self.owing:,} owe nothing (in force on no month's last day, or retirees "
+                     "exempt)")
+        return text
+
+
+def persons_behind(due: pd.DataFrame, enrollments: pd.DataFrame | pa.Table, year: int) -> PersonsBehind:
+    """Count the persons behind ``due`` (rows of `contributions_for_year`) and sort those owing in both
+    schemes into switches and concurrent enrolment, from their spells in force during ``year``."""
+    spells = as_frame(enrollments, "enrollments", SPELL_COLUMNS)
+    firsts, lasts = month_bounds(year)
+    start = np.maximum(day_numbers(spells["start_date"]), firsts[0])
+    end = np.minimum(day_numbers(spells["end_date"], open_value=OPEN_END), lasts[11])
+    spans = pd.DataFrame({"psn_no": spells["psn_no"].to_numpy(), "insutype": spells["insutype"].to_numpy(),
+                          "start": start, "end": end})[start <= end]
+    schemes = due.groupby("psn_no", sort=False)["insutype"].nunique()
+    both = spans[spans["psn_no"].isin(schemes.index[schemes.to_numpy() > 1])]
+    pairs = both[both["insutype"] == vocab.EMPLOYEE].merge(both[both["insutype"] == vocab.RESIDENT],
+                                                           on="psn_no", suffixes=("_e", "_r"))
+    at_once = pairs[(pairs["start_e"] <= pairs["end_r"]) & (pairs["start_r"] <= pairs["end_e"])]["psn_no"].nunique()
+    return PersonsBehind(year, len(due), spans["psn_no"].nunique(), len(schemes), both["psn_no"].nunique() - at_once,
+                         at_once)
+
+
 def due_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Contributions due by insutype (fen): the demo's and KPI pages' summary."""
     money = ["employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen"]
@@ -431,8 +482,8 @@ def due_totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "EmployeeTerms", "ResidentTerms", "SpellContribution", "SubsidyRatioCheck", "clamp_base",
+    "EmployeeTerms", "PersonsBehind", "ResidentTerms", "SpellContribution", "SubsidyRatioCheck", "clamp_base",
     "contributions_for_year", "contributions_table", "due_totals", "employee_month", "employee_terms",
-    "monthly_terms", "person_contributions", "resident_terms", "spell_contribution", "spell_contributions", "sponsored_share_ppm",
-    "subsidy_ratio_check",
+    "monthly_terms", "person_contributions", "persons_behind", "resident_terms", "spell_contribution",
+    "spell_contributions", "sponsored_share_ppm", "subsidy_ratio_check",
 ]

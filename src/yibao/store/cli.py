@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         from yibao.store import db as store_db
 
         store_db.upgrade(url, rev)
-        typer.echo(f"{_show(url)} at revision {store_db.current(url)}")
+        typer.echo(f"{store_db.show_url(url)} at revision {store_db.current(url)}")
 
     @db.command("downgrade")
     def downgrade_cmd(rev: str = typer.Argument(..., help="Target revision, or 'base' to drop everything"),
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         from yibao.store import db as store_db
 
         store_db.downgrade(url, rev)
-        typer.echo(f"{_show(url)} at revision {store_db.current(url) or 'base'}")
+        typer.echo(f"{store_db.show_url(url)} at revision {store_db.current(url) or 'base'}")
 
     @db.command("current")
     def current_cmd(url: Optional[str] = typer.Option(None, "--url", help=URL_HELP)) -> None:
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
                  check_codes: bool = typer.Option(True, help="Check claim ICD-10 / ICD-9-CM-3 codes against "
                                                              "the shipped 医保 code sets")) -> None:
         """Validate a lake and load it into the store, all or nothing."""
+        from yibao.store import db as store_db
         from yibao.store.load import load_lake
 
         console = new_console()
@@ -77,19 +78,10 @@ def register(app: typer.Typer) -> None:
         if error is not None:
             console.print(f"[red]Nothing loaded:[/red] {error}", soft_wrap=True, markup=True, highlight=False)
             raise typer.Exit(1)
-        table = Table(title=f"Loaded into {_show(url)}")
+        table = Table(title=f"Loaded into {store_db.show_url(url)}")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, rows in loaded.items():
             table.add_row(name, f"{rows:,}")
         table.add_row("[bold]total[/bold]", f"[bold]{sum(loaded.values()):,}[/bold]")
         console.print(table)
-
-
-def _show(url: str | None) -> str:
-    """The URL without its password, for messages."""
-    import sqlalchemy as sa
-
-    from yibao.store.db import default_url
-
-    return sa.make_url(url or default_url()).render_as_string(hide_password=True)

@@ -1,8 +1,10 @@
 """Loading a lake (Parquet, `yibao.lake.schema`) into the operational store, all or nothing.
 
 Each table is read file by file in record batches, validated column-wise (`yibao.store.validate`),
-checked against the keys already loaded (foreign keys), and written in bulk: ``executemany`` of one
-prepared INSERT on SQLite, ``COPY … FROM STDIN`` on PostgreSQL, Core ``insert()`` elsewhere. The
+checked against the keys already loaded (foreign keys) and the money already in the store (no
+column's total beyond int64; a claim's total is the sum of its lines), and written in bulk:
+``executemany`` of one prepared INSERT on SQLite, ``COPY … FROM STDIN`` on PostgreSQL, Core
+``insert()`` elsewhere. The
 whole load is one transaction, so a bad record anywhere leaves the database as it was; the error
 names the file, the row (1-based, within that file) and the field.
 """
@@ -26,19 +28,21 @@ from yibao.errors import ValidationError
 from yibao.lake import io as lake_io
 from yibao.lake.schema import TABLES
 from yibao.store import validate
-from yibao.store.db import make_engine, upgrade
+from yibao.store.db import connect, upgrade
 from yibao.store.models import LAKE_TABLES, metadata
 
 Progress = Callable[[str, int, int], None]
 
 # Parents first, so foreign keys can be checked against what is already loaded.
 ORDER = ["regions", "employers", "persons", "enrollments", "identities", "institutions", "catalog",
-         "contributions", "claims", "claim_lines", "fraud_labels"]
+         "contributions", "coverage_choices", "account_balances", "claims", "claim_lines", "fraud_labels"]
 # child column → (parent lake table, parent key column)
 REFERENCES = {
     "enrollments": {"psn_no": ("persons", "psn_no"), "emp_no": ("employers", "emp_no")},
     "identities": {"psn_no": ("persons", "psn_no")},
     "contributions": {"psn_no": ("persons", "psn_no")},
+    "coverage_choices": {"psn_no": ("persons", "psn_no")},
+    "account_balances": {"psn_no": ("persons", "psn_no")},
     "claims": {"psn_no": ("persons", "psn_no"), "fixmedins_code": ("institutions", "fixmedins_code")},
     "claim_lines": {"claim_id": ("claims", "claim_id")},
     "fraud_labels": {"claim_id": ("claims", "claim_id")},
@@ -49,6 +53,9 @@ ADDED_COLUMNS = {"employers": ("has_supplementary",)}
 # The lake may hold a person enrolled in two regions at once (a finding for the registry's duplicate
 # finder, not a load error); overlaps within one region and scheme are refused.
 OVERLAP_BY = ("psn_no", "insutype", "admdvs")
+# The largest total a money column may reach in the store: every SUM over it (totals, summaries) must
+# fit the int64 fen the engines and SQLite's integers use.
+SUM_LIMIT = int(np.iinfo(np.int64).max)
 
 
 def load_lake(folder: str | Path, url: str | None = None, progress: Progress | None = None, *,
@@ -68,13 +75,9 @@ def load_lake(folder: str | Path, url: str | None = None, progress: Progress | N
         raise ValidationError("folder", "holds no lake table (persons.parquet, claims/ …)", record=str(folder))
     if migrate:
         upgrade(url)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            loader = _Loader(conn, folder, progress, icd10, icd9, batch_size)
-            return {t: loader.load(t) for t in tables}
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        loader = _Loader(conn, folder, progress, icd10, icd9, batch_size)
+        return {t: loader.load(t) for t in tables}
 
 
 class _Loader:
@@ -84,29 +87,36 @@ class _Loader:
         self.keys: dict[str, list[pa.Array]] = {p: [self._db_keys(p)] for p in KEYED}
         self.indexes: dict[str, tuple[int, pd.Index]] = {}
         self.writer = _writer(conn)
+        self.totals: dict[tuple[str, str], int] = {}  # (table, *_fen column) → exact sum, store and lake
+        self.claim_sums = _ClaimSums()
 
     # ------------------------------------------------------------ one table
     def load(self, table: str) -> int:
         dataset = lake_io.dataset(self.folder, table)
-        total = dataset.count_rows()
         fragments = list(dataset.get_fragments())
+        for frag in fragments:  # opens each file's footer: a corrupt file is named before any row is read
+            self._check_columns(table, frag, Path(frag.path))
+        total = sum(frag.count_rows() for frag in fragments)
         if table == "enrollments":
             self._check_overlaps(dataset, fragments)
         done = 0
         with self._foreign_keys_checked_at_end(table):
             for frag in fragments:
                 done = self._load_file(table, dataset, frag, done, total)
+        if table == "claim_lines":
+            self.claim_sums.check()
         return done
 
     def _load_file(self, table: str, dataset: ds.Dataset, frag: ds.Fragment, done: int, total: int) -> int:
         path = Path(frag.path)
-        self._check_columns(table, frag, path)
         row = 0
         for batch in self._batches(frag, dataset.schema):
             t = validate.check_table(table, batch, where=str(path), first_row=row + 1,
                                      icd10=self.icd10, icd9=self.icd9)
             self._check_references(table, t, path, row)
+            self._check_totals(table, t, path, row)
             self._write(table, t, path, row)
+            self.claim_sums.add(table, t, path, row)
             if table in KEYED:
                 self.keys[table].append(t.column(KEYED[table]).combine_chunks())
             row += t.num_rows
@@ -141,12 +151,15 @@ class _Loader:
     def _batches(self, frag: ds.Fragment, schema: pa.Schema, columns: list[str] | None = None):
         try:
             yield from frag.to_batches(schema=schema, columns=columns, batch_size=self.batch_size)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
-            raise ValidationError("file", f"cannot be read in the lake schema: {e}", record=frag.path) from None
+        except lake_io.UNREADABLE as e:
+            raise lake_io.unreadable(frag.path, e) from None
 
     @staticmethod
     def _check_columns(table: str, frag: ds.Fragment, path: Path) -> None:
-        have = set(frag.physical_schema.names)
+        try:
+            have = set(frag.physical_schema.names)
+        except lake_io.UNREADABLE as e:
+            raise lake_io.unreadable(path, e) from None
         missing = [c for c in TABLES[table].names if c not in have and c not in ADDED_COLUMNS.get(table, ())]
         if missing:
             raise ValidationError(missing[0], f"column missing from the {table} file", record=str(path))
@@ -178,11 +191,27 @@ class _Loader:
                 raise ValidationError(column, f"{col[r].as_py()!r} is not a {key} in {parent}",
                                       record=validate.row_label(t, table, str(path), row0 + r + 1, r))
 
+    def _check_totals(self, table: str, t: pa.Table, path: Path, row0: int) -> None:
+        """Refuse the batch that would take a money column's total in the store beyond ``SUM_LIMIT``.
+
+        Each value is within ``validate.MAX_AMOUNT_FEN``, so a batch's own sum cannot wrap int64; the
+        running total is a Python int, exact at any size.
+        """
+        for column in (c for c in t.column_names if c.endswith("_fen")):
+            key = (table, column)
+            if key not in self.totals:
+                stored = metadata.tables[LAKE_TABLES[table]].c[column]
+                self.totals[key] = int(self.conn.execute(sa.select(sa.func.sum(stored))).scalar() or 0)
+            self.totals[key] += int(pc.sum(t.column(column)).as_py() or 0)
+            if abs(self.totals[key]) > SUM_LIMIT:
+                raise ValidationError(column, f"the total over {table} would reach {self.totals[key]:,} fen, beyond "
+                                      f"the {SUM_LIMIT:,} fen an int64 sum can hold",
+                                      record=f"{path} rows {row0 + 1}–{row0 + t.num_rows}")
+
     def _check_overlaps(self, dataset: ds.Dataset, fragments: list[ds.Fragment]) -> None:
         cols = ["spell_id", *OVERLAP_BY, "start_date", "end_date"]
         parts, origin = [], []
         for frag in fragments:
-            self._check_columns("enrollments", frag, Path(frag.path))
             t = pa.Table.from_batches(list(self._batches(frag, dataset.schema, cols)),
                                       schema=pa.schema([dataset.schema.field(c) for c in cols]))
             parts.append(t)
@@ -210,6 +239,38 @@ class _Loader:
             raise ValidationError(
                 ",".join(validate.KEYS[table]), f"the database refused these rows: {str(orig).strip().splitlines()[0]}",
                 record=f"{path} rows {row0 + 1}–{row0 + t.num_rows}") from None
+
+
+class _ClaimSums:
+    """Each claim's medfee_sumamt_fen (医疗费总额) against the sum of its lines' amount_fen, for the
+    claims of this load that have lines (a claims-only lake, e.g. history years, has none to check)."""
+
+    def __init__(self) -> None:
+        self.claims: list[pd.DataFrame] = []
+        self.lines: list[pd.Series] = []
+
+    def add(self, table: str, t: pa.Table, path: Path, row0: int) -> None:
+        if table == "claims":
+            self.claims.append(pd.DataFrame({
+                "claim_id": t.column("claim_id").to_numpy(zero_copy_only=False),
+                "medfee": t.column("medfee_sumamt_fen").to_numpy(), "file": str(path),
+                "row": np.arange(row0 + 1, row0 + 1 + t.num_rows)}))
+        elif table == "claim_lines" and self.claims:
+            lines = pd.DataFrame({"claim_id": t.column("claim_id").to_numpy(zero_copy_only=False),
+                                  "amount": t.column("amount_fen").to_numpy()})
+            self.lines.append(lines.groupby("claim_id", sort=False)["amount"].sum())
+
+    def check(self) -> None:
+        if not self.claims or not self.lines:
+            return
+        claims = pd.concat(self.claims, ignore_index=True)
+        sums = pd.concat(self.lines).groupby(level=0, sort=False).sum()
+        claims["lines"] = claims["claim_id"].map(sums)
+        off = claims[claims["lines"].notna() & (claims["lines"] != claims["medfee"])]
+        if len(off):
+            c = off.iloc[0]
+            raise ValidationError("medfee_sumamt_fen", f"{c.medfee} is not the sum of the claim's lines' amount_fen, "
+                                  f"{int(c.lines)}", record=f"{c.file} row {c.row} (claim_id={c.claim_id})")
 
 
 def _dbapi_errors(conn: sa.Connection) -> tuple[type[BaseException], ...]:

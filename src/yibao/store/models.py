@@ -49,6 +49,8 @@ LAKE_TABLES = {
     "claims": "claims",
     "claim_lines": "claim_lines",
     "fraud_labels": "fraud_labels",
+    "coverage_choices": "coverage_choices",
+    "account_balances": "account_balances",
 }
 
 # Personal account entry kinds and the sign their amount must carry (+ credit, − debit).
@@ -263,6 +265,32 @@ class Contribution(Base):
     individual_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     subsidy_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 财政补助
     sponsored_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 资助参保 by 医疗救助
+
+
+class CoverageChoice(Base):
+    """A person's choices at enrolment for a year: 居民缴费档次 (tier; 0 = unknown or a single-tier
+    region) and the voluntary supplementary tiers joined ('|'-joined pack ``supplementary.tiers``
+    names, e.g. huiminbao 惠民保; null = none)."""
+
+    __tablename__ = "coverage_choices"
+    __table_args__ = (*_nonneg("tier"), UniqueConstraint("psn_no", "year"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    tier: Mapped[int] = mapped_column(SmallInteger, default=0)
+    supplementary: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountBalance(Base):
+    """个人账户 opening balance: what the account held at 1 January of ``year``, before that year's
+    accruals (the lake's snapshot a year's settlement starts from; never negative, 不得透支)."""
+
+    __tablename__ = "account_balances"
+    __table_args__ = (*_nonneg("balance_fen"), UniqueConstraint("psn_no", "year"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
 
 
 class Claim(Base):

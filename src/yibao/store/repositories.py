@@ -25,11 +25,13 @@ from yibao.store.db import make_engine
 from yibao.store.models import (
     ENTRY_KINDS,
     Account,
+    AccountBalance,
     AccountEntry,
     CatalogItem,
     Claim,
     ClaimLine,
     Contribution,
+    CoverageChoice,
     Employer,
     Enrollment,
     Identity,
@@ -355,6 +357,55 @@ class Contributions(_Repo):
         return [_row(t, r, "contributions") for r in self.s.execute(stmt.order_by(t.c.year, t.c.insutype)).mappings()]
 
 
+class _PersonYear(_Repo):
+    """Records keyed by person and year (one per pair), in the lake table ``lake``."""
+
+    t: sa.Table
+    lake: str
+    what: str
+
+    def add(self, rec: Mapping[str, Any]) -> Record:
+        r = getattr(validate, self.check)(rec)
+        label = f"{self.lake} psn_no={r['psn_no']}, year={r['year']}"
+        self._require(Person, "psn_no", r["psn_no"], "psn_no", label)
+        if self._find(r["psn_no"], r["year"]) is not None:
+            raise ValidationError("year", f"the {self.what} of {r['psn_no']} in {r['year']} is already recorded",
+                                  record=label)
+        self.s.execute(sa.insert(self.t).values(**r))
+        return r
+
+    def get(self, psn_no: str, year: int) -> Record:
+        """The person's record of ``year``; ``NotFoundError`` when none was recorded."""
+        row = self._find(psn_no, year)
+        if row is None:
+            raise NotFoundError(f"{self.what} of {psn_no!r} in {year} not found")
+        return _row(self.t, row, self.lake)
+
+    def _find(self, psn_no: str, year: int) -> sa.RowMapping | None:
+        t = self.t
+        return self.s.execute(sa.select(t).where(t.c.psn_no == psn_no, t.c.year == year)).mappings().first()
+
+    def all(self) -> pd.DataFrame:
+        """Every record as a DataFrame in the lake schema."""
+        return _frame(self.s, self.t, self.lake)
+
+
+class CoverageChoices(_PersonYear):
+    """Choices at enrolment per person and year: 居民缴费档次 (tier) and supplementary tiers joined."""
+
+    t, lake, what, check = CoverageChoice.__table__, "coverage_choices", "coverage choice", "coverage_choice"
+
+
+class AccountBalances(_PersonYear):
+    """个人账户 opening balances: the balance at 1 January of a year, before its accruals."""
+
+    t, lake, what, check = AccountBalance.__table__, "account_balances", "opening balance", "account_balance"
+
+    def opening(self, psn_no: str, year: int) -> int:
+        """The person's balance (fen) at 1 January of ``year``."""
+        return self.get(psn_no, year)["balance_fen"]
+
+
 class Claims(_Repo):
     """结算清单-shaped claims and their itemised lines."""
 
@@ -420,6 +471,8 @@ class UnitOfWork:
         self.institutions = Institutions(session)
         self.catalog = Catalog(session)
         self.contributions = Contributions(session)
+        self.coverage_choices = CoverageChoices(session)
+        self.account_balances = AccountBalances(session)
         self.claims = Claims(session)
 
     def summary(self, on: date | None = None) -> dict[str, pd.DataFrame]:

@@ -49,9 +49,19 @@ KEYS = {  # the column that names a record in messages (and must be unique in a 
     "claims": ("claim_id",),
     "claim_lines": ("claim_id", "line_no"),
     "fraud_labels": ("claim_id", "label"),
+    "coverage_choices": ("psn_no", "year"),
+    "account_balances": ("psn_no", "year"),
 }
 UPPER = {"persons": ("certno",), "employers": ("uscc",), "institutions": ("fixmedins_code",),
          "claims": ("fixmedins_code",)}
+# The largest amount one record may carry in any ``*_fen`` column: 1亿元 (10^10 fen). The dearest single
+# treatments in China's catalogues cost a few million 元 (CAR-T about 1.2 million), so a larger line,
+# claim, wage or balance is a unit or data error; and with every amount below it, int64 sums stay exact
+# over 9 × 10^8 records, far more than a region's year of claim lines.
+MAX_AMOUNT_FEN = 10_000_000_000
+# A line's amount is its price times its quantity rounded to the fen (half-up or truncated, by region),
+# so it lies strictly within one fen of the product.
+LINE_AMOUNT_TOLERANCE_FEN = 1
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,14 @@ def _required(t: pa.Table, *fields: str) -> list[Failure]:
 def _nonneg(t: pa.Table, *fields: str) -> list[Failure]:
     return [Failure(f, _np(pc.less(t.column(f), 0)), lambda r, f=f: f"{_val(t, f, r)} is negative")
             for f in fields]
+
+
+def _amounts_bounded(t: pa.Table) -> list[Failure]:
+    """Every ``*_fen`` column within ±MAX_AMOUNT_FEN (signs are the tables' own rules)."""
+    return [Failure(f, _np(pc.or_(pc.greater(t.column(f), MAX_AMOUNT_FEN), pc.less(t.column(f), -MAX_AMOUNT_FEN))),
+                    lambda r, f=f: f"{_val(t, f, r):,} fen is beyond the bound of {MAX_AMOUNT_FEN:,} fen "
+                                   "(1亿元) for one record")
+            for f in t.column_names if f.endswith("_fen")]
 
 
 def _values(t: pa.Table, field: str, allowed: Iterable[str]) -> Failure:
@@ -333,11 +351,15 @@ def _catalog(t, **_):
     ]
 
 
+def _plausible_year(t: pa.Table) -> Failure:
+    return Failure("year", _np(pc.or_(pc.less(t.column("year"), 1990), pc.greater(t.column("year"), 2200))),
+                   lambda r: f"{_val(t, 'year', r)} is not a plausible year")
+
+
 def _contributions(t, **_):
     return [
         *_required(t, "psn_no", "year", "insutype", "employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen"),
-        Failure("year", _np(pc.or_(pc.less(t.column("year"), 1990), pc.greater(t.column("year"), 2200))),
-                lambda r: f"{_val(t, 'year', r)} is not a plausible year"),
+        _plausible_year(t),
         _values(t, "insutype", INSUTYPES),
         *_nonneg(t, "employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen"),
     ]
@@ -368,18 +390,47 @@ def _claim_lines(t, **_):
         _values(t, "kind", vocab.ITEM_KINDS),
         *_nonneg(t, "line_no", "qty", "price_fen", "amount_fen"),
         Failure("qty", _np(pc.invert(pc.is_finite(t.column("qty")))), lambda r: "is not a finite number"),
+        _line_amount(t),
     ]
+
+
+def _line_amount(t: pa.Table) -> Failure:
+    """amount_fen = price_fen × qty, rounded to the fen."""
+    price = pc.cast(t.column("price_fen"), pa.float64(), safe=False)  # beyond 2^53 the bound refuses it
+    product = pc.multiply(price, t.column("qty"))
+    off = pc.greater_equal(pc.abs(pc.subtract(pc.cast(t.column("amount_fen"), pa.float64(), safe=False), product)),
+                           LINE_AMOUNT_TOLERANCE_FEN)
+    return Failure("amount_fen", _np(off), lambda r: (
+        f"{_val(t, 'amount_fen', r)} is not price_fen × qty = {_val(t, 'price_fen', r)} × {_val(t, 'qty', r):g} "
+        f"= {product[r].as_py():.2f} rounded to the fen"))
 
 
 def _fraud_labels(t, **_):
     return [*_required(t, "claim_id", "label"), _values(t, "label", FRAUD_LABELS)]
 
 
+def _coverage_choices(t, **_):
+    joined = t.column("supplementary")
+    return [
+        *_required(t, "psn_no", "year", "tier"),
+        _plausible_year(t),
+        *_nonneg(t, "tier"),
+        Failure("supplementary", _regex_bad(joined, r"^[^|\s]+(\|[^|\s]+)*$") & _np(pc.is_valid(joined)),
+                lambda r: f"{_val(t, 'supplementary', r)!r} is not '|'-joined tier names (no blanks, no empty names)"),
+    ]
+
+
+def _account_balances(t, **_):
+    return [*_required(t, "psn_no", "year", "balance_fen"), _plausible_year(t),
+            Failure("balance_fen", _np(pc.less(t.column("balance_fen"), 0)),
+                    lambda r: f"{_val(t, 'balance_fen', r)} is negative (个人账户不得透支: never overdrawn)")]
+
+
 RULES: dict[str, Callable[..., list[Failure]]] = {
     "regions": _regions, "employers": _employers, "persons": _persons, "enrollments": _enrollments,
     "identities": _identities, "institutions": _institutions, "catalog": _catalog,
     "contributions": _contributions, "claims": _claims, "claim_lines": _claim_lines,
-    "fraud_labels": _fraud_labels,
+    "fraud_labels": _fraud_labels, "coverage_choices": _coverage_choices, "account_balances": _account_balances,
 }
 
 
@@ -419,7 +470,9 @@ def check_table(table: str, data: pa.Table | pa.RecordBatch | pd.DataFrame, *, w
     from ``first_row``) with the record's key, or ``label(row)`` when given.
     """
     t = to_arrow(table, data, where)
-    rules = RULES[table](t, icd10=icd10, icd9=icd9) + _lengths(t, table) + _duplicates(t, table)
+    _check_utf8(t, table, where, first_row, label)
+    rules = (_amounts_bounded(t) + RULES[table](t, icd10=icd10, icd9=icd9) + _lengths(t, table)
+             + _duplicates(t, table))
     failures = [f for f in rules if f.bad.any()]
     if failures:
         row = min(int(np.argmax(f.bad)) for f in failures)
@@ -427,6 +480,31 @@ def check_table(table: str, data: pa.Table | pa.RecordBatch | pd.DataFrame, *, w
         record = label(row) if label else row_label(t, table, where, first_row + row, row)
         raise ValidationError(f.field, f.problem(row), record=record)
     return t
+
+
+def _check_utf8(t: pa.Table, table: str, where: str | None, first_row: int,
+                label: Callable[[int], str] | None) -> None:
+    """Text columns must hold valid UTF-8 (a file written by another tool may not); the rules read them as text."""
+    for f in t.schema:
+        if not pa.types.is_string(f.type):
+            continue
+        try:
+            t.column(f.name).validate(full=True)
+        except pa.ArrowInvalid as e:
+            raw = t.column(f.name).cast(pa.binary()).to_pylist()
+            row = next((i for i, v in enumerate(raw) if v is not None and not _is_utf8(v)), None)
+            if row is None:
+                raise ValidationError(f.name, f"is not valid text: {e}", record=where or table) from None
+            record = label(row) if label else f"{where or table} row {first_row + row}"
+            raise ValidationError(f.name, f"{raw[row][:40]!r} is not UTF-8 text", record=record) from None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def row_label(t: pa.Table, table: str, where: str | None, n: int, row: int) -> str:
@@ -510,6 +588,14 @@ def claim_line(rec, record=None):
 
 def fraud_label(rec, record=None):
     return check_record("fraud_labels", rec, record)
+
+
+def coverage_choice(rec, record=None):
+    return check_record("coverage_choices", {"tier": 0, **rec}, record)
+
+
+def account_balance(rec, record=None):
+    return check_record("account_balances", rec, record)
 
 
 # ---------------------------------------------------------------- overlapping enrollment spells
