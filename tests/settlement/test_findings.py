@@ -197,3 +197,14 @@ def test_a_lake_claim_of_an_unknown_person_is_refused(tmp_path):
     with pytest.raises(ValidationError) as e:
         lake_frame(folder)
     assert e.value.field == "psn_no" and "NOBODY" in e.value.problem
+
+
+def test_a_date_past_the_packs_last_change_is_settled_with_a_stated_warning(tmp_path):
+    later = with_("dscg_date", "2099-03-08", with_("adm_date", "2099-03-08"))
+    s = settle(claim_from(later), "demo")
+    assert s.warnings and "2099-03-08" in s.warnings[0] and "more than a year later" in s.warnings[0]
+    assert not settle(claim_from(CLAIM), "demo").warnings
+    r = run("settle", "--claim", str(write(tmp_path, later)))
+    assert r.exit_code == 0 and "warning:" in r.output
+    frame, lines = claims_frames([claim_from(later)])
+    assert "2099" in settle_frame(frame, lines, "demo").attrs["warning"]

@@ -244,7 +244,8 @@ def settle_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = N
     head["dscg_date"] = pd.to_datetime(head["dscg_date"]).dt.date
     res = pd.DataFrame({k: np.broadcast_to(out[k], (n,)).copy() for k in SETLINFO_FIELDS})
     statements = pd.concat([head, res], axis=1)
-    statements.attrs.update(unknown_items=inputs.unknown_items, unlisted_chronic=inputs.unlisted_chronic)
+    statements.attrs.update(unknown_items=inputs.unknown_items, unlisted_chronic=inputs.unlisted_chronic,
+                            warning=inputs.warning)
     return statements, (_closing_frame(closing, psn, inputs.year) if track else None)
 
 
@@ -344,12 +345,13 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     people = read_people(folder, pack, accounts)
     catalog = catalog if catalog is not None else _lake_catalog(folder)
     results, after, writer, totals = [], [], None, {}
-    gaps = {"unknown_items": 0, "unlisted_chronic": 0}
+    gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
     try:
         for claims, lines in lake_parts(folder, people):
             part, acc = settle_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
-            for k in gaps:
+            for k in ("unknown_items", "unlisted_chronic"):
                 gaps[k] += part.attrs.get(k, 0)
+            gaps["warning"] = gaps["warning"] or part.attrs.get("warning", "")
             _add_totals(totals, part)
             if closing:
                 after.append(acc)
@@ -381,6 +383,8 @@ def data_gaps(counts: dict) -> list[str]:
     if counts.get("unlisted_chronic"):
         said.append(f"{counts['unlisted_chronic']:,} 门诊慢特病 claims name a disease the pack does not list: "
                     "the fund pays them nothing")
+    if counts.get("warning"):
+        said.append(f"warning: {counts['warning']}")
     return said
 
 

@@ -41,6 +41,8 @@ def print_statement(s: Statement, console: Console) -> None:
     for e in s.trace:
         tr.add_row(e.field, e.shown(), "yuan" if e.unit == "fen" else e.unit, f"{e.zh}\n{e.en}", e.parameter, e.ref)
     console.print(tr)
+    for w in s.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     if s.accumulators:
         console.print("accumulators after (fen): " + ", ".join(f"{k}={v}" for k, v in sorted(s.accumulators.items())))
 

@@ -61,7 +61,8 @@ class Inputs:
     fulamt, overlmt, presel, inscope) and balances (acct_bal, fam_bal); ``unknown_items`` the lines
     whose code is in no catalog (目录外, fully self-paid) and ``unlisted_chronic`` the 门诊慢特病
     claims whose disease the pack does not list (the fund pays them nothing) — both refused when
-    the inputs are built strictly."""
+    the inputs are built strictly; ``warning`` says when a claim is dated more than a year after the
+    pack's last change (its newest parameters are applied unchanged)."""
 
     order: np.ndarray
     claims: dict[str, np.ndarray]
@@ -74,6 +75,7 @@ class Inputs:
     scope: dict[str, np.ndarray]
     unknown_items: int = 0
     unlisted_chronic: int = 0
+    warning: str = ""
 
 
 def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack, catalog: Any = None,
@@ -101,7 +103,9 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     scope["fam_bal"] = cols["fam_bal"]
     person = pd.factorize(cols["person"] if "person" in cols else cols["psn_no"])[0].astype(I64)
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
-    return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted)
+    latest = cols["dscg_date"].max() if len(order) else None
+    warning = pack.at(latest.astype(dt.date)).stale_warning if latest is not None else ""
+    return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted, warning)
 
 
 # -- claims ------------------------------------------------------------------------------------------

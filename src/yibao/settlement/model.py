@@ -165,6 +165,7 @@ class Statement:
     trace: list[TraceEntry]
     dscg_date: dt.date | None = None
     admdvs: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> int:
         return self.setlinfo[name]
@@ -182,6 +183,7 @@ class Statement:
             ],
             "accumulators": dict(self.accumulators),
             "trace": [e.__dict__ for e in self.trace],
+            "warnings": list(self.warnings),
         }
 
 

@@ -101,7 +101,10 @@ def settle(claim: Claim, pack: Pack | str, catalog: Any = None, *, strict: bool 
     run = RealTime(claim.person.accumulators)
     out = settle_core(inputs.scope, res.arrays(), run, plan.rounding)
     out["_default_ratio_lines"] = inputs.scope["default_ratio_lines"]
-    return build_statement(claim, plan, res, {k: int(v[0]) for k, v in out.items()}, run.after)
+    statement = build_statement(claim, plan, res, {k: int(v[0]) for k, v in out.items()}, run.after)
+    if inputs.warning:
+        statement.warnings.append(inputs.warning)
+    return statement
 
 
 __all__ = ["settle", "claim_columns", "claim_inputs", "validate_claim"]

@@ -1,0 +1,99 @@
+"""The real command on a synthesized region: ``yibao settle --pack demo --claims LAKE --out FILE``.
+
+    python benchmarks/settle_lake.py --persons 1000000          # synthesizes the lake first (not timed)
+    python benchmarks/settle_lake.py --lake /path/to/lake        # an existing lake
+
+The command runs as a child process; its wall time and peak RSS (the child's own maximum resident
+set) are what a user waits for and needs. Beside them, the comparison the settlement is held to: the
+time to read the same lake tables with pyarrow, and their in-memory size as Arrow tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+TABLES = ("claims", "claim_lines", "persons", "enrollments", "identities", "coverage_choices", "account_balances",
+          "institutions", "employers", "catalog")
+
+
+def read_with_pyarrow(lake: Path) -> tuple[float, int, dict[str, int]]:
+    """Seconds to read every table the settlement uses, their Arrow size in bytes, and row counts."""
+    t0 = time.perf_counter()
+    size, rows = 0, {}
+    for name in TABLES:
+        path = lake / name if (lake / name).is_dir() else lake / f"{name}.parquet"
+        if path.exists():
+            table = ds.dataset(path, format="parquet").to_table()
+            size += table.nbytes
+            rows[name] = table.num_rows
+    return time.perf_counter() - t0, size, rows
+
+
+def run_command(lake: Path, pack: str, out: Path) -> tuple[float, int]:
+    """Wall seconds and the child's peak RSS (bytes) of the settle command."""
+    yibao = Path(sys.executable).with_name("yibao")
+    t0 = time.perf_counter()
+    child = subprocess.Popen([str(yibao), "settle", "--pack", pack, "--claims", str(lake), "--out", str(out)],
+                             stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own resource use, not earlier children's
+    wall = time.perf_counter() - t0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"yibao settle failed with status {child.returncode}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def synthesize(persons: int, folder: Path) -> None:
+    yibao = Path(sys.executable).with_name("yibao")
+    subprocess.run([str(yibao), "synth", "--persons", str(persons), "--year", "2024", "--seed", "1", "--out",
+                    str(folder)], check=True, stdout=subprocess.DEVNULL)
+
+
+def measure(lake: Path, pack: str = "demo") -> dict:
+    read_s, arrow_bytes, rows = read_with_pyarrow(lake)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, peak = run_command(lake, pack, Path(tmp) / "settled.parquet")
+    return {"read_s": read_s, "arrow_bytes": arrow_bytes, "rows": rows, "wall_s": wall, "peak_bytes": peak}
+
+
+def report(m: dict) -> None:
+    r = m["rows"]
+    print(f"lake: {r.get('persons', 0):,} persons, {r.get('claims', 0):,} claims, {r.get('claim_lines', 0):,} lines")
+    print(f"the command `yibao settle --claims LAKE --out FILE`: {m['wall_s']:.2f} s wall, "
+          f"peak RSS {m['peak_bytes'] / 2**30:.2f} GiB")
+    print(f"  {r.get('claims', 0) / m['wall_s']:,.0f} claims (statements) /s, {r.get('claim_lines', 0) / m['wall_s']:,.0f} "
+          f"lines/s, {r.get('persons', 0) / m['wall_s']:,.0f} persons/s")
+    print(f"comparison: pyarrow reads the same tables in {m['read_s']:.2f} s; their Arrow size is "
+          f"{m['arrow_bytes'] / 2**30:.2f} GiB")
+    print(f"  ratio to the read: {m['wall_s'] / m['read_s']:.1f}× (target ≤ 4×); peak RSS ÷ Arrow size: "
+          f"{m['peak_bytes'] / m['arrow_bytes']:.2f} (target ≤ 2)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=200_000, help="synthesize a lake of this many persons")
+    ap.add_argument("--lake", type=Path, help="an existing lake instead")
+    ap.add_argument("--pack", default="demo")
+    args = ap.parse_args()
+    if args.lake:
+        report(measure(args.lake, args.pack))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Path(tmp) / "lake"
+        t0 = time.perf_counter()
+        synthesize(args.persons, lake)
+        print(f"synthesized {args.persons:,} persons in {time.perf_counter() - t0:.1f} s (not timed below); "
+              f"{os.cpu_count()} cores")
+        report(measure(lake, args.pack))
+
+
+if __name__ == "__main__":
+    main()
