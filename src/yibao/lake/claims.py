@@ -309,10 +309,18 @@ def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
 
 
 def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each part's (claims, lines) columns, in the lake's part order."""
+    """Each part's (claims, lines) columns, in the lake's part order; the next part is read on a
+    second thread while the caller works on this one (Arrow reads and decodes without the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     seen = np.zeros(len(people.psn_no), dtype=bool)
-    for claims_path, lines_path in parts(folder):
-        yield read_part(claims_path, lines_path, people, seen)
+    pairs = parts(folder)
+    with ThreadPoolExecutor(1) as reader:
+        ahead = reader.submit(read_part, *pairs[0], people, seen) if pairs else None
+        for k in range(len(pairs)):
+            part = ahead.result()
+            ahead = reader.submit(read_part, *pairs[k + 1], people, seen) if k + 1 < len(pairs) else None
+            yield part
 
 
 __all__ = ["People", "read_people", "lake_parts", "parts", "read_part"]

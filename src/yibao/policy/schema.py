@@ -239,6 +239,8 @@ PARAMETERS: dict = {
             "bands": {"*": _bands()},
             "nth_stay": rows(insutype="text", mode="one of factor step, required", factor="rate", step="yuan",
                              floor="yuan", waive_from="int", levels="text"),
+            "nth_stay_deductibles": rows(insutype="text", levels="text", stay="int, required",
+                                         deductible="yuan, required", ref="text"),
             "age_bonus": rows(insutype="text", from_age="int, required", points="signed rate, required"),
             "deductible_free_age": rows(insutype="text", from_age="int, required"),
             "tier_points": rows(tier="int, required", points="signed rate, required"),

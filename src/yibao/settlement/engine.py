@@ -28,7 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from yibao.money import PPM, Rounding
-from yibao.settlement.plan import NB, NOCAP, NS, group_name
+from yibao.settlement.plan import NB, NOCAP, NS, NT, group_name
 
 I64 = np.int64
 NO_PRIOR_KEYS = ("account.used", "family.used")  # balances, not per-year accumulators
@@ -463,6 +463,10 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     D_n = np.where((P["nth_mode"] == 2) & later,
                    np.maximum(np.minimum(D, P["nth_floor"]), D - P["nth_step"] * (n - 1)), D_n)
     D_n = np.where((P["nth_waive_from"] > 0) & (n >= P["nth_waive_from"]), 0, D_n)
+    mode = P["nth_mode"]
+    if not (_is_scalar(mode) and int(np.asarray(mode).flat[0]) != 3):  # a deductible table by stay number
+        table = np.stack([np.broadcast_to(P[f"nth_table{i}"], n.shape) for i in range(NT)])
+        D_n = np.where(mode == 3, np.take_along_axis(table, (np.minimum(n, NT) - 1)[None, :], 0)[0], D_n)
     per_stay, per_year = P["ded_per"] == 1, P["ded_per"] == 2
     year_cap = np.where(per_year, D, 0)
     ded_prior = run.capped("ded", P["ded_group"], np.where(per_year, S, 0), year_cap)

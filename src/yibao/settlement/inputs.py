@@ -307,15 +307,26 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
               "filing": cols["filing"], "chronic": derived["chronic"], "civil_servant": cols["civil_servant"],
               "waiver": derived["waiver"], "supplementary": supplementary, "inst_kind": cols["inst_kind"],
               "enterprise": cols["enterprise_supplementary"]}
-    key = pd.factorize(period)[0].astype(I64)
+    key, span = _codes(period)
     for name in KIND_FIELDS:  # mixed-radix code of every field that decides the kind
-        codes, uniq = pd.factorize(fields[name])
-        key = pd.factorize(key * max(len(uniq), 1) + codes)[0].astype(I64)  # dense, so it never overflows
+        codes, size = _codes(fields[name])
+        if span * size >= 1 << 40:  # renumber densely before the code could overflow
+            key, span = _codes(key)
+        key, span = key * size + codes, span * size
+    key = pd.factorize(key)[0].astype(I64)
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
     values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], pd.Categorical) else None).tolist()
               for f in KIND_FIELDS]
     kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
+
+
+def _codes(values: Any) -> tuple[np.ndarray, int]:
+    """Small integer codes of a column and how many there can be (a Categorical's own codes)."""
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(I64), max(len(values.categories), 1)
+    codes, uniq = pd.factorize(np.asarray(values))
+    return codes.astype(I64), max(len(uniq), 1)
 
 
 def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:

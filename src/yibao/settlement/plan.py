@@ -9,9 +9,9 @@ Every resolved number keeps the parameter path and citation it came from, for th
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from yibao.errors import PolicyError, ValidationError
@@ -20,20 +20,27 @@ from yibao.policy.pack import NO_LIMIT, Pack, Params
 
 NB = 5  # band slots per tier
 NS = 2  # supplementary tier slots
+NT = 5  # Nth-stay deductible table slots: stays 1 … NT (later stays take the last)
 NOCAP = 10**15  # "no cap" in fen
 B = "benefits"
 
 # Group names (cap groups, deductible groups, …) interned to small ints shared by every plan, so a
-# batch spanning several parameter periods uses one numbering.
+# batch spanning several parameter periods uses one numbering; a lock keeps the numbering whole when
+# several threads resolve new kinds at once.
 _GROUPS: dict[str, int] = {"": 0}
 _GROUP_NAMES: list[str] = [""]
+_GROUPS_LOCK = threading.Lock()
 
 
 def group_id(name: str) -> int:
-    if name not in _GROUPS:
-        _GROUPS[name] = len(_GROUP_NAMES)
-        _GROUP_NAMES.append(name)
-    return _GROUPS[name]
+    gid = _GROUPS.get(name)
+    if gid is None:
+        with _GROUPS_LOCK:
+            gid = _GROUPS.get(name)
+            if gid is None:
+                _GROUP_NAMES.append(name)
+                gid = _GROUPS[name] = len(_GROUP_NAMES) - 1
+    return gid
 
 
 def group_name(gid: int) -> str:
@@ -118,6 +125,7 @@ class Plan:
         self.rules: list[dict] = g("pooling.rules") or []
         self.stay_groups = set(g("scope.stay_groups") or [])
         self.nth_stay = g("pooling.nth_stay") or []
+        self.nth_table = g("pooling.nth_stay_deductibles") or []
         self.age_bonus = g("pooling.age_bonus") or []
         self.free_age = g("pooling.deductible_free_age") or []
         self.tier_points = {int(r["tier"]): r["points"] for r in (g("pooling.tier_points") or [])}
@@ -129,6 +137,7 @@ class Plan:
         self.supplementary = (g("supplementary.tiers") or [])[:NS]
         self.waivers = g("waivers.list") or []
         self.rounding = self.pack.rounding
+        self._kinds: dict[Kind, Resolved] = {}
         # the only ages the rules compare against: a claim's age is resolved as the band it falls in
         self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
 
@@ -243,6 +252,7 @@ class Plan:
         v["nth_waive_from"] = int(nth.get("waive_from", 0) or 0) if nth else 0
         if nth and per == 1:
             cites["nth_stay"] = self.cite("pooling.nth_stay", "多次住院起付线", "Nth-stay deductible")
+        self._nth_table(kind, per, ded, v, cites)
         if "act_pay_dedc" not in cites:
             cites["act_pay_dedc"] = Cite(cites["hifp_pay"].parameter + ".deductible", rule_cite.ref,
                                          f"起付线 {ded / 100:.2f} 元 ({rule.get('per', 'none')})",
@@ -323,6 +333,23 @@ class Plan:
             raise PolicyError(f"pack {self.pack.name!r}: {B}.{rpath} pays into cap group {cap_group!r}, which has no "
                               f"{B}.pooling.caps row for insutype {insutype} on {self.date} (amount: none for no cap)")
         return row["amount"]
+
+    def _nth_table(self, kind: Kind, per: int, ded: int, v: dict, cites: dict) -> None:
+        """多次住院起付线 given as a table by stay number (e.g. 400 / 280 / 200 元): stay k pays the row of
+        the largest stay number ≤ k (stays before the first row, the rule's own deductible)."""
+        table = sorted((r for r in self.nth_table if _matches(r.get("insutype"), kind.insutype)
+                        and _matches(r.get("levels"), kind.level)), key=lambda r: int(r["stay"]))
+        if any(int(r["stay"]) > NT or int(r["stay"]) < 1 for r in table):
+            raise PolicyError(f"pack {self.pack.name!r}: pooling.nth_stay_deductibles gives stays 1 to {NT}")
+        on = bool(table) and per == 1
+        amount = ded
+        for k in range(1, NT + 1):
+            amount = next((int(r["deductible"]) for r in reversed(table) if int(r["stay"]) <= k), ded)
+            v[f"nth_table{k - 1}"] = amount if on else 0
+        if on:
+            v["nth_mode"] = 3
+            cites["nth_stay"] = self.cite("pooling.nth_stay_deductibles", "多次住院起付线 (按住院次数)",
+                                          "Nth-stay deductible by stay number", table[0].get("ref"))
 
     def _large_expense(self, kind: Kind, v: dict, cites: dict, cap_group: str) -> None:
         shape = str(self.get("large_expense.shape", "none")) if kind.insutype == "310" else "none"
@@ -444,24 +471,25 @@ def _bands(v: dict, prefix: str, froms: list[int], rates: list[int]) -> None:
         v[f"{prefix}_rate{b}"] = rates[b] if b < len(rates) else 0
 
 
-@lru_cache(maxsize=65536)
 def _resolve_cached(plan: Plan, kind: Kind) -> Resolved:
-    return plan._resolve(kind)
-
-
-_PLANS: dict[tuple[int, dt.date], Plan] = {}
+    """A kind's parameters, resolved once per plan: the cache is the plan's own (bounded by the kinds
+    a region has), so it goes with the plan."""
+    hit = plan._kinds.get(kind)
+    if hit is None:
+        hit = plan._kinds.setdefault(kind, plan._resolve(kind))
+    return hit
 
 
 def plan_for(pack: Pack, when: dt.date) -> Plan:
-    """The plan in force on ``when``: one per parameter period of the pack (cached)."""
+    """The plan in force on ``when``: one per parameter period, kept by the pack itself (so plans live
+    and go with their pack, and a reform's copy has its own)."""
     dates = [d for d in pack.change_dates() if d <= when]
     period = dates[-1] if dates else when
-    key = (id(pack), period)
-    plan = _PLANS.get(key)
-    if plan is None or plan.pack is not pack:
-        plan = Plan(pack.at(period))
-        _PLANS[key] = plan
+    plans = pack.__dict__.setdefault("_plans", {})
+    plan = plans.get(period)
+    if plan is None:  # two threads may build the same plan at once: either copy serves
+        plan = plans.setdefault(period, Plan(pack.at(period)))
     return plan
 
 
-__all__ = ["Kind", "Plan", "Resolved", "plan_for", "group_id", "group_name", "NB", "NS", "NOCAP", "Rounding"]
+__all__ = ["Kind", "Plan", "Resolved", "plan_for", "group_id", "group_name", "NB", "NS", "NT", "NOCAP", "Rounding"]
