@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from yibao.catalog.codes import arrow_strings, index_in
+from yibao.coded import Coded
 from yibao.errors import ValidationError
 from yibao.lake.schema import TABLES
 from yibao.vocab import INPATIENT_MED_TYPES, ITEM_CLASSES, ITEM_KINDS
@@ -415,8 +416,8 @@ class Catalog:
     def positions(self, codes, on=None) -> np.ndarray:
         """Row numbers in :attr:`frame` for many codes (``-1`` = unknown code, or no version in force
         on the given date(s)). ``on`` is one date or an array of dates aligned with ``codes``; codes
-        may be dictionary-encoded (a Categorical), looked up once per distinct code."""
-        if isinstance(codes, pd.Categorical):
+        may be dictionary-encoded (:class:`yibao.coded.Coded`), looked up once per distinct code."""
+        if isinstance(codes, Coded):
             per_code = index_in(pa.array(list(codes.categories), type=pa.string()), self._arrow)
             k = np.where(codes.codes >= 0, per_code[codes.codes], -1) if len(per_code) else np.full(len(codes), -1)
         else:

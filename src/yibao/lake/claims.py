@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.coded import encode
+from yibao.coded import Coded, encode
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import has_table, read_table, table_path
 from yibao.money import MAX_AMOUNT_FEN
@@ -53,7 +53,7 @@ class People:
     """Everything a claim needs from the lake that is not the claim, indexed by person."""
 
     psn_no: pa.Array
-    sex: pd.Categorical
+    sex: Coded
     birth: np.ndarray
     spells: dict[str, np.ndarray]
     identities: pd.DataFrame
@@ -178,7 +178,7 @@ def _family(persons: pa.Table, own: np.ndarray) -> np.ndarray:
     if household.null_count == len(household):
         return np.zeros(len(own), I64)
     codes = encode(household, default="\x00")
-    hh = codes.codes.astype(I64)
+    hh = codes.codes
     alone = np.asarray(codes == "\x00")
     size = np.bincount(hh, minlength=len(codes.categories))[hh]
     total = np.bincount(hh, weights=own, minlength=len(codes.categories)).astype(I64)[hh]
@@ -263,7 +263,7 @@ def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
             "civil_servant": ok & s["civil_servant"][at], "enterprise_supplementary": ok & s["enterprise"][at]}
 
 
-def _identities_at(ids: pd.DataFrame, person: np.ndarray, dscg: np.ndarray) -> pd.Categorical:
+def _identities_at(ids: pd.DataFrame, person: np.ndarray, dscg: np.ndarray) -> Coded:
     """The '|'-joined identities in force at each claim's discharge (few persons hold one)."""
     out = np.full(len(person), "", dtype=object)
     if len(ids):

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from yibao.coded import Coded
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, claim_sums, is_accumulator_key, line_scope, settle_core
@@ -301,7 +302,7 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     people = read_people(folder, None)
     claims, lines = [], []
     for c, ln in lake_parts(folder, people):
-        claims.append(pd.DataFrame({k: np.asarray(v, dtype=object) if isinstance(v, pd.Categorical) else v
+        claims.append(pd.DataFrame({k: np.asarray(v, dtype=object) if isinstance(v, Coded) else v
                                     for k, v in c.items()}))
         ids = np.asarray(c["claim_id"], dtype=object)
         lines.append(pd.DataFrame({"claim_id": ids[ln["claim"]], "item_code": np.asarray(ln["item_code"], dtype=object),

@@ -23,12 +23,12 @@ The personal and family account balances are not accumulators: they are passed a
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from yibao.money import PPM, Rounding
-from yibao.settlement.plan import NB, NOCAP, NS, NT, group_name
+from yibao.settlement.plan import NB, NOCAP, NS, NT, BurdenPayer, DeductiblePer, LargeExpense, NthStay, group_name
 
 I64 = np.int64
 NO_PRIOR_KEYS = ("account.used", "family.used")  # balances, not per-year accumulators
@@ -439,40 +439,67 @@ def _yearly_tier(run: Running, key: str, base, P, prefix: str, at, R, cap: str =
     return _capped_pay(run, f"{key}.paid", _rate(base - met, _param(P, f"{prefix}_rate", at), R), cap, at)
 
 
-def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding,
-                detail: bool = True) -> dict[str, np.ndarray]:
-    """Settle claims whose scope sums are ``c`` (total, fulamt, overlmt, presel, inscope, acct_bal,
-    fam_bal) under per-claim parameters ``P`` (see :mod:`yibao.settlement.plan`). Returns setlinfo
-    arrays (fen) and, with ``detail``, the limits left for the setldetail rows and the trace."""
-    R = rounding
-    total = c["total"]
+class Scope(NamedTuple):
+    """A claim's bill split by scope (fen): in scope ``S``, fully self-paid ``F``, above the price cap
+    ``O``, paid first by the person ``Pre``."""
+
+    S: np.ndarray
+    F: np.ndarray
+    O: np.ndarray
+    Pre: np.ndarray
+
+
+class Paid(NamedTuple):
+    """What a tier paid, what it had paid before this claim (toward its cap), and the claims it
+    applies to (None: all)."""
+
+    amount: np.ndarray
+    prior: np.ndarray
+    at: np.ndarray | None = None
+
+
+def in_scope(c, P, R) -> Scope:
+    """政策范围: a waiver may lift the 目录外 part into scope; 异地 moves a further 先行自付 share."""
     lift = P["lift_scope"] == 1
     S = np.where(lift, c["inscope"] + c["fulamt"], c["inscope"])
-    F = np.where(lift, 0, c["fulamt"])
-    O = c["overlmt"]
-    extra = _rate(S, P["oa_presel"], R)  # 异地 先行自付
-    Pre = c["presel"] + extra
-    S = S - extra
+    extra = _rate(S, P["oa_presel"], R)
+    return Scope(S - extra, np.where(lift, 0, c["fulamt"]), c["overlmt"], c["presel"] + extra)
 
-    # 起付线: per stay with Nth-stay rules, or per year
-    stays_before = run.count("stays", P["counts_stay"])
-    n = np.where(P["counts_stay"] == 1, stays_before + 1, 1)
+
+def stay_number(P, run: Running) -> np.ndarray:
+    """The claim's stay number in the year (1 for claims that are not stays)."""
+    before = run.count("stays", P["counts_stay"])
+    return np.where(P["counts_stay"] == 1, before + 1, 1)
+
+
+def stay_deductible(P, n, R) -> np.ndarray:
+    """起付线 of the n-th stay: the rule's, a factor or a step down to a floor from the second stay,
+    waived from the k-th, or a table by stay number."""
     D = P["ded"]
     later = n >= 2
-    D_n = np.where((P["nth_mode"] == 1) & later, _rate(D, P["nth_factor"], R), D)
-    D_n = np.where((P["nth_mode"] == 2) & later,
+    D_n = np.where((P["nth_mode"] == NthStay.FACTOR) & later, _rate(D, P["nth_factor"], R), D)
+    D_n = np.where((P["nth_mode"] == NthStay.STEP) & later,
                    np.maximum(np.minimum(D, P["nth_floor"]), D - P["nth_step"] * (n - 1)), D_n)
     D_n = np.where((P["nth_waive_from"] > 0) & (n >= P["nth_waive_from"]), 0, D_n)
     mode = P["nth_mode"]
-    if not (_is_scalar(mode) and int(np.asarray(mode).flat[0]) != 3):  # a deductible table by stay number
+    if not (_is_scalar(mode) and int(np.asarray(mode).flat[0]) != NthStay.TABLE):
         table = np.stack([np.broadcast_to(P[f"nth_table{i}"], n.shape) for i in range(NT)])
-        D_n = np.where(mode == 3, np.take_along_axis(table, (np.minimum(n, NT) - 1)[None, :], 0)[0], D_n)
-    per_stay, per_year = P["ded_per"] == 1, P["ded_per"] == 2
-    year_cap = np.where(per_year, D, 0)
-    ded_prior = run.capped("ded", P["ded_group"], np.where(per_year, S, 0), year_cap)
-    dedc = np.where(per_stay, np.minimum(S, D_n), np.where(per_year, _pay(S, year_cap, ded_prior), 0))
+        D_n = np.where(mode == NthStay.TABLE, np.take_along_axis(table, (np.minimum(n, NT) - 1)[None, :], 0)[0], D_n)
+    return D_n
 
-    # 统筹基金: rate or bands (per stay or on the year's cumulative in-scope amount), then the cap
+
+def deductible(S, P, n, run: Running, R) -> np.ndarray:
+    """起付线 paid by this claim: per stay (the n-th stay's), or toward a yearly deductible."""
+    per_year = P["ded_per"] == DeductiblePer.YEAR
+    year_cap = np.where(per_year, P["ded"], 0)
+    prior = run.capped("ded", P["ded_group"], np.where(per_year, S, 0), year_cap)
+    return np.where(P["ded_per"] == DeductiblePer.STAY, np.minimum(S, stay_deductible(P, n, R)),
+                    np.where(per_year, _pay(S, year_cap, prior), 0))
+
+
+def pooling(S, dedc, P, run: Running, R) -> tuple[Paid, np.ndarray, np.ndarray]:
+    """统筹基金: a rate or bands (per stay, or on the year's cumulative in-scope amount) above the
+    deductible, within the annual cap. Returns (paid, the uncapped amount, the 异地 rate cut)."""
     band_year = P["band_year"] == 1
     base = np.where(band_year, run.cum("band", P["band_group"], np.where(band_year, S, 0)), 0)
     lo, hi = base + dedc, base + S
@@ -481,10 +508,13 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     cut = np.flatnonzero(P["oa_cut"])
     if len(cut):
         penalty[cut] = _band_pay(lo[cut], hi[cut], P, "bandcut", R, cut)
-    cap_prior = run.capped("cap", P["cap_group"], raw, P["cap"])
-    hifp = _pay(raw, P["cap"], cap_prior)
+    prior = run.capped("cap", P["cap_group"], raw, P["cap"])
+    return Paid(_pay(raw, P["cap"], prior), prior), raw, penalty
 
-    # 职工大额: above the basic cap, or the year's personal in-scope burden above a threshold
+
+def large_expense(S, dedc, raw, hifp, P, run: Running, R) -> Paid:
+    """职工大额: rate × the in-scope amount the capped basic fund left unpaid, or × the year's personal
+    in-scope burden above a threshold; within its own cap."""
     payable = S - dedc
     excess = np.zeros_like(raw)
     capped_out = np.flatnonzero(hifp < raw)  # only where the basic cap bit
@@ -492,89 +522,126 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
         r = raw[capped_out]
         excess[capped_out] = payable[capped_out] * (r - hifp[capped_out]) // r
     burden = S - hifp
-    thr_on = P["ob_shape"] == 2
-    ob_base_prior = run.cum("hifob.base", None, np.where(thr_on, burden, 0))
+    threshold = P["ob_shape"] == LargeExpense.THRESHOLD
+    before = run.cum("hifob.base", None, np.where(threshold, burden, 0))
     T = P["ob_threshold"]
-    over = np.maximum(0, ob_base_prior + burden - T) - np.maximum(0, ob_base_prior - T)
-    ob_base = np.where(P["ob_above_cap"] == 1, excess, np.where(thr_on, over, 0))
-    ob_raw = _rate(ob_base, P["ob_rate"], R)
-    hifob, ob_prior = _capped_pay(run, "hifob.paid", ob_raw, P["ob_cap"], None)
+    over = np.maximum(0, before + burden - T) - np.maximum(0, before - T)
+    base = np.where(P["ob_above_cap"] == 1, excess, np.where(threshold, over, 0))
+    return Paid(*_capped_pay(run, "hifob.paid", _rate(base, P["ob_rate"], R), P["ob_cap"], None))
 
-    # 公务员医疗补助, 企业补充 and 居民大病: each on the few claims it applies to
-    n_claims = len(total)
-    cvl_at = _applies(P["cvl_rate"])
-    cvl_raw = _rate(_sub(S - hifp - hifob, cvl_at), _param(P, "cvl_rate", cvl_at), R)
-    cvl_c, cvl_prior = _capped_pay(run, "cvlserv.paid", cvl_raw, _param(P, "cvl_cap", cvl_at), cvl_at)
-    cvl = _spread(n_claims, cvl_at, cvl_c)
 
-    # 企业补充医疗保险: what the employee still bears (in scope, or also the 自费 parts)
-    es_at = _applies(P["es_on"])
-    es_b = _sub(S - hifp - hifob - cvl, es_at) + _sub(F + O + Pre, es_at) * _param(P, "es_personal", es_at)
-    es_c, es_prior = _yearly_tier(run, "hifes", es_b, P, "es", es_at, R)
-    hifes = _spread(n_claims, es_at, es_c)
+def civil_servant(left, P, run: Running, R) -> Paid:
+    """公务员医疗补助: rate × the in-scope burden left, within its annual limit (its claims only)."""
+    at = _applies(P["cvl_rate"])
+    raw = _rate(_sub(left, at), _param(P, "cvl_rate", at), R)
+    paid, prior = _capped_pay(run, "cvlserv.paid", raw, _param(P, "cvl_cap", at), at)
+    return Paid(_spread(len(left), at, paid), prior, at)
 
-    # 居民大病保险: on the year's cumulative in-scope burden after basic pooling
-    mi_at = _applies(P["mi_on"])
-    mi_b = _sub(S - hifp - hifob - cvl, mi_at)
-    mi_base = run.cum("hifmi.base", None, mi_b, at=mi_at)
-    mi_raw = _band_pay(mi_base, mi_base + mi_b, P, "mi", R, mi_at)
-    mi_c, mi_paid_prior = _capped_pay(run, "hifmi.paid", mi_raw, _param(P, "mi_cap", mi_at), mi_at)
-    hifmi = _spread(n_claims, mi_at, mi_c)
 
-    # 医疗救助: in-scope burden after basic, 大额/大病, 公务员 and 企业补充, less any unfiled 异地 cut
-    left = np.maximum(0, S - hifp - hifob - cvl - hifes - hifmi)
-    maf_at = _applies(P["maf_on"])
-    maf_b = np.maximum(0, _sub(left, maf_at) - _sub(penalty, maf_at) * _param(P, "maf_no_penalty", maf_at))
-    maf_c, maf_prior = _yearly_tier(run, "maf", maf_b, P, "maf", maf_at, R, cap="maf_limit")
+def enterprise(left, self_paid, P, run: Running, R) -> Paid:
+    """企业补充医疗保险: what the employee still bears (in scope, or also the 自费 parts)."""
+    at = _applies(P["es_on"])
+    base = _sub(left, at) + _sub(self_paid, at) * _param(P, "es_personal", at)
+    paid, prior = _yearly_tier(run, "hifes", base, P, "es", at, R)
+    return Paid(_spread(len(left), at, paid), prior, at)
 
-    # 个人负担控制: the in-scope burden above a share of the in-scope amount goes to the hospital
-    # (医院负担) or to 医疗救助 (再救助)
-    maf = _spread(n_claims, maf_at, maf_c)
-    hosp = np.zeros_like(total)
-    ceil_at = _applies(P["ceil_on"])
-    if ceil_at is None or len(ceil_at):
-        over = np.maximum(0, _sub(left - maf, ceil_at) - _rate(_sub(S, ceil_at), _param(P, "ceil_share", ceil_at), R))
-        payer = _param(P, "ceil_payer", ceil_at)
-        hosp = _spread(n_claims, ceil_at, np.where(payer == 1, over, 0))
-        maf = maf + _spread(n_claims, ceil_at, np.where(payer == 2, over, 0))
 
-    # Supplementary tiers (惠民保, 职工医疗互助) → oth_pay, on what the person still bears
-    paid = hifp + hifob + cvl + hifes + hifmi + maf
-    oth = np.zeros_like(total)
+def serious_illness(left, P, run: Running, R) -> Paid:
+    """居民大病保险: bands on the year's cumulative in-scope burden after basic pooling, within its cap."""
+    at = _applies(P["mi_on"])
+    base = _sub(left, at)
+    before = run.cum("hifmi.base", None, base, at=at)
+    raw = _band_pay(before, before + base, P, "mi", R, at)
+    paid, prior = _capped_pay(run, "hifmi.paid", raw, _param(P, "mi_cap", at), at)
+    return Paid(_spread(len(left), at, paid), prior, at)
+
+
+def assistance(left, penalty, P, run: Running, R) -> Paid:
+    """医疗救助: the in-scope burden left after the tiers above, less any unfiled 异地 cut."""
+    at = _applies(P["maf_on"])
+    base = np.maximum(0, _sub(left, at) - _sub(penalty, at) * _param(P, "maf_no_penalty", at))
+    paid, prior = _yearly_tier(run, "maf", base, P, "maf", at, R, cap="maf_limit")
+    return Paid(_spread(len(left), at, paid), prior, at)
+
+
+def burden_ceiling(left, S, P, R) -> tuple[np.ndarray, np.ndarray]:
+    """个人负担控制: the in-scope burden above a share of the in-scope amount goes to the hospital
+    (医院负担) or to 医疗救助 as 再救助. Returns (borne by the hospital, paid again by 救助)."""
+    hosp, again = np.zeros_like(S), np.zeros_like(S)
+    at = _applies(P["ceil_on"])
+    if at is None or len(at):
+        over = np.maximum(0, _sub(left, at) - _rate(_sub(S, at), _param(P, "ceil_share", at), R))
+        payer = _param(P, "ceil_payer", at)
+        hosp = _spread(len(S), at, np.where(payer == BurdenPayer.HOSPITAL, over, 0))
+        again = _spread(len(S), at, np.where(payer == BurdenPayer.ASSISTANCE, over, 0))
+    return hosp, again
+
+
+def supplementary(left, self_paid, P, run: Running, R) -> np.ndarray:
+    """Supplementary tiers (惠民保, 职工医疗互助) → oth_pay, each on what the person still bears."""
+    oth = np.zeros_like(left)
     for k in range(NS):
         at = _applies(P[f"sup{k}_on"])
         if at is not None and not len(at):
             continue  # nobody in these claims joined this tier
-        b = np.maximum(0, _sub(S - paid - hosp - oth, at) + _sub(F + O + Pre, at) * _param(P, f"sup{k}_oos", at))
-        got, _ = _yearly_tier(run, f"sup{k}", b, P, f"sup{k}", at, R)
-        oth = oth + _spread(n_claims, at, got)
+        base = np.maximum(0, _sub(left - oth, at) + _sub(self_paid, at) * _param(P, f"sup{k}_oos", at))
+        got, _ = _yearly_tier(run, f"sup{k}", base, P, f"sup{k}", at, R)
+        oth = oth + _spread(len(left), at, got)
+    return oth
 
-    fund = paid + oth
-    psn = total - fund - hosp
-    # 个人账户, then 家庭共济, then cash
+
+def accounts(psn, F, O, c, P, run: Running) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """个人账户 within its balance, then 家庭共济. Returns (account, family account, balance used before)."""
     elig = np.where(P["acct_in_catalog"] == 1, np.maximum(0, psn - F - O), psn) * P["acct_on"]
     bal = c["acct_bal"]
     used = run.capped("account.used", None, elig, bal, per_year=False)
     acct = _pay(elig, bal, used)
     fam_elig = (elig - acct) * P["fam_on"]
     fam_used = run.capped("family.used", None, fam_elig, c["fam_bal"], per_year=False)
-    mulaid = _pay(fam_elig, c["fam_bal"], fam_used)
+    return acct, _pay(fam_elig, c["fam_bal"], fam_used), used
+
+
+def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running, rounding: Rounding,
+                detail: bool = True) -> dict[str, np.ndarray]:
+    """Settle claims whose scope sums are ``c`` (total, fulamt, overlmt, presel, inscope, acct_bal,
+    fam_bal) under per-claim parameters ``P`` (see :mod:`yibao.settlement.plan`): the tiers in the
+    order of the settlement README, each on what the tiers before it left. Returns setlinfo arrays
+    (fen) and, with ``detail``, the limits left for the setldetail rows and the stay number."""
+    R = rounding
+    total = c["total"]
+    s = in_scope(c, P, R)
+    n = stay_number(P, run)
+    dedc = deductible(s.S, P, n, run, R)
+    hifp, raw, penalty = pooling(s.S, dedc, P, run, R)
+    hifob = large_expense(s.S, dedc, raw, hifp.amount, P, run, R)
+    left = s.S - hifp.amount - hifob.amount
+    self_paid = s.F + s.O + s.Pre
+    cvl = civil_servant(left, P, run, R)
+    hifes = enterprise(left - cvl.amount, self_paid, P, run, R)
+    hifmi = serious_illness(left - cvl.amount, P, run, R)
+    left = np.maximum(0, left - cvl.amount - hifes.amount - hifmi.amount)
+    maf = assistance(left, penalty, P, run, R)
+    hosp, again = burden_ceiling(left - maf.amount, s.S, P, R)
+    paid = hifp.amount + hifob.amount + cvl.amount + hifes.amount + hifmi.amount + maf.amount + again
+    oth = supplementary(s.S - paid - hosp, self_paid, P, run, R)
+    fund = paid + oth
+    psn = total - fund - hosp
+    acct, mulaid, used = accounts(psn, s.F, s.O, c, P, run)
     out = {
-        "medfee_sumamt": total, "fulamt_ownpay_amt": F, "overlmt_selfpay": O, "preselfpay_amt": Pre,
-        "inscp_scp_amt": S, "act_pay_dedc": dedc, "hifp_pay": hifp, "pool_prop_selfpay": P["rate"],
-        "cvlserv_pay": cvl, "hifes_pay": hifes, "hifmi_pay": hifmi, "hifob_pay": hifob,
-        "maf_pay": maf, "oth_pay": oth, "fund_pay_sumamt": fund, "psn_part_amt": psn, "acct_pay": acct,
-        "psn_cash_pay": psn - acct - mulaid, "hosp_part_amt": hosp, "balc": bal - used - acct,
+        "medfee_sumamt": total, "fulamt_ownpay_amt": s.F, "overlmt_selfpay": s.O, "preselfpay_amt": s.Pre,
+        "inscp_scp_amt": s.S, "act_pay_dedc": dedc, "hifp_pay": hifp.amount, "pool_prop_selfpay": P["rate"],
+        "cvlserv_pay": cvl.amount, "hifes_pay": hifes.amount, "hifmi_pay": hifmi.amount, "hifob_pay": hifob.amount,
+        "maf_pay": maf.amount + again, "oth_pay": oth, "fund_pay_sumamt": fund, "psn_part_amt": psn, "acct_pay": acct,
+        "psn_cash_pay": psn - acct - mulaid, "hosp_part_amt": hosp, "balc": c["acct_bal"] - used - acct,
         "acct_mulaid_pay": mulaid,
     }
     if detail:  # limits left before this claim (setldetail crt_payb_lmt_amt) and the stay number
-        def rest(cap: str, prior, at=None):
-            return _spread(n_claims, at, np.maximum(0, _param(P, cap, at) - prior))
+        def rest(cap: str, tier: Paid):
+            return _spread(len(total), tier.at, np.maximum(0, _param(P, cap, tier.at) - tier.prior))
 
         out.update({
-            "_cap_left": rest("cap", cap_prior), "_ob_left": rest("ob_cap", ob_prior),
-            "_cvl_left": rest("cvl_cap", cvl_prior, cvl_at), "_mi_left": rest("mi_cap", mi_paid_prior, mi_at),
-            "_maf_left": rest("maf_limit", maf_prior, maf_at), "_es_left": rest("es_cap", es_prior, es_at),
+            "_cap_left": rest("cap", hifp), "_ob_left": rest("ob_cap", hifob), "_cvl_left": rest("cvl_cap", cvl),
+            "_mi_left": rest("mi_cap", hifmi), "_maf_left": rest("maf_limit", maf), "_es_left": rest("es_cap", hifes),
             "_stay_no": np.where(P["counts_stay"] == 1, n, 0),
         })
     return out

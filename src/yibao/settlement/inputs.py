@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from yibao import coded
-from yibao.coded import encode
+from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.money import MAX_AMOUNT_FEN
 from yibao.policy.pack import Pack
@@ -178,6 +178,8 @@ def _ints(values: Any, n: int, default: int, col: str) -> np.ndarray:
 
 
 def _days(values: Any, col: str) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype("datetime64[D]")
     try:
         return pd.to_datetime(pd.Series(values)).to_numpy("datetime64[D]")
     except (ValueError, TypeError) as e:
@@ -262,7 +264,7 @@ def check_claims(cols: dict[str, np.ndarray]) -> None:
     refuse(bad_dx != "", "diagnoses", lambda i: f"{bad_dx[i]!r} is not in the 医保 ICD-10 code set")
 
 
-def _unknown_diagnoses(joined: pd.Categorical) -> pd.Categorical:
+def _unknown_diagnoses(joined: Coded) -> Coded:
     """The first code of each claim's '|'-joined diagnoses that the 医保 ICD-10 set lacks ('' none)."""
     from yibao.catalog.codes import icd10
 
@@ -272,9 +274,13 @@ def _unknown_diagnoses(joined: pd.Categorical) -> pd.Categorical:
 
 
 def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
-    b, w = pd.DatetimeIndex(born), pd.DatetimeIndex(when)
-    before = (w.month < b.month) | ((w.month == b.month) & (w.day < b.day))
-    return np.asarray(w.year - b.year - before.astype(int), dtype=I64)
+    """Whole years from ``born`` to ``when`` (datetime64[D] arrays)."""
+    def parts(d):
+        month = d.astype("datetime64[M]")
+        return d.astype("datetime64[Y]").astype(I64), month.astype(I64) % 12, (d - month).astype(I64)
+
+    (by, bm, bd), (wy, wm, wd) = parts(born), parts(when)
+    return wy - by - ((wm < bm) | ((wm == bm) & (wd < bd)))
 
 
 def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
@@ -315,7 +321,7 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
         key, span = key * size + codes, span * size
     key = pd.factorize(key)[0].astype(I64)
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
-    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], pd.Categorical) else None).tolist()
+    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
               for f in KIND_FIELDS]
     kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
@@ -323,9 +329,13 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
 
 def _codes(values: Any) -> tuple[np.ndarray, int]:
     """Small integer codes of a column and how many there can be (a Categorical's own codes)."""
-    if isinstance(values, pd.Categorical):
-        return values.codes.astype(I64), max(len(values.categories), 1)
-    codes, uniq = pd.factorize(np.asarray(values))
+    if isinstance(values, Coded):
+        return values.codes, max(len(values.categories), 1)
+    values = np.asarray(values)
+    if len(values) <= coded.SMALL:
+        uniq, codes = np.unique(values, return_inverse=True)
+        return codes.astype(I64), max(len(uniq), 1)
+    codes, uniq = pd.factorize(values)
     return codes.astype(I64), max(len(uniq), 1)
 
 
@@ -364,7 +374,7 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
     rank[order] = np.arange(n_claims)
     pos = rank[where]
     by_claim = np.argsort(pos, kind="stable")
-    out = {k: (v if isinstance(v, pd.Categorical) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
+    out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
     pos = pos[by_claim]
     amount = out["amount"]
     if (amount < 0).any():
@@ -431,7 +441,7 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             "price_cap": cap, "out_of_scope": bad, "default_ratio": (cls == CLASS_B) & ~own_ratio & ~bad}, unknown
 
 
-def _catalogs_of(catalog: Any, place: pd.Categorical, claim_of: np.ndarray):
+def _catalogs_of(catalog: Any, place: Coded, claim_of: np.ndarray):
     """(catalog, selection) pairs: the catalog of each line's place of treatment (``place`` per claim,
     ``claim_of`` each line's claim). ``catalog`` is a :class:`~yibao.catalog.items.Catalog`, a frame
     with the lake catalog columns, or a mapping from admdvs (or ``"*"``) to either."""

@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import IntEnum
 from typing import Any, NamedTuple
 
 from yibao.errors import PolicyError, ValidationError
@@ -45,6 +46,39 @@ def group_id(name: str) -> int:
 
 def group_name(gid: int) -> str:
     return _GROUP_NAMES[int(gid)]
+
+
+class DeductiblePer(IntEnum):
+    """How a rule's 起付线 is met."""
+
+    NONE = 0
+    STAY = 1  # each stay pays its own
+    YEAR = 2  # once a year, shared by the rule's deductible group
+
+
+class NthStay(IntEnum):
+    """多次住院: how the n-th stay's deductible follows from the first's."""
+
+    NONE = 0
+    FACTOR = 1  # × a factor from the second stay
+    STEP = 2  # down a step each stay, to a floor
+    TABLE = 3  # a table by stay number
+
+
+class LargeExpense(IntEnum):
+    """The shape of 职工大额."""
+
+    NONE = 0
+    ABOVE_CAP = 1  # tops up what the capped basic fund left
+    THRESHOLD = 2  # pays on the year's personal burden above a threshold
+
+
+class BurdenPayer(IntEnum):
+    """Who bears the burden above the 个人负担控制 ceiling."""
+
+    NONE = 0
+    HOSPITAL = 1  # 医院负担
+    ASSISTANCE = 2  # 医疗救助 again (再救助)
 
 
 class Kind(NamedTuple):
@@ -217,7 +251,7 @@ class Plan:
         v["lift_scope"] = int(bool(waiver and waiver.get("lift_scope")))
 
         # 起付线 deductible
-        per = {"stay": 1, "year": 2}.get(str(rule.get("per", "none")), 0)
+        per = {"stay": DeductiblePer.STAY, "year": DeductiblePer.YEAR}.get(str(rule.get("per", "none")), DeductiblePer.NONE)
         ded = int(rule.get("deductible", 0) or 0)
         ded_group = str(rule.get("deductible_group") or group)
         disease = self.chronic.get(kind.chronic) if group == "chronic" else None
@@ -228,7 +262,7 @@ class Plan:
                 v["chronic_unlisted"] = 1
         if disease is not None:
             ded = int(disease.get("deductible", 0) or 0)
-            per = 2 if ded else 0
+            per = DeductiblePer.YEAR if ded else DeductiblePer.NONE
             ded_group = f"chronic:{kind.chronic}"  # each disease its own yearly deductible
             cites["chronic"] = self.cite("chronic.diseases", f"门诊慢特病 {disease.get('name', kind.chronic)}",
                                          f"chronic disease {kind.chronic}", disease.get("ref"))
@@ -240,17 +274,18 @@ class Plan:
         if waiver and waiver.get("lift_deductible"):
             ded = 0
         v["ded"] = ded
-        v["ded_per"] = per
+        v["ded_per"] = int(per)
         v["ded_group"] = group_id(f"ded:{ded_group}")
         v["counts_stay"] = int(group in self.stay_groups)
         nth = next((r for r in self.nth_stay if _matches(r.get("insutype"), kind.insutype)
                     and _matches(r.get("levels"), kind.level)), None)
-        v["nth_mode"] = {"factor": 1, "step": 2}.get(str(nth.get("mode")) if nth else "", 0)
+        v["nth_mode"] = int({"factor": NthStay.FACTOR, "step": NthStay.STEP}.get(str(nth.get("mode")) if nth else "",
+                                                                                 NthStay.NONE))
         v["nth_factor"] = ppm(nth.get("factor", 1), "nth_stay.factor") if nth else PPM
         v["nth_step"] = int(nth.get("step", 0) or 0) if nth else 0
         v["nth_floor"] = int(nth.get("floor", 0) or 0) if nth else 0
         v["nth_waive_from"] = int(nth.get("waive_from", 0) or 0) if nth else 0
-        if nth and per == 1:
+        if nth and per == DeductiblePer.STAY:
             cites["nth_stay"] = self.cite("pooling.nth_stay", "多次住院起付线", "Nth-stay deductible")
         self._nth_table(kind, per, ded, v, cites)
         if "act_pay_dedc" not in cites:
@@ -341,21 +376,21 @@ class Plan:
                         and _matches(r.get("levels"), kind.level)), key=lambda r: int(r["stay"]))
         if any(int(r["stay"]) > NT or int(r["stay"]) < 1 for r in table):
             raise PolicyError(f"pack {self.pack.name!r}: pooling.nth_stay_deductibles gives stays 1 to {NT}")
-        on = bool(table) and per == 1
+        on = bool(table) and per == DeductiblePer.STAY
         amount = ded
         for k in range(1, NT + 1):
             amount = next((int(r["deductible"]) for r in reversed(table) if int(r["stay"]) <= k), ded)
             v[f"nth_table{k - 1}"] = amount if on else 0
         if on:
-            v["nth_mode"] = 3
+            v["nth_mode"] = int(NthStay.TABLE)
             cites["nth_stay"] = self.cite("pooling.nth_stay_deductibles", "多次住院起付线 (按住院次数)",
                                           "Nth-stay deductible by stay number", table[0].get("ref"))
 
     def _large_expense(self, kind: Kind, v: dict, cites: dict, cap_group: str) -> None:
         shape = str(self.get("large_expense.shape", "none")) if kind.insutype == "310" else "none"
-        v["ob_shape"] = {"above_cap": 1, "threshold": 2}.get(shape, 0)
+        v["ob_shape"] = int({"above_cap": LargeExpense.ABOVE_CAP, "threshold": LargeExpense.THRESHOLD}.get(shape, 0))
         # above_cap continues only the caps it tops up (住院/慢特病 统筹, not the outpatient cap)
-        v["ob_above_cap"] = int(v["ob_shape"] == 1 and cap_group in (self.get("large_expense.cap_groups") or ["pooling"]))
+        v["ob_above_cap"] = int(v["ob_shape"] == LargeExpense.ABOVE_CAP and cap_group in (self.get("large_expense.cap_groups") or ["pooling"]))
         v["ob_rate"] = ppm(self.get("large_expense.rate", 0), "large_expense.rate") if v["ob_shape"] else 0
         v["ob_threshold"] = int(self.get("large_expense.threshold", 0) or 0)
         v["ob_cap"] = self.limit(self.get("large_expense.cap"), "large_expense.cap") if v["ob_shape"] else 0
@@ -393,13 +428,15 @@ class Plan:
                      and _matches(r.get("level"), kind.level) and not (r.get("in_region_only") and kind.filing)), None)
         v["ceil_on"] = int(rule is not None)
         v["ceil_share"] = ppm(rule["share"], "burden_ceiling.share") if rule else 0
-        v["ceil_payer"] = {"hospital": 1, "assistance": 2}.get(str(rule.get("payer")), 0) if rule else 0
+        v["ceil_payer"] = int({"hospital": BurdenPayer.HOSPITAL, "assistance": BurdenPayer.ASSISTANCE}.get(
+            str(rule.get("payer")), BurdenPayer.NONE)) if rule else 0
         if rule and not v["ceil_payer"]:
             raise PolicyError(f"pack {self.pack.name!r}: burden_ceiling payer {rule.get('payer')!r} is not hospital or assistance")
         if rule:  # cited under the field it pays into
             pct = f"{float(rule['share']) * 100:g}%"  # display only
-            payer = ("医院负担", "borne by the hospital") if v["ceil_payer"] == 1 else ("再救助", "further assistance")
-            cites["hosp_part" if v["ceil_payer"] == 1 else "maf_again"] = self.cite(
+            hospital = v["ceil_payer"] == BurdenPayer.HOSPITAL
+            payer = ("医院负担", "borne by the hospital") if hospital else ("再救助", "further assistance")
+            cites["hosp_part" if hospital else "maf_again"] = self.cite(
                 "burden_ceiling.rules", f"政策范围内个人负担控制在 {pct} 以内, 超出部分{payer[0]}",
                 f"in-scope personal burden held to {pct} of the in-scope amount, the excess {payer[1]}", rule.get("ref"))
 
@@ -492,4 +529,4 @@ def plan_for(pack: Pack, when: dt.date) -> Plan:
     return plan
 
 
-__all__ = ["Kind", "Plan", "Resolved", "plan_for", "group_id", "group_name", "NB", "NS", "NT", "NOCAP", "Rounding"]
+__all__ = ["BurdenPayer", "DeductiblePer", "Kind", "LargeExpense", "NthStay", "Plan", "Resolved", "plan_for", "group_id", "group_name", "NB", "NS", "NT", "NOCAP", "Rounding"]
