@@ -220,3 +220,11 @@ def test_demo_prints_the_years_maternity_allowance(lake):
     line = out.getvalue()
     assert f"生育津贴 maternity allowance: {expected['paid']} births paid, {expected['amount_fen'] / 100:,.2f} 元" in line
     assert "灵活就业 contribution base" in line
+
+
+def test_year_far_past_the_pack_says_the_parameters_are_old(tmp_path):
+    generate(SynthConfig(persons=3000, seed=7, year=2028, with_lines=False), tmp_path)
+    rows, summary = maternity_year(tmp_path, "demo")
+    assert len(rows) and "2028-" in summary["stale"]
+    result = run("maternity", "year", "--lake", str(tmp_path), "--pack", "demo")
+    assert result.exit_code == 0 and "warning: pack 'demo' changes last on" in result.output

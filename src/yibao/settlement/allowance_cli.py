@@ -121,13 +121,11 @@ def _births(folder: str | Path) -> tuple[pa.Table, dict[str, int]]:
     known = pc.is_valid(at)
     sex = pc.take(persons["sex"], at.fill_null(0)) if len(persons) else pa.nulls(len(claims), pa.string())
     woman = pc.and_(known, pc.equal(sex, "2")).fill_null(False)
-    dx = claims["diagnoses"].fill_null("")
-    abortive = pc.match_substring_regex(dx, ABORTIVE)
-    keep = pc.and_(woman, pc.invert(abortive))
-    left_out = {"not_in_persons": len(claims) - pc.sum(known.cast(pa.int64())).as_py() if len(claims) else 0,
-                "not_women": pc.sum(pc.and_(known, pc.invert(woman)).cast(pa.int64())).as_py() or 0,
-                "abortive": pc.sum(pc.and_(woman, abortive).cast(pa.int64())).as_py() or 0}
-    births = claims.filter(keep)
+    abortive = pc.match_substring_regex(claims["diagnoses"].fill_null(""), ABORTIVE)
+    known, woman, abortive = (np.asarray(a.to_numpy(zero_copy_only=False), bool) for a in (known, woman, abortive))
+    left_out = {"not_in_persons": int((~known).sum()), "not_women": int((known & ~woman).sum()),
+                "abortive": int((woman & abortive).sum())}
+    births = claims.filter(pa.array(woman & ~abortive))
     proc, dx = births["procedures"].fill_null(""), births["diagnoses"].fill_null("")
     caesarean = pc.match_substring_regex(proc, CAESAREAN).to_numpy(zero_copy_only=False)
     dystocia = pc.match_substring_regex(dx, DYSTOCIA).to_numpy(zero_copy_only=False)
@@ -184,12 +182,13 @@ def maternity_year(folder: str | Path, pack: Pack | str) -> tuple[pd.DataFrame, 
     pack = load_pack(pack) if isinstance(pack, str) else pack
     births, left_out = _births(folder)
     w = _spell_wages(folder, births)
-    paid = w["paid"]
+    paid, dates = w["paid"], _days(births["dscg_date"])
     days, amount = np.zeros(len(births), np.int64), np.zeros(len(births), np.int64)
     if paid.any():
         days[paid], amount[paid] = maternity_allowances(
-            pack, _days(births["dscg_date"])[paid], w["wage"][paid],
+            pack, dates[paid], w["wage"][paid],
             births["birth"].to_numpy(zero_copy_only=False)[paid], births["extra_babies"].to_numpy()[paid])
+    in_force = pack.at(pd.Timestamp(dates.max()).date()) if len(dates) else None
     rows = births.to_pandas().assign(
         wage_source=w["source"], emp_no=w["emp_no"],
         monthly_wage_fen=_unless_unpaid(w["wage"], paid), days=_unless_unpaid(days, paid),
@@ -201,7 +200,7 @@ def maternity_year(folder: str | Path, pack: Pack | str) -> tuple[pd.DataFrame, 
     summary = {"pack": pack.name, "births": len(rows), "paid": int(paid.sum()), "by_kind": by_kind,
                "days": int(days.sum()), "amount_fen": int(amount.sum()),
                **{s: int(sources.get(s, 0)) for s in ("employer", "contribution_base", "no_spell", "no_employer_wage")},
-               **left_out}
+               **left_out, "stale": in_force.stale_warning if in_force is not None else ""}
     return rows, summary
 
 
@@ -231,8 +230,9 @@ def year_notes(summary: dict[str, Any]) -> list[str]:
         "not_women": "生育住院 claims of persons not recorded as women: not counted as births",
         "abortive": "生育住院 stays of an abortive outcome (O00–O08): not counted, the lake has no weeks of gestation",
     }
-    return [f"{summary[k]:,} {'births ' if k in ('contribution_base', 'no_spell', 'no_employer_wage') else ''}{text}"
-            for k, text in said.items() if summary.get(k)]
+    notes = [f"{summary[k]:,} {'births ' if k in ('contribution_base', 'no_spell', 'no_employer_wage') else ''}{text}"
+             for k, text in said.items() if summary.get(k)]
+    return notes + ([f"warning: {summary['stale']}"] if summary.get("stale") else [])
 
 
 def register(app: typer.Typer) -> None:
