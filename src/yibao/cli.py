@@ -36,6 +36,7 @@ _DOMAINS: list[str] = [
     "yibao.payment.cli",
     "yibao.payment.drg.cli",
     "yibao.registry.cli",
+    "yibao.settlement.allowance_cli",
     "yibao.settlement.cli",
     "yibao.store.cli",
     "yibao.synth.cli",

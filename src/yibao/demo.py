@@ -89,8 +89,10 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     tables = _split_institutions(tables, lake_io.read_table(out, "institutions").to_pandas(), cfg.region)
     _print_summary(tables, pack, console)
     settled = _settle(out, pack, console)
+    maternity = _maternity(out, pack, console)
     paid = _pay(out, pack, console)
-    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "payment": paid}
+    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "maternity": maternity,
+            "payment": paid}
 
 
 def _pay(out: Path, pack, console: Console) -> dict:
@@ -113,6 +115,18 @@ def _settle(out: Path, pack, console: Console) -> dict:
     rows.to_parquet(out / "settlements.parquet", index=False)
     console.rule("一站式结算 one-stop settlement of the year")
     print_summary(summary, console)
+    return summary
+
+
+def _maternity(out: Path, pack, console: Console) -> dict:
+    """One line: the 生育津贴 of the year's births (职工 women's 生育住院), and what was left unpaid."""
+    from yibao.settlement.allowance_cli import maternity_year, year_notes
+
+    _, summary = maternity_year(out, pack)
+    notes = "; ".join(year_notes(summary))
+    console.print(f"[bold]生育津贴[/] maternity allowance: {summary['paid']:,} births paid, "
+                  f"{summary['amount_fen'] / 100:,.2f} 元 for {summary['days']:,} days" + (f" ({notes})" if notes else ""),
+                  highlight=False)
     return summary
 
 

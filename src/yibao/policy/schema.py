@@ -290,6 +290,7 @@ PARAMETERS: dict = {
         "maternity": {
             "allowance_numerator": "int", "allowance_denominator": "int", "extra_baby_days": "int",
             "days": rows(birth="text, required", days="int, required"),
+            "counts_as": "map of text", "region_extra_days": "map of int",
         },
         "ltc": {
             "benefits": rows(insutype="text", level="text", setting="text, required",
