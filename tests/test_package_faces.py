@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import __future__
 import importlib
+import importlib.util
 import re
 import subprocess
 import sys
@@ -64,12 +65,8 @@ def test_star_import_gives_all(package):
     assert set(scope) - {"__builtins__"} == set(_face(package).__all__)
 
 
-def _is_module(dotted: str) -> bool:
-    try:
-        importlib.import_module(dotted)
-    except ModuleNotFoundError:
-        return False
-    return True
+def _is_submodule(package: str, name: str) -> bool:
+    return importlib.util.find_spec(f"{package}.{name}") is not None
 
 
 def _doc_references() -> set[tuple[str, str, str]]:
@@ -82,7 +79,7 @@ def _doc_references() -> set[tuple[str, str, str]]:
             parts = dotted.split(".")
             cut = max(i for i in range(1, len(parts) + 1) if ".".join(parts[:i]) in PACKAGES)
             package = ".".join(parts[:cut])
-            if cut < len(parts) and not _is_module(f"{package}.{parts[cut]}"):
+            if cut < len(parts) and not _is_submodule(package, parts[cut]):
                 found.add((str(doc.relative_to(REPO)), package, parts[cut]))
         if doc.parent != REPO and doc.parent.parent != REPO:
             package = ".".join(("yibao", *doc.parent.relative_to(SRC).parts))
@@ -134,3 +131,48 @@ def test_a_lazy_name_is_the_object_of_its_module():
 
     assert _face("yibao.catalog").load_catalog is items.load_catalog
     assert _face("yibao.payment.drg").DrgRules is payment.DrgRules
+
+
+# National codes by name: the engines write vocab's names, never the code values.
+
+def test_every_vocab_name_is_a_code_of_its_dictionary():
+    from yibao import vocab
+
+    families = {
+        "MED_": vocab.MED_TYPES, "FUND_": vocab.FUND_PAY_TYPES, "DISCHARGE_": vocab.DISCHARGE_WAYS,
+        "LEVEL_": vocab.LEVELS,
+    }
+    for prefix, codes in families.items():
+        named = {getattr(vocab, n) for n in dir(vocab) if n.startswith(prefix) and isinstance(getattr(vocab, n), str)}
+        assert named | ({vocab.UNRATED} if prefix == "LEVEL_" else set()) == set(codes), prefix
+    persons = {"ACTIVE", "RETIRED", "RETIRED_CADRE", "NEWBORN", "PRESCHOOL_CHILD", "SCHOOL_PUPIL", "COLLEGE_STUDENT",
+               "ADULT_RESIDENT", "ELDER_RESIDENT"}
+    assert {getattr(vocab, n) for n in persons} == set(vocab.PSN_TYPES)
+    assert vocab.EMPLOYEE_PSN_TYPES | vocab.RESIDENT_PSN_TYPES == set(vocab.PSN_TYPES)
+    assert vocab.RETIRED_PSN_TYPES < vocab.EMPLOYEE_PSN_TYPES
+    assert set(vocab.POOLING_FUNDS) == {vocab.EMPLOYEE, vocab.RESIDENT} and set(vocab.POOLING_FUNDS.values()) < set(vocab.FUND_PAY_TYPES)
+
+
+def _unambiguous_codes() -> set[str]:
+    """Codes no other dictionary reuses: 险种, 基金支付类型 and the four-digit 人员类别 / 医疗类别."""
+    from yibao import vocab
+
+    four_digit = {c for c in (*vocab.PSN_TYPES, *vocab.MED_TYPES) if len(c) == 4}
+    return {*vocab.INSUTYPES, *vocab.FUND_PAY_TYPES, *four_digit}
+
+
+def _code_literals(path: Path, codes: set[str]) -> list[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and node.value in codes and id(node) not in docstrings]
+
+
+def test_no_module_beside_vocab_writes_a_national_code_literally():
+    settlement = SRC / "settlement"  # edited elsewhere: its literals are listed for that work
+    modules = [p for p in SRC.rglob("*.py") if p != SRC / "vocab.py" and settlement not in p.parents
+               and "migrations" not in p.parts]
+    found = [hit for path in modules for hit in _code_literals(path, _unambiguous_codes())]
+    assert found == []
