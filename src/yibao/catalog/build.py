@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from yibao import vocab
 from yibao.catalog.restrictions import Restriction, parse_restriction
 from yibao.lake.schema import TABLES
 
@@ -216,7 +217,7 @@ def _kb_drug_restrictions(ref: Path) -> dict[str, tuple[Restriction, str]]:
         elif rule == "限定就医方式" and value == "住院":
             r.inpatient_only = True
         elif rule == "限定机构等级" and value in ("二级", "三级"):
-            r.min_level = "2" if value == "二级" else "3"
+            r.min_level = vocab.LEVEL_TWO if value == "二级" else vocab.LEVEL_THREE
         else:
             continue
         prev, why = out.get(name, (Restriction(), ""))

@@ -27,6 +27,7 @@ from yibao.catalog.codes import arrow_strings, index_in
 from yibao.coded import Coded
 from yibao.errors import ValidationError
 from yibao.lake.schema import TABLES
+from yibao import vocab
 from yibao.vocab import INPATIENT_MED_TYPES, ITEM_CLASSES, ITEM_KINDS
 
 __all__ = [
@@ -107,7 +108,8 @@ def _check(df: pd.DataFrame, where: str, label=_labeller(None)) -> None:
     lo, hi = df["restrict_min_age"], df["restrict_max_age"]
     _fail(((lo > hi) & lo.notna() & hi.notna()).to_numpy(bool), df, "restrict_min_age",
           "above restrict_max_age", where, label)
-    _fail(~df["restrict_min_level"].isin(["1", "2", "3"]).to_numpy() & df["restrict_min_level"].notna().to_numpy(),
+    rated = [vocab.LEVEL_ONE, vocab.LEVEL_TWO, vocab.LEVEL_THREE]
+    _fail(~df["restrict_min_level"].isin(rated).to_numpy() & df["restrict_min_level"].notna().to_numpy(),
           df, "restrict_min_level", "not 1/2/3", where, label)
     _fail(df["begin_date"].isna().to_numpy(), df, "begin_date", "missing", where, label)
     _fail((df["end_date"] < df["begin_date"]).to_numpy(bool), df, "end_date", "before begin_date", where, label)

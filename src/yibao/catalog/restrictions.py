@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from yibao import vocab
+
 __all__ = ["DISEASE_PREFIXES", "Restriction", "parse_restriction", "merge_prefixes"]
 
 MAX_CHILD_AGE = 17  # 儿童: under 18 (未成年人保护法 第二条), an assumption for 限儿童
@@ -230,8 +232,8 @@ def parse_restriction(text: str | None) -> Restriction:
     if re.search(r"限住院(?:患者|病人|使用|期间)?", t):
         r.inpatient_only = True
     if re.search(r"限三级(?:医疗机构|医院)", t):
-        r.min_level = "3"
+        r.min_level = vocab.LEVEL_THREE
     elif re.search(r"限二级(?:及|或)以上(?:医疗机构|医院)", t):
-        r.min_level = "2"
+        r.min_level = vocab.LEVEL_TWO
     r.required_dx = _diagnoses(t)
     return r

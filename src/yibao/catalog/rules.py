@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from yibao import vocab
 from yibao.errors import ValidationError
 
 __all__ = [
@@ -39,7 +40,7 @@ DRUG_RULE_KINDS = {
 }
 _SEX = {"男": "1", "女": "2"}
 _MAX_AGE = {"儿童": 17, "婴幼儿": 2, "新生儿": 0}  # assumption: 儿童 = under 18
-_LEVEL = {"一级": "1", "二级": "2", "三级": "3"}
+_LEVEL = {"一级": vocab.LEVEL_ONE, "二级": vocab.LEVEL_TWO, "三级": vocab.LEVEL_THREE}
 _PERIOD_HOURS = {"单日": 24, "6小时": 6, "同一小时": 1}  # 单次就诊 = same visit: no fixed hours
 
 

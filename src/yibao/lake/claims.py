@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao import vocab
 from yibao.coded import Coded, encode
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import has_table, read_table, table_path
@@ -92,7 +93,7 @@ def _spells(folder, psn: pa.Array) -> dict[str, np.ndarray]:
     e = read_table(folder, "enrollments", columns=["psn_no", "insutype", "psn_type", "start_date", "end_date",
                                                     "civil_servant", "emp_no"])
     person = pc.index_in(e["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
-    scheme = (pc.equal(e["insutype"], "390").to_numpy(zero_copy_only=False)).astype(I64)
+    scheme = (pc.equal(e["insutype"], vocab.RESIDENT).to_numpy(zero_copy_only=False)).astype(I64)
     start = _days(e["start_date"]).astype(I64)
     end = _days(e["end_date"])
     key = ((person * 2 + scheme) << DAY_BITS) + start
@@ -226,7 +227,7 @@ def read_part(claims_path: Path, lines_path: Path | None, people: People,
     inst = _index(t["fixmedins_code"], people.institutions["code"], "fixmedins_code", "institutions", ids)
     dscg = _days(t["dscg_date"])
     insutype = encode(t["insutype"])
-    scheme = np.asarray(insutype == "390").astype(I64)
+    scheme = np.asarray(insutype == vocab.RESIDENT).astype(I64)
     claims = {"claim_id": ids, "psn_no": t["psn_no"], "person": person, "insutype": insutype,
               "med_type": encode(t["med_type"]), "dscg_date": dscg, "adm_date": _days(t["adm_date"]),
               "diagnoses": encode(t["diagnoses"]), "chronic_disease": encode(t["chronic_disease"]),
@@ -250,7 +251,7 @@ def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
     """人员类别, 公务员 and 企业补充 from the spell in force at discharge; a claim with none (a gap in the
     data) settles as 在职 / 成年居民 and is counted."""
     s = people.spells
-    fallback = np.where(scheme == 0, "11", "15")
+    fallback = np.where(scheme == 0, vocab.ACTIVE, vocab.ADULT_RESIDENT)
     if not len(s["key"]):
         s = {"key": np.full(1, -1, I64), "end": np.full(1, np.datetime64("NaT"), "datetime64[D]"),
              "psn_type": np.array([""], dtype=object), "civil_servant": np.zeros(1, bool), "enterprise": np.zeros(1, bool)}

@@ -40,7 +40,7 @@ from yibao.registry._frames import (
     OPEN_END, as_frame, day_number, day_numbers, first_bad, group_sum, month_bounds,
 )
 
-RETIRED_TYPES = frozenset({vocab.RETIRED, "13"})  # 退休 and 离休
+RETIRED_TYPES = vocab.RETIRED_PSN_TYPES
 SPELL_COLUMNS = ("spell_id", "psn_no", "insutype", "psn_type", "emp_kind", "start_date", "end_date",
                  "contribution_base_fen")
 IDENTITY_COLUMNS = ("psn_no", "identity", "start_date", "end_date")

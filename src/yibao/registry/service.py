@@ -263,7 +263,7 @@ def accrue_month(uow, pack: Pack, year: int, month: int, psn_nos: list[str] | No
                                              "admdvs", "start_date", "end_date", "contribution_base_fen",
                                              "civil_servant"])
     spells = spells[spells["insutype"] == vocab.EMPLOYEE]
-    retirees = spells.loc[spells["psn_type"].isin([vocab.RETIRED, "13"]), "psn_no"].unique()
+    retirees = spells.loc[spells["psn_type"].isin(list(vocab.RETIRED_PSN_TYPES)), "psn_no"].unique()
     births = {p: uow.persons.get(p)["birth_date"] for p in retirees}
     persons = pd.DataFrame({"psn_no": spells["psn_no"].unique()})
     persons["birth_date"] = persons["psn_no"].map(births)

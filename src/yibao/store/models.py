@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from yibao import vocab
+
 # Named constraints keep migrations (and SQLite batch alterations) deterministic across backends.
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -199,7 +201,7 @@ class Institution(Base):
     __table_args__ = (
         *_nonneg("beds"),
         _in("kind", ("hospital", "primary", "pharmacy")),
-        _in("level", ("3", "2", "1", "0")),
+        _in("level", tuple(vocab.LEVELS)),
         _span("agreement_start", "agreement_end"),
     )
     fixmedins_code: Mapped[str] = mapped_column(String(12), primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from yibao import vocab
 from yibao.synth import data
 from yibao.synth.claims import CHRONIC, INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel
 from yibao.synth.institutions import CATS
@@ -70,7 +71,7 @@ class Tally:
         np.add.at(self.ip_cat_los, cat[ip], c["los"][ip])
         self.stays_over += (medfee[ip][:, None] > TAIL_THRESHOLDS[None, :] * 100).sum(0)
         np.add.at(self.ip_year_fen, c["person"][ip], medfee[ip])
-        self.births += int((c["med_type"] == "52").sum())
+        self.births += int((c["med_type"] == vocab.MED_MATERNITY_INPATIENT).sum())
         self.claims += drawn
 
     def totals(self) -> dict[str, int]:

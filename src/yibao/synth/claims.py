@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from yibao import vocab
 from yibao.synth import data
 from yibao.synth.config import SynthConfig
 from yibao.synth.institutions import CATS, Institutions
@@ -339,7 +340,7 @@ def outpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     cost = (m.op_scale[scheme] * m.op_level_ratio[m.inst.cat[inst]] * m.out["cost_rel"].to_numpy()[dx]
             * np.where(emerg, 1.5, 1.0) / (1 + 0.5 * data.target("utilisation.emergency_share"))
             * _lognormal_mean1(rng, m.sigma + 0.2, n))
-    b = _base(who, OUTPATIENT, np.where(emerg, "13", "11"), adm, np.zeros(n), dx, inst, cost)
+    b = _base(who, OUTPATIENT, np.where(emerg, vocab.MED_EMERGENCY, vocab.MED_OUTPATIENT), adm, np.zeros(n), dx, inst, cost)
     b.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
     b.cols["dept"] = np.where(emerg, "急诊科", m.out["dept"].to_numpy(dtype=object)[dx])
     return b
@@ -361,7 +362,7 @@ def chronic_visits(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     scheme = pop.scheme[who]
     cost = m.ch_scale[scheme] * m.chronic["cost_rel"].to_numpy()[d] * _lognormal_mean1(rng, 0.35, n)
     two = pop.two_diseases[who]
-    b = _base(who, CHRONIC, np.where(two, "9901", "14"), adm, np.zeros(n), d, inst, cost)
+    b = _base(who, CHRONIC, np.where(two, vocab.MED_TWO_DISEASES, vocab.MED_CHRONIC), adm, np.zeros(n), d, inst, cost)
     b.cols["dx"] = m.chronic["icd10"].to_numpy(dtype=object)[d]
     b.cols["chronic_code"] = np.where(two, None, m.chronic["chronic_code"].to_numpy(dtype=object)[d])
     b.cols["dept"] = np.full(n, "门诊慢特病", object)
@@ -377,7 +378,7 @@ def pharmacy(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     pool = np.flatnonzero(m.inst.pharmacy)
     inst = pool[rng.integers(0, len(pool), n)]
     cost = m.ph_cost[pop.scheme[who]] * _lognormal_mean1(rng, 0.6, n)
-    b = _base(who, PHARMACY, np.full(n, "41", object), adm, np.zeros(n), dx, inst, cost)
+    b = _base(who, PHARMACY, np.full(n, vocab.MED_PHARMACY, object), adm, np.zeros(n), dx, inst, cost)
     b.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
     return b
 
@@ -407,7 +408,7 @@ def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, 
     with_proc = rng.random(n) < proc_share
     surgical = (cond["setting"].to_numpy()[c] == "surgical") & with_proc
     if inst is None:
-        cat = _stay_levels(rng, m, c, surgical | (med_type == "52"))
+        cat = _stay_levels(rng, m, c, surgical | (med_type == vocab.MED_MATERNITY_INPATIENT))
         inst = _institutions(rng, m, cat, data.target("utilisation.out_of_region_inpatient"))
     cat = m.inst.cat[inst]
     day_surgery = (cat == 0) & surgical & (rng.random(n) < cond["day_surgery"].to_numpy()[c])
@@ -422,14 +423,15 @@ def _stays(rng, m: ClaimModel, who: np.ndarray, c: np.ndarray, adm: np.ndarray, 
     first = pop.start[who] if earliest is None else np.maximum(pop.start[who], earliest)
     adm = np.minimum(adm, np.maximum(last - los, first)).astype(np.int32)
     los = np.where(day_surgery, 1, np.maximum(1, np.minimum(los, last - adm))).astype(np.int32)
-    b = _base(who, INPATIENT, np.where(day_surgery, "28", med_type), adm, los, c, inst, cost)
+    b = _base(who, INPATIENT, np.where(day_surgery, vocab.MED_DAY_SURGERY, med_type), adm, los, c, inst, cost)
     k = rng.integers(0, 3, n)
     k = np.minimum(k, np.maximum(m.n_procs[c] - 1, 0))
     b.cols["proc"] = np.where(with_proc & (m.n_procs[c] > 0), m.procs[c, k], None)
     b.cols["surgical"] = surgical
     b.cols["dx"] = _diagnoses(rng, m, c, pop.age[who])
     b.cols["dept"] = cond["dept"].to_numpy(dtype=object)[c]
-    way = rng.choice(["1", "2", "4", "9"], size=n, p=[0.94, 0.025, 0.03, 0.005])
+    way = rng.choice([vocab.DISCHARGE_ORDERED, vocab.DISCHARGE_TRANSFERRED, vocab.DISCHARGE_AGAINST_ADVICE,
+                      vocab.DISCHARGE_OTHER], size=n, p=[0.94, 0.025, 0.03, 0.005])
     b.cols["dscg_way"] = way.astype(object)
     return b
 
@@ -461,7 +463,8 @@ def inpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     first = pop.birth[who] + NEWBORN_DAYS + 1
     ok = first < pop.end[who]
     who, c, adm, first = who[ok], c[ok], np.maximum(adm[ok], first[ok]), first[ok]
-    stays = _referred_up(rng, m, _stays(rng, m, who, c, adm, np.full(len(who), "2101", object), earliest=first))
+    ordinary = np.full(len(who), vocab.MED_ORDINARY_INPATIENT, object)
+    stays = _referred_up(rng, m, _stays(rng, m, who, c, adm, ordinary, earliest=first))
     return ClaimBatch.concat([stays, *_courses(rng, m, stays)])
 
 
@@ -469,7 +472,7 @@ def _courses(rng, m: ClaimModel, stays: ClaimBatch) -> list[ClaimBatch]:
     """The repeat stays of course treatments (chemotherapy cycles): a Poisson number per first stay,
     each admitted 2–4 weeks after the previous discharge, at the same hospital, within the year."""
     courses = m.cond["courses"].to_numpy()[stays.cols["profile"]]
-    ref = np.flatnonzero((courses > 0) & (stays.cols["dscg_way"] != "2"))
+    ref = np.flatnonzero((courses > 0) & (stays.cols["dscg_way"] != vocab.DISCHARGE_TRANSFERRED))
     left = rng.poisson(courses[ref])
     prev = stays.take(ref)
     out = []
@@ -483,7 +486,7 @@ def _courses(rng, m: ClaimModel, stays: ClaimBatch) -> list[ClaimBatch]:
         if len(left) == 0:
             break
         p = prev.cols
-        nxt = _stays(rng, m, p["person"], p["profile"], adm, np.full(len(left), "2101", object),
+        nxt = _stays(rng, m, p["person"], p["profile"], adm, np.full(len(left), vocab.MED_ORDINARY_INPATIENT, object),
                      earliest=p["adm"] + p["los"] + 1, inst=p["inst"])
         out.append(nxt)
         prev = nxt
@@ -509,8 +512,8 @@ def _referred_up(rng, m: ClaimModel, b: ClaimBatch) -> ClaimBatch:
     f["cost"] = np.maximum(c["cost"][idx] * days / c["los"][idx] * 0.5, 100).astype(np.int64)  # care before transfer
     f["proc"] = np.full(len(idx), None, object)
     f["surgical"] = np.zeros(len(idx), bool)
-    f["med_type"] = np.full(len(idx), "2101", object)
-    f["dscg_way"] = np.full(len(idx), "2", object)
+    f["med_type"] = np.full(len(idx), vocab.MED_ORDINARY_INPATIENT, object)
+    f["dscg_way"] = np.full(len(idx), vocab.DISCHARGE_TRANSFERRED, object)
     local = m.inst.local[c["inst"][idx]]
     up = _institutions(rng, m, np.zeros(len(idx), np.int64), 0.0)
     away_up = _institutions(rng, m, np.zeros(len(idx), np.int64), 1.0)
@@ -530,7 +533,7 @@ def births(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     caes = rng.random(len(mothers)) < data.target("utilisation.caesarean_share")
     c = np.where(caes, np.flatnonzero(keys == "caesarean")[0], np.flatnonzero(keys == "vaginal_birth")[0])
     adm = _dates(rng, m, mothers)
-    return _stays(rng, m, mothers, c, adm, np.full(len(mothers), "52", object))
+    return _stays(rng, m, mothers, c, adm, np.full(len(mothers), vocab.MED_MATERNITY_INPATIENT, object))
 
 
 def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
@@ -543,7 +546,7 @@ def newborns(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     options = np.flatnonzero(m.cond["setting"].to_numpy() == "newborn")
     c = options[rng.choice(len(options), size=len(babies), p=[0.3, 0.5, 0.2])]
     adm = (pop.birth[babies] + rng.integers(0, 10, len(babies))).astype(np.int32)
-    b = _stays(rng, m, babies, c, adm, np.full(len(babies), "2101", object))
+    b = _stays(rng, m, babies, c, adm, np.full(len(babies), vocab.MED_ORDINARY_INPATIENT, object))
     preterm = keys[c] == "preterm"
     weight = np.where(preterm, rng.normal(1900, 350, len(babies)), rng.normal(3300, 420, len(babies)))
     b.cols["newborn_weight"] = np.clip(weight, 600, 5200).astype(np.int32)
@@ -564,10 +567,10 @@ def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     c = options[_pick(rng, np.cumsum(p, axis=1))]
     los = rng.integers(2, 20, len(dying))
     adm = np.maximum(np.maximum(pop.death[dying] - los, pop.start[dying]), first[dying]).astype(np.int32)
-    b = _stays(rng, m, dying, c, adm, np.full(len(dying), "2101", object))
+    b = _stays(rng, m, dying, c, adm, np.full(len(dying), vocab.MED_ORDINARY_INPATIENT, object))
     b.cols["adm"] = adm
     b.cols["los"] = np.maximum(pop.death[dying] - adm, 1).astype(np.int32)
-    b.cols["dscg_way"] = np.full(len(dying), "5", object)
+    b.cols["dscg_way"] = np.full(len(dying), vocab.DISCHARGE_DIED, object)
     return b
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao import vocab
 from yibao.synth import data
 from yibao.synth.config import SynthConfig
 from yibao.synth.population import Population, day
@@ -38,7 +39,7 @@ def coverage_tables(cfg: SynthConfig, pop: Population, tables: dict[str, pa.Tabl
     insutype = enr["insutype"].to_numpy(zero_copy_only=False)
     return {
         "employers": with_supplementary(cfg, tables["employers"], np.random.default_rng([cfg.seed, 5])),
-        "coverage_choices": coverage_choices(cfg, pop, rng, person[insutype == "390"]),
+        "coverage_choices": coverage_choices(cfg, pop, rng, person[insutype == vocab.RESIDENT]),
         "account_balances": opening_balances(cfg, pop, enr, person),
     }
 
@@ -81,11 +82,11 @@ def opening_balances(cfg: SynthConfig, pop: Population, enr: pa.Table, person: n
     y0 = day(dt.date(cfg.year, 1, 1))
     start = enr["start_date"].cast(pa.int32()).to_numpy()
     end = enr["end_date"].cast(pa.int32()).fill_null(np.iinfo(np.int32).max).to_numpy()
-    held = (enr["insutype"].to_numpy(zero_copy_only=False) == "310") & (start < y0) & (end >= y0)
+    held = (enr["insutype"].to_numpy(zero_copy_only=False) == vocab.EMPLOYEE) & (start < y0) & (end >= y0)
     idx = np.flatnonzero(held)
     idx = idx[np.unique(person[idx], return_index=True)[1]]  # one spell per person
     who = person[idx]
-    retired = np.isin(enr["psn_type"].to_numpy(zero_copy_only=False)[idx], ["12", "13"])
+    retired = np.isin(enr["psn_type"].to_numpy(zero_copy_only=False)[idx], list(vocab.RETIRED_PSN_TYPES))
     base = enr["contribution_base_fen"].fill_null(0).to_numpy()[idx].astype(float)
     monthly = np.where(retired, data.target("coverage.account_retiree_monthly_yuan") * 100,
                        base * data.target("coverage.account_active_share"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from yibao import vocab
 from yibao.synth.claims import INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel, _pick
 from yibao.synth.population import NONE_DAY
 
@@ -51,7 +52,7 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
     n0 = len(b)
     # stays that leave room before the year's end (or death) for a follow-on part or an overlap
     room = m.pop.end[c["person"]] - (c["adm"] + c["los"])
-    ordinary = np.flatnonzero((c["kind"] == INPATIENT) & (c["med_type"] == "2101") & (c["dscg_way"] != "5")
+    ordinary = np.flatnonzero((c["kind"] == INPATIENT) & (c["med_type"] == vocab.MED_ORDINARY_INPATIENT) & (c["dscg_way"] != vocab.DISCHARGE_DIED)
                               & (c["newborn_weight"] == 0) & (room >= 4))
     # 分解住院: the stay becomes two at the same hospital with a gap of 1–3 days
     split = _choose(rng, ordinary[c["los"][ordinary] >= 6], cfg.rate("split_stay"))

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao import vocab
 from yibao.lake.io import ChunkWriter, write_table
 from yibao.lake.schema import TABLES
 from yibao.synth import data
@@ -69,7 +70,7 @@ def claims_table(m: ClaimModel, b: ClaimBatch, block: int, medfee: np.ndarray) -
         "claim_id": ids,
         "psn_no": pop.psn_no.take(pa.array(person)),
         "fixmedins_code": codes,
-        "insutype": take_strings(["310", "390"], scheme),
+        "insutype": take_strings([vocab.EMPLOYEE, vocab.RESIDENT], scheme),
         "med_type": _opt(c["med_type"]),
         "adm_date": pa.array(c["adm"], pa.date32()),
         "dscg_date": pa.array(dscg.astype(np.int32), pa.date32()),

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao import vocab
 from yibao.ids import make_credit_code
 from yibao.synth import data
 from yibao.synth.config import SynthConfig
@@ -300,13 +301,14 @@ def _employers(cfg, rng, region, district, staffed, retired):
 def _psn_type(pop: Population, y0: int, rng) -> np.ndarray:
     """National psn_type code for each person's own scheme at the start of the year."""
     age = pop.age
-    t = np.where(pop.scheme == 0, np.where(pop.retired, "12", "11"), "")
+    t = np.where(pop.scheme == 0, np.where(pop.retired, vocab.RETIRED, vocab.ACTIVE), "")
     res = pop.scheme == 1
     born_this_year = pop.birth >= y0
     college_age = (age >= 18) & (age <= 22) & res
     p_college = min(0.9, data.target("enrolment.college_share") * res.sum() / max(college_age.sum(), 1))
     college = college_age & (rng.random(len(age)) < p_college)
-    rt = np.select([born_this_year, age <= 6, age <= 17, college, age >= 60], ["1401", "1402", "1403", "1404", "16"], "15")
+    by_age = [vocab.NEWBORN, vocab.PRESCHOOL_CHILD, vocab.SCHOOL_PUPIL, vocab.COLLEGE_STUDENT, vocab.ELDER_RESIDENT]
+    rt = np.select([born_this_year, age <= 6, age <= 17, college, age >= 60], by_age, vocab.ADULT_RESIDENT)
     return np.where(res, rt, t)
 
 
@@ -327,7 +329,7 @@ def _enrollments(cfg, rng, pop: Population, region, flexible, emp_of, base_fen, 
     avg = data.target("enrolment.average_wage_yuan") * 100
     new_scheme = 1 - pop.scheme[movers]
     second = {
-        "person": movers, "scheme": new_scheme, "psn_type": np.where(new_scheme == 0, "11", "15"),
+        "person": movers, "scheme": new_scheme, "psn_type": np.where(new_scheme == 0, vocab.ACTIVE, vocab.ADULT_RESIDENT),
         "flexible": new_scheme == 0, "emp": np.full(len(movers), -1),
         "base": np.where(new_scheme == 0, int(avg), -1), "civil": np.zeros(len(movers), bool),
         "start": pop.switch_day[movers], "end": pop.death[movers], "admdvs": np.full(len(movers), -1),
@@ -340,7 +342,8 @@ def _enrollments(cfg, rng, pop: Population, region, flexible, emp_of, base_fen, 
     third = {
         "person": dup, "scheme": dup_scheme,
         "psn_type": np.where(dup_scheme == pop.scheme[dup], psn_type[dup],
-                             np.where(dup_scheme == 0, "11", np.where(pop.age[dup] >= 60, "16", "15"))),
+                             np.where(dup_scheme == 0, vocab.ACTIVE,
+                                      np.where(pop.age[dup] >= 60, vocab.ELDER_RESIDENT, vocab.ADULT_RESIDENT))),
         "flexible": dup_scheme == 0, "emp": np.full(len(dup), -1), "base": np.where(dup_scheme == 0, int(avg), -1),
         "civil": np.zeros(len(dup), bool), "start": (y0 + rng.integers(0, 180, len(dup))).astype(np.int32),
         "end": pop.death[dup], "admdvs": np.where(other_region, elsewhere_idx, -1),
@@ -355,12 +358,12 @@ def _enrollments(cfg, rng, pop: Population, region, flexible, emp_of, base_fen, 
     emp_kind = pc.if_else(pa.array(r["scheme"] == 0),
                           pc.if_else(pa.array(r["flexible"] | (r["emp"] < 0)), "flexible", "employer"), pa.scalar(None, pa.string()))
     # retirees keep no employer and pay no contribution: kind and base are null
-    retired_rows = np.isin(r["psn_type"], ["12", "13"])
+    retired_rows = np.isin(r["psn_type"], list(vocab.RETIRED_PSN_TYPES))
     emp_kind = pc.if_else(pa.array(retired_rows), pa.scalar(None, pa.string()), emp_kind)
     return pa.table({
         "spell_id": prefixed("S" + region.admdvs, np.arange(m), 9),
         "psn_no": pop.psn_no.take(pa.array(r["person"])),
-        "insutype": take_strings(["310", "390"], r["scheme"]),
+        "insutype": take_strings([vocab.EMPLOYEE, vocab.RESIDENT], r["scheme"]),
         "psn_type": pa.array(r["psn_type"].astype(str)),
         "emp_kind": emp_kind,
         "emp_no": pc.if_else(pa.array(r["emp"] >= 0), prefixed("E" + region.admdvs, np.maximum(r["emp"], 0), 7),

@@ -12,5 +12,7 @@ from yibao.payment.dip.settle import (
     total_points,
 )
 
-__all__ = ["DipRules", "build_catalog", "check_catalog", "case_keys", "procedure_type", "dip_points", "dip_settle",
-           "dip_review", "dip_institutions", "point_value", "format_point_value", "total_points"]
+__all__ = [
+    "DipRules", "build_catalog", "case_keys", "check_catalog", "dip_institutions", "dip_points", "dip_review",
+    "dip_settle", "format_point_value", "point_value", "procedure_type", "total_points",
+]

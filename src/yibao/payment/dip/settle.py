@@ -32,6 +32,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
+from yibao import vocab
 from yibao.errors import ValidationError
 from yibao.money import div_round
 from yibao.payment.backends import round_div
@@ -128,7 +129,7 @@ def dip_points(cases: ir.Table, catalog: ir.Table, institutions: ir.Table, rules
         age_coef_e4=(_band(t.age.fill_null(-1), rules.age_bands) if "age" in t.columns else ibis.literal(C)).cast("int64"),
         severity_coef_e4=ibis.cases(
             (level == "MCC", scaled(rules.mcc_coef, C)), (level == "CC", scaled(rules.cc_coef, C)), else_=C).cast("int64"),
-        death_coef_e4=ibis.ifelse(_opt(t, "dscg_way", "").fill_null("") == "5", scaled(rules.death_coef, C), C).cast("int64"),
+        death_coef_e4=ibis.ifelse(_opt(t, "dscg_way", "").fill_null("") == vocab.DISCHARGE_DIED, scaled(rules.death_coef, C), C).cast("int64"),
         short_stay_coef_e4=ibis.ifelse(_opt(t, "los", 10**6).fill_null(10**6) <= rules.short_stay_days,
                                        scaled(rules.short_stay_coef, C), C).cast("int64"),
         inst_coef_e4=ibis.ifelse(primary, scaled(rules.primary_coef, C), level_coef).cast("int64"),
