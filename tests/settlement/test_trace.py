@@ -65,3 +65,10 @@ def test_no_cap_is_said_as_such():
     with con.capture() as cap:
         print_statement(s, con)
     assert "不封顶 no cap" in cap.get() and "10000000000000" not in cap.get()
+
+
+def test_lines_at_their_own_fund_rate_are_said_in_the_trace():
+    doc = copy.deepcopy(STAY)
+    doc["lines"] = [{"class": "A", "amount": "10000"}, {"class": "A", "amount": "20000", "fund_rate": "70%"}]
+    s = settle(claim_from(doc), "demo")
+    assert any("own fund rates" in e.en and "20000.00" in e.en for e in by_field(s, "hifp_pay"))

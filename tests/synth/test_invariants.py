@@ -15,6 +15,7 @@ from yibao.synth import SynthConfig, generate
 @given(persons=st.integers(200, 1500), seed=st.integers(0, 2**31 - 1), year=st.sampled_from([2023, 2024, 2025]),
        chunk=st.sampled_from([1000, 2000]))
 @example(persons=534, seed=4131, year=2023, chunk=1000)  # a baby born and dead on 31 December: no stay into the next year
+@example(persons=1500, seed=435, year=2023, chunk=1000)  # a death on 1 January: no terminal stay ending the day after
 def test_any_region_is_consistent(tmp_path_factory, persons, seed, year, chunk):
     out = tmp_path_factory.mktemp("inv")
     s = generate(SynthConfig(persons=persons, seed=seed, year=year, chunk_persons=chunk), out)

@@ -231,7 +231,9 @@ PARAMETERS: dict = {
         "family_mutual_aid": "bool",
     },
     "benefits": {
-        "scope": {"med_groups": "map of text", "stay_groups": "list of text", "default_preselfpay": "rate"},
+        "scope": {"med_groups": "map of text", "stay_groups": "list of text", "default_preselfpay": "rate",
+                  "item_rates": rows(item_code="text, required", preselfpay="rate", fund_rate="rate, required",
+                                     ref="text")},
         "pooling": {
             "rules": rows(insutype="text", med="text, required", level="text", institution="text", psn="text",
                           deductible="yuan", per="one of stay year none", rate="rate", bands="text",

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from yibao.coded import Coded
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
-from yibao.settlement.engine import Batch, claim_sums, is_accumulator_key, line_scope, settle_core
+from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.inputs import build_inputs
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
@@ -115,16 +115,23 @@ def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarra
     """Line scope (:func:`line_scope`) summed per claim — total, fulamt, overlmt, presel, inscope —
     for lines sorted by claim (claim i's lines are ``starts[i]:ends[i]``), ``chunk`` claims at a
     time on ``workers`` threads. ``lines`` holds amount, qty_milli, item_class, preselfpay_ppm,
-    price_cap and out_of_scope."""
+    price_cap and out_of_scope, and optionally fund_rate (ppm, −1: the stay's rate), which adds the
+    in-scope amount of the lines with a fund rate of their own (own_scope) and what those rates pay
+    on it (own_pay, rounded per line)."""
     n = len(starts)
     keep_freed_memory(n)
-    out = {k: np.empty(n, dtype=I64) for k in ("total", "fulamt", "overlmt", "presel", "inscope")}
+    names = ("total", "fulamt", "overlmt", "presel", "inscope") + (("own_scope", "own_pay") if "fund_rate" in lines else ())
+    out = {k: np.empty(n, dtype=I64) for k in names}
 
     def one(a: int, b: int) -> None:
         lo, hi = (int(starts[a]), int(ends[b - 1])) if b > a else (0, 0)
         part = {k: v[lo:hi] for k, v in lines.items()}
         scope = line_scope(part["amount"], part["qty_milli"], part["item_class"], part["preselfpay_ppm"],
                            part["price_cap"], part["out_of_scope"], rounding)
+        if "fund_rate" in part:
+            own = part["fund_rate"] >= 0
+            scope = (*scope, np.where(own, scope[3], 0), _rate(np.where(own, scope[3], 0), np.maximum(part["fund_rate"], 0),
+                                                                 rounding))
         sums = claim_sums(starts[a:b] - lo, ends[a:b] - lo, part["amount"], *scope)
         for k, v in zip(out, sums):
             out[k][a:b] = v
@@ -273,7 +280,7 @@ def frame_columns(claims: pd.DataFrame, lines: pd.DataFrame) -> tuple[dict, dict
     for col, name in (("item_code", "item_code"), ("item_class", "item_class")):
         if col in lines:
             cols[name] = lines[col].astype(object).where(lines[col].notna(), None).to_numpy(dtype=object)
-    for col, name in (("preselfpay_ppm", "preselfpay_ppm"), ("price_cap_fen", "price_cap")):
+    for col, name in (("preselfpay_ppm", "preselfpay_ppm"), ("price_cap_fen", "price_cap"), ("fund_rate_ppm", "fund_rate")):
         if col in lines:
             cols[name] = lines[col].fillna(-1).to_numpy(dtype=I64)
     return {c: claims[c].to_numpy() for c in claims.columns}, cols

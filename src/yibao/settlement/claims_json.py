@@ -38,7 +38,7 @@ PERSON_KEYS = ("psn_no", "insutype", "psn_type", "birth_date", "age", "sex", "id
                "civil_servant", "resident_tier", "household_id", "account_balance", "family_account_balance",
                "supplementary", "enterprise_supplementary", "accumulators")
 INSTITUTION_KEYS = ("code", "level", "admdvs", "kind")
-LINE_KEYS = ("item_code", "class", "preselfpay", "price_cap", "qty", "price", "amount")
+LINE_KEYS = ("item_code", "class", "preselfpay", "price_cap", "qty", "price", "amount", "fund_rate")
 
 
 def _known_keys(d: dict, allowed: tuple[str, ...], prefix: str, rec: str) -> None:
@@ -154,7 +154,21 @@ def line_from(d: Any, i: int, rec: str) -> Line:
         raise ValidationError(f + "preselfpay", f"{pre!r} is not between 0 and 100%", rec)
     cap = _fen(d["price_cap"], f + "price_cap", rec) if d.get("price_cap") is not None else None
     return Line(amount=amount, qty=qty, price=price, item_code=d.get("item_code") or None,
-                item_class=str(klass) if klass is not None else None, preselfpay_ppm=pre_ppm, price_cap=cap)
+                item_class=str(klass) if klass is not None else None, preselfpay_ppm=pre_ppm, price_cap=cap,
+                fund_rate_ppm=_share_ppm(d.get("fund_rate"), f + "fund_rate", rec))
+
+
+def _share_ppm(value: Any, field: str, rec: str) -> int | None:
+    """A rate (0.7, "70%") as ppm between 0 and 100%, or None when not given."""
+    if value is None:
+        return None
+    try:
+        out = rate_to_ppm(value, field)
+    except ValidationError as e:
+        raise ValidationError(field, e.problem, rec) from None
+    if not 0 <= out <= 1_000_000:
+        raise ValidationError(field, f"{value!r} is not between 0 and 100%", rec)
+    return out
 
 
 def claim_from(d: Any, where: str = "claim") -> Claim:

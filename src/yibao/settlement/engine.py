@@ -399,6 +399,12 @@ def _band_pay(lo, hi, P, prefix, rounding, idx=None):
     return total
 
 
+def _share(amount, part, whole, R):
+    """``amount × part ÷ whole`` to the fen (0 where ``whole`` is 0)."""
+    half = np.maximum(whole, 1) // 2 if R == Rounding.HALF_UP else 0
+    return np.where(whole > 0, (amount * part + half) // np.maximum(whole, 1), 0)
+
+
 def _pay(raw, cap, prior):
     return np.minimum(raw, np.maximum(0, cap - prior))
 
@@ -497,13 +503,23 @@ def deductible(S, P, n, run: Running, R) -> np.ndarray:
                     np.where(per_year, _pay(S, year_cap, prior), 0))
 
 
-def pooling(S, dedc, P, run: Running, R) -> tuple[Paid, np.ndarray, np.ndarray]:
+def pooling(S, dedc, c, P, run: Running, R) -> tuple[Paid, np.ndarray, np.ndarray]:
     """统筹基金: a rate or bands (per stay, or on the year's cumulative in-scope amount) above the
-    deductible, within the annual cap. Returns (paid, the uncapped amount, the 异地 rate cut)."""
+    deductible, within the annual cap. Lines with a fund rate of their own (a high-value 耗材 at 70%)
+    are paid at that rate instead: the deductible is met from the other in-scope lines first, and
+    what is left of it reduces the own-rate payment in proportion. Returns (paid, the uncapped
+    amount, the 异地 rate cut)."""
     band_year = P["band_year"] == 1
     base = np.where(band_year, run.cum("band", P["band_group"], np.where(band_year, S, 0)), 0)
-    lo, hi = base + dedc, base + S
-    raw = _band_pay(lo, hi, P, "band", R)
+    own_scope = c.get("own_scope")
+    if own_scope is not None and own_scope.any():
+        S_reg = np.maximum(0, S - own_scope)
+        left = np.maximum(0, dedc - S_reg)  # deductible the stay-rate lines could not meet
+        own = c["own_pay"] - _share(c["own_pay"], left, own_scope, R)
+        lo, hi = base + np.minimum(dedc, S_reg), base + S_reg
+    else:
+        own, lo, hi = 0, base + dedc, base + S
+    raw = _band_pay(lo, hi, P, "band", R) + own
     penalty = np.zeros_like(raw)  # 异地 rate cut, kept out of the 救助 base
     cut = np.flatnonzero(P["oa_cut"])
     if len(cut):
@@ -612,7 +628,7 @@ def settle_core(c: dict[str, np.ndarray], P: dict[str, np.ndarray], run: Running
     s = in_scope(c, P, R)
     n = stay_number(P, run)
     dedc = deductible(s.S, P, n, run, R)
-    hifp, raw, penalty = pooling(s.S, dedc, P, run, R)
+    hifp, raw, penalty = pooling(s.S, dedc, c, P, run, R)
     hifob = large_expense(s.S, dedc, raw, hifp.amount, P, run, R)
     left = s.S - hifp.amount - hifob.amount
     self_paid = s.F + s.O + s.Pre

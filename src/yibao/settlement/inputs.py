@@ -429,6 +429,8 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             rate[at] = np.where(r >= 0, r, np.where(c == CLASS_B, default[at], 0))
             own_ratio[at] = r >= 0
             bad[at] = cat.violations(rows, pos[at], cols["sex"], cols["age"], inpatient, cols["level"], cols["diagnoses"])
+        fund_rate, pack_ratio = _own_fund_rates(lines, codes, coded_lines, pos, period, plans, rate)
+        own_ratio |= pack_ratio
         missing = idx[~found]
         unknown = len(missing)
         if unknown and strict:
@@ -437,8 +439,37 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
             line_no = i - int(starts[k])
             raise ValidationError(f"lines[{line_no}].item_code",
                                   f"{codes[i]!r} is not in the catalog on {cols['dscg_date'][k]}", f"claim {cols['claim_id'][k]}")
-    return {"amount": lines["amount"], "qty_milli": lines["qty_milli"], "item_class": cls, "preselfpay_ppm": rate,
-            "price_cap": cap, "out_of_scope": bad, "default_ratio": (cls == CLASS_B) & ~own_ratio & ~bad}, unknown
+    else:
+        fund_rate = np.asarray(lines.get("fund_rate", np.full(n, -1)), dtype=I64)
+    out = {"amount": lines["amount"], "qty_milli": lines["qty_milli"], "item_class": cls, "preselfpay_ppm": rate,
+           "price_cap": cap, "out_of_scope": bad, "default_ratio": (cls == CLASS_B) & ~own_ratio & ~bad}
+    if (fund_rate >= 0).any():
+        out["fund_rate"] = fund_rate
+    return out, unknown
+
+
+def _own_fund_rates(lines, codes, coded_lines, pos, period, plans, rate) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's own 统筹 rate (ppm; −1: the stay's): an ad-hoc line's, or the pack's
+    ``scope.item_rates`` row for its code, whose 先行自付 share (when given) replaces the line's
+    (``rate``, in place). Returns (the rates, the lines whose share the pack gave)."""
+    n = len(coded_lines)
+    fund_rate = np.asarray(lines.get("fund_rate", np.full(n, -1)), dtype=I64).copy()
+    pack_ratio = np.zeros(n, dtype=bool)
+    for p, plan in plans.items():
+        if not plan.item_rates:
+            continue
+        at = np.flatnonzero(coded_lines & (period[pos] == p))
+        if not len(at):
+            continue
+        rows = {code: (ppm(r["fund_rate"], "item_rates.fund_rate"),
+                       ppm(r["preselfpay"], "item_rates.preselfpay") if r.get("preselfpay") is not None else -1)
+                for code, r in plan.item_rates.items()}
+        own = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[0], I64)
+        pre = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[1], I64)
+        fund_rate[at] = np.where(own >= 0, own, fund_rate[at])
+        rate[at] = np.where(pre >= 0, pre, rate[at])
+        pack_ratio[at] = pre >= 0
+    return fund_rate, pack_ratio
 
 
 def _catalogs_of(catalog: Any, place: Coded, claim_of: np.ndarray):

@@ -93,6 +93,7 @@ class Line:
     item_class: str | None = None
     preselfpay_ppm: int | None = None
     price_cap: int | None = None
+    fund_rate_ppm: int | None = None  # the item's own 统筹 rate (None: the stay's)
 
 
 @dataclass

@@ -160,6 +160,8 @@ class Plan:
         self.stay_groups = set(g("scope.stay_groups") or [])
         self.nth_stay = g("pooling.nth_stay") or []
         self.nth_table = g("pooling.nth_stay_deductibles") or []
+        # items paid at a 统筹 rate of their own (高值耗材, 进口 items), by item code
+        self.item_rates = {code: r for r in (g("scope.item_rates") or []) for code in str(r["item_code"]).split("|")}
         self.age_bonus = g("pooling.age_bonus") or []
         self.free_age = g("pooling.deductible_free_age") or []
         self.tier_points = {int(r["tier"]): r["points"] for r in (g("pooling.tier_points") or [])}

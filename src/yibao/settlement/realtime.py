@@ -74,6 +74,7 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
         "item_class": np.array([ln.item_class for ln in ls], dtype=object),
         "preselfpay_ppm": np.array([-1 if ln.preselfpay_ppm is None else ln.preselfpay_ppm for ln in ls], dtype=np.int64),
         "price_cap": np.array([-1 if ln.price_cap is None else ln.price_cap for ln in ls], dtype=np.int64),
+        "fund_rate": np.array([-1 if ln.fund_rate_ppm is None else ln.fund_rate_ppm for ln in ls], dtype=np.int64),
     }
     return claims, lines
 
@@ -101,6 +102,7 @@ def settle(claim: Claim, pack: Pack | str, catalog: Any = None, *, strict: bool 
     run = RealTime(claim.person.accumulators)
     out = settle_core(inputs.scope, res.arrays(), run, plan.rounding)
     out["_default_ratio_lines"] = inputs.scope["default_ratio_lines"]
+    out["_own_scope"] = inputs.scope.get("own_scope", np.zeros(1, dtype=np.int64))
     statement = build_statement(claim, plan, res, {k: int(v[0]) for k, v in out.items()}, run.after)
     if inputs.warning:
         statement.warnings.append(inputs.warning)

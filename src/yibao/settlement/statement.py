@@ -105,6 +105,11 @@ def _trace(s: dict[str, int], res: Resolved, out: dict[str, int], plan: Plan) ->
             value = amount if i == 0 else 0
             t.append(TraceEntry(fld, value, f"{zh} {format_yuan(amount)} 元: {c.zh}",
                                 f"{en} {format_yuan(amount)} yuan: {c.en}", c.parameter, c.ref))
+    if out.get("_own_scope"):
+        path = "benefits.scope.item_rates"
+        t.append(TraceEntry("hifp_pay", 0, f"其中 {format_yuan(out['_own_scope'])} 元 按项目自身的统筹支付比例",
+                            f"of which {format_yuan(out['_own_scope'])} yuan at the items' own fund rates", path,
+                            plan.params.cite(path).ref if plan.params.has(path) else "the claim's own lines"))
     if out.get("_stay_no"):
         t.append(TraceEntry("stays", int(out["_stay_no"]), f"本年第 {out['_stay_no']} 次住院",
                             f"stay number {out['_stay_no']} this year", unit="count"))

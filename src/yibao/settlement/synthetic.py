@@ -84,7 +84,8 @@ def _line(rng: random.Random, scale: int, item_codes: list[str] | None) -> Line:
         return Line(amount=amount, qty=qty, item_code=rng.choice(item_codes))
     return Line(amount=amount, qty=qty, item_class=rng.choice("AAABBC"),
                 preselfpay_ppm=rng.choice([None, 0, 100_000, 300_000]),
-                price_cap=rng.choice([None, None, rng.randint(100, 200_000)]))
+                price_cap=rng.choice([None, None, rng.randint(100, 200_000)]),
+                fund_rate_ppm=rng.choice([None, None, None, 700_000, 0]))
 
 
 def claims_frames(claims: list[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -108,13 +109,13 @@ def claims_frames(claims: list[Claim]) -> tuple[pd.DataFrame, pd.DataFrame]:
         for j, ln in enumerate(c.lines):
             lines.append({"claim_id": c.claim_id, "line_no": j, "item_code": ln.item_code, "item_class": ln.item_class,
                           "preselfpay_ppm": ln.preselfpay_ppm, "price_cap_fen": ln.price_cap, "qty": ln.qty,
-                          "amount_fen": ln.amount})
+                          "amount_fen": ln.amount, "fund_rate_ppm": ln.fund_rate_ppm})
     f = pd.DataFrame(rows)
     # the batch reads a person's starting balances from every row: spread the first row's value
     for col in ("acct_bal", "fam_bal"):
         f[col] = f.groupby("psn_no")[col].transform("max")
     lf = pd.DataFrame(lines)
-    for col in ("preselfpay_ppm", "price_cap_fen"):
+    for col in ("preselfpay_ppm", "price_cap_fen", "fund_rate_ppm"):
         lf[col] = lf[col].astype("Int64")
     return f, lf
 

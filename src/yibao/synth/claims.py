@@ -461,7 +461,7 @@ def inpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     adm = _dates(rng, m, who)
     # a baby is admitted from day 29 of life on; one born too late in the year for that has no such stay
     first = pop.birth[who] + NEWBORN_DAYS + 1
-    ok = first < pop.end[who]
+    ok = np.maximum(first, pop.start[who]) < pop.end[who]  # room for a day's stay before the spell ends (death)
     who, c, adm, first = who[ok], c[ok], np.maximum(adm[ok], first[ok]), first[ok]
     ordinary = np.full(len(who), vocab.MED_ORDINARY_INPATIENT, object)
     stays = _referred_up(rng, m, _stays(rng, m, who, c, adm, ordinary, earliest=first))
@@ -557,7 +557,10 @@ def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     """Stays that end with the patient's death (dscg_way 5)."""
     pop = m.pop
     first = pop.birth + NEWBORN_DAYS + 1  # past the newborn days (see inpatient())
-    dead = persons[(pop.death[persons] != NONE_DAY) & (pop.age[persons] >= 1) & (pop.death[persons] > first[persons])]
+    # a stay of at least a day that ends on the day of death needs the death after the year's (or the
+    # enrolment's) first day and past the newborn days
+    earliest = np.maximum(first[persons], pop.start[persons])
+    dead = persons[(pop.death[persons] != NONE_DAY) & (pop.age[persons] >= 1) & (pop.death[persons] > earliest)]
     dying = dead[rng.random(len(dead)) < TERMINAL_STAY_SHARE]
     keys = list(m.cond["key"])
     options = np.array([keys.index(k) for k in TERMINAL_CONDITIONS])
