@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from yibao import vocab
 from yibao.console import new_console
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import check_out, read_table, write_rows
@@ -115,7 +116,7 @@ def _births(folder: str | Path) -> tuple[pa.Table, dict[str, int]]:
     left out (not a woman, not in persons, an abortive outcome) are counted."""
     claims = read_table(folder, "claims", columns=["claim_id", "psn_no", "insutype", "med_type", "dscg_date",
                                                    "diagnoses", "procedures"])
-    claims = claims.filter(pc.and_(pc.equal(claims["med_type"], "52"), pc.equal(claims["insutype"], "310")))
+    claims = claims.filter(pc.and_(pc.equal(claims["med_type"], vocab.MED_MATERNITY_INPATIENT), pc.equal(claims["insutype"], vocab.EMPLOYEE)))
     persons = read_table(folder, "persons", columns=["psn_no", "sex"])
     at = pc.index_in(claims["psn_no"], value_set=persons["psn_no"].combine_chunks())
     known = pc.is_valid(at)
@@ -143,7 +144,7 @@ def _spell_wages(folder: str | Path, births: pa.Table) -> dict[str, np.ndarray]:
     contribution base. ``source`` is employer / contribution_base / no_employer_wage / no_spell."""
     e = read_table(folder, "enrollments", columns=["psn_no", "insutype", "emp_no", "start_date", "end_date",
                                                    "contribution_base_fen"])
-    e = e.filter(pc.equal(e["insutype"], "310"))
+    e = e.filter(pc.equal(e["insutype"], vocab.EMPLOYEE))
     psn = births["psn_no"].combine_chunks().unique()
     person = pc.index_in(e["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     key = (person << DAY_BITS) + _days(e["start_date"]).astype(np.int64)

@@ -36,7 +36,7 @@ from yibao.money import MAX_AMOUNT_FEN
 from yibao.policy.pack import Pack
 from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums
 from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
-from yibao.vocab import EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT_PSN_TYPES
+from yibao.vocab import EMPLOYEE, EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT, RESIDENT_PSN_TYPES
 
 I64 = np.int64
 CLASS_CODES = {"A": CLASS_A, "B": CLASS_B, "C": CLASS_C}
@@ -49,7 +49,7 @@ FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
-PSN_TYPES_OF = {"310": EMPLOYEE_PSN_TYPES, "390": RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
+PSN_TYPES_OF = {EMPLOYEE: EMPLOYEE_PSN_TYPES, RESIDENT: RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
 
 
 @dataclass

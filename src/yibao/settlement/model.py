@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from yibao import vocab
 from yibao.vocab import FUND_PAY_TYPES
 
 # setlinfo amount fields (national 2207 output), all in fen here
@@ -23,13 +24,13 @@ SETLINFO_FIELDS = SETLINFO_AMOUNTS[:7] + ("pool_prop_selfpay",) + SETLINFO_AMOUN
 
 # Which setlinfo field each national fund_pay_type row reports.
 FUND_FIELDS = {
-    "hifp_pay": ("310100", "390100"),  # 职工 / 居民 统筹 (by insutype)
-    "cvlserv_pay": ("320100",),
-    "hifes_pay": ("370100",),
-    "hifob_pay": ("330100",),
-    "hifmi_pay": ("390200",),
-    "maf_pay": ("610100",),
-    "oth_pay": ("999997",),
+    "hifp_pay": (vocab.FUND_EMPLOYEE_POOLING, vocab.FUND_RESIDENT_POOLING),  # 职工 / 居民 统筹 (by insutype)
+    "cvlserv_pay": (vocab.FUND_CIVIL_SERVANT,),
+    "hifes_pay": (vocab.FUND_ENTERPRISE_SUPPLEMENTARY,),
+    "hifob_pay": (vocab.FUND_LARGE_EXPENSE,),
+    "hifmi_pay": (vocab.FUND_RESIDENT_SERIOUS_ILLNESS,),
+    "maf_pay": (vocab.FUND_MEDICAL_ASSISTANCE,),
+    "oth_pay": (vocab.FUND_OTHER,),
 }
 
 

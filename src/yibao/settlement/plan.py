@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any, NamedTuple
 
+from yibao import vocab
 from yibao.errors import PolicyError, ValidationError
 from yibao.money import PPM, Rounding, rate_to_ppm
 from yibao.policy.pack import NO_LIMIT, Pack, Params
@@ -133,9 +134,9 @@ def ppm(value: Any, where: str) -> int:
 
 
 def _psn_class(psn_type: str) -> str:
-    if psn_type in ("12", "13"):
+    if psn_type in vocab.RETIRED_PSN_TYPES:
         return "retired"
-    if psn_type == "11":
+    if psn_type == vocab.ACTIVE:
         return "active"
     return "resident"
 
@@ -303,7 +304,7 @@ class Plan:
             points += ppm(best["points"], "age_bonus.points")
             cites["age_bonus"] = self.cite("pooling.age_bonus", f"{best['from_age']}岁以上加 {best['points']}",
                                            f"age {best['from_age']}+ bonus {best['points']}")
-        if kind.insutype == "390" and kind.tier and kind.tier in self.tier_points:
+        if kind.insutype == vocab.RESIDENT and kind.tier and kind.tier in self.tier_points:
             points += ppm(self.tier_points[kind.tier], "tier_points")
             cites["tier"] = self.cite("pooling.tier_points", f"缴费档次 {kind.tier}", f"contribution tier {kind.tier}")
         cut, oa_presel = 0, 0
@@ -361,7 +362,7 @@ class Plan:
         self._burden_ceiling(kind, group, v, cites)
         self._supplementary(kind, v, cites)
         self._account(kind, group, v, cites)
-        fund = {"310": "310100", "390": "390100"}.get(kind.insutype, "310100")
+        fund = vocab.POOLING_FUNDS.get(kind.insutype, vocab.FUND_EMPLOYEE_POOLING)
         return Resolved(v, cites, group, fund)
 
     def _pool_cap(self, insutype: str, cap_group: str, rpath: str) -> Any:
@@ -389,7 +390,7 @@ class Plan:
                                           "Nth-stay deductible by stay number", table[0].get("ref"))
 
     def _large_expense(self, kind: Kind, v: dict, cites: dict, cap_group: str) -> None:
-        shape = str(self.get("large_expense.shape", "none")) if kind.insutype == "310" else "none"
+        shape = str(self.get("large_expense.shape", "none")) if kind.insutype == vocab.EMPLOYEE else "none"
         v["ob_shape"] = int({"above_cap": LargeExpense.ABOVE_CAP, "threshold": LargeExpense.THRESHOLD}.get(shape, 0))
         # above_cap continues only the caps it tops up (住院/慢特病 统筹, not the outpatient cap)
         v["ob_above_cap"] = int(v["ob_shape"] == LargeExpense.ABOVE_CAP and cap_group in (self.get("large_expense.cap_groups") or ["pooling"]))
@@ -496,7 +497,7 @@ class Plan:
 
     def _account(self, kind: Kind, group: str, v: dict, cites: dict) -> None:
         allowed = self.get("account.med_groups") or []
-        on = kind.insutype == "310" and ("*" in allowed or group in allowed)
+        on = kind.insutype == vocab.EMPLOYEE and ("*" in allowed or group in allowed)
         v["acct_on"] = int(on)
         v["acct_in_catalog"] = int(str(self.get("account.pays", "all")) == "in_catalog")
         v["fam_on"] = int(on and bool(self.params.get("account.family_mutual_aid", False)))

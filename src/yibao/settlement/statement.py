@@ -8,6 +8,7 @@ fund_pay_sumamt = Σ setldetail fund_payamt; nothing negative.
 
 from __future__ import annotations
 
+from yibao import vocab
 from yibao.errors import YibaoError
 from yibao.money import format_yuan
 from yibao.settlement.model import SETLINFO_AMOUNTS, SETLINFO_FIELDS, Claim, FundDetail, Statement, TraceEntry
@@ -63,12 +64,13 @@ def check_conservation(s: dict[str, int], where: str = "") -> None:
 def build_statement(claim: Claim, plan: Plan, res: Resolved, out: dict[str, int], accumulators: dict[str, int]) -> Statement:
     setlinfo = {k: int(out[k]) for k in SETLINFO_FIELDS}
     check_conservation(setlinfo, f"claim {claim.claim_id}")
-    hifp_code = "510100" if res.med_group == "maternity" else res.fund_code
+    hifp_code = vocab.FUND_MATERNITY if res.med_group == "maternity" else res.fund_code
     rows = [
         (hifp_code, "hifp_pay", out["_cap_left"]),
-        ("330100", "hifob_pay", out["_ob_left"]), ("320100", "cvlserv_pay", out["_cvl_left"]),
-        ("370100", "hifes_pay", out["_es_left"]),
-        ("390200", "hifmi_pay", out["_mi_left"]), ("610100", "maf_pay", out["_maf_left"]), ("999997", "oth_pay", None),
+        (vocab.FUND_LARGE_EXPENSE, "hifob_pay", out["_ob_left"]), (vocab.FUND_CIVIL_SERVANT, "cvlserv_pay", out["_cvl_left"]),
+        (vocab.FUND_ENTERPRISE_SUPPLEMENTARY, "hifes_pay", out["_es_left"]),
+        (vocab.FUND_RESIDENT_SERIOUS_ILLNESS, "hifmi_pay", out["_mi_left"]),
+        (vocab.FUND_MEDICAL_ASSISTANCE, "maf_pay", out["_maf_left"]), (vocab.FUND_OTHER, "oth_pay", None),
     ]
     detail = []
     for code, fld, left in rows:

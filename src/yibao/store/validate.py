@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from yibao import ids, vocab
 from yibao.errors import ValidationError, YibaoError
 from yibao.lake.schema import FRAUD_LABELS, TABLES
+from yibao.money import MAX_AMOUNT_FEN
 
 CodeValidator = Callable[[str], Any]
 
@@ -54,11 +55,9 @@ KEYS = {  # the column that names a record in messages (and must be unique in a 
 }
 UPPER = {"persons": ("certno",), "employers": ("uscc",), "institutions": ("fixmedins_code",),
          "claims": ("fixmedins_code",)}
-# The largest amount one record may carry in any ``*_fen`` column: 1亿元 (10^10 fen). The dearest single
-# treatments in China's catalogues cost a few million 元 (CAR-T about 1.2 million), so a larger line,
-# claim, wage or balance is a unit or data error; and with every amount below it, int64 sums stay exact
-# over 9 × 10^8 records, far more than a region's year of claim lines.
-MAX_AMOUNT_FEN = 10_000_000_000
+# The largest amount one record may carry in any ``*_fen`` column (yibao.money.MAX_AMOUNT_FEN, 1亿元): the
+# dearest single treatments cost a few million 元 (CAR-T about 1.2 million), so a larger line, claim,
+# wage or balance is a unit or data error; below it, int64 sums stay exact over 9 × 10^8 records.
 # A line's amount is its price times its quantity rounded to the fen (half-up or truncated, by region),
 # so it lies strictly within one fen of the product.
 LINE_AMOUNT_TOLERANCE_FEN = 1
