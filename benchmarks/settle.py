@@ -1,8 +1,12 @@
-"""Settlement engine benchmark: a synthetic year of claims in batch, one claim in real time, and the
-same tiers as a straightforward per-claim, per-line Python loop for comparison.
+"""Settlement benchmark. First the path a user runs: ``yibao settle --claims LAKE --out FILE`` on a
+synthesized region (``--lake-persons``, or an existing ``--lake``), beside the pyarrow read of the same
+tables (see ``settle_lake.py``). Then, named as inner figures, the engine core alone: a synthetic year
+of claim arrays in batch, one claim in real time, and the same tiers as a straightforward per-claim,
+per-line Python loop for comparison.
 
-    python benchmarks/settle.py                 # 10M claims (about 4 lines each)
-    python benchmarks/settle.py --claims 1000000 --pack linyi
+    python benchmarks/settle.py                       # the command on 200,000 persons; the core on 10M claims
+    python benchmarks/settle.py --lake-persons 1000000 --claims 1000000 --pack linyi
+    python benchmarks/settle.py --lake-persons 0      # the core only
 
 The claim arrays are built synthetically here (persons with ~10 claims a year, kinds drawn from the
 pack's real parameter grid, ad-hoc lines with classes, 先行自付 ratios and price caps); building them
@@ -18,7 +22,9 @@ import argparse
 import datetime as dt
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -226,6 +232,23 @@ def _loop_tiers(v, acc, used, total, F, O, Pre, S, bal, rounding):
     return (hifp, hifes, hifmi, hifob, maf, oth, hosp, fund, psn, acct)
 
 
+def command_figures(lake: Path | None, persons: int, pack: str) -> None:
+    """``yibao settle`` on a lake (synthesized here when none is given), as ``settle_lake.py`` measures it."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from settle_lake import measure, report, synthesize
+
+    if lake is not None:
+        report(measure(lake, pack))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        synthesize(persons, Path(tmp) / "lake")
+        print(f"synthesized {persons:,} persons in {time.perf_counter() - t0:.1f} s (not timed)")
+        report(measure(Path(tmp) / "lake", pack))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--claims", type=int, default=10_000_000)
@@ -233,7 +256,13 @@ def main() -> None:
     ap.add_argument("--loop-sample", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=0, help="batch threads (default: one per core)")
     ap.add_argument("--repeat", type=int, default=3, help="batch runs per thread count (the best is reported)")
+    ap.add_argument("--lake-persons", type=int, default=200_000, help="persons of the region the command settles (0: skip)")
+    ap.add_argument("--lake", type=Path, help="an existing lake for the command instead")
     args = ap.parse_args()
+    if args.lake or args.lake_persons:
+        print("== the command a user runs ==")
+        command_figures(args.lake, args.lake_persons, args.pack)
+        print("== inner figures: the engine core on arrays built here ==")
     pack = load_pack(args.pack)
     plan = plan_for(pack, dt.date(2025, 6, 1))
     t0 = time.perf_counter()

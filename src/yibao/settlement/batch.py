@@ -21,6 +21,7 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
 
 I64 = np.int64
+PART_WORKERS = 2  # lake parts settled at once: two parts' memory, the cores kept busy between numpy calls
 CHUNK = 131_072  # claims settled together: arrays of about a megabyte, cut at person boundaries
 HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 
@@ -354,21 +356,34 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     catalog = catalog if catalog is not None else _lake_catalog(folder)
     results, after, writer, totals = [], [], None, {}
     gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
-    try:
-        for claims, lines in lake_parts(folder, people):
-            part, acc = settle_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
-            for k in ("unknown_items", "unlisted_chronic"):
-                gaps[k] += part.attrs.get(k, 0)
-            gaps["warning"] = gaps["warning"] or part.attrs.get("warning", "")
-            _add_totals(totals, part)
-            if closing:
-                after.append(acc)
-            if out is None:
-                results.append(part)
-                continue
-            table = pa.Table.from_pandas(part, preserve_index=False)
-            writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
-            writer.write_table(table)
+
+    def settle_part(claims, lines):
+        part, acc = settle_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
+        return part, acc, pa.Table.from_pandas(part, preserve_index=False) if out is not None else None
+
+    def take(part, acc, table):
+        nonlocal writer
+        for k in ("unknown_items", "unlisted_chronic"):
+            gaps[k] += part.attrs.get(k, 0)
+        gaps["warning"] = gaps["warning"] or part.attrs.get("warning", "")
+        _add_totals(totals, part)
+        if closing:
+            after.append(acc)
+        if out is None:
+            results.append(part)
+            return
+        writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
+        writer.write_table(table)
+
+    try:  # parts settle side by side (persons never span parts) and are taken in the lake's order
+        with ThreadPoolExecutor(PART_WORKERS) as pool:
+            pending: deque = deque()
+            for claims, lines in lake_parts(folder, people):
+                pending.append(pool.submit(settle_part, claims, lines))
+                if len(pending) >= PART_WORKERS:
+                    take(*pending.popleft().result())
+            while pending:
+                take(*pending.popleft().result())
     finally:
         if writer is not None:
             writer.close()

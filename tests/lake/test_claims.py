@@ -1,0 +1,65 @@
+"""The lake read part by part for settlement: parts settle as the whole year does, and a lake whose
+parts do not pair (a person in two parts, a line beside the wrong claims) is refused."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from yibao.errors import ValidationError
+from yibao.lake.claims import parts
+from yibao.settlement.batch import lake_frame, settle_frame, settle_lake
+from yibao.settlement.model import SETLINFO_FIELDS
+from yibao.synth import SynthConfig, generate
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parts")
+    generate(SynthConfig(persons=12_000, seed=9, chunk_persons=5_000, with_lines=True), folder)  # 3 parts
+    return folder
+
+
+def test_parts_settle_as_the_whole_year(lake, tmp_path):
+    assert len(parts(lake)) >= 3
+    by_parts, summary = settle_lake(lake, "demo", accounts=False)
+    claims, lines, catalog = lake_frame(lake)
+    whole = settle_frame(claims.assign(acct_bal=0, fam_bal=0), lines, "demo", catalog)
+    a = by_parts.set_index("claim_id").sort_index()[list(SETLINFO_FIELDS)]
+    b = whole.set_index("claim_id").sort_index()[list(SETLINFO_FIELDS)]
+    assert len(a) == len(claims) and a.equals(b)
+    out = tmp_path / "settled.parquet"
+    none, streamed = settle_lake(lake, "demo", accounts=False, out=out)
+    assert none is None and streamed["by_insutype"] == summary["by_insutype"]
+    written = pq.read_table(out).to_pandas().set_index("claim_id").sort_index()[list(SETLINFO_FIELDS)]
+    assert written.equals(a)
+
+
+def _copy(lake, tmp_path):
+    out = tmp_path / "lake"
+    shutil.copytree(lake, out)
+    return out
+
+
+def test_a_person_in_two_parts_is_refused(lake, tmp_path):
+    bad = _copy(lake, tmp_path)
+    first, second = sorted((bad / "claims").glob("*.parquet"))[:2]
+    t1, t2 = pq.read_table(first), pq.read_table(second)
+    df = t2.to_pandas()
+    df.loc[0, "psn_no"] = t1.column("psn_no")[0].as_py()  # one of part 2's claims now belongs to a part-1 person
+    pq.write_table(pa.Table.from_pandas(df, schema=t2.schema, preserve_index=False), second)
+    with pytest.raises(ValidationError) as e:
+        settle_lake(bad, "demo", accounts=False)
+    assert e.value.field == "psn_no" and "earlier part" in e.value.problem
+
+
+def test_lines_beside_the_wrong_claims_are_refused(lake, tmp_path):
+    bad = _copy(lake, tmp_path)
+    first, second = sorted((bad / "claim_lines").glob("*.parquet"))[:2]
+    shutil.copy(first, second)  # part 2's lines replaced by part 1's
+    with pytest.raises(ValidationError) as e:
+        settle_lake(bad, "demo", accounts=False)
+    assert e.value.field == "claim_id" and "not in the claims part beside it" in e.value.problem
