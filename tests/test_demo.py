@@ -18,6 +18,8 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     assert "fitted on history 2021,2022,2023" in out.getvalue()
     assert "institutions in the region (淄博市)" in out.getvalue()
     assert "institutions out of the region" in out.getvalue()
+    # the schemes' persons add up to more than the region's: said, with why
+    assert "owe in both 310 and 390" in " ".join(out.getvalue().split()) and "switched scheme" in out.getvalue()
 
 
 def test_demo_counts_institutions_in_and_out_of_the_region_apart(tmp_path):

@@ -54,7 +54,7 @@ def _label(codes: pd.Series, names: dict) -> pd.Series:
 
 def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: Console) -> dict:
     """Synthesize the region into ``out``, load it into ``out/yibao.db`` and print the summary."""
-    from yibao.registry.contributions import contributions_for_year, contributions_table
+    from yibao.registry.contributions import contributions_for_year, contributions_table, persons_behind
     from yibao.store.load import load_lake
     from yibao.store.repositories import Store
     from yibao.synth import generate
@@ -73,8 +73,8 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
                   f"{', '.join(f'{y} ({n:,})' for y, n in history.items())} into {out / 'history'} "
                   "to fit payment on")
 
-    due = contributions_for_year(lake_io.read_table(out, "enrollments").to_pandas(),
-                                 lake_io.read_table(out, "identities").to_pandas(), pack, year)
+    spells = lake_io.read_table(out, "enrollments").to_pandas()
+    due = contributions_for_year(spells, lake_io.read_table(out, "identities").to_pandas(), pack, year)
     lake_io.write_table(out, "contributions", contributions_table(due))
 
     db = out / "yibao.db"
@@ -88,6 +88,7 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
         tables = uow.summary(on=dt.date(year, 12, 31))
     tables = _split_institutions(tables, lake_io.read_table(out, "institutions").to_pandas(), cfg.region)
     _print_summary(tables, pack, console)
+    console.print(persons_behind(due, spells, year).message)  # why the schemes' persons add up to more
     settled = _settle(out, pack, console)
     maternity = _maternity(out, pack, console)
     paid = _pay(out, pack, console)
