@@ -294,7 +294,7 @@ def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
     if path is None:
         return {"claim": np.zeros(0, I64), "amount": np.zeros(0, I64), "qty_milli": np.zeros(0, I64)}
     t = _read(path, "claim_lines", LINE_COLUMNS)
-    at = pc.index_in(t["claim_id"], value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    at = _claim_positions(t["claim_id"].combine_chunks(), ids)
     if (at < 0).any():
         i = int(np.flatnonzero(at < 0)[0])
         raise ValidationError("claim_id", f"line of claim {t['claim_id'][i].as_py()!r}, which is not in the claims "
@@ -307,6 +307,20 @@ def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
     qty = t["qty"].fill_null(1).to_numpy(zero_copy_only=False)
     return {"claim": at, "amount": amount, "qty_milli": np.rint(np.asarray(qty, dtype=float) * 1000).astype(I64),
             "item_code": encode(t["item_code"])}
+
+
+def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Each line's claim position in ``ids`` (−1: none). Lines written claim by claim in the claims'
+    order (as the lake writes them) are placed by comparing one id per run; any other order is
+    looked up by hash."""
+    n = len(line_ids)
+    if n:
+        new = np.ones(n, dtype=bool)
+        new[1:] = pc.not_equal(line_ids.slice(1), line_ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(new)
+        if len(starts) == len(ids) and pc.all(pc.equal(line_ids.take(pa.array(starts)), ids)).as_py():
+            return np.repeat(np.arange(len(ids), dtype=I64), np.diff(np.append(starts, n)))
+    return pc.index_in(line_ids, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
 
 
 def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
