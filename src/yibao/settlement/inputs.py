@@ -11,12 +11,17 @@ never disagree on a claim's kind or a line's scope. It works on column arrays (n
   place of treatment, which picks its catalog), ``acct_bal`` / ``fam_bal`` (fen);
 * lines — ``claim`` (the position of the line's claim in the claims' input order), ``amount`` (fen),
   ``qty_milli`` (quantity in thousandths), and either ``item_code`` or an ad-hoc ``item_class`` with
-  ``preselfpay_ppm`` (−1: none given) and ``price_cap`` (fen per unit, −1: none).
+  ``preselfpay_ppm`` (−1: none given) and ``price_cap`` (fen per unit, −1: none); optionally
+  ``fund_rate`` (ppm, −1: the stay's rate), the line's own 统筹 rate.
+
+Text columns may come as arrays, lists or Arrow arrays; inside they are dictionary-encoded
+(:class:`yibao.coded.Coded`), so every rule that reads them runs once per distinct value.
 
 A line's scope comes from the catalog of the place of treatment at the date of service: its class
 (甲/乙/丙), its own 先行自付 ratio (a null ratio takes the pack's ``default_preselfpay`` for 乙类; a
 ratio of 0 stays 0), its price cap, and whether it is used outside its restrictions — decided only by
-the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`).
+the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`). The pack's
+``scope.item_rates`` gives listed items a 统筹 rate (and 先行自付 share) of their own.
 """
 
 from __future__ import annotations
