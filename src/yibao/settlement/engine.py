@@ -487,11 +487,19 @@ def stay_deductible(P, n, R) -> np.ndarray:
     D_n = np.where((P["nth_mode"] == NthStay.STEP) & later,
                    np.maximum(np.minimum(D, P["nth_floor"]), D - P["nth_step"] * (n - 1)), D_n)
     D_n = np.where((P["nth_waive_from"] > 0) & (n >= P["nth_waive_from"]), 0, D_n)
-    mode = P["nth_mode"]
-    if not (_is_scalar(mode) and int(np.asarray(mode).flat[0]) != NthStay.TABLE):
-        table = np.stack([np.broadcast_to(P[f"nth_table{i}"], n.shape) for i in range(NT)])
-        D_n = np.where(mode == NthStay.TABLE, np.take_along_axis(table, (np.minimum(n, NT) - 1)[None, :], 0)[0], D_n)
+    at = _applies(P["nth_mode"] == NthStay.TABLE)
+    if at is None or len(at):  # a table by stay number, for the claims whose rule has one
+        k = np.minimum(_sub(n, at), NT) - 1
+        table = np.stack([np.broadcast_to(_param(P, f"nth_table{i}", at), k.shape) for i in range(NT)])
+        picked = np.take_along_axis(table, k[None, :], 0)[0]
+        D_n = picked if at is None else _replace(D_n, at, picked)
     return D_n
+
+
+def _replace(values, at, new):
+    out = np.array(values, dtype=I64)
+    out[at] = new
+    return out
 
 
 def deductible(S, P, n, run: Running, R) -> np.ndarray:
