@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -203,10 +204,21 @@ def settle_batch(claims: pd.DataFrame, lines: pd.DataFrame, pack: Pack | str, ca
     return _settle(claims, lines, pack, catalog, opening, strict, chunk, True)
 
 
-def _opening_arrays(opening: pd.DataFrame | None, psn: np.ndarray, year: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-claim opening accumulators of each claim's person-year, by key."""
-    if opening is None or not len(opening):
-        return {}
+@dataclass
+class Opening:
+    """Opening accumulators, checked: the long table as given and its (psn_no, year) × key pivot."""
+
+    long: pd.DataFrame
+    wide: pd.DataFrame
+
+
+def opening_of(opening: "pd.DataFrame | Opening | None") -> Opening | None:
+    """The long table ``psn_no, year, key, amount_fen`` checked and pivoted once (a year settled in
+    parts looks its persons up in the pivot part by part)."""
+    if opening is None or isinstance(opening, Opening):
+        return opening
+    if not len(opening):
+        return None
     for col in ("psn_no", "year", "key", "amount_fen"):
         if col not in opening:
             raise ValidationError(col, "missing column", "opening accumulators")
@@ -228,7 +240,14 @@ def _opening_arrays(opening: pd.DataFrame | None, psn: np.ndarray, year: np.ndar
                               f"opening accumulators row {i}")
     wide = o.assign(year=o["year"].astype(I64), amount_fen=amounts.astype(I64)).pivot(
         index=["psn_no", "year"], columns="key", values="amount_fen")
-    at = wide.reindex(pd.MultiIndex.from_arrays([psn, year])).fillna(0)
+    return Opening(opening, wide)
+
+
+def _opening_arrays(opening: Opening | None, psn: np.ndarray, year: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-claim opening accumulators of each claim's person-year, by key."""
+    if opening is None:
+        return {}
+    at = opening.wide.reindex(pd.MultiIndex.from_arrays([psn, year])).fillna(0)
     return {str(k): at[k].to_numpy(dtype=I64) for k in at.columns}
 
 
@@ -236,17 +255,19 @@ def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tupl
     return settle_columns(*frame_columns(claims, lines), pack, catalog, opening, strict, chunk, track)
 
 
-def settle_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = None, opening: pd.DataFrame | None = None,
+def settle_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = None,
+                   opening: "pd.DataFrame | Opening | None" = None,
                    strict: bool = False, chunk: int = CHUNK, track: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Settle claims given as the front-end's columns (:mod:`yibao.settlement.inputs`): one row per
     claim in settlement order and, with ``track``, the closing accumulators."""
     pack = load_pack(pack) if isinstance(pack, str) else pack
+    opening = opening_of(opening)
     inputs = build_inputs(claims, lines, pack, catalog, strict=strict)
     f = inputs.claims
     n = len(f["claim_id"])
     psn = np.asarray(f["psn_no"], dtype=object)
     if not n:  # nothing to settle: the year stays where it was
-        return _no_statements(), (_closing_frame([], psn, inputs.year) if opening is None else opening.copy()) if track else None
+        return _no_statements(), (_closing_frame([], psn, inputs.year) if opening is None else opening.long.copy()) if track else None
     closing: list | None = [] if track else None
     out = settle_arrays(inputs.kinds, inputs.kind_id, inputs.person, inputs.year, inputs.scope, pack.rounding, chunk,
                         _opening_arrays(opening, psn, inputs.year), closing)
@@ -352,6 +373,7 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     from yibao.lake.claims import lake_parts, read_people
 
     pack = load_pack(pack) if isinstance(pack, str) else pack
+    opening = opening_of(opening)
     people = read_people(folder, pack, accounts)
     catalog = catalog if catalog is not None else _lake_catalog(folder)
     results, after, writer, totals = [], [], None, {}
