@@ -7,7 +7,7 @@ rounding step — never a binary float.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 import numpy as np

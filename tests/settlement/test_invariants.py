@@ -11,7 +11,6 @@ from hypothesis import given, settings, strategies as st
 from yibao.policy import load_pack
 from yibao.settlement import settle
 from yibao.settlement.model import SETLINFO_AMOUNTS
-from yibao.settlement.plan import plan_for
 from yibao.settlement.realtime import claim_inputs
 from yibao.settlement.statement import check_conservation
 from yibao.settlement.synthetic import random_claims

@@ -3,7 +3,6 @@ diagnoses in its MDC tables, and each condition in the ADRG its diagnosis and op
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from yibao.catalog.codes import icd9, icd10

@@ -37,7 +37,6 @@ import pyarrow as pa
 from yibao import coded
 from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
-from yibao.money import MAX_AMOUNT_FEN
 from yibao.policy.pack import Pack
 from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums
 from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm

@@ -527,7 +527,6 @@ def _referred_up(rng, m: ClaimModel, b: ClaimBatch) -> ClaimBatch:
 
 
 def births(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
-    pop = m.pop
     mothers = persons[rng.random(len(persons)) < m.birth_p[persons]]
     keys = m.cond["key"].to_numpy()
     caes = rng.random(len(mothers)) < data.target("utilisation.caesarean_share")

@@ -112,7 +112,7 @@ def parse_detail(path: Path):
         if not line:
             continue
         tok, _, rest = line.partition(" ")
-        if m := _MDC.match(tok):
+        if _MDC.match(tok):
             mdc = tok
             if rest.strip() == "主诊表":
                 target, part = ("mdc",), ""
