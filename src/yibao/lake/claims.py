@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from yibao import vocab
 from yibao.coded import Coded, encode
 from yibao.errors import PolicyError, ValidationError
-from yibao.lake.io import has_table, read_table, table_path
+from yibao.lake.io import UNREADABLE, has_table, read_table, table_path
 from yibao.money import MAX_AMOUNT_FEN
 
 I64 = np.int64
@@ -199,13 +199,14 @@ def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
 
 
 def _read(path: Path, table: str, columns: list[str]) -> pa.Table:
+    """One part file of a lake table (its ``columns``), refused like :func:`yibao.lake.io.read_table`."""
     import pyarrow.dataset as ds
 
     from yibao.lake.schema import TABLES
 
     try:
         return ds.dataset(path, format="parquet", schema=TABLES[table]).to_table(columns=columns)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
+    except UNREADABLE as e:
         raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}", str(path)) from None
 
 

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
+UNREADABLE = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError)
+
+
 def table_path(folder: str | Path, table: str) -> Path:
     """The file or dataset folder holding ``table``; raises when neither exists."""
     folder = Path(folder)
@@ -40,7 +44,7 @@ def read_table(folder: str | Path, table: str, columns: list[str] | None = None)
     values do not fit the schema (a date 2024-02-30, text in an amount), is refused naming it."""
     try:
         return dataset(folder, table).to_table(columns=columns)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as e:
+    except UNREADABLE as e:
         raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}",
                               str(table_path(folder, table))) from None
 
@@ -50,10 +54,6 @@ def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, colu
         yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)
     except UNREADABLE as e:
         raise unreadable(failing_file(folder, table), e) from None
-
-
-# What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
-UNREADABLE = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError)
 
 
 def unreadable(path: str | Path, error: BaseException) -> ValidationError:

@@ -145,16 +145,10 @@ def line_from(d: Any, i: int, rec: str) -> Line:
         raise ValidationError(f + "item_code", "missing (give a catalog code or an ad-hoc class)", rec)
     if klass is not None and str(klass) not in ("A", "B", "C"):
         raise ValidationError(f + "class", f"{klass!r} is not A, B or C", rec)
-    pre = d.get("preselfpay")
-    try:
-        pre_ppm = rate_to_ppm(pre, f + "preselfpay") if pre is not None else None
-    except ValidationError as e:
-        raise ValidationError(f + "preselfpay", e.problem, rec) from None
-    if pre_ppm is not None and not 0 <= pre_ppm <= 1_000_000:
-        raise ValidationError(f + "preselfpay", f"{pre!r} is not between 0 and 100%", rec)
     cap = _fen(d["price_cap"], f + "price_cap", rec) if d.get("price_cap") is not None else None
     return Line(amount=amount, qty=qty, price=price, item_code=d.get("item_code") or None,
-                item_class=str(klass) if klass is not None else None, preselfpay_ppm=pre_ppm, price_cap=cap,
+                item_class=str(klass) if klass is not None else None,
+                preselfpay_ppm=_share_ppm(d.get("preselfpay"), f + "preselfpay", rec), price_cap=cap,
                 fund_rate_ppm=_share_ppm(d.get("fund_rate"), f + "fund_rate", rec))
 
 

@@ -256,10 +256,12 @@ def check_claims(cols: dict[str, np.ndarray]) -> None:
         known = ~np.isnat(born)
         refuse(known & (born > cols["dscg_date"]), "birth_date",
                lambda i: f"born {born[i]}, after the discharge on {cols['dscg_date'][i]}")
-        given = cols.get("age_given")
-        if given is not None:
-            computed = np.where(known, _whole_years(np.where(known, born, cols["dscg_date"]), cols["dscg_date"]), -1)
-            refuse(known & (given >= 0) & (given != computed), "age",
+        given = cols["age_given"]
+        both = np.flatnonzero(known & (given >= 0))  # only claims that give both need the check
+        if len(both):
+            computed = np.full(len(given), -1, dtype=I64)
+            computed[both] = _whole_years(born[both], cols["dscg_date"][both])
+            refuse((given >= 0) & known & (given != computed), "age",
                    lambda i: f"age {given[i]} contradicts birth_date {born[i]} (age {computed[i]} on {cols['dscg_date'][i]})")
     unknown = coded.mapped(cols["identities"], lambda s: next((x for x in _split(s) if x not in IDENTITIES), ""))
     refuse(unknown != "", "identities", lambda i: f"{unknown[i]!r} is not a 医疗救助 identity "
