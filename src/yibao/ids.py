@@ -104,6 +104,12 @@ def validate_admdvs(value: object, field: str = "admdvs") -> str:
     return s
 
 
+def pooling_region(admdvs: str) -> str:
+    """The 统筹区 an admdvs belongs to: its prefecture (市级统筹, the level of the seeds' plans), so
+    two districts of one city are the same pooling region."""
+    return admdvs[:4] + "00" if len(admdvs) == 6 else admdvs
+
+
 def validate_fixmedins_code(value: object, field: str = "fixmedins_code") -> str:
     """定点医疗机构 ``H`` + 6-digit area + 5 digits, or 定点零售药店 ``P`` + 11 digits."""
     s = str(value or "").strip().upper()

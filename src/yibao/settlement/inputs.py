@@ -38,7 +38,7 @@ from yibao import coded
 from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack
-from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums
+from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums, line_scope
 from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
 from yibao.vocab import EMPLOYEE, EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT, RESIDENT_PSN_TYPES
 
@@ -88,7 +88,8 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     ``strict``, a line whose code is in no catalog and a 门诊慢特病 claim whose disease the pack does
     not list are refused; otherwise they are counted (and paid as 目录外, and not by the fund). With
     ``trace``, ``scope["default_ratio_lines"]`` counts each claim's 乙类 lines that took the pack's
-    default 先行自付 ratio (for the statement's trace)."""
+    default 先行自付 ratio (for the statement's trace) and ``scope["lines"]`` gives every line's scope
+    (in claim order; a claim's lines keep their input order)."""
     from yibao.settlement.batch import claim_scope
 
     cols = _claim_columns(claims)
@@ -103,6 +104,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     scope = claim_scope(starts, ends, scope_in, pack.rounding)
     if trace:
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
+        scope["lines"] = _each_line(scope_in, pack.rounding)
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
     person = pd.factorize(cols["person"] if "person" in cols else cols["psn_no"])[0].astype(I64)
@@ -366,6 +368,14 @@ def _split(joined: str) -> tuple[str, ...]:
 
 
 # -- lines -------------------------------------------------------------------------------------------
+
+
+def _each_line(scope_in: dict[str, np.ndarray], rounding) -> dict[str, np.ndarray]:
+    """Each line's class, 先行自付 ratio, price cap, restriction flag and its split (fen)."""
+    split = line_scope(scope_in["amount"], scope_in["qty_milli"], scope_in["item_class"], scope_in["preselfpay_ppm"],
+                       scope_in["price_cap"], scope_in["out_of_scope"], rounding)
+    keep = ("item_class", "preselfpay_ppm", "price_cap", "out_of_scope")
+    return {**{k: scope_in[k] for k in keep}, **dict(zip(("fulamt", "overlmt", "presel", "inscope"), split))}
 
 
 def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,

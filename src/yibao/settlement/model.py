@@ -113,7 +113,12 @@ class Claim:
 
     @property
     def out_of_region(self) -> bool:
-        return bool(self.institution.admdvs and self.person.admdvs and self.institution.admdvs != self.person.admdvs)
+        """异地就医: treated outside the person's pooling region (another district of the same city is
+        not 异地)."""
+        from yibao.ids import pooling_region
+
+        inst, home = self.institution.admdvs, self.person.admdvs
+        return bool(inst and home and pooling_region(inst) != pooling_region(home))
 
 
 @dataclass(frozen=True)

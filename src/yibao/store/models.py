@@ -8,14 +8,18 @@ portably can: non-negative amounts, end ≥ start, unique keys and foreign keys.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     Float,
+    LargeBinary,
+    Numeric,
     ForeignKey,
     Index,
     Integer,
@@ -349,6 +353,180 @@ class FraudLabel(Base):
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id"), index=True)
     label: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# ---- the settlement ledger (结算台账): what the real-time service received, settled and reversed ----
+
+MSGID = String(40)  # the spec's 30, with room for clients that send more; the service checks the length
+
+
+class Credential(Base):
+    """An institution's interface credential: the access key it signs with and the shared secret."""
+
+    __tablename__ = "credentials"
+    access_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"), index=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignIn(Base):
+    """签到 (9001) of an operator at an institution; 签退 (9002) closes it."""
+
+    __tablename__ = "sign_ins"
+    sign_no: Mapped[str] = mapped_column(String(30), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"))
+    opter_no: Mapped[str] = mapped_column(String(30))
+    sign_time: Mapped[datetime] = mapped_column(DateTime)
+    signout_time: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Encounter(Base):
+    """就诊: an outpatient visit (挂号 2201) or an inpatient stay (入院 2401), with the person's cover
+    as it stood at registration (``insured``, JSON) and what 2203 / 2402 added."""
+
+    __tablename__ = "encounters"
+    __table_args__ = (
+        _in("kind", ("outpatient", "inpatient")),
+        _in("status", ("open", "discharged", "cancelled")),
+        Index(None, "psn_no", "begntime"),
+    )
+    mdtrt_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"), index=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(16))
+    med_type: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    ipt_otp_no: Mapped[str] = mapped_column(String(30))
+    begntime: Mapped[datetime] = mapped_column(DateTime)
+    endtime: Mapped[datetime | None] = mapped_column(DateTime)
+    diagnoses: Mapped[str | None] = mapped_column(Text)  # '|'-joined, principal first
+    chronic_disease: Mapped[str | None] = mapped_column(String(32))  # 门诊慢特病 code
+    insured: Mapped[str] = mapped_column(Text)  # JSON: the person's cover at registration
+    msgid: Mapped[str] = mapped_column(MSGID)
+
+
+class FeeLine(Base):
+    """费用明细 uploaded for an encounter (2204 / 2301); withdrawn (2205 / 2302) or settled, never deleted."""
+
+    __tablename__ = "fee_lines"
+    __table_args__ = (_in("status", ("active", "withdrawn")),)
+    mdtrt_id: Mapped[str] = mapped_column(ForeignKey("encounters.mdtrt_id"), primary_key=True)
+    feedetl_sn: Mapped[str] = mapped_column(String(30), primary_key=True)
+    med_list_codg: Mapped[str] = mapped_column(String(50))
+    medins_list_codg: Mapped[str | None] = mapped_column(String(150))
+    fee_ocur_time: Mapped[datetime] = mapped_column(DateTime)
+    pric: Mapped[Decimal] = mapped_column(Numeric(16, 6))
+    cnt: Mapped[Decimal] = mapped_column(Numeric(16, 4))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    chrg_bchno: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(16))
+    setl_id: Mapped[str | None] = mapped_column(String(30))  # the settlement that paid it
+    msgid: Mapped[str] = mapped_column(MSGID)
+
+
+class YearPosition(Base):
+    """A person's year (年度累计): accumulators (JSON) and the 个人账户 / 家庭共济 amounts still available.
+    Settlements lock this row (``SELECT … FOR UPDATE``) and change it in their own transaction."""
+
+    __tablename__ = "positions"
+    __table_args__ = (*_nonneg("account_fen", "family_fen"),)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    accumulators: Mapped[str] = mapped_column(Text)
+    account_fen: Mapped[int] = mapped_column(BigInteger)
+    family_fen: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Settlement(Base):
+    """结算 (2207 / 2304) or its reversal (2208 / 2305 / 2601), append-only: a reversal is a new row with
+    the amounts negated that names the row it reverses; one reversal per settlement at most."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (
+        _in("kind", ("settlement", "reversal")),
+        Index(None, "fixmedins_code", "setl_time"),
+        Index(None, "mdtrt_id"),
+    )
+    setl_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reverses: Mapped[str | None] = mapped_column(ForeignKey("settlements.setl_id"), unique=True)
+    mdtrt_id: Mapped[str] = mapped_column(ForeignKey("encounters.mdtrt_id"))
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"))
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    clr_type: Mapped[str] = mapped_column(String(8))  # 清算类别: 11 门诊, 21 住院, 41 药店
+    year: Mapped[int] = mapped_column(SmallInteger)
+    setl_time: Mapped[datetime] = mapped_column(DateTime)
+    mid_setl: Mapped[bool] = mapped_column(Boolean, default=False)  # 中途结算
+    medfee_sumamt_fen: Mapped[int] = mapped_column(BigInteger)
+    fund_pay_sumamt_fen: Mapped[int] = mapped_column(BigInteger)
+    acct_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    psn_cash_pay_fen: Mapped[int] = mapped_column(BigInteger)
+    statement: Mapped[str] = mapped_column(Text)  # JSON: setlinfo and setldetail, fen
+    change: Mapped[str] = mapped_column(Text)  # JSON: what it did to the position (ledger.position.Change)
+    msgid: Mapped[str] = mapped_column(MSGID)
+
+
+class Message(Base):
+    """Every accepted message by its msgid, with a digest of its body and the answer given, so a
+    replay answers the stored response and a different body under the same msgid is refused."""
+
+    __tablename__ = "messages"
+    msgid: Mapped[str] = mapped_column(MSGID, primary_key=True)
+    infno: Mapped[str] = mapped_column(String(8))
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    body_digest: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    reversed_by: Mapped[str | None] = mapped_column(MSGID)  # the 2601 冲正 that took it back
+
+
+class AuditHead(Base):
+    """The newest link of one institution's audit chain, locked while a link is appended."""
+
+    __tablename__ = "audit_heads"
+    chain: Mapped[str] = mapped_column(String(12), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One link of a tamper-evident audit chain (SM3 over the previous hash and the record)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(12))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(Text)  # canonical JSON, ID numbers and names masked
+
+
+class SettleList(Base):
+    """医疗保障基金结算清单 (4101A) as uploaded, kept for DRG / DIP grouping."""
+
+    __tablename__ = "settle_lists"
+    setl_id: Mapped[str] = mapped_column(ForeignKey("settlements.setl_id"), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"))
+    body: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    msgid: Mapped[str] = mapped_column(MSGID)
+
+
+class InterfaceFile(Base):
+    """A file up- or downloaded through 9101 / 9102 (对明细账 detail files)."""
+
+    __tablename__ = "interface_files"
+    file_qury_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 metadata = Base.metadata

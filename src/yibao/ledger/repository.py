@@ -1,0 +1,230 @@
+"""The ledger's queries (SQLAlchemy Core on a connection in a transaction): encounters, fee lines,
+positions under a row lock, append-only settlements, messages by msgid.
+
+Only this module writes the ledger tables; :mod:`yibao.ledger.service` decides what to write.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from yibao.errors import NotFoundError
+from yibao.ledger.position import Change, Position
+from yibao.store.models import (
+    Encounter,
+    FeeLine,
+    Institution,
+    Message,
+    Settlement,
+    YearPosition,
+)
+
+ENC, LINES, POS, SETL, MSG, INST = (m.__table__ for m in (Encounter, FeeLine, YearPosition, Settlement, Message,
+                                                          Institution))
+
+
+def _dialect_insert(conn: sa.Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def institution(conn: sa.Connection, code: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(INST).where(INST.c.fixmedins_code == code)).mappings().first()
+    return dict(row) if row else None
+
+
+# -- encounters and lines ---------------------------------------------------------------------------
+
+
+def add_encounter(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(sa.insert(ENC).values(**row))
+
+
+def encounter(conn: sa.Connection, mdtrt_id: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(ENC).where(ENC.c.mdtrt_id == mdtrt_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"encounter {mdtrt_id!r} not found")
+    return dict(row)
+
+
+def update_encounter(conn: sa.Connection, mdtrt_id: str, **values: Any) -> None:
+    conn.execute(sa.update(ENC).where(ENC.c.mdtrt_id == mdtrt_id).values(**values))
+
+
+def lines(conn: sa.Connection, mdtrt_id: str, status: str | None = "active") -> list[dict[str, Any]]:
+    q = sa.select(LINES).where(LINES.c.mdtrt_id == mdtrt_id)
+    if status:
+        q = q.where(LINES.c.status == status)
+    return [dict(r) for r in conn.execute(q.order_by(LINES.c.fee_ocur_time, LINES.c.feedetl_sn)).mappings()]
+
+
+def existing_line_numbers(conn: sa.Connection, mdtrt_id: str, sns: Iterable[str]) -> set[str]:
+    q = sa.select(LINES.c.feedetl_sn).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.feedetl_sn.in_(list(sns)))
+    return set(conn.execute(q).scalars())
+
+
+def add_lines(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(sa.insert(LINES), rows)
+
+
+def withdraw_lines(conn: sa.Connection, mdtrt_id: str, sns: list[str] | None) -> int:
+    """Withdraw unsettled active lines (all of them when ``sns`` is None); returns how many."""
+    q = sa.update(LINES).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.status == "active", LINES.c.setl_id.is_(None))
+    if sns is not None:
+        q = q.where(LINES.c.feedetl_sn.in_(sns))
+    return conn.execute(q.values(status="withdrawn")).rowcount
+
+
+def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: str | None) -> int:
+    """Tie lines to a settlement (or free them again with None); only lines still free are tied."""
+    q = sa.update(LINES).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.feedetl_sn.in_(sns))
+    q = q.where(LINES.c.setl_id.is_(None)) if setl_id else q
+    return conn.execute(q.values(setl_id=setl_id)).rowcount
+
+
+# -- positions ----------------------------------------------------------------------------------------
+
+
+def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Position) -> tuple[Position, int]:
+    """The person's position for ``year`` locked for this transaction (``FOR UPDATE``), created from
+    ``seed`` when the year has none yet; returns it with its version."""
+    ins = _dialect_insert(conn, POS).values(psn_no=psn_no, year=year, accumulators=json.dumps(dict(seed.accumulators)),
+                                            account_fen=seed.account, family_fen=seed.family, version=0)
+    conn.execute(ins.on_conflict_do_nothing(index_elements=["psn_no", "year"]))
+    row = conn.execute(sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year).with_for_update()
+                       ).mappings().one()
+    return _position(row), int(row["version"])
+
+
+def position(conn: sa.Connection, psn_no: str, year: int) -> Position | None:
+    row = conn.execute(sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year)).mappings().first()
+    return _position(row) if row else None
+
+
+def _position(row) -> Position:
+    return Position(json.loads(row["accumulators"]), int(row["account_fen"]), int(row["family_fen"]))
+
+
+def put_position(conn: sa.Connection, psn_no: str, year: int, pos: Position, version: int) -> None:
+    """Write the locked position back; the version check catches a writer that skipped the lock."""
+    done = conn.execute(sa.update(POS).where(POS.c.psn_no == psn_no, POS.c.year == year, POS.c.version == version)
+                        .values(accumulators=json.dumps(dict(sorted(pos.accumulators.items()))),
+                                account_fen=pos.account, family_fen=pos.family, version=version + 1)).rowcount
+    if done != 1:
+        raise RuntimeError(f"position {psn_no}/{year} changed under its lock")
+
+
+def set_opening(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Open positions (psn_no, year, account, family) for a year not yet begun; existing ones are kept."""
+    if rows:
+        ins = _dialect_insert(conn, POS).on_conflict_do_nothing(index_elements=["psn_no", "year"])
+        conn.execute(ins, [{"psn_no": r["psn_no"], "year": r["year"], "accumulators": "{}", "version": 0,
+                            "account_fen": r["account"], "family_fen": r["family"]} for r in rows])
+
+
+# -- settlements --------------------------------------------------------------------------------------
+
+
+def add_settlement(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(sa.insert(SETL).values(**row))
+
+
+def settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(SETL).where(SETL.c.setl_id == setl_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"settlement {setl_id!r} not found")
+    return dict(row)
+
+
+def reversal_of(conn: sa.Connection, setl_id: str) -> str | None:
+    return conn.execute(sa.select(SETL.c.setl_id).where(SETL.c.reverses == setl_id)).scalar()
+
+
+def settlements_of(conn: sa.Connection, mdtrt_id: str) -> list[dict[str, Any]]:
+    q = sa.select(SETL).where(SETL.c.mdtrt_id == mdtrt_id).order_by(SETL.c.setl_time, SETL.c.setl_id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def settlements_of_person(conn: sa.Connection, psn_no: str) -> list[dict[str, Any]]:
+    q = sa.select(SETL).where(SETL.c.psn_no == psn_no).order_by(SETL.c.setl_time, SETL.c.setl_id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def change_of_row(row: dict[str, Any]) -> Change:
+    return Change.from_dict(json.loads(row["change"]))
+
+
+def totals(conn: sa.Connection, code: str, begin: datetime, end: datetime, insutype: str | None,
+           clr_type: str | None) -> dict[str, int]:
+    """Sums of an institution's settlements and reversals over [begin, end): amounts in fen, and the
+    count of settlements net of reversals."""
+    q = sa.select(sa.func.coalesce(sa.func.sum(SETL.c.medfee_sumamt_fen), 0),
+                  sa.func.coalesce(sa.func.sum(SETL.c.fund_pay_sumamt_fen), 0),
+                  sa.func.coalesce(sa.func.sum(SETL.c.acct_pay_fen), 0),
+                  sa.func.coalesce(sa.func.sum(SETL.c.psn_cash_pay_fen), 0),
+                  sa.func.coalesce(sa.func.sum(sa.case((SETL.c.kind == "settlement", 1), else_=-1)), 0)
+                  ).where(SETL.c.fixmedins_code == code, SETL.c.setl_time >= begin, SETL.c.setl_time < end)
+    if insutype:
+        q = q.where(SETL.c.insutype == insutype)
+    if clr_type:
+        q = q.where(SETL.c.clr_type == clr_type)
+    m, f, a, c, n = conn.execute(q).one()
+    return {"medfee_sumamt": int(m), "fund_pay_sumamt": int(f), "acct_pay": int(a), "psn_cash_pay": int(c),
+            "count": int(n)}
+
+
+def settlement_rows(conn: sa.Connection, code: str, begin: datetime, end: datetime) -> list[dict[str, Any]]:
+    q = sa.select(SETL).where(SETL.c.fixmedins_code == code, SETL.c.setl_time >= begin, SETL.c.setl_time < end)
+    return [dict(r) for r in conn.execute(q.order_by(SETL.c.setl_time, SETL.c.setl_id)).mappings()]
+
+
+# -- messages -----------------------------------------------------------------------------------------
+
+
+def message(conn: sa.Connection, msgid: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(MSG).where(MSG.c.msgid == msgid)).mappings().first()
+    return dict(row) if row else None
+
+
+def add_message(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(sa.insert(MSG).values(**row))
+
+
+def mark_message_reversed(conn: sa.Connection, msgid: str, by: str) -> None:
+    conn.execute(sa.update(MSG).where(MSG.c.msgid == msgid).values(reversed_by=by))
+
+
+__all__ = [
+    "institution",
+    "add_encounter",
+    "encounter",
+    "update_encounter",
+    "lines",
+    "existing_line_numbers",
+    "add_lines",
+    "withdraw_lines",
+    "mark_settled",
+    "lock_position",
+    "position",
+    "put_position",
+    "set_opening",
+    "add_settlement",
+    "settlement",
+    "reversal_of",
+    "settlements_of",
+    "settlements_of_person",
+    "change_of_row",
+    "totals",
+    "settlement_rows",
+    "message",
+    "add_message",
+    "mark_message_reversed",
+]
