@@ -12,16 +12,14 @@ from yibao.ledger import repository as repo
 from yibao.ledger import service
 from yibao.ledger.service import LedgerError
 
-from .conftest import HOSPITAL, OTHER, REGION, line, visit
-
 NOW = dt.datetime(2025, 3, 1, 10)
 
 
 def test_settle_moves_the_position_and_reversal_restores_it(ledger):
     with ledger.engine.begin() as conn:
         before = repo.position(conn, "P00001", 2025)
-        inst, enc = visit(conn)
-        setl_id, st = service.settle(conn, REGION, inst, enc, medfee_sumamt=100_000, msgid="s1", now=NOW)
+        inst, enc = ledger.visit(conn)
+        setl_id, st = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=100_000, msgid="s1", now=NOW)
         after = repo.position(conn, "P00001", 2025)
         assert st.setlinfo["medfee_sumamt"] == 100_000
         assert after.account == before.account - st.setlinfo["acct_pay"]
@@ -32,17 +30,17 @@ def test_settle_moves_the_position_and_reversal_restores_it(ledger):
         with pytest.raises(LedgerError, match="已撤销"):
             service.reverse(conn, inst, setl_id, msgid="r2", now=NOW)
         # the lines are free again: the visit settles anew, to the same fen
-        again, st2 = service.settle(conn, REGION, inst, enc, medfee_sumamt=100_000, msgid="s2", now=NOW)
+        again, st2 = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=100_000, msgid="s2", now=NOW)
         assert st2.setlinfo == st.setlinfo
 
 
 def test_reversing_an_earlier_settlement_takes_back_only_its_change(ledger):
     with ledger.engine.begin() as conn:
-        inst, a = visit(conn, tag="a")
-        first, _ = service.settle(conn, REGION, inst, a, medfee_sumamt=None, msgid="sa", now=NOW)
+        inst, a = ledger.visit(conn, tag="a")
+        first, _ = service.settle(conn, ledger.region, inst, a, medfee_sumamt=None, msgid="sa", now=NOW)
         mid = repo.position(conn, "P00001", 2025)
-        _, b = visit(conn, tag="b", amount_fen=30_000)
-        service.settle(conn, REGION, inst, b, medfee_sumamt=None, msgid="sb", now=NOW)
+        _, b = ledger.visit(conn, tag="b", amount_fen=30_000)
+        service.settle(conn, ledger.region, inst, b, medfee_sumamt=None, msgid="sb", now=NOW)
         service.reverse(conn, inst, first, msgid="ra", now=NOW)
         end = repo.position(conn, "P00001", 2025)
         change_a = repo.change_of_row(repo.settlement(conn, first))
@@ -52,25 +50,25 @@ def test_reversing_an_earlier_settlement_takes_back_only_its_change(ledger):
 
 def test_a_line_is_settled_once(ledger):
     with ledger.engine.begin() as conn:
-        inst, enc = visit(conn)
-        service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW)
+        inst, enc = ledger.visit(conn)
+        service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW)
         with pytest.raises(LedgerError, match="没有待结算"):
-            service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid="s2", now=NOW)
+            service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid="s2", now=NOW)
 
 
 def test_medfee_sumamt_must_equal_the_lines(ledger):
     with ledger.engine.begin() as conn:
-        inst, enc = visit(conn)
+        inst, enc = ledger.visit(conn)
         with pytest.raises(LedgerError) as e:
-            service.settle(conn, REGION, inst, enc, medfee_sumamt=99_999, msgid="s1", now=NOW)
+            service.settle(conn, ledger.region, inst, enc, medfee_sumamt=99_999, msgid="s1", now=NOW)
         assert e.value.field == "medfee_sumamt"
 
 
 def test_another_institutions_encounter_and_settlement_are_refused(ledger):
     with ledger.engine.begin() as conn:
-        inst, enc = visit(conn)
-        setl_id, _ = service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW)
-        other = repo.institution(conn, OTHER)
+        inst, enc = ledger.visit(conn)
+        setl_id, _ = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW)
+        other = ledger.inst(conn, ledger.other)
         with pytest.raises(LedgerError, match="不属于本机构"):
             service.own_encounter(conn, other, enc["mdtrt_id"])
         with pytest.raises(LedgerError, match="不属于本机构"):
@@ -79,31 +77,31 @@ def test_another_institutions_encounter_and_settlement_are_refused(ledger):
 
 def test_refund_lines_net_against_their_item(ledger):
     with ledger.engine.begin() as conn:
-        inst, enc = visit(conn, amount_fen=60_000)
-        answer = service.upload(conn, REGION, inst, enc, [line("0002", "210200001a", -20_000, cnt="-1")], "up2")
+        inst, enc = ledger.visit(conn, amount_fen=60_000)
+        answer = service.upload(conn, ledger.region, inst, enc, [ledger.line("0002", "210200001a", -20_000, cnt="-1")], "up2")
         assert answer[0]["inscp_scp_amt"] < 0
-        _, st = service.settle(conn, REGION, inst, enc, medfee_sumamt=40_000, msgid="s1", now=NOW)
+        _, st = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=40_000, msgid="s1", now=NOW)
         assert st.setlinfo["medfee_sumamt"] == 40_000
-        _, enc2 = visit(conn, tag="x", amount_fen=10_000)
-        service.upload(conn, REGION, inst, enc2, [line("0002", "210200001a", -20_000, cnt="-1")], "up3")
+        _, enc2 = ledger.visit(conn, tag="x", amount_fen=10_000)
+        service.upload(conn, ledger.region, inst, enc2, [ledger.line("0002", "210200001a", -20_000, cnt="-1")], "up3")
         with pytest.raises(LedgerError, match="超过已收费"):
-            service.settle(conn, REGION, inst, enc2, medfee_sumamt=None, msgid="s2", now=NOW)
+            service.settle(conn, ledger.region, inst, enc2, medfee_sumamt=None, msgid="s2", now=NOW)
 
 
 def test_inpatient_stay_needs_discharge_or_mid_settlement(ledger):
     with ledger.engine.begin() as conn:
-        inst = repo.institution(conn, HOSPITAL)
+        inst = ledger.inst(conn)
         enc = service.register(conn, inst, psn_no="P00002", insutype="310", kind="inpatient",
                                begntime=dt.datetime(2025, 3, 1, 9), ipt_otp_no="IP1", msgid="adm",
                                diagnoses=("K35.800",))
-        service.upload(conn, REGION, inst, enc, [line("0001", "210200001a", 200_000)], "up")
+        service.upload(conn, ledger.region, inst, enc, [ledger.line("0001", "210200001a", 200_000)], "up")
         with pytest.raises(LedgerError, match="未办理出院"):
-            service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid="s0", now=NOW)
-        mid_id, mid = service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW, mid=True)
-        service.upload(conn, REGION, inst, enc, [line("0002", "210200001a", 100_000, when=dt.datetime(2025, 3, 5))], "up2")
+            service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid="s0", now=NOW)
+        mid_id, mid = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid="s1", now=NOW, mid=True)
+        service.upload(conn, ledger.region, inst, enc, [ledger.line("0002", "210200001a", 100_000, when=dt.datetime(2025, 3, 5))], "up2")
         service.discharge(conn, enc, dt.datetime(2025, 3, 6, 10))
         enc = repo.encounter(conn, enc["mdtrt_id"])
-        _, final = service.settle(conn, REGION, inst, enc, medfee_sumamt=100_000, msgid="s2", now=NOW)
+        _, final = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=100_000, msgid="s2", now=NOW)
         assert mid.setlinfo["medfee_sumamt"] == 200_000 and final.setlinfo["medfee_sumamt"] == 100_000
         with pytest.raises(LedgerError, match="已出院结算"):
             service.undo_discharge(conn, enc)
@@ -119,11 +117,11 @@ def test_concurrent_settlements_never_overdraw_or_lose_an_update(ledger):
             opening[p] = repo.position(conn, p, 2025)
     errors: list[BaseException] = []
 
-    def work(i: int) -> None:
+    def work(i: int) -> None:  # noqa: ANN001
         try:
             with ledger.engine.begin() as conn:
-                inst, enc = visit(conn, psn_no=persons[i % 3], amount_fen=40_000 + 100 * i, tag=f"t{i}")
-                service.settle(conn, REGION, inst, enc, medfee_sumamt=None, msgid=f"s{i}", now=NOW)
+                inst, enc = ledger.visit(conn, psn_no=persons[i % 3], amount_fen=40_000 + 100 * i, tag=f"t{i}")
+                service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid=f"s{i}", now=NOW)
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 

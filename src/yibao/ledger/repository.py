@@ -20,11 +20,12 @@ from yibao.store.models import (
     Institution,
     Message,
     Settlement,
+    SettleList,
     YearPosition,
 )
 
-ENC, LINES, POS, SETL, MSG, INST = (m.__table__ for m in (Encounter, FeeLine, YearPosition, Settlement, Message,
-                                                          Institution))
+ENC, LINES, POS, SETL, MSG, INST, LIST = (m.__table__ for m in (Encounter, FeeLine, YearPosition, Settlement, Message,
+                                                                Institution, SettleList))
 
 
 def _dialect_insert(conn: sa.Connection, table: sa.Table):
@@ -75,12 +76,20 @@ def add_lines(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(sa.insert(LINES), rows)
 
 
-def withdraw_lines(conn: sa.Connection, mdtrt_id: str, sns: list[str] | None) -> int:
-    """Withdraw unsettled active lines (all of them when ``sns`` is None); returns how many."""
+def withdraw_lines(conn: sa.Connection, mdtrt_id: str, sns: list[str] | None = None, batch: str | None = None) -> int:
+    """Withdraw unsettled active lines: those numbered ``sns``, of charge batch ``batch``, or all."""
     q = sa.update(LINES).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.status == "active", LINES.c.setl_id.is_(None))
     if sns is not None:
         q = q.where(LINES.c.feedetl_sn.in_(sns))
+    if batch is not None:
+        q = q.where(LINES.c.chrg_bchno == batch)
     return conn.execute(q.values(status="withdrawn")).rowcount
+
+
+def lines_of_message(conn: sa.Connection, msgid: str) -> list[tuple[str, str]]:
+    """(mdtrt_id, feedetl_sn) of the lines a message uploaded."""
+    q = sa.select(LINES.c.mdtrt_id, LINES.c.feedetl_sn).where(LINES.c.msgid == msgid)
+    return [tuple(r) for r in conn.execute(q)]
 
 
 def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: str | None) -> int:
@@ -186,6 +195,16 @@ def settlement_rows(conn: sa.Connection, code: str, begin: datetime, end: dateti
     return [dict(r) for r in conn.execute(q.order_by(SETL.c.setl_time, SETL.c.setl_id)).mappings()]
 
 
+def add_settle_list(conn: sa.Connection, row: dict[str, Any]) -> None:
+    """Keep a 结算清单; a second one for the same settlement replaces the first (4102 修改)."""
+    conn.execute(sa.delete(LIST).where(LIST.c.setl_id == row["setl_id"]))
+    conn.execute(sa.insert(LIST).values(**row))
+
+
+def settle_lists(conn: sa.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(sa.select(LIST).order_by(LIST.c.setl_id)).mappings()]
+
+
 # -- messages -----------------------------------------------------------------------------------------
 
 
@@ -211,6 +230,7 @@ __all__ = [
     "existing_line_numbers",
     "add_lines",
     "withdraw_lines",
+    "lines_of_message",
     "mark_settled",
     "lock_position",
     "position",
@@ -224,6 +244,8 @@ __all__ = [
     "change_of_row",
     "totals",
     "settlement_rows",
+    "add_settle_list",
+    "settle_lists",
     "message",
     "add_message",
     "mark_message_reversed",

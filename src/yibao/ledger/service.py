@@ -108,7 +108,7 @@ def cancel(conn: sa.Connection, enc: dict[str, Any]) -> None:
     """挂号撤销 (2202) / 入院撤销 (2404): only an encounter with no live settlement."""
     if _live_settlements(conn, enc["mdtrt_id"]):
         raise LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 已结算，请先撤销结算")
-    repo.withdraw_lines(conn, enc["mdtrt_id"], None)
+    repo.withdraw_lines(conn, enc["mdtrt_id"])
     repo.update_encounter(conn, enc["mdtrt_id"], status="cancelled")
 
 
@@ -191,21 +191,37 @@ def line_scope(region: Region, inst: dict[str, Any], enc: dict[str, Any], lines:
         cap = int(s["price_cap"][i])
         sign = -1 if ln["amount_fen"] < 0 else 1  # a 退单 line answers its split negated
         out.append({"feedetl_sn": ln["feedetl_sn"], "det_item_fee_sumamt": ln["amount_fen"], "cnt": ln["cnt"],
-                    "pric": ln["pric"], "pric_uplmt_amt": cap if cap >= 0 else None,
+                    "pric": ln["pric"], "pric_uplmt_amt": Decimal(max(cap, 0)) / 100,  # 0: 无限价
                     "selfpay_prop": Decimal(int(s["preselfpay_ppm"][i])) / 1_000_000,
                     "fulamt_ownpay_amt": sign * int(s["fulamt"][i]), "overlmt_amt": sign * int(s["overlmt"][i]),
                     "preselfpay_amt": sign * int(s["presel"][i]), "inscp_scp_amt": sign * int(s["inscope"][i]),
                     "chrgitm_lv": grade.get(int(s["item_class"][i]), "03"),
+                    "med_chrgitm_type": charge_type(ln["med_list_codg"]),
                     "lmt_used_flag": "1" if bool(s["out_of_scope"][i]) else "0"})
     return out
 
 
-def withdraw(conn: sa.Connection, enc: dict[str, Any], feedetl_sn: str | None) -> int:
-    """费用明细撤销 (2205 / 2302): one line, or every unsettled line (``feedetl_sn`` None or "0000")."""
-    sns = None if feedetl_sn in (None, "", "0000") else [feedetl_sn]
-    n = repo.withdraw_lines(conn, enc["mdtrt_id"], sns)
-    if sns and not n:
-        raise LedgerError("feedetl_sn", f"费用明细流水号 {feedetl_sn} 不存在、已撤销或已结算")
+# 医疗收费项目类别 by the national code's shape: drugs X 西药 / Z 中成药 / T 中药饮片, consumables C, and
+# services by the 全国医疗服务价格项目规范 chapter (11 综合, 12 护理, 2 医技 检查/化验, 3 临床 治疗/手术).
+CHARGE_TYPES = (("1101", "13"), ("1102", "02"), ("1103", "01"), ("12", "07"), ("25", "04"), ("2", "03"),
+                ("33", "06"), ("3", "05"), ("X", "09"), ("Z", "11"), ("T", "10"), ("C", "08"))
+
+
+def charge_type(code: str) -> str:
+    """医疗收费项目类别 of an item code (14 其他费 when its shape says nothing)."""
+    return next((t for prefix, t in CHARGE_TYPES if code.startswith(prefix)), "14")
+
+
+def withdraw(conn: sa.Connection, enc: dict[str, Any], *, feedetl_sn: str | None = None,
+             batch: str | None = None) -> int:
+    """费用明细撤销: one line by 流水号 (2302), a 收费批次 (2205), or every unsettled line ("0000")."""
+    everything = "0000" in (feedetl_sn, batch)
+    if everything:
+        return repo.withdraw_lines(conn, enc["mdtrt_id"])
+    n = repo.withdraw_lines(conn, enc["mdtrt_id"], sns=[feedetl_sn] if feedetl_sn else None, batch=batch)
+    if not n:
+        what = f"费用明细流水号 {feedetl_sn}" if feedetl_sn else f"收费批次号 {batch}"
+        raise LedgerError("feedetl_sn" if feedetl_sn else "chrg_bchno", f"{what} 没有可撤销的明细（不存在、已撤销或已结算）")
     return n
 
 
@@ -346,7 +362,7 @@ def reverse(conn: sa.Connection, inst: dict[str, Any], setl_id: str, *, msgid: s
     after = undo(pos, repo.change_of_row(row))
     rev_id = new_id("RV", now)
     stored = json.loads(row["statement"])
-    stored["setlinfo"] = {k: -v for k, v in stored["setlinfo"].items()}
+    stored["setlinfo"] = {k: v if k == "pool_prop_selfpay" else -v for k, v in stored["setlinfo"].items()}  # a rate stays
     for d in stored["setldetail"]:
         d["fund_payamt"], d["inscp_scp_amt"] = -d["fund_payamt"], -d["inscp_scp_amt"]
     repo.add_settlement(conn, {
@@ -369,4 +385,4 @@ def open_year(conn: sa.Connection, year: int, rows: list[dict[str, Any]]) -> Non
 
 __all__ = ["LedgerError", "Region", "register", "own_encounter", "cancel", "describe", "discharge",
            "undo_discharge", "upload", "line_scope", "withdraw", "price", "settle", "reverse", "open_year",
-           "opening_seed", "clr_type_of", "new_id", "settle_date"]
+           "opening_seed", "clr_type_of", "charge_type", "new_id", "settle_date"]

@@ -1,0 +1,136 @@
+"""The interface's dispatcher: one message in, one answer out, never twice.
+
+``Service.handle(body)`` parses the envelope and the input (the field layer), finds the calling
+institution, and runs the transaction's handler in one database transaction together with the
+record of the message (its msgid, a digest of its body and the answer given). The same msgid with the
+same body answers the stored response; with a different body it is refused. A failure answers
+``infcode -1`` with an ``err_msg`` naming the field — never an HTTP error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import threading
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from yibao.api.errors import InterfaceError
+from yibao.api.fields import dumps_output, parse_envelope, parse_input, render_output
+from yibao.api.session import FileAnswer
+from yibao.api.table import Call, handlers, label
+from yibao.errors import YibaoError
+from yibao.ledger import repository as repo
+from yibao.ledger.db import ledger_engine
+from yibao.ledger.service import LedgerError, Region
+
+log = logging.getLogger("yibao.api")
+
+
+class Refused(YibaoError):
+    """A message refused before its handler ran (unknown institution, msgid reused …)."""
+
+
+def _digest(header: dict[str, Any], raw_input: Any) -> str:
+    canon = json.dumps([header["infno"], header["fixmedins_code"], raw_input], ensure_ascii=False, sort_keys=True,
+                       separators=(",", ":"), default=str)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def _stamp(t: dt.datetime) -> str:
+    return f"{t:%Y%m%d%H%M%S}{t.microsecond // 1000:03d}"
+
+
+class Service:
+    """The settlement service over one database: ``handle`` is safe to call from many threads."""
+
+    def __init__(self, url: str | None, region: Region, *, clock: Callable[[], dt.datetime] = dt.datetime.now,
+                 engine: sa.Engine | None = None):
+        self.engine = engine or ledger_engine(url)
+        self.region = region
+        self.clock = clock
+        self.table = handlers()
+        self._lock = threading.Lock()
+
+    def handle(self, body: bytes | str) -> str | FileAnswer:
+        """The answer's JSON text (or a file for 9102)."""
+        received = self.clock()
+        header: dict[str, Any] = {}
+        try:
+            message = json.loads(body)
+            header = parse_envelope(message)
+            return self._run(header, message.get("input"), received)
+        except ValueError as e:
+            if isinstance(e, InterfaceError):
+                return self._answer(header, received, err=e.err_msg)
+            if isinstance(e, json.JSONDecodeError):
+                return self._answer(header, received, err=f"报文不是有效的JSON：第{e.lineno}行第{e.colno}列 {e.msg}")
+            return self._answer(header, received, err=str(e)[:200])
+        except (LedgerError, Refused) as e:
+            return self._answer(header, received, err=self._message(header, e))
+        except Exception as e:  # noqa: BLE001 - a bug must not become an HTTP 500 for the HIS
+            log.exception("transaction %s msgid %s failed", header.get("infno"), header.get("msgid"))
+            return self._answer(header, received, err=f"系统内部错误（{type(e).__name__}），请稍后重试或联系经办机构")
+
+    @staticmethod
+    def _message(header: dict[str, Any], e: YibaoError) -> str:
+        if isinstance(e, LedgerError):
+            return f"{label(header.get('infno', ''), e.field)}：{e.problem}"[:200]
+        return str(e)[:200]
+
+    def _run(self, header: dict[str, Any], raw_input: Any, received: dt.datetime) -> str | FileAnswer:
+        infno, msgid = header["infno"], header["msgid"]
+        handler = self.table.get(infno)
+        if handler is None:
+            raise Refused(f"infno(交易编号)不是本服务受理的交易：{infno}")
+        parsed = parse_input(infno, raw_input)
+        digest = _digest(header, raw_input)
+        try:
+            with self.engine.begin() as conn:
+                stored = self._replayed(conn, msgid, digest)
+                if stored is not None:
+                    return stored
+                inst = repo.institution(conn, header["fixmedins_code"])
+                if inst is None:
+                    raise Refused(f"fixmedins_code(定点医药机构编号)：{header['fixmedins_code']} 不是本统筹区的定点医药机构")
+                output = handler(Call(conn, self.region, inst, header, parsed, received))
+                if isinstance(output, FileAnswer):
+                    return output
+                answer = self._answer(header, received, output=render_output(infno, output))
+                repo.add_message(conn, {"msgid": msgid, "infno": infno, "fixmedins_code": inst["fixmedins_code"],
+                                        "body_digest": digest, "response": answer,
+                                        "received_at": received, "reversed_by": None})
+                return answer
+        except sa.exc.IntegrityError:
+            # the same msgid committed meanwhile by a concurrent request: answer as a replay
+            with self.engine.begin() as conn:
+                stored = self._replayed(conn, msgid, digest)
+            if stored is None:
+                raise
+            return stored
+
+    @staticmethod
+    def _replayed(conn: sa.Connection, msgid: str, digest: str) -> str | None:
+        row = repo.message(conn, msgid)
+        if row is None:
+            return None
+        if row["reversed_by"] and row["body_digest"] == "reversed-before-arrival":
+            raise Refused(f"msgid(发送方报文ID)：{msgid} 已被冲正（{row['reversed_by']}），不再受理")
+        if row["body_digest"] != digest:
+            raise Refused(f"msgid(发送方报文ID)：{msgid} 已用于另一笔不同内容的交易")
+        return row["response"]
+
+    def _answer(self, header: dict[str, Any], received: dt.datetime, output: Any = None, err: str = "") -> str:
+        admdvs = str(header.get("mdtrtarea_admvs") or "000000")[:6]
+        done = self.clock()
+        return dumps_output({
+            "infcode": -1 if err else 0, "inf_refmsgid": f"{admdvs}{done:%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}",
+            "refmsg_time": _stamp(received), "respond_time": _stamp(done), "err_msg": err,
+            "output": output if output is not None else {}})
+
+
+__all__ = ["Refused", "Service"]

@@ -1,0 +1,46 @@
+"""The registry's transaction of the national interface: 1101 人员信息获取."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from yibao.api.table import Call, transaction
+from yibao.errors import NotFoundError
+from yibao.ledger import repository as repo
+from yibao.ledger.service import LedgerError, opening_seed
+from yibao.registry.insured import identities_on, person_row, spells_on
+
+BY_ID_NUMBER = {"02", "03"}  # 居民身份证 and 社会保障卡 (the card is keyed by the holder's 身份证号)
+
+
+@transaction("1101")
+def person_info(call: Call) -> dict:
+    d = call.input["data"]
+    if d["mdtrt_cert_type"] not in BY_ID_NUMBER:
+        raise LedgerError("mdtrt_cert_type", f"就诊凭证类型 {d['mdtrt_cert_type']}：本服务按身份证号(02)或社会保障卡(03)查询")
+    certno = d.get("certno") or d["mdtrt_cert_no"]
+    try:
+        p = person_row(call.conn, certno=certno)
+    except NotFoundError:
+        raise LedgerError("mdtrt_cert_no", f"证件号码 {certno[:6]}****{certno[-4:]} 未参保") from None
+    if d.get("psn_name") and d["psn_name"] != p["name"]:
+        raise LedgerError("psn_name", "人员姓名与证件号码不符")
+    on = (d.get("begntime") or call.now).date()
+    born = p["birth_date"]
+    base = {"psn_no": p["psn_no"], "psn_cert_type": "01", "certno": p["certno"], "psn_name": p["name"],
+            "gend": p["sex"], "naty": "1", "brdy": born,
+            "age": on.year - born.year - ((on.month, on.day) < (born.month, born.day))}
+    insu = []
+    for s in spells_on(call.conn, p["psn_no"], on):
+        pos = repo.position(call.conn, p["psn_no"], on.year) or opening_seed(call.conn, p["psn_no"], on.year)
+        insu.append({"balc": pos.account if s["insutype"] == "310" else 0, "insutype": s["insutype"],
+                     "psn_type": s["psn_type"], "psn_insu_stas": "1",
+                     "psn_insu_date": s["start_date"], "paus_insu_date": s["end_date"],
+                     "cvlserv_flag": "1" if s["civil_servant"] else "0", "insuplc_admdvs": s["admdvs"],
+                     "emp_name": s["emp_no"] or ""})
+    idet = [{"psn_idet_type": i, "psn_type_lv": "", "memo": "", "begntime": dt.datetime.combine(on, dt.time()),
+             "endtime": None} for i in identities_on(call.conn, p["psn_no"], on)]
+    return {"baseinfo": base, "insuinfo": insu, "idetinfo": idet}
+
+
+__all__: list[str] = []  # the handler is reached through yibao.api.table
