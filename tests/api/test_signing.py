@@ -131,6 +131,8 @@ def test_a_changed_body_is_refused():
     tampered = BODY.replace("张三".encode(), "李四".encode())
     error = _refusal(_headers(), body=tampered)
     assert (error.reason, error.field) == ("body_digest", "_api_body_digest")
+    upper = _headers() | {"_api_body_digest": body_digest(BODY).upper()}
+    assert "小写" in _refusal(upper).err_msg
     without_digest = {k: v for k, v in _headers().items() if k != "_api_body_digest"}
     assert verify(without_digest, BODY, _lookup, TS / 1000) == AK
     assert _refusal(without_digest, body=tampered).reason == "bad_signature"
@@ -139,6 +141,8 @@ def test_a_changed_body_is_refused():
 def test_a_header_value_that_would_make_the_string_ambiguous_is_refused():
     with pytest.raises(ValidationError, match="_api_name: '1101&x=1'"):
         sign({"_api_name": "1101&x=1"}, SK)
+    with pytest.raises(ValidationError, match="_api_x=y: '1'"):
+        sign({"_api_x=y": "1"}, SK)
     assert _refusal(_headers() | {"_api_name": "1101&x=1"}).reason == "malformed_header"
 
 

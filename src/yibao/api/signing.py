@@ -137,8 +137,7 @@ def verify(headers_or_params: Mapping[str, str], body: bytes, lookup_secret: Cal
     if secret is None:
         raise SignatureError("unknown_key", ACCESS_KEY, f"非法用户! 访问密钥 {access_key} 未登记或已停用")
     digest = body_digest(body, algorithm)
-    if params.get(BODY_DIGEST, digest) != digest:
-        raise SignatureError("body_digest", BODY_DIGEST, "签名不一致! 报文体摘要与收到的报文体不符，报文体在签名后被改动")
+    _check_body_digest(params.get(BODY_DIGEST, digest), digest, algorithm)
     params[BODY_DIGEST] = digest
     try:
         expected = sign(params, secret, algorithm)
@@ -152,6 +151,16 @@ def verify(headers_or_params: Mapping[str, str], body: bytes, lookup_secret: Cal
 def _require_algorithm(algorithm: str) -> None:
     if algorithm not in ALGORITHMS:
         raise ValidationError(METHOD, f"unknown algorithm {algorithm!r}; one of {', '.join(ALGORITHMS)}")
+
+
+def _check_body_digest(sent: str, digest: str, algorithm: str) -> None:
+    if sent == digest:
+        return
+    if sent.lower() == digest:
+        raise SignatureError("body_digest", BODY_DIGEST, "签名不一致! 报文体摘要应为小写十六进制，并以小写参与签名")
+    hash_name = "SHA-1" if algorithm == SHA1 else "SM3"
+    raise SignatureError("body_digest", BODY_DIGEST,
+                         f"签名不一致! 报文体摘要不是收到的报文体的 {hash_name} 摘要：报文体在签名后被改动，或摘要算法不符")
 
 
 def _epoch_ms(now: datetime | float) -> int:
