@@ -92,6 +92,8 @@ def test_an_unknown_or_revoked_key_is_an_illegal_user():
     headers["_api_access_key"] = "f" * 32
     error = _refusal(headers)
     assert (error.reason, error.field) == ("unknown_key", "_api_access_key") and error.err_msg.startswith("非法用户!")
+    headers["_api_access_key"] = "k" * 5000
+    assert len(_refusal(headers).err_msg) < 80  # a sender's value is cut before it is echoed
 
 
 @pytest.mark.parametrize("offset, reason, words", [

@@ -130,12 +130,12 @@ def verify(headers_or_params: Mapping[str, str], body: bytes, lookup_secret: Cal
         raise SignatureError("missing_header", missing[0], f"缺少服务网关的请求头! 缺少 {'、'.join(missing)}")
     algorithm = params.get(METHOD, SHA1)
     if algorithm not in ALGORITHMS:
-        raise SignatureError("unknown_algorithm", METHOD, f"不支持的签名算法! {algorithm!r} 不是 {' 或 '.join(ALGORITHMS)}")
+        raise SignatureError("unknown_algorithm", METHOD, f"不支持的签名算法! {_shown(algorithm)} 不是 {' 或 '.join(ALGORITHMS)}")
     _check_timestamp(params[TIMESTAMP], _epoch_ms(now), window_seconds)
     access_key = params[ACCESS_KEY]
     secret = lookup_secret(access_key)
     if secret is None:
-        raise SignatureError("unknown_key", ACCESS_KEY, f"非法用户! 访问密钥 {access_key} 未登记或已停用")
+        raise SignatureError("unknown_key", ACCESS_KEY, f"非法用户! 访问密钥 {_shown(access_key)} 未登记或已停用")
     digest = body_digest(body, algorithm)
     _check_body_digest(params.get(BODY_DIGEST, digest), digest, algorithm)
     params[BODY_DIGEST] = digest
@@ -146,6 +146,11 @@ def verify(headers_or_params: Mapping[str, str], body: bytes, lookup_secret: Cal
     if not hmac.compare_digest(expected.encode("ascii"), params[SIGNATURE].encode("utf-8", "replace")):
         raise SignatureError("bad_signature", SIGNATURE, f"签名不一致! 请按 {algorithm} 对排序后的 _api_* 请求头重新签名")
     return access_key
+
+
+def _shown(value: str) -> str:
+    """A header value quoted for ``err_msg`` (at most 200 characters in the envelope), cut at 40."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 def _require_algorithm(algorithm: str) -> None:
@@ -173,7 +178,7 @@ def _epoch_ms(now: datetime | float) -> int:
 
 def _check_timestamp(value: str, now_ms: int, window_seconds: int) -> None:
     if not (len(value) == 13 and value.isascii() and value.isdigit()):
-        raise SignatureError("bad_timestamp", TIMESTAMP, f"签名时间戳格式错误! {value!r} 应为13位毫秒时间戳")
+        raise SignatureError("bad_timestamp", TIMESTAMP, f"签名时间戳格式错误! {_shown(value)} 应为13位毫秒时间戳")
     skew_s = (int(value) - now_ms) / 1000
     if skew_s < -window_seconds:
         raise SignatureError(

@@ -61,14 +61,19 @@ def canonical_json(record: dict) -> bytes:
 
 def record_hash(prev_hash: str, record: dict) -> str:
     """SM3 over ``prev_hash`` (64 hex ASCII) followed by the canonical JSON of ``record``."""
+    return _hash(prev_hash, canonical_json(record))
+
+
+def _hash(prev_hash: str, canonical: bytes) -> str:
     if not isinstance(prev_hash, str) or not _HEX64.fullmatch(prev_hash):
         raise ValidationError("prev_hash", f"{prev_hash!r} is not 64 lowercase hex digits")
-    return sm3_hex(prev_hash.encode("ascii") + canonical_json(record))
+    return sm3_hex(prev_hash.encode("ascii") + canonical)
 
 
 def chain_row(seq: int, prev_hash: str, record: dict) -> ChainRow:
     """The row that appends ``record`` after a row whose hash is ``prev_hash``."""
-    return ChainRow(seq, prev_hash, record_hash(prev_hash, record), canonical_json(record).decode("utf-8"))
+    canonical = canonical_json(record)
+    return ChainRow(seq, prev_hash, _hash(prev_hash, canonical), canonical.decode("utf-8"))
 
 
 def chain_rows(records: Iterable[dict], start_seq: int = 1, start_hash: str = GENESIS_HASH) -> Iterator[ChainRow]:
