@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from yibao import vocab
 from yibao.api.table import Call, transaction
 from yibao.ledger import repository as repo
 from yibao.ledger import service
@@ -81,7 +82,7 @@ def outpatient_describe(call: Call) -> dict:
     m = call.input["mdtrtinfo"]
     enc = service.own_encounter(call.conn, call.inst, m["mdtrt_id"], m["psn_no"], "outpatient")
     dx = _diagnoses(call.input.get("diseinfo") or [], m.get("dise_codg"))
-    chronic = m.get("dise_codg") if m["med_type"] in ("14", "15", "9901") else None
+    chronic = m.get("dise_codg") if m["med_type"] in (vocab.MED_CHRONIC, vocab.MED_TWO_DISEASES) else None
     service.describe(call.conn, enc, med_type=m["med_type"], diagnoses=dx, chronic_disease=chronic)
     return {}
 

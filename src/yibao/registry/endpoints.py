@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from yibao import vocab
 from yibao.api.table import Call, transaction
 from yibao.errors import NotFoundError
 from yibao.ledger import repository as repo
@@ -33,7 +34,7 @@ def person_info(call: Call) -> dict:
     insu = []
     for s in spells_on(call.conn, p["psn_no"], on):
         pos = repo.position(call.conn, p["psn_no"], on.year) or opening_seed(call.conn, p["psn_no"], on.year)
-        insu.append({"balc": pos.account if s["insutype"] == "310" else 0, "insutype": s["insutype"],
+        insu.append({"balc": pos.account if s["insutype"] == vocab.EMPLOYEE else 0, "insutype": s["insutype"],
                      "psn_type": s["psn_type"], "psn_insu_stas": "1",
                      "psn_insu_date": s["start_date"], "paus_insu_date": s["end_date"],
                      "cvlserv_flag": "1" if s["civil_servant"] else "0", "insuplc_admdvs": s["admdvs"],
