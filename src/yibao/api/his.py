@@ -13,8 +13,10 @@ from typing import Any
 class His:
     """One institution's side of the interface: numbered msgids and envelopes for its transactions."""
 
-    def __init__(self, fixmedins_code: str, admdvs: str, name: str = "演示医院", clock=dt.datetime.now):
+    def __init__(self, fixmedins_code: str, admdvs: str, name: str = "演示医院", clock=dt.datetime.now,
+                 access_key: str | None = None, secret: str | None = None, algorithm: str = "HMAC-SHA1"):
         self.code, self.admdvs, self.name, self.clock = fixmedins_code, admdvs, name, clock
+        self.access_key, self.secret, self.algorithm = access_key, secret, algorithm
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -32,6 +34,15 @@ class His:
 
     def body(self, infno: str, input_: dict[str, Any], msgid: str | None = None) -> bytes:
         return json.dumps(self.message(infno, input_, msgid), ensure_ascii=False).encode("utf-8")
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        """The ``_api_*`` signature headers for ``body`` (none without a credential)."""
+        if not self.access_key:
+            return {}
+        from yibao.api.signing import signed_headers
+
+        return signed_headers(self.access_key, self.secret, body, "callService", "1.0.0",
+                              int(self.clock().timestamp() * 1000), self.algorithm)
 
 
 def fee_line(sn: str, mdtrt_id: str, psn_no: str, code: str, pric: str, cnt: str, when: str, batch: str = "B1") -> dict:

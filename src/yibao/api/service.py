@@ -14,17 +14,18 @@ import hashlib
 import json
 import logging
 import secrets
-import threading
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 
 from yibao.api.errors import InterfaceError
 from yibao.api.fields import dumps_output, parse_envelope, parse_input, render_output
+from yibao.api import credentials
 from yibao.api.session import FileAnswer
+from yibao.api.signing import SignatureError, credential_secret, verify
 from yibao.api.table import Call, handlers, label
 from yibao.errors import YibaoError
-from yibao.ledger import repository as repo
+from yibao.ledger import audit, repository as repo
 from yibao.ledger.db import ledger_engine
 from yibao.ledger.service import LedgerError, Region
 
@@ -48,22 +49,30 @@ def _stamp(t: dt.datetime) -> str:
 class Service:
     """The settlement service over one database: ``handle`` is safe to call from many threads."""
 
-    def __init__(self, url: str | None, region: Region, *, clock: Callable[[], dt.datetime] = dt.datetime.now,
-                 engine: sa.Engine | None = None):
+    def __init__(self, url: str | None, region: Region, *, master_key: bytes | None = None,
+                 clock: Callable[[], dt.datetime] = dt.datetime.now, engine: sa.Engine | None = None,
+                 window_seconds: int = 300):
+        """``master_key``: requests must be signed (:mod:`yibao.api.signing`) with the credential of the
+        institution they name; None accepts unsigned requests from any registered institution (tests,
+        a closed network behind a gateway that signs)."""
         self.engine = engine or ledger_engine(url)
         self.region = region
+        self.master_key = master_key
+        self.window = window_seconds
         self.clock = clock
         self.table = handlers()
-        self._lock = threading.Lock()
 
-    def handle(self, body: bytes | str) -> str | FileAnswer:
-        """The answer's JSON text (or a file for 9102)."""
+    def handle(self, body: bytes | str, headers: Mapping[str, str] | None = None) -> str | FileAnswer:
+        """The answer's JSON text (or a file for 9102) to one request ``body`` with its HTTP ``headers``."""
         received = self.clock()
         header: dict[str, Any] = {}
+        raw = body.encode("utf-8") if isinstance(body, str) else body
         try:
-            message = json.loads(body)
+            message = json.loads(raw)
             header = parse_envelope(message)
-            return self._run(header, message.get("input"), received)
+            return self._run(header, message.get("input"), received, raw, headers or {})
+        except SignatureError as e:
+            return self._answer(header, received, err=e.err_msg)
         except ValueError as e:
             if isinstance(e, InterfaceError):
                 return self._answer(header, received, err=e.err_msg)
@@ -82,7 +91,8 @@ class Service:
             return f"{label(header.get('infno', ''), e.field)}：{e.problem}"[:200]
         return str(e)[:200]
 
-    def _run(self, header: dict[str, Any], raw_input: Any, received: dt.datetime) -> str | FileAnswer:
+    def _run(self, header: dict[str, Any], raw_input: Any, received: dt.datetime, raw: bytes,
+             headers: Mapping[str, str]) -> str | FileAnswer:
         infno, msgid = header["infno"], header["msgid"]
         handler = self.table.get(infno)
         if handler is None:
@@ -97,6 +107,7 @@ class Service:
                 inst = repo.institution(conn, header["fixmedins_code"])
                 if inst is None:
                     raise Refused(f"fixmedins_code(定点医药机构编号)：{header['fixmedins_code']} 不是本统筹区的定点医药机构")
+                self._authenticate(conn, inst, raw, headers, received)
                 output = handler(Call(conn, self.region, inst, header, parsed, received))
                 if isinstance(output, FileAnswer):
                     return output
@@ -104,6 +115,8 @@ class Service:
                 repo.add_message(conn, {"msgid": msgid, "infno": infno, "fixmedins_code": inst["fixmedins_code"],
                                         "body_digest": digest, "response": answer,
                                         "received_at": received, "reversed_by": None})
+                audit.append(conn, inst["fixmedins_code"],
+                             audit.message_record(msgid, infno, inst["fixmedins_code"], received, digest, answer))
                 return answer
         except sa.exc.IntegrityError:
             # the same msgid committed meanwhile by a concurrent request: answer as a replay
@@ -112,6 +125,24 @@ class Service:
             if stored is None:
                 raise
             return stored
+
+    def _authenticate(self, conn: sa.Connection, inst: dict[str, Any], raw: bytes, headers: Mapping[str, str],
+                      received: dt.datetime) -> None:
+        """The request is signed with a live credential of the institution it names."""
+        if self.master_key is None:
+            return
+        owners: dict[str, str] = {}
+
+        def secret(access_key: str) -> str | None:
+            row = credentials.find(conn, access_key)
+            if row is None or row["revoked"]:
+                return None
+            owners[access_key] = row["fixmedins_code"]
+            return credential_secret(self.master_key, access_key)
+
+        key = verify(headers, raw, secret, received.astimezone(), self.window)
+        if owners[key] != inst["fixmedins_code"]:
+            raise Refused(f"_api_access_key：该凭证属于机构 {owners[key]}，不能以 {inst['fixmedins_code']} 的名义调用")
 
     @staticmethod
     def _replayed(conn: sa.Connection, msgid: str, digest: str) -> str | None:

@@ -28,7 +28,8 @@ ENC, LINES, POS, SETL, MSG, INST, LIST = (m.__table__ for m in (Encounter, FeeLi
                                                                 Institution, SettleList))
 
 
-def _dialect_insert(conn: sa.Connection, table: sa.Table):
+def dialect_insert(conn: sa.Connection, table: sa.Table):
+    """The backend's INSERT, which can skip rows whose key exists (``on_conflict_do_nothing``)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -105,7 +106,7 @@ def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: st
 def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Position) -> tuple[Position, int]:
     """The person's position for ``year`` locked for this transaction (``FOR UPDATE``), created from
     ``seed`` when the year has none yet; returns it with its version."""
-    ins = _dialect_insert(conn, POS).values(psn_no=psn_no, year=year, accumulators=json.dumps(dict(seed.accumulators)),
+    ins = dialect_insert(conn, POS).values(psn_no=psn_no, year=year, accumulators=json.dumps(dict(seed.accumulators)),
                                             account_fen=seed.account, family_fen=seed.family, version=0)
     conn.execute(ins.on_conflict_do_nothing(index_elements=["psn_no", "year"]))
     row = conn.execute(sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year).with_for_update()
@@ -134,7 +135,7 @@ def put_position(conn: sa.Connection, psn_no: str, year: int, pos: Position, ver
 def set_opening(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Open positions (psn_no, year, account, family) for a year not yet begun; existing ones are kept."""
     if rows:
-        ins = _dialect_insert(conn, POS).on_conflict_do_nothing(index_elements=["psn_no", "year"])
+        ins = dialect_insert(conn, POS).on_conflict_do_nothing(index_elements=["psn_no", "year"])
         conn.execute(ins, [{"psn_no": r["psn_no"], "year": r["year"], "accumulators": "{}", "version": 0,
                             "account_fen": r["account"], "family_fen": r["family"]} for r in rows])
 
@@ -222,6 +223,7 @@ def mark_message_reversed(conn: sa.Connection, msgid: str, by: str) -> None:
 
 
 __all__ = [
+    "dialect_insert",
     "institution",
     "add_encounter",
     "encounter",

@@ -361,12 +361,12 @@ MSGID = String(40)  # the spec's 30, with room for clients that send more; the s
 
 
 class Credential(Base):
-    """An institution's interface credential: the access key it signs with and the shared secret."""
+    """An institution's interface credential: the access key it signs with. The secret is not stored: it
+    is derived from the access key under the service's master key (:mod:`yibao.api.signing`)."""
 
     __tablename__ = "credentials"
     access_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"), index=True)
-    secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -48,7 +48,6 @@ def upgrade() -> None:
     op.create_table('credentials',
     sa.Column('access_key', sa.String(length=64), nullable=False),
     sa.Column('fixmedins_code', sa.String(length=12), nullable=False),
-    sa.Column('secret', sa.String(length=128), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['fixmedins_code'], ['institutions.fixmedins_code'], name=op.f('fk_credentials_fixmedins_code_institutions')),
