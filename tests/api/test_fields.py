@@ -214,6 +214,26 @@ def test_codes_sent_as_json_numbers_and_null_texts():
     assert parsed["data"]["card_sn"] is None
 
 
+@pytest.mark.parametrize("med_type", ["12", "21", "2101", "990101"])
+def test_med_types_of_the_spec_text_and_the_national_baseline(med_type):
+    assert parse_input("2207", data_2207(med_type=med_type))["data"]["med_type"] == med_type
+
+
+def test_a_section_name_in_capitals_and_a_tab_in_a_remark():
+    message = fee_lines({"memo": "早\t晚"})
+    parsed = parse_input("2204", {"FEEDETAIL": message["feedetail"]})
+    assert parsed["feedetail"][0]["memo"] == "早\t晚" and parsed.extra_keys == []
+
+
+@pytest.mark.parametrize("total, accepted", [("99999998.99", True), ("99999999.00", True), ("99999998.98", False)])
+def test_a_line_near_the_amount_cap_is_checked_to_the_fen(total, accepted):
+    line = fee_lines({"pric": "9999.999999", "cnt": "9999.9999", "det_item_fee_sumamt": total})  # = 99999998.9900000001
+    if accepted:
+        assert parse_input("2204", line)["feedetail"][0]["det_item_fee_sumamt"] == int(Decimal(total) * 100)
+    else:
+        assert refused("2204", line).kind == "line_amount"
+
+
 def test_input_sent_as_json_text_and_the_provincial_4101a():
     assert parse_input("2207", json.dumps(example_input("2207"))) == parse_input("2207", example_input("2207"))
     assert parse_input("4101A", example_input("4101")) == parse_input("4101", example_input("4101"))
@@ -352,6 +372,8 @@ def test_codes_outside_their_dictionary(infno, message, err_msg):
     ("2207", data_2207(medfee_sumamt="-Infinity"), "medfee_sumamt(医疗费总额)不是有限数值：-Infinity"),
     ("2207", data_2207(medfee_sumamt="1e999999999"), "medfee_sumamt(医疗费总额)整数部分超过14位：1e999999999"),
     ("2207", data_2207(medfee_sumamt="1e-999999999"), "medfee_sumamt(医疗费总额)不能有分以下的金额：1e-999999999"),
+    ("2204", fee_lines({"det_item_fee_sumamt": 9e16}), "feedetail第1行：det_item_fee_sumamt(明细项目费用总额)整数部分超过14位：9e+16"),
+    ("2204", fee_lines({"pric": "1e20"}), "feedetail第1行：pric(单价)整数部分超过10位：1e20"),
     ("2207", data_2207(medfee_sumamt=10**30), "medfee_sumamt(医疗费总额)整数部分超过14位：1000000000000000000000000000000"),
     ("2207", data_2207(medfee_sumamt=[10]), "medfee_sumamt(医疗费总额)应为单个值，不能是数组"),
     ("2204", fee_lines({"pric": "-1", "det_item_fee_sumamt": "-2"}), "feedetail第1行：pric(单价)不能为负数：-1"),

@@ -492,7 +492,7 @@ def _check_lines(section: _Section, lines: list[dict]) -> None:
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         path = f"{section.node}[{i}]"
-        product = line["pric"] * line["cnt"]
+        product = line["pric"] * line["cnt"]  # exact: within 1亿元 it has at most 20 digits (context: 28)
         if abs(Decimal(line["det_item_fee_sumamt"]).scaleb(-2) - product) >= LINE_TOLERANCE:
             raise _fail("line_amount", fields["det_item_fee_sumamt"], path, format_yuan(line["det_item_fee_sumamt"]),
                         pric=line["pric"], cnt=line["cnt"], product=_plain(product))

@@ -51,8 +51,11 @@ DICT_ALIASES = {
 }
 # Free-text or multi-valued fields that the spec flags as coded but whose values no dictionary holds.
 NO_DICT = {"refldept_dept"}  # several 科室 joined by "→"
-# Values the Hunan dictionary lacks but the spec's own 备注 lists (表2: 1-经办人；2-自助终端；3-移动终端).
-EXTRA_VALUES = [("opter_type", "经办人类别", "2", "自助终端"), ("opter_type", "经办人类别", "3", "移动终端")]
+# Values the Hunan dictionary lacks: opter_type 2 and 3 (表2 备注: 1-经办人；2-自助终端；3-移动终端), med_type
+# 12 (2206/2207 重点说明: 仅门诊挂号结算时，医疗类别传入“12 门诊挂号”) and 21 (住院, the national baseline's
+# parent of 2101…, which national clients send).
+EXTRA_VALUES = [("opter_type", "经办人类别", "2", "自助终端"), ("opter_type", "经办人类别", "3", "移动终端"),
+                ("med_type", "医疗类别", "12", "门诊挂号"), ("med_type", "医疗类别", "21", "住院")]
 # Amount fields that are negative on a 退单 line (数量填写负数) or a reconciliation of refunds.
 SIGNED = {("feedetail", "cnt"), ("feedetail", "det_item_fee_sumamt")}
 SIGNED_TRANSACTIONS = {"3201", "3202"}  # 对账 totals include 退费 settlements
