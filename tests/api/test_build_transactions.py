@@ -116,3 +116,18 @@ def test_the_codes_the_engines_name_are_in_the_shipped_dictionaries():
     assert set(vocab.MED_TYPES) <= fields["med_type"]
     assert set(vocab.PSN_TYPES) <= fields["psn_type"]
     assert set(vocab.FUND_PAY_TYPES) <= fields["fund_pay_type"]
+
+
+def test_the_pairs_checked_for_order_are_of_one_type():
+    from yibao.api.fields import _spec
+
+    def owners(fields):
+        for f in fields:
+            if f.fields:
+                yield f
+                yield from owners(f.fields)
+
+    sections = [s for t in _spec()[0].values() for s in t.input]
+    pairs = [pair for s in sections for owner in (s, *owners(s.fields)) for pair in owner.pairs]
+    assert {(a.key, b.key) for a, b in pairs} >= {("stmt_begndate", "stmt_enddate"), ("adm_time", "dscg_time")}
+    assert all(a.type == b.type for a, b in pairs)

@@ -126,6 +126,15 @@ def test_amounts_as_json_numbers_or_strings_become_fen(sent, fen):
     assert parse_input("2207", data_2207(medfee_sumamt=sent))["data"]["medfee_sumamt"] == fen
 
 
+def test_numbers_read_as_decimal_by_the_service_json_reader():
+    message = json.loads(json.dumps(example_input("2204")), parse_float=Decimal)
+    message["feedetail"][0].update(pric=Decimal("12.5"), cnt=Decimal("2.0"), det_item_fee_sumamt=Decimal("25.00"))
+    line = parse_input("2204", message)["feedetail"][0]
+    assert (line["pric"], line["det_item_fee_sumamt"]) == (Decimal("12.500000"), 2500)
+    assert refused("2207", data_2207(medfee_sumamt=Decimal("NaN"))).err_msg == "medfee_sumamt(医疗费总额)不是有限数值：NaN"
+    assert refused("2207", data_2207(psn_no=Decimal("1.5"))).err_msg == "psn_no(人员编号)应为字符串，不能是数值：1.5"
+
+
 @pytest.mark.parametrize("sent", ["", None, "null", "NULL", "  "])
 def test_an_empty_optional_number_is_none(sent):
     parsed = parse_input("2303", section("2303", "data", fulamt_ownpay_amt=sent))
@@ -432,6 +441,9 @@ def test_an_optional_output_left_out_is_its_spec_empty_value():
     ({"setl_id": None}, "output_missing", "输出缺少非空字段setl_id(结算ID)"),
     ({"medfee_sumamt": 10.5}, "output_type", "输出medfee_sumamt(医疗费总额)应为整数分：10.5"),
     ({"setl_time": 20240301}, "output_type", "输出setl_time(结算时间)应为日期时间：20240301"),
+    ({"hifp_pay": 10**16}, "too_many_digits", "hifp_pay(基本医疗保险统筹基金支出)整数部分超过14位：10000000000000000"),
+    ({"pool_prop_selfpay": Decimal("1E+999999")}, "too_many_digits",
+     "pool_prop_selfpay(基本医疗保险统筹基金支付比例)整数部分超过1位：1E+999999"),
     ({"pool_prop_selfpay": Decimal("0.12345")}, "too_many_decimals", "pool_prop_selfpay(基本医疗保险统筹基金支付比例)小数位数超过4位：0.12345"),
 ])
 def test_output_a_handler_got_wrong_is_refused(change, kind, err_msg):
@@ -457,7 +469,7 @@ def test_a_parsed_fee_line_renders_back_as_it_came():
 # --- any JSON value in any field: a typed value or an InterfaceError -----------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+    st.none() | st.booleans() | st.integers() | st.floats() | st.decimals() | st.text(max_size=40)
     | st.from_regex(r"-?\d{0,18}(\.\d{0,9})?([eE][+-]?\d{1,4})?", fullmatch=True)
     | st.from_regex(r"\d{4}-?\d{1,2}-?\d{1,2}([ T]\d{2}:?\d{2}:?\d{2}(\.\d{1,7})?)?", fullmatch=True)
     | st.sampled_from(["", "null", "NaN", "Infinity", "0", "-0", "0.000", "1e-7", "9" * 17]),

@@ -161,7 +161,8 @@ def snake(name: str) -> str:
 
 
 @cache
-def _spec() -> tuple[dict[str, _Transaction], tuple[_Field, ...], dict]:
+def _spec() -> tuple[dict[str, _Transaction], _Section, dict]:
+    """The packaged tables, read once: transactions by infno (aliases included), the 表2 header, the JSON."""
     data = resources.files("yibao.api") / "data"
     document = json.loads((data / "transactions.json").read_text(encoding="utf-8"))
     values: dict[str, set] = {}
@@ -297,19 +298,23 @@ def _number(f: _Field, value: object, path: str) -> Decimal | None:
             return None
         if _NUMBER.fullmatch(text) is None:
             raise _fail("non_finite" if _NON_FINITE.fullmatch(text) else "not_numeric", f, path, value)
+        number = Decimal(text)
     elif kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise _fail("non_finite", f, path, value)
-        text = repr(value)  # the shortest text of the float: 0.1, not its binary expansion
+        number = Decimal(repr(value))  # the shortest text of the float: 0.1, not its binary expansion
     elif kind is int:
         if f.whole is not None and _int_digits(value) > f.whole:
             raise _fail("too_many_digits", f, path, value, limit=f.whole)
         return _signed(f, Decimal(value), value, path)
+    elif kind is Decimal:  # a service that reads JSON with parse_float=Decimal
+        if not value.is_finite():
+            raise _fail("non_finite", f, path, value)
+        number = value
     elif value is None:
         return None
     else:
         raise _by_type(f, value, path, "not_numeric")
-    number = Decimal(text)
     whole, places = _places(number)
     if f.whole is not None and whole > f.whole:
         raise _fail("too_many_digits", f, path, value, limit=f.whole)
@@ -622,6 +627,8 @@ def _render_value(f: _Field, value: object, path: str) -> object:
     if kind == "amount":
         if type(value) is not int:
             raise _fail("output_type", f, path, value, expected="整数分")
+        if _int_digits(value) > f.length:  # 16,2: at most 14 digits of yuan
+            raise _fail("too_many_digits", f, path, value, limit=f.whole)
         return Decimal(value).scaleb(-2).quantize(_YUAN)
     if kind in ("decimal", "integer"):
         return _render_number(f, value, path)
@@ -655,6 +662,8 @@ def _render_number(f: _Field, value: object, path: str) -> Decimal | int:
         return number
     if not number.is_finite() or _places(number)[1] > f.precision:
         raise _fail("too_many_decimals", f, path, value, limit=f.precision)
+    if f.whole is not None and _places(number)[0] > f.whole:
+        raise _fail("too_many_digits", f, path, value, limit=f.whole)
     return number.quantize(f.quantum)
 
 

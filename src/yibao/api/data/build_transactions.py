@@ -16,6 +16,8 @@ import re
 import sys
 from pathlib import Path
 
+from yibao.api.fields import snake  # the key a field is parsed under is the key it is built with
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SPEC = Path("/work/shared/reference/interface")
 SERVED = ["9001", "9002", "1101", "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208", "2301",
@@ -93,13 +95,6 @@ COLLECTION = re.compile(r"集合|Map<")
 HEADING = re.compile(r"^\[7\] 【(\w+)】(.+)$")
 UNNAMED = re.compile(r"^(\[\d+\] )?表\s*\d+")
 CAPTION = re.compile(r"表\s*\d+\s*(.*?)[（(]\s*节点标识[：:]?\s*([A-Za-z_#]+|无节点)")
-
-
-def snake(code: str) -> str:
-    """The canonical key of a field or node: ``psnNo`` → ``psn_no``, ``PSN_NO`` → ``psn_no``."""
-    if not any(c.islower() for c in code):
-        return code.lower()
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", code).lower()
 
 
 def read_spec(text: str) -> dict[str, dict]:
