@@ -1,6 +1,6 @@
 """Build ``transactions.json`` and ``dictionaries.tsv`` from the interface spec extract.
 
-    python src/yibao/api/data/build_transactions.py [SPEC_FOLDER]
+    python src/yibao/api/data/build_transactions.py SPEC_FOLDER
 
 SPEC_FOLDER holds ``spec_extract_selected_transactions.md`` and ``dictionaries.tsv`` (the 湖南省医疗保障信息平台
 定点医药机构接口规范 V1.1.27 extract; see ``SOURCES.md``). The tables are read as printed; what the extract
@@ -19,7 +19,6 @@ from pathlib import Path
 from yibao.api.fields import snake  # the key a field is parsed under is the key it is built with
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SPEC = Path("/work/shared/reference/interface")
 SERVED = ["9001", "9002", "1101", "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208", "2301",
           "2302", "2303", "2304", "2305", "2401", "2402", "2404", "2405", "2601", "3101", "3102", "3201",
           "3202", "9101", "9102", "4101"]
@@ -69,14 +68,12 @@ MIN_LENGTHS = {"msgid": 20}
 LENGTH_FIXES = {"infno": 5}  # 交易编号 字符型 4, but provincial numbers such as 4101A have five
 
 BASELINE = "国家医疗保障信息平台定点医药机构接口规范（XJ-K01-2020 基线）"
-HAND_WRITTEN = {
-    "2404": {"name": "入院办理撤销", "input": [("data", "object", [
-        ("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
-        ("exp_content", "字段扩展", "字符型", "4000", "", "")])], "output": []},
-    "2405": {"name": "出院办理撤销", "input": [("data", "object", [
-        ("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
-        ("exp_content", "字段扩展", "字符型", "4000", "", "")])], "output": []},
-    "2601": {"name": "冲正交易", "input": [("data", "object", [
+REVOKE_STAY = [("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
+               ("exp_content", "字段扩展", "字符型", "4000", "", "")]  # 2404 and 2405 take one record alike
+HAND_WRITTEN = {  # infno: name, and per direction [(node, rows)]
+    "2404": {"name": "入院办理撤销", "input": [("data", REVOKE_STAY)], "output": []},
+    "2405": {"name": "出院办理撤销", "input": [("data", REVOKE_STAY)], "output": []},
+    "2601": {"name": "冲正交易", "input": [("data", [
         ("psn_no", "人员编号", "字符型", "30", "", "Y"), ("omsgid", "原发送方报文ID", "字符型", "30", "", "Y"),
         ("oinfno", "原交易编号", "字符型", "5", "", "Y")])], "output": []},
 }
@@ -243,7 +240,7 @@ def build(spec: Path) -> tuple[dict, list]:
         if infno in HAND_WRITTEN:
             hand = HAND_WRITTEN[infno]
             parts = {d: [_section(infno, d, node, "交易输入", [_hand(r, infno, node, names) for r in rows])
-                         for node, _, rows in hand[d]] for d in ("input", "output")}
+                         for node, rows in hand[d]] for d in ("input", "output")}
             transactions[infno] = {"name": hand["name"], "source": BASELINE, "hand_written": True, **parts}
             continue
         parts = sections(infno, printed[infno]["tables"], names)
@@ -276,7 +273,9 @@ def _envelope_rows(text: str) -> list:
 
 
 def main(argv: list[str]) -> None:
-    spec = Path(argv[0]) if argv else DEFAULT_SPEC
+    if len(argv) != 1:
+        sys.exit(__doc__)
+    spec = Path(argv[0])
     document, dictionary_rows = build(spec)
     (HERE / "transactions.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     with (HERE / "dictionaries.tsv").open("w", encoding="utf-8", newline="") as f:
