@@ -7,6 +7,7 @@ serves it over HTTP. See ``README.md`` in this folder.
 """
 
 from yibao.api.errors import InterfaceError
+from yibao.api.examples import example_envelope, example_input, example_output
 from yibao.api.fields import (
     MAX_ROWS, Parsed, dumps_output, parse_envelope, parse_input, render_output, served_transactions,
     transaction_spec,
@@ -17,7 +18,7 @@ from yibao.api.sm3 import hmac_sm3, sm3_hex
 
 __all__ = [
     "IdNumberLogFilter", "InterfaceError", "MAX_ROWS", "Parsed", "SignatureError", "body_digest", "dumps_output",
-    "hmac_sm3", "mask_certno", "mask_name", "mask_payload", "mask_text", "new_credential", "parse_envelope",
-    "parse_input", "render_output", "served_transactions", "sign", "signed_headers", "sm3_hex",
-    "transaction_spec", "verify",
+    "example_envelope", "example_input", "example_output", "hmac_sm3", "mask_certno", "mask_name", "mask_payload",
+    "mask_text", "new_credential", "parse_envelope", "parse_input", "render_output", "served_transactions", "sign",
+    "signed_headers", "sm3_hex", "transaction_spec", "verify",
 ]

@@ -161,7 +161,8 @@ def snake(name: str) -> str:
 
 
 @cache
-def _spec() -> tuple[dict[str, _Transaction], tuple[_Field, ...], dict]:
+def _spec() -> tuple[dict[str, _Transaction], _Section, dict]:
+    """The packaged tables, read once: transactions by infno (aliases included), the 表2 header, the JSON."""
     data = resources.files("yibao.api") / "data"
     document = json.loads((data / "transactions.json").read_text(encoding="utf-8"))
     values: dict[str, set] = {}
@@ -214,6 +215,8 @@ def _shown(value: object, limit: int = 40) -> str:
         text = f"{'-' if value < 0 else ''}{value.bit_length() * 3 // 10}位以上的整数"
     elif isinstance(value, str):
         text = value
+    elif isinstance(value, Decimal):
+        text = str(value)
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[:limit] + "…"
@@ -256,7 +259,7 @@ def _string(f: _Field, value: object, path: str, coded: bool = True) -> str | No
     kind = type(value)
     if kind is str:
         text = value.strip()
-        if _empty_text(text):
+        if not text or (len(text) == 4 and text.lower() == "null"):  # _empty_text, inline: the hot path
             return None
     elif kind is int:
         if value.bit_length() > 4 * (f.length or MAX_TEXT):  # str() of a huge int is slow, then refused
@@ -274,7 +277,7 @@ def _string(f: _Field, value: object, path: str, coded: bool = True) -> str | No
         raise _fail("too_long", f, path, text, limit=f.length or MAX_TEXT, count=len(text))
     if f.min_length and len(text) < f.min_length:
         raise _fail("too_short", f, path, text, low=f.min_length, limit=f.length, count=len(text))
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):  # isprintable: one C pass for the common text
         raise _fail("control_char", f, path, text.encode("unicode_escape", "replace").decode("ascii"))
     return text
 
@@ -295,19 +298,23 @@ def _number(f: _Field, value: object, path: str) -> Decimal | None:
             return None
         if _NUMBER.fullmatch(text) is None:
             raise _fail("non_finite" if _NON_FINITE.fullmatch(text) else "not_numeric", f, path, value)
+        number = Decimal(text)
     elif kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise _fail("non_finite", f, path, value)
-        text = repr(value)  # the shortest text of the float: 0.1, not its binary expansion
+        number = Decimal(repr(value))  # the shortest text of the float: 0.1, not its binary expansion
     elif kind is int:
         if f.whole is not None and _int_digits(value) > f.whole:
             raise _fail("too_many_digits", f, path, value, limit=f.whole)
         return _signed(f, Decimal(value), value, path)
+    elif kind is Decimal:  # a service that reads JSON with parse_float=Decimal
+        if not value.is_finite():
+            raise _fail("non_finite", f, path, value)
+        number = value
     elif value is None:
         return None
     else:
         raise _by_type(f, value, path, "not_numeric")
-    number = Decimal(text)
     whole, places = _places(number)
     if f.whole is not None and whole > f.whole:
         raise _fail("too_many_digits", f, path, value, limit=f.whole)
@@ -465,13 +472,14 @@ def _record(owner: _Field | _Section, obj: dict, path: str, extras: list[str]) -
             if f is None:
                 extras.append(f"{path}.{name}" if path else str(name))
                 continue
-        if f.key in given:
+        if f.fields:
+            typed = None if value is None else _rows(f, value, f"{path}.{f.code}" if path else f.code, extras)
+        else:
+            typed = f.parse(f, value, path)
+        if f.key in given and typed != out[f.key]:  # two spellings of one field (psn_no, psnNo) that disagree
             raise _fail("duplicate_field", f, path, first=given[f.key], second=name)
         given[f.key] = name
-        if f.fields:
-            out[f.key] = None if value is None else _rows(f, value, f"{path}.{f.code}" if path else f.code, extras)
-        else:
-            out[f.key] = f.parse(f, value, path)
+        out[f.key] = typed
     for f in owner.required_fields:
         if out[f.key] is None:
             raise _fail("empty" if f.key in given else "missing", f, path)
@@ -489,14 +497,19 @@ def _check_lines(section: _Section, lines: list[dict]) -> None:
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         path = f"{section.node}[{i}]"
-        product = line["pric"] * line["cnt"]
+        product = line["pric"] * line["cnt"]  # exact: within 1亿元 it has at most 20 digits (context: 28)
         if abs(Decimal(line["det_item_fee_sumamt"]).scaleb(-2) - product) >= LINE_TOLERANCE:
             raise _fail("line_amount", fields["det_item_fee_sumamt"], path, format_yuan(line["det_item_fee_sumamt"]),
-                        pric=line["pric"], cnt=line["cnt"], product=product.normalize())
+                        pric=line["pric"], cnt=line["cnt"], product=_plain(product))
         serial = line["feedetl_sn"]
         if serial in seen:
             raise _fail("duplicate_sn", fields["feedetl_sn"], "", serial, first=seen[serial] + 1, second=i + 1)
         seen[serial] = i
+
+
+def _plain(number: Decimal) -> str:
+    """A product of bounded factors without its trailing zeros, never in E notation: 2790, 10.5."""
+    return format(number.normalize(), "f")
 
 
 def _section_value(section: _Section, obj: dict) -> tuple[bool, object]:
@@ -614,6 +627,8 @@ def _render_value(f: _Field, value: object, path: str) -> object:
     if kind == "amount":
         if type(value) is not int:
             raise _fail("output_type", f, path, value, expected="整数分")
+        if _int_digits(value) > f.length:  # 16,2: at most 14 digits of yuan
+            raise _fail("too_many_digits", f, path, value, limit=f.whole)
         return Decimal(value).scaleb(-2).quantize(_YUAN)
     if kind in ("decimal", "integer"):
         return _render_number(f, value, path)
@@ -647,6 +662,8 @@ def _render_number(f: _Field, value: object, path: str) -> Decimal | int:
         return number
     if not number.is_finite() or _places(number)[1] > f.precision:
         raise _fail("too_many_decimals", f, path, value, limit=f.precision)
+    if f.whole is not None and _places(number)[0] > f.whole:
+        raise _fail("too_many_digits", f, path, value, limit=f.whole)
     return number.quantize(f.quantum)
 
 

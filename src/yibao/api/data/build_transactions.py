@@ -1,6 +1,6 @@
 """Build ``transactions.json`` and ``dictionaries.tsv`` from the interface spec extract.
 
-    python src/yibao/api/data/build_transactions.py [SPEC_FOLDER]
+    python src/yibao/api/data/build_transactions.py SPEC_FOLDER
 
 SPEC_FOLDER holds ``spec_extract_selected_transactions.md`` and ``dictionaries.tsv`` (the 湖南省医疗保障信息平台
 定点医药机构接口规范 V1.1.27 extract; see ``SOURCES.md``). The tables are read as printed; what the extract
@@ -16,8 +16,9 @@ import re
 import sys
 from pathlib import Path
 
+from yibao.api.fields import snake  # the key a field is parsed under is the key it is built with
+
 HERE = Path(__file__).resolve().parent
-DEFAULT_SPEC = Path("/work/shared/reference/interface")
 SERVED = ["9001", "9002", "1101", "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208", "2301",
           "2302", "2303", "2304", "2305", "2401", "2402", "2404", "2405", "2601", "3101", "3102", "3201",
           "3202", "9101", "9102", "4101"]
@@ -51,8 +52,11 @@ DICT_ALIASES = {
 }
 # Free-text or multi-valued fields that the spec flags as coded but whose values no dictionary holds.
 NO_DICT = {"refldept_dept"}  # several 科室 joined by "→"
-# Values the Hunan dictionary lacks but the spec's own 备注 lists (表2: 1-经办人；2-自助终端；3-移动终端).
-EXTRA_VALUES = [("opter_type", "经办人类别", "2", "自助终端"), ("opter_type", "经办人类别", "3", "移动终端")]
+# Values the Hunan dictionary lacks: opter_type 2 and 3 (表2 备注: 1-经办人；2-自助终端；3-移动终端), med_type
+# 12 (2206/2207 重点说明: 仅门诊挂号结算时，医疗类别传入“12 门诊挂号”) and 21 (住院, the national baseline's
+# parent of 2101…, which national clients send).
+EXTRA_VALUES = [("opter_type", "经办人类别", "2", "自助终端"), ("opter_type", "经办人类别", "3", "移动终端"),
+                ("med_type", "医疗类别", "12", "门诊挂号"), ("med_type", "医疗类别", "21", "住院")]
 # Amount fields that are negative on a 退单 line (数量填写负数) or a reconciliation of refunds.
 SIGNED = {("feedetail", "cnt"), ("feedetail", "det_item_fee_sumamt")}
 SIGNED_TRANSACTIONS = {"3201", "3202"}  # 对账 totals include 退费 settlements
@@ -64,14 +68,12 @@ MIN_LENGTHS = {"msgid": 20}
 LENGTH_FIXES = {"infno": 5}  # 交易编号 字符型 4, but provincial numbers such as 4101A have five
 
 BASELINE = "国家医疗保障信息平台定点医药机构接口规范（XJ-K01-2020 基线）"
-HAND_WRITTEN = {
-    "2404": {"name": "入院办理撤销", "input": [("data", "object", [
-        ("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
-        ("exp_content", "字段扩展", "字符型", "4000", "", "")])], "output": []},
-    "2405": {"name": "出院办理撤销", "input": [("data", "object", [
-        ("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
-        ("exp_content", "字段扩展", "字符型", "4000", "", "")])], "output": []},
-    "2601": {"name": "冲正交易", "input": [("data", "object", [
+REVOKE_STAY = [("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
+               ("exp_content", "字段扩展", "字符型", "4000", "", "")]  # 2404 and 2405 take one record alike
+HAND_WRITTEN = {  # infno: name, and per direction [(node, rows)]
+    "2404": {"name": "入院办理撤销", "input": [("data", REVOKE_STAY)], "output": []},
+    "2405": {"name": "出院办理撤销", "input": [("data", REVOKE_STAY)], "output": []},
+    "2601": {"name": "冲正交易", "input": [("data", [
         ("psn_no", "人员编号", "字符型", "30", "", "Y"), ("omsgid", "原发送方报文ID", "字符型", "30", "", "Y"),
         ("oinfno", "原交易编号", "字符型", "5", "", "Y")])], "output": []},
 }
@@ -90,13 +92,6 @@ COLLECTION = re.compile(r"集合|Map<")
 HEADING = re.compile(r"^\[7\] 【(\w+)】(.+)$")
 UNNAMED = re.compile(r"^(\[\d+\] )?表\s*\d+")
 CAPTION = re.compile(r"表\s*\d+\s*(.*?)[（(]\s*节点标识[：:]?\s*([A-Za-z_#]+|无节点)")
-
-
-def snake(code: str) -> str:
-    """The canonical key of a field or node: ``psnNo`` → ``psn_no``, ``PSN_NO`` → ``psn_no``."""
-    if not any(c.islower() for c in code):
-        return code.lower()
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", code).lower()
 
 
 def read_spec(text: str) -> dict[str, dict]:
@@ -245,7 +240,7 @@ def build(spec: Path) -> tuple[dict, list]:
         if infno in HAND_WRITTEN:
             hand = HAND_WRITTEN[infno]
             parts = {d: [_section(infno, d, node, "交易输入", [_hand(r, infno, node, names) for r in rows])
-                         for node, _, rows in hand[d]] for d in ("input", "output")}
+                         for node, rows in hand[d]] for d in ("input", "output")}
             transactions[infno] = {"name": hand["name"], "source": BASELINE, "hand_written": True, **parts}
             continue
         parts = sections(infno, printed[infno]["tables"], names)
@@ -278,7 +273,9 @@ def _envelope_rows(text: str) -> list:
 
 
 def main(argv: list[str]) -> None:
-    spec = Path(argv[0]) if argv else DEFAULT_SPEC
+    if len(argv) != 1:
+        sys.exit(__doc__)
+    spec = Path(argv[0])
     document, dictionary_rows = build(spec)
     (HERE / "transactions.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     with (HERE / "dictionaries.tsv").open("w", encoding="utf-8", newline="") as f:
