@@ -44,6 +44,11 @@ RESTRICTION_RULES = {  # the catalog's 限定支付范围 checks as rules
 }
 
 
+# 医院等级 (hosp_lv, 1–14) → the 医疗机构等级 the benefit rules use (3 / 2 / 1 / 0 未定级)
+HOSP_LV = {**dict.fromkeys(("1", "2", "3", "4", "12"), "3"), **dict.fromkeys(("5", "6", "7", "13"), "2"),
+           **dict.fromkeys(("8", "9", "10", "14"), "1"), "11": "0"}
+
+
 def add_reviewer(fn: Reviewer) -> Reviewer:
     REVIEWERS.append(fn)
     return fn
@@ -68,7 +73,7 @@ def catalog_restrictions(patient: dict[str, Any], enc: dict[str, Any], catalog: 
     reasons = catalog.violation_reasons(
         pos, np.zeros(len(orders), dtype=np.int64), np.array([patient.get("gend") or ""], dtype=object),
         np.array([_age(patient.get("brdy"), on)], dtype=float),
-        np.array([enc.get("med_type") in INPATIENT_MED_TYPES]), np.array([str(enc.get("medins_lv") or "")], dtype=object),
+        np.array([enc.get("med_type") in INPATIENT_MED_TYPES]), np.array([HOSP_LV.get(str(enc.get("medins_lv")), "")], dtype=object),
         np.array([dx or enc.get("dscg_main_dise_codg") or ""], dtype=object))
     hits = []
     for check in RESTRICTION_CHECKS:

@@ -101,13 +101,13 @@ class Service:
         digest = _digest(header, raw_input)
         try:
             with self.engine.begin() as conn:
-                stored = self._replayed(conn, msgid, digest)
-                if stored is not None:
-                    return stored
                 inst = repo.institution(conn, header["fixmedins_code"])
                 if inst is None:
                     raise Refused(f"fixmedins_code(定点医药机构编号)：{header['fixmedins_code']} 不是本统筹区的定点医药机构")
-                self._authenticate(conn, inst, raw, headers, received)
+                self._authenticate(conn, inst, raw, headers, received)  # before a replay shows a stored answer
+                stored = self._replayed(conn, msgid, digest)
+                if stored is not None:
+                    return stored
                 output = handler(Call(conn, self.region, inst, header, parsed, received))
                 if isinstance(output, FileAnswer):
                     return output

@@ -42,7 +42,7 @@ def sign_out(call: Call) -> dict:
 
 
 def save_file(conn: sa.Connection, inst: dict[str, Any], filename: str, content: bytes, now: dt.datetime) -> str:
-    no = f"F{now:%Y%m%d%H%M%S}{hashlib.sha256(content).hexdigest()[:16]}{new_id('', now)[-8:]}"
+    no = f"F{now:%Y%m%d%H%M%S}{hashlib.sha256(content).hexdigest()[:4]}{new_id('', now)[-8:]}"  # 27 of the spec's 30
     conn.execute(sa.insert(FILES).values(file_qury_no=no, fixmedins_code=inst["fixmedins_code"], filename=filename,
                                          content=content, created_at=now))
     return no
@@ -69,7 +69,7 @@ def upload_file(call: Call) -> dict:
         raise LedgerError("in", f"文件 {len(content)} 字节，超过上限 {MAX_FILE} 字节")
     no = save_file(call.conn, call.inst, d["filename"], content, call.now)
     return {"file_qury_no": no, "filename": d["filename"], "fixmedins_code": call.inst["fixmedins_code"],
-            "dld_endtime": call.now + dt.timedelta(days=1)}
+            "dld_endtime": f"{call.now + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}"}
 
 
 @transaction("9102")

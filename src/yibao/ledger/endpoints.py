@@ -301,7 +301,7 @@ def reconcile_details(call: Call) -> dict:
     report = compare_details(theirs, rows)
     name = f"stmt_{call.inst['fixmedins_code']}_{d['stmt_begndate']:%Y%m%d}_{d['stmt_enddate']:%Y%m%d}.txt"
     no = save_file(call.conn, call.inst, name, report.encode("utf-8"), call.now)
-    return {"fileinfo": {"file_qury_no": no, "filename": name, "dld_endtime": call.now + DAY}}
+    return {"fileinfo": {"file_qury_no": no, "filename": name, "dld_endtime": f"{call.now + DAY:%Y-%m-%d %H:%M:%S}"}}
 
 
 # -- 结算清单 -------------------------------------------------------------------------------------------
