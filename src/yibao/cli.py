@@ -32,6 +32,7 @@ app = typer.Typer(
 
 # Domain command modules; each defines ``register(app)``.
 _DOMAINS: list[str] = [
+    "yibao.api.cli",
     "yibao.catalog.cli",
     "yibao.payment.cli",
     "yibao.payment.drg.cli",

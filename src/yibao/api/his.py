@@ -23,7 +23,7 @@ class His:
     def msgid(self) -> str:
         with self._lock:
             n = next(self._seq)
-        return f"{self.code}{self.clock():%Y%m%d%H%M%S}{n % 10000:04d}{n // 10000:d}"[:30]
+        return f"{self.code}{self.clock():%Y%m%d%H%M%S}{n % 10000:04d}"
 
     def message(self, infno: str, input_: dict[str, Any], msgid: str | None = None, **extra: Any) -> dict[str, Any]:
         return {"infno": infno, "msgid": msgid or self.msgid(), "mdtrtarea_admvs": self.admdvs,

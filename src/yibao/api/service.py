@@ -85,6 +85,10 @@ class Service:
             log.exception("transaction %s msgid %s failed", header.get("infno"), header.get("msgid"))
             return self._answer(header, received, err=f"系统内部错误（{type(e).__name__}），请稍后重试或联系经办机构")
 
+    def too_large(self, size: int, limit: int) -> str:
+        """The answer to a body over the size limit (read no further)."""
+        return self._answer({}, self.clock(), err=f"报文 {size} 字节，超过上限 {limit} 字节")
+
     @staticmethod
     def _message(header: dict[str, Any], e: YibaoError) -> str:
         if isinstance(e, LedgerError):
