@@ -39,6 +39,7 @@ _DOMAINS: list[str] = [
     "yibao.settlement.allowance_cli",
     "yibao.settlement.cli",
     "yibao.store.cli",
+    "yibao.supervision.cli",
     "yibao.synth.cli",
 ]
 
