@@ -45,7 +45,7 @@ def test_claims_admitted_during_a_stay(sv):
     assert sv.found(hits) == {(visit, "SV-OVL-01"), (shop, "SV-OVL-02"), (second, "SV-OVL-03")}
     # the evidence names the stay running most recently admitted
     assert {h.claim_id: h.related_claim_id for h in hits} == {visit: second, shop: stay, second: stay}
-    assert next(h for h in hits if h.rule_id == "SV-OVL-01").vola_evid["observed"] == 4
+    assert next(h for h in hits if h.rule_id == "SV-OVL-01").vola_evid["observed"] == 1  # a day after the second stay began
 
 
 def test_claims_after_death(sv):

@@ -127,7 +127,7 @@ class Overlap(Kind):
             yield Finding(me.claim_id, (), None, float(me.adm - adm), None, me.medfee_sumamt_fen, ref)
 
     def text(self, rule, data, f):
-        return f"{rule.name}：于住院 {f.ref_claim_id} 期间（入院第 {f.observed:g} 天）发生"
+        return f"{rule.name}：于住院 {f.ref_claim_id} 期间（入院后第 {f.observed:g} 天）发生"
 
 
 class AfterDeath(Kind):
