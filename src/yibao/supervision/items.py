@@ -9,16 +9,15 @@ Restriction items come from the catalog's structured 限定支付范围 columns 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, NamedTuple
+from typing import Iterable, NamedTuple
 
 import ibis
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from yibao import vocab
 from yibao.supervision.common import NO_END, ClaimCheck, Kind, Tables, findings, half_up, one_line, starts_with_any
-from yibao.supervision.model import Finding, day_number
+from yibao.supervision.model import Finding, half_up as round_fen
 from yibao.supervision.rules import ParamSpec, Rule
 
 SEX_NAMES = {"1": "男", "2": "女"}
@@ -162,10 +161,6 @@ class Restriction(Kind):
                     obs, lim = self.observed_limit(c.claim, row)
                     yield Finding(c.claim.claim_id, (line.line_no,), line.item_code, obs, lim, line.amount_fen, None)
                     break
-
-
-def _null(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
 
 
 class Sex(Restriction):
@@ -365,8 +360,6 @@ class PriceCap(Kind):
         for ln in c.lines:
             cap = data.in_force(ln.item_code, ln.day)
             if cap is not None and cap >= 0 and ln.price_fen > cap:
-                from yibao.supervision.model import half_up as round_fen
-
                 yield Finding(c.claim.claim_id, (ln.line_no,), ln.item_code, float(ln.price_fen), float(cap),
                               round_fen((ln.price_fen - cap) * ln.qty), None)
 
