@@ -40,6 +40,7 @@ _DOMAINS: list[str] = [
     "yibao.settlement.allowance_cli",
     "yibao.settlement.cli",
     "yibao.store.cli",
+    "yibao.supervision.cli",
     "yibao.synth.cli",
 ]
 
