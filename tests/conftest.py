@@ -9,14 +9,8 @@ same examples every time, so a submission's result does not depend on the draw.
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -27,30 +21,13 @@ if os.environ.get("CI"):
 
 
 def _start_cluster() -> tuple[str, callable]:
-    initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not initdbs:
+    from yibao.errors import ValidationError
+    from yibao.store.throwaway import throwaway_cluster
+
+    try:
+        return throwaway_cluster()
+    except ValidationError:
         pytest.fail("PostgreSQL is needed for the store tests: `apt-get install postgresql` or set YIBAO_TEST_PG_URL")
-    bindir = Path(initdbs[-1]).parent
-    data = tempfile.mkdtemp(prefix="yibao-test-pg.")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    run_as = []
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([*run_as, bindir / "initdb", "-D", data, "-U", "yibao", "--auth=trust", "-E", "UTF8"], **quiet)
-    opts = f"-p {port} -k /tmp -c listen_addresses=127.0.0.1"
-    subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-o", opts, "-w", "-l", f"{data}/log", "start"], **quiet)
-    subprocess.run([bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "yibao", "yibao_test"], **quiet)
-
-    def stop() -> None:
-        subprocess.run([*run_as, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(data, ignore_errors=True)
-
-    return f"postgresql+psycopg://yibao@127.0.0.1:{port}/yibao_test", stop
 
 
 @pytest.fixture(scope="session")

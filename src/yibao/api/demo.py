@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from yibao import vocab
 from yibao.api import credentials
 from yibao.ids import pooling_region
 from yibao.ledger.db import ledger_engine
@@ -73,7 +74,7 @@ def _sample(conn: sa.Connection) -> list[dict]:
     p, e = Person.__table__, Enrollment.__table__
     day = dt.date(DEMO_YEAR, 6, 1)
     out = []
-    for insutype in ("310", "390"):
+    for insutype in (vocab.EMPLOYEE, vocab.RESIDENT):
         row = conn.execute(sa.select(p.c.psn_no, p.c.certno, p.c.name, e.c.insutype, e.c.psn_type, e.c.admdvs)
                            .join(e, e.c.psn_no == p.c.psn_no)
                            .where(e.c.insutype == insutype, e.c.start_date <= dt.date(DEMO_YEAR, 1, 1),

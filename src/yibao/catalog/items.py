@@ -42,6 +42,7 @@ DATE_COLUMNS = ("begin_date", "end_date")
 STRING_COLUMNS = tuple(
     c for c in COLUMNS if c not in INT_COLUMNS + DATE_COLUMNS + ("inpatient_only",))
 RESTRICTION_CHECKS = ("sex", "age", "inpatient", "level", "diagnosis")
+SMALL = 64  # codes looked up one by one below this many (a real-time claim), hashed in bulk above
 CLASS_ORDER = ("A", "B", "C")  # 甲 / 乙 / 丙 ranked 0 / 1 / 2, as the settlement engine numbers them
 
 
@@ -420,10 +421,10 @@ class Catalog:
         on the given date(s)). ``on`` is one date or an array of dates aligned with ``codes``; codes
         may be dictionary-encoded (:class:`yibao.coded.Coded`), looked up once per distinct code."""
         if isinstance(codes, Coded):
-            per_code = index_in(pa.array(list(codes.categories), type=pa.string()), self._arrow)
+            per_code = self._ranks(list(codes.categories))
             k = np.where(codes.codes >= 0, per_code[codes.codes], -1) if len(per_code) else np.full(len(codes), -1)
         else:
-            k = index_in(codes, self._arrow)
+            k = self._ranks(codes)
         found = k >= 0
         if on is None or _is_scalar_date(on):
             per_code = self._latest if on is None else self._rows_on(np.datetime64(_as_date(on), "D"))
@@ -432,6 +433,17 @@ class Catalog:
         pos = np.full(len(k), -1, dtype=np.int64)
         pos[found] = self._search(k[found], days[found])
         return pos
+
+    def _ranks(self, codes) -> np.ndarray:
+        """Each code's rank among the catalog's codes (−1: unknown): a dictionary lookup for the few
+        codes of a real-time claim, Arrow hashing for a batch."""
+        if len(codes) > SMALL:
+            return index_in(codes, self._arrow)
+        rank = self.__dict__.get("_rank_of")
+        if rank is None:
+            rank = self.__dict__["_rank_of"] = {c: i for i, c in enumerate(self._arrow.to_pylist())}
+        return np.fromiter((rank.get(c, -1) if isinstance(c, str) else -1 for c in codes), dtype=np.int64,
+                           count=len(codes))
 
     def _search(self, rank: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Row in force for each (code rank, day), -1 where none. Rows are sorted by (code, begin):
@@ -459,6 +471,8 @@ class Catalog:
 
     @staticmethod
     def _days(on, n: int) -> np.ndarray:
+        if isinstance(on, np.ndarray) and on.dtype == "datetime64[D]" and len(on) == n and not np.isnat(on).any():
+            return on
         if isinstance(on, (dt.date, str, pd.Timestamp, np.datetime64)):
             return np.full(n, np.datetime64(pd.Timestamp(on).date(), "D"))
         days = pd.to_datetime(pd.Series(on)).to_numpy("datetime64[D]")

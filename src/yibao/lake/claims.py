@@ -128,6 +128,8 @@ def _coverage(folder, psn: pa.Array) -> dict[str, Any]:
     if not has_table(folder, "coverage_choices"):
         return {}
     t = read_table(folder, "coverage_choices")
+    if not t.num_rows:
+        return {}
     person = pc.index_in(t["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
     key = person * 10_000 + t["year"].to_numpy(zero_copy_only=False).astype(I64)
     order = np.argsort(key, kind="stable")

@@ -9,6 +9,7 @@ from typing import Optional
 import pandas as pd
 import pyarrow as pa
 import typer
+from yibao import vocab
 from yibao.console import new_console
 from rich.table import Table
 
@@ -159,6 +160,44 @@ def ratio_cmd(year: int = _year("Year to check."), pack: str = PACK) -> None:
         console.print(f"  {c.path} = {c.value}  (since {c.since}; {c.ref})")
     if not check.ok:
         raise typer.Exit(2)
+
+
+@registry.command("enroll")
+def enroll_cmd(certno: str = typer.Option(..., "--certno", help="居民身份证号 (18 characters, checked)"),
+               name: str = typer.Option(..., "--name"),
+               insutype: str = typer.Option(..., "--insutype", help="310 职工 | 390 居民"),
+               psn_type: str = typer.Option(..., "--psn-type", help="人员类别 (e.g. 11 在职, 12 退休, 1403 中小学生)"),
+               admdvs: str = typer.Option(..., "--admdvs", help="参保地医保区划 (6 digits)"),
+               begin: dt.datetime = typer.Option(..., "--begin", formats=["%Y-%m-%d"], help="First day insured"),
+               emp_no: Optional[str] = typer.Option(None, "--emp-no", help="职工: the employer (单位编号); none: 灵活就业"),
+               base: Optional[str] = typer.Option(None, "--base", help="职工: monthly 缴费基数 in yuan (0 until set)"),
+               account_balance: Optional[str] = typer.Option(None, "--account-balance",
+                                                             help="个人账户 balance to open with, in yuan"),
+               db: Optional[str] = typer.Option(None, "--db", help="Database URL (default $YIBAO_DB_URL or sqlite:///yibao.db)")) -> None:
+    """参保登记: enroll a person (registered when new) in a scheme from a date."""
+    from yibao.money import yuan_to_fen
+    from yibao.registry.service import enroll
+    from yibao.store import db as store_db
+    from yibao.store.repositories import Store
+
+    url = db or store_db.default_url()
+    store_db.upgrade(url)
+    on = begin.date()
+    opening = yuan_to_fen(account_balance, "--account-balance") if account_balance is not None else None
+    employee = insutype == vocab.EMPLOYEE
+    base_fen = yuan_to_fen(base, "--base") if base is not None else (0 if employee else None)
+    with Store(url).unit() as uow:
+        spell = enroll(uow, {"certno": certno, "name": name, "admdvs": admdvs},
+                       {"insutype": insutype, "psn_type": psn_type, "admdvs": admdvs, "start_date": on,
+                        "emp_no": emp_no, "emp_kind": None if not employee else "employer" if emp_no else "flexible",
+                        "contribution_base_fen": base_fen})
+        if opening:
+            uow.accounts.open(spell["psn_no"], on)
+            uow.accounts.post(spell["psn_no"], "accrual", opening, on, ref="opening balance")
+    console.print(f"enrolled {spell['psn_no']} in {insutype} from {on} (spell {spell['spell_id']})"
+                  + (f", 个人账户 {format_yuan(opening)} yuan" if opening else ""), highlight=False)
+    if employee and base is None:
+        console.print("缴费基数 not given: recorded as 0 until set (contributions due are 0 meanwhile)")
 
 
 def register(app: typer.Typer) -> None:

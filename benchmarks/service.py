@@ -1,0 +1,324 @@
+"""The real-time service under load, on PostgreSQL on loopback, the load generator on the same machine.
+
+    python benchmarks/service.py [--db URL] [--persons 5000] [--encounters 3000] [--workers 2]
+                                 [--clients 16] [--procs 2]
+
+What it runs (the figures are the real command's: ``yibao serve`` as its own processes, signed HTTP
+requests from a separate load process):
+1. a PostgreSQL cluster (throwaway, from Debian's package, unless ``--db``), a synthetic region of
+   ``--persons`` loaded into it, 10 of its hospitals given credentials;
+2. ``yibao serve --db URL --workers W``;
+3. setup: one 2201 挂号 per encounter;
+4. load: per encounter a 2204 (two lines) then a 2207 结算, from ``--procs`` processes × ``--clients``
+   threads; settlements/s (= 2207 answered infcode 0 per second of the load phase) and p50 / p99 of
+   2207;
+5. the same clients sending only 1101 and only 2206 (rates);
+6. the floor: a bare locked PostgreSQL transaction of the same shape (lock the person's row, insert a
+   settlement, tie two lines, update the row, insert the message and an audit link) from as many
+   threads, without HTTP or the engine;
+7. the demo service's start-up time (``yibao serve --demo`` until /health answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PATH = "/fsi/api/rsfComIfsService/callService"
+DAY = "2024-06-03"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, proc: subprocess.Popen, limit: float = 120) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stdout.read().decode()[-2000:]}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not come up")
+
+
+def _serve(url: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "yibao.cli", "serve", "--db", url, "--port", str(port),
+                             "--workers", str(workers)], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- the region ---------------------------------------------------------------------------------------
+
+
+def prepare(url: str, folder: Path, persons: int, key: bytes) -> dict:
+    """The synthetic region in ``url`` and credentials for 10 hospitals of the region."""
+    import sqlalchemy as sa
+
+    from yibao.api import credentials
+    from yibao.api.demo import prepare as demo_prepare
+    from yibao.ledger.db import ledger_engine
+    from yibao.store import upgrade
+
+    upgrade(url)
+    region = demo_prepare(folder, key, persons=persons, url=url)
+    engine = ledger_engine(url)
+    with engine.begin() as c:
+        codes = [r[0] for r in c.execute(sa.text(
+            "SELECT fixmedins_code FROM institutions WHERE kind IN ('hospital', 'primary') AND admdvs LIKE :r "
+            "ORDER BY fixmedins_code LIMIT 10"), {"r": region.admdvs[:4] + "%"})]
+        creds = {code: credentials.issue(c, code, key, dt.datetime.now()) for code in codes}
+        people = [dict(r) for r in c.execute(sa.text(
+            "SELECT p.psn_no, p.certno, p.name, e.insutype, e.psn_type, e.admdvs FROM persons p "
+            "JOIN enrollments e ON e.psn_no = p.psn_no WHERE e.start_date <= '2024-01-01' "
+            "AND (e.end_date IS NULL OR e.end_date >= '2024-12-31') AND p.death_date IS NULL ORDER BY p.psn_no")).mappings()]
+    engine.dispose()
+    return {"admdvs": region.admdvs, "creds": creds, "people": people}
+
+
+# -- the load process ---------------------------------------------------------------------------------
+
+
+def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, phase: str, out: mp.Queue) -> None:
+    """One load process: ``threads`` keep-alive connections working through ``jobs``."""
+    from yibao.api import his as H
+
+    hises = {code: H.His(code, admdvs, access_key=k, secret=s) for code, (k, s) in creds.items()}
+    lock = threading.Lock()
+    todo = list(jobs)
+    lat, ok, bad, errs = [], 0, 0, []
+
+    def post(conn, his, infno, input_):
+        body = his.body(infno, input_)
+        headers = {"Content-Type": "application/json", **his.headers(body)}
+        t = time.perf_counter()
+        conn.request("POST", PATH, body=body, headers=headers)
+        answer = json.loads(conn.getresponse().read())
+        return answer, time.perf_counter() - t
+
+    def work():
+        nonlocal ok, bad
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if not todo:
+                    return
+                job = todo.pop()
+            his = hises[job["code"]]
+            p = job["person"]
+            if phase == "register":
+                a, _ = post(conn, his, "2201", H.register(p, f"{DAY} 09:00:00", job["ipt"]))
+                job_out = a["output"].get("data", {}).get("mdtrt_id") if a["infcode"] == 0 else None
+                with lock:
+                    (errs.append(a["err_msg"]) if job_out is None else None)
+                    out_ids.append((job["n"], job_out))
+                continue
+            md = job.get("mdtrt_id")
+            if phase in ("settle", "upload"):
+                a, took = post(conn, his, "2204", {"feedetail": [
+                    H.fee_line("1", md, p["psn_no"], "110200001", "8.00", "1", f"{DAY} 09:10:00"),
+                    H.fee_line("2", md, p["psn_no"], "250203049a", "15.00", "3", f"{DAY} 09:12:00")]})
+                if a["infcode"] == 0 and phase == "settle":
+                    a, took = post(conn, his, "2207", H.settle(p, md, "53.00"))
+            elif phase == "1101":
+                a, took = post(conn, his, "1101", H.person_info(p["certno"]))
+            else:  # 2206 changes nothing, so an encounter's uploaded lines presettle again and again
+                a, took = post(conn, his, "2206", H.settle(p, md, "53.00"))
+            with lock:
+                lat.append(took)
+                if a["infcode"] == 0:
+                    ok += 1
+                else:
+                    bad += 1
+                    errs.append(a["err_msg"])
+
+    out_ids: list = []
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    start = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.put({"lat": lat, "ok": ok, "bad": bad, "errs": errs[:5], "ids": out_ids, "start": start,
+             "end": time.perf_counter()})
+
+
+def run_phase(port, jobs, procs, threads, region, phase) -> dict:
+    q: mp.Queue = mp.Queue()
+    chunks = [jobs[i::procs] for i in range(procs)]
+    ps = [mp.Process(target=_client_proc, args=(port, c, threads, region["admdvs"], region["creds"], phase, q))
+          for c in chunks]
+    t0 = time.perf_counter()
+    for p in ps:
+        p.start()
+    results = [q.get() for _ in ps]
+    for p in ps:
+        p.join()
+    wall = time.perf_counter() - t0
+    lat = sorted(x for r in results for x in r["lat"])
+    return {"wall": wall, "ok": sum(r["ok"] for r in results), "bad": sum(r["bad"] for r in results),
+            "errs": [e for r in results for e in r["errs"]][:5], "ids": [x for r in results for x in r["ids"]],
+            "p50": statistics.median(lat) * 1000 if lat else 0,
+            "p99": lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0}
+
+
+# -- the floor ----------------------------------------------------------------------------------------
+
+
+def bare_rate(url: str, threads: int, n: int, persons: int) -> float:
+    """Transactions/s of the settlement's shape straight on PostgreSQL (psycopg, one connection per thread)."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS bare_pos, bare_setl, bare_line, bare_msg, bare_audit")
+        c.execute("CREATE TABLE bare_pos (psn int PRIMARY KEY, acc text, account bigint, version int)")
+        c.execute("CREATE TABLE bare_setl (id text PRIMARY KEY, psn int, statement text, change text)")
+        c.execute("CREATE TABLE bare_line (enc int, sn int, setl text, PRIMARY KEY (enc, sn))")
+        c.execute("CREATE TABLE bare_msg (msgid text PRIMARY KEY, response text)")
+        c.execute("CREATE TABLE bare_audit (id bigserial PRIMARY KEY, prev text, hash text, record text)")
+        c.execute("INSERT INTO bare_pos SELECT g, '{}', 100000, 0 FROM generate_series(1, %s) g", (persons,))
+        c.execute("INSERT INTO bare_line SELECT g, s, NULL FROM generate_series(1, %s) g, generate_series(1, 2) s", (n,))
+    counter = iter(range(1, n + 1))
+    lock = threading.Lock()
+    statement = json.dumps({"setlinfo": {f"f{i}": i for i in range(20)}})
+
+    def work():
+        with psycopg.connect(dsn) as c:
+            while True:
+                with lock:
+                    k = next(counter, None)
+                if k is None:
+                    return
+                psn = random.randint(1, persons)
+                with c.transaction():
+                    c.execute("SELECT acc, account, version FROM bare_pos WHERE psn = %s FOR UPDATE", (psn,))
+                    c.execute("INSERT INTO bare_setl VALUES (%s, %s, %s, %s)", (f"S{k}", psn, statement, "{}"))
+                    c.execute("UPDATE bare_line SET setl = %s WHERE enc = %s AND setl IS NULL", (f"S{k}", k))
+                    c.execute("UPDATE bare_pos SET acc = %s, account = account - 1, version = version + 1 "
+                              "WHERE psn = %s", ("{}", psn))
+                    c.execute("INSERT INTO bare_msg VALUES (%s, %s)", (f"M{k}", statement))
+                    c.execute("INSERT INTO bare_audit (prev, hash, record) VALUES (%s, %s, %s)", ("0" * 64, "1" * 64, "{}"))
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return n / (time.perf_counter() - t0)
+
+
+def demo_startup() -> float:
+    folder = Path(tempfile.mkdtemp(prefix="yibao-demo-bench."))
+    port = _port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "yibao.cli", "serve", "--demo", "--demo-dir", str(folder),
+                             "--port", str(port)], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "YIBAO_KEY_FILE": str(folder / "k")})
+    try:
+        _wait(port, proc)
+        return time.perf_counter() - t0
+    finally:
+        _stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db")
+    ap.add_argument("--persons", type=int, default=5000)
+    ap.add_argument("--encounters", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=16, help="threads per load process")
+    ap.add_argument("--procs", type=int, default=2, help="load processes")
+    a = ap.parse_args()
+    stop = None
+    url = a.db
+    if url is None:
+        from yibao.store.throwaway import throwaway_cluster
+
+        url, stop = throwaway_cluster("yibao_bench", {"max_connections": "300", "synchronous_commit": "on"})
+    folder = Path(tempfile.mkdtemp(prefix="yibao-bench."))
+    env = {**os.environ, "YIBAO_KEY_FILE": str(folder / "yibao.key")}
+    os.environ["YIBAO_KEY_FILE"] = env["YIBAO_KEY_FILE"]
+    from yibao.api.keys import master_key
+
+    key = master_key(url)
+    server = None
+    try:
+        t = time.perf_counter()
+        region = prepare(url, folder, a.persons, key)
+        print(f"region: {len(region['people']):,} persons insured all year, {len(region['creds'])} institutions "
+              f"({time.perf_counter() - t:.1f} s to build and load)")
+        port = _port()
+        server = _serve(url, port, a.workers, env)
+        print(f"yibao serve --workers {a.workers} up in {_wait(port, server):.1f} s")
+        rng = random.Random(1)
+        codes = sorted(region["creds"])
+        jobs = [{"n": n, "code": codes[n % len(codes)], "person": rng.choice(region["people"]), "ipt": f"B{n}"}
+                for n in range(a.encounters)]
+        reg = run_phase(port, jobs, a.procs, a.clients, region, "register")
+        ids = dict(reg["ids"])
+        jobs = [{**j, "mdtrt_id": ids[j["n"]]} for j in jobs if ids.get(j["n"])]
+        print(f"setup: {len(jobs):,} encounters registered (2201) in {reg['wall']:.1f} s; refused {len(reg['errs'])}")
+        load = run_phase(port, jobs, a.procs, a.clients, region, "settle")
+        rate = load["ok"] / load["wall"]
+        print(f"2204 + 2207 per encounter: {load['ok']:,} settled in {load['wall']:.2f} s = {rate:,.0f} settlements/s "
+              f"(target ≥ 500); 2207 p50 {load['p50']:.1f} ms, p99 {load['p99']:.1f} ms (target ≤ 50); "
+              f"refused {load['bad']} {load['errs'][:2]}")
+        info = run_phase(port, jobs[: min(len(jobs), 3000)], a.procs, a.clients, region, "1101")
+        print(f"1101 人员信息: {info['ok'] / info['wall']:,.0f}/s, p50 {info['p50']:.1f} ms, p99 {info['p99']:.1f} ms")
+        extra = run_phase(port, [{**j, "n": -j["n"] - 1, "ipt": f"P{j['n']}"} for j in jobs[:1000]], a.procs,
+                          a.clients, region, "register")
+        fresh = [{**j, "mdtrt_id": md} for j, (_, md) in zip(jobs[:1000], sorted(extra["ids"], reverse=True)) if md]
+        run_phase(port, fresh, a.procs, a.clients, region, "upload")
+        pre = run_phase(port, fresh * 3, a.procs, a.clients, region, "2206")
+        print(f"2206 预结算: {pre['ok'] / pre['wall']:,.0f}/s, p50 {pre['p50']:.1f} ms, p99 {pre['p99']:.1f} ms")
+        _stop(server)
+        server = None
+        bare = bare_rate(url, a.procs * a.clients, max(3000, a.encounters), a.persons)
+        print(f"floor: bare locked PostgreSQL transaction of the same shape, {a.procs * a.clients} threads: "
+              f"{bare:,.0f}/s; the service reaches {rate / bare:.0%} of it (target ≥ 40%)")
+        print(f"demo start-up (yibao serve --demo, 2,000 persons synthesized and loaded): {demo_startup():.1f} s")
+    finally:
+        if server is not None:
+            _stop(server)
+        if stop:
+            stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
