@@ -236,6 +236,8 @@ def test_review_flags_a_restricted_item(his, ledger):
     patient = {"patn_id": "P00001", "patn_name": "参保人1", "gend": "1", "brdy": "1980-05-06", "poolarea": ledger.admdvs,
                "curr_mdtrt_id": "M1", "fsi_encounter_dtos": [enc]}
     hits = his.ok("3101", {"data": {"patient_dtos": [patient], "trig_scen": "1"}})["result"]
-    assert [h["rule_id"] for h in hits] == ["CAT-SEX"] and hits[0]["vola_amt"] == 80.0 and hits[0]["sev_deg"] == "1"
+    assert {h["rule_id"] for h in hits} == {"SV-SEX-02", "SV-SEX-03"}
+    assert all(h["vola_amt"] == 80.0 and h["sev_deg"] == "1" and "限女性" in h["vola_cont"] for h in hits)
+    assert hits[0]["judge_result_detail_dtos"][0]["rx_id"] == "R1"
     female = {**patient, "gend": "2"}
     assert his.ok("3102", {"data": {"patient_dtos": [female], "trig_scen": "2"}})["result"] == []

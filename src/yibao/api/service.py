@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from yibao.ledger.db import ledger_engine
 from yibao.ledger.service import LedgerError, Region
 
 log = logging.getLogger("yibao.api")
+CACHE_SECONDS = 30.0
 
 
 class Refused(YibaoError):
@@ -61,6 +63,7 @@ class Service:
         self.window = window_seconds
         self.clock = clock
         self.table = handlers()
+        self._seen: dict[tuple[str, str], tuple[float, Any]] = {}  # (kind, key) → (read at, row)
 
     def handle(self, body: bytes | str, headers: Mapping[str, str] | None = None) -> str | FileAnswer:
         """The answer's JSON text (or a file for 9102) to one request ``body`` with its HTTP ``headers``."""
@@ -105,9 +108,10 @@ class Service:
         digest = _digest(header, raw_input)
         try:
             with self.engine.begin() as conn:
-                inst = repo.institution(conn, header["fixmedins_code"])
+                code = header["fixmedins_code"]
+                inst = self._cached(("institution", code), lambda: repo.institution(conn, code))
                 if inst is None:
-                    raise Refused(f"fixmedins_code(定点医药机构编号)：{header['fixmedins_code']} 不是本统筹区的定点医药机构")
+                    raise Refused(f"fixmedins_code(定点医药机构编号)：{code} 不是本统筹区的定点医药机构")
                 self._authenticate(conn, inst, raw, headers, received)  # before a replay shows a stored answer
                 stored = self._replayed(conn, msgid, digest)
                 if stored is not None:
@@ -138,7 +142,7 @@ class Service:
         owners: dict[str, str] = {}
 
         def secret(access_key: str) -> str | None:
-            row = credentials.find(conn, access_key)
+            row = self._cached(("credential", access_key), lambda: credentials.find(conn, access_key))
             if row is None or row["revoked"]:
                 return None
             owners[access_key] = row["fixmedins_code"]
@@ -147,6 +151,19 @@ class Service:
         key = verify(headers, raw, secret, received.astimezone(), self.window)
         if owners[key] != inst["fixmedins_code"]:
             raise Refused(f"_api_access_key：该凭证属于机构 {owners[key]}，不能以 {inst['fixmedins_code']} 的名义调用")
+
+    def _cached(self, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+        """Institutions and credentials change seldom: each is read again after ``CACHE_SECONDS`` (so a
+        revoked credential stops working within that time)."""
+        now = time.monotonic()
+        hit = self._seen.get(key)
+        if hit is None or now - hit[0] > CACHE_SECONDS:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            hit = (now, read())
+            if hit[1] is not None:  # an unknown one may be added any moment
+                self._seen[key] = hit
+        return hit[1]
 
     @staticmethod
     def _replayed(conn: sa.Connection, msgid: str, digest: str) -> str | None:

@@ -22,9 +22,12 @@ LOG, HEAD = AuditEntry.__table__, AuditHead.__table__
 
 def append(conn: sa.Connection, chain: str, record: dict[str, Any]) -> int:
     """Add ``record`` to ``chain``; returns its sequence number."""
-    conn.execute(dialect_insert(conn, HEAD).values(chain=chain, seq=0, hash=GENESIS_HASH)
-                 .on_conflict_do_nothing(index_elements=["chain"]))
-    head = conn.execute(sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == chain).with_for_update()).one()
+    locked = sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == chain).with_for_update()
+    head = conn.execute(locked).first()
+    if head is None:  # the institution's first message
+        conn.execute(dialect_insert(conn, HEAD).values(chain=chain, seq=0, hash=GENESIS_HASH)
+                     .on_conflict_do_nothing(index_elements=["chain"]))
+        head = conn.execute(locked).one()
     row = chain_row(int(head.seq) + 1, head.hash, record)
     conn.execute(sa.insert(LOG).values(chain=chain, seq=row.seq, prev_hash=row.prev_hash, hash=row.hash,
                                        record=row.record_json))

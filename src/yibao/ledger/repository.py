@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
@@ -103,14 +103,17 @@ def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: st
 # -- positions ----------------------------------------------------------------------------------------
 
 
-def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Position) -> tuple[Position, int]:
+def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Callable[[], Position]) -> tuple[Position, int]:
     """The person's position for ``year`` locked for this transaction (``FOR UPDATE``), created from
-    ``seed`` when the year has none yet; returns it with its version."""
-    ins = dialect_insert(conn, POS).values(psn_no=psn_no, year=year, accumulators=json.dumps(dict(seed.accumulators)),
-                                            account_fen=seed.account, family_fen=seed.family, version=0)
-    conn.execute(ins.on_conflict_do_nothing(index_elements=["psn_no", "year"]))
-    row = conn.execute(sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year).with_for_update()
-                       ).mappings().one()
+    ``seed()`` when the year has none yet; returns it with its version."""
+    locked = sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year).with_for_update()
+    row = conn.execute(locked).mappings().first()
+    if row is None:
+        first = seed()
+        conn.execute(dialect_insert(conn, POS).values(
+            psn_no=psn_no, year=year, accumulators=json.dumps(dict(first.accumulators)), account_fen=first.account,
+            family_fen=first.family, version=0).on_conflict_do_nothing(index_elements=["psn_no", "year"]))
+        row = conn.execute(locked).mappings().one()
     return _position(row), int(row["version"])
 
 

@@ -291,11 +291,11 @@ def price(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[s
     if medfee_sumamt is not None and medfee_sumamt != total:
         raise LedgerError("medfee_sumamt", f"医疗费总额 {medfee_sumamt / 100:.2f} 与已上传明细合计 {total / 100:.2f} 不符")
     when = settle_date(enc, lines, mid)
-    seed = opening_seed(conn, enc["psn_no"], when.year)
     if lock:
-        pos, version = repo.lock_position(conn, enc["psn_no"], when.year, seed)
+        pos, version = repo.lock_position(conn, enc["psn_no"], when.year,
+                                          lambda: opening_seed(conn, enc["psn_no"], when.year))
     else:
-        pos, version = repo.position(conn, enc["psn_no"], when.year) or seed, -1
+        pos, version = repo.position(conn, enc["psn_no"], when.year) or opening_seed(conn, enc["psn_no"], when.year), -1
     available = pos if acct_used else Position(pos.accumulators, 0, 0)
     claim = _claim(enc, inst, _net(lines), when, available)
     try:
@@ -356,7 +356,7 @@ def reverse(conn: sa.Connection, inst: dict[str, Any], setl_id: str, *, msgid: s
         raise LedgerError("mdtrt_id", f"就诊ID {mdtrt_id} 与结算ID {setl_id} 不符")
     if psn_no and row["psn_no"] != psn_no:
         raise LedgerError("psn_no", f"人员编号 {psn_no} 与结算ID {setl_id} 不符")
-    pos, version = repo.lock_position(conn, row["psn_no"], row["year"], Position())
+    pos, version = repo.lock_position(conn, row["psn_no"], row["year"], Position)
     if repo.reversal_of(conn, setl_id):
         raise LedgerError("setl_id", f"结算ID {setl_id} 已撤销")
     after = undo(pos, repo.change_of_row(row))
