@@ -20,18 +20,23 @@ from yibao.store.models import AuditEntry, AuditHead
 LOG, HEAD = AuditEntry.__table__, AuditHead.__table__
 
 
+_HEAD = sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == sa.bindparam("chain")).with_for_update()
+_LINK = sa.insert(LOG)
+_MOVE = sa.update(HEAD).where(HEAD.c.chain == sa.bindparam("c"))
+
+
 def append(conn: sa.Connection, chain: str, record: dict[str, Any]) -> int:
     """Add ``record`` to ``chain``; returns its sequence number."""
-    locked = sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == chain).with_for_update()
-    head = conn.execute(locked).first()
+    key = {"chain": chain}
+    head = conn.execute(_HEAD, key).first()
     if head is None:  # the institution's first message
         conn.execute(dialect_insert(conn, HEAD).values(chain=chain, seq=0, hash=GENESIS_HASH)
                      .on_conflict_do_nothing(index_elements=["chain"]))
-        head = conn.execute(locked).one()
+        head = conn.execute(_HEAD, key).one()
     row = chain_row(int(head.seq) + 1, head.hash, record)
-    conn.execute(sa.insert(LOG).values(chain=chain, seq=row.seq, prev_hash=row.prev_hash, hash=row.hash,
-                                       record=row.record_json))
-    conn.execute(sa.update(HEAD).where(HEAD.c.chain == chain).values(seq=row.seq, hash=row.hash))
+    conn.execute(_LINK, {"chain": chain, "seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
+                         "record": row.record_json})
+    conn.execute(_MOVE, {"c": chain, "seq": row.seq, "hash": row.hash})
     return row.seq
 
 

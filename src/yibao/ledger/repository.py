@@ -49,8 +49,11 @@ def add_encounter(conn: sa.Connection, row: dict[str, Any]) -> None:
     conn.execute(sa.insert(ENC).values(**row))
 
 
+_ENCOUNTER = sa.select(ENC).where(ENC.c.mdtrt_id == sa.bindparam("id"))
+
+
 def encounter(conn: sa.Connection, mdtrt_id: str) -> dict[str, Any]:
-    row = conn.execute(sa.select(ENC).where(ENC.c.mdtrt_id == mdtrt_id)).mappings().first()
+    row = conn.execute(_ENCOUNTER, {"id": mdtrt_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"encounter {mdtrt_id!r} not found")
     return dict(row)
@@ -60,11 +63,12 @@ def update_encounter(conn: sa.Connection, mdtrt_id: str, **values: Any) -> None:
     conn.execute(sa.update(ENC).where(ENC.c.mdtrt_id == mdtrt_id).values(**values))
 
 
-def lines(conn: sa.Connection, mdtrt_id: str, status: str | None = "active") -> list[dict[str, Any]]:
-    q = sa.select(LINES).where(LINES.c.mdtrt_id == mdtrt_id)
-    if status:
-        q = q.where(LINES.c.status == status)
-    return [dict(r) for r in conn.execute(q.order_by(LINES.c.fee_ocur_time, LINES.c.feedetl_sn)).mappings()]
+_LINES = sa.select(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"), LINES.c.status == sa.bindparam("status")
+                                ).order_by(LINES.c.fee_ocur_time, LINES.c.feedetl_sn)
+
+
+def lines(conn: sa.Connection, mdtrt_id: str, status: str = "active") -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(_LINES, {"id": mdtrt_id, "status": status}).mappings()]
 
 
 def existing_line_numbers(conn: sa.Connection, mdtrt_id: str, sns: Iterable[str]) -> set[str]:
@@ -93,27 +97,33 @@ def lines_of_message(conn: sa.Connection, msgid: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in conn.execute(q)]
 
 
+_FREE = sa.update(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"),
+                               LINES.c.feedetl_sn.in_(sa.bindparam("sns", expanding=True)))
+_TIE = _FREE.where(LINES.c.setl_id.is_(None))
+
+
 def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: str | None) -> int:
     """Tie lines to a settlement (or free them again with None); only lines still free are tied."""
-    q = sa.update(LINES).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.feedetl_sn.in_(sns))
-    q = q.where(LINES.c.setl_id.is_(None)) if setl_id else q
-    return conn.execute(q.values(setl_id=setl_id)).rowcount
+    return conn.execute(_TIE if setl_id else _FREE, {"id": mdtrt_id, "sns": sns, "setl_id": setl_id}).rowcount
 
 
 # -- positions ----------------------------------------------------------------------------------------
 
 
+_LOCKED = sa.select(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("year")).with_for_update()
+
+
 def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Callable[[], Position]) -> tuple[Position, int]:
     """The person's position for ``year`` locked for this transaction (``FOR UPDATE``), created from
     ``seed()`` when the year has none yet; returns it with its version."""
-    locked = sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year).with_for_update()
-    row = conn.execute(locked).mappings().first()
+    key = {"psn": psn_no, "year": year}
+    row = conn.execute(_LOCKED, key).mappings().first()
     if row is None:
         first = seed()
         conn.execute(dialect_insert(conn, POS).values(
             psn_no=psn_no, year=year, accumulators=json.dumps(dict(first.accumulators)), account_fen=first.account,
             family_fen=first.family, version=0).on_conflict_do_nothing(index_elements=["psn_no", "year"]))
-        row = conn.execute(locked).mappings().one()
+        row = conn.execute(_LOCKED, key).mappings().one()
     return _position(row), int(row["version"])
 
 
@@ -126,11 +136,15 @@ def _position(row) -> Position:
     return Position(json.loads(row["accumulators"]), int(row["account_fen"]), int(row["family_fen"]))
 
 
+_PUT = sa.update(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("yr"),
+                            POS.c.version == sa.bindparam("was"))
+
+
 def put_position(conn: sa.Connection, psn_no: str, year: int, pos: Position, version: int) -> None:
     """Write the locked position back; the version check catches a writer that skipped the lock."""
-    done = conn.execute(sa.update(POS).where(POS.c.psn_no == psn_no, POS.c.year == year, POS.c.version == version)
-                        .values(accumulators=json.dumps(dict(sorted(pos.accumulators.items()))),
-                                account_fen=pos.account, family_fen=pos.family, version=version + 1)).rowcount
+    done = conn.execute(_PUT, {"psn": psn_no, "yr": year, "was": version, "version": version + 1,
+                               "accumulators": json.dumps(dict(sorted(pos.accumulators.items()))),
+                               "account_fen": pos.account, "family_fen": pos.family}).rowcount
     if done != 1:
         raise RuntimeError(f"position {psn_no}/{year} changed under its lock")
 
@@ -146,8 +160,11 @@ def set_opening(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 # -- settlements --------------------------------------------------------------------------------------
 
 
+_INSERT_SETL = sa.insert(SETL)
+
+
 def add_settlement(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(sa.insert(SETL).values(**row))
+    conn.execute(_INSERT_SETL, row)
 
 
 def settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any]:
@@ -212,13 +229,17 @@ def settle_lists(conn: sa.Connection) -> list[dict[str, Any]]:
 # -- messages -----------------------------------------------------------------------------------------
 
 
+_MESSAGE = sa.select(MSG).where(MSG.c.msgid == sa.bindparam("id"))
+_INSERT_MSG = sa.insert(MSG)
+
+
 def message(conn: sa.Connection, msgid: str) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(MSG).where(MSG.c.msgid == msgid)).mappings().first()
+    row = conn.execute(_MESSAGE, {"id": msgid}).mappings().first()
     return dict(row) if row else None
 
 
 def add_message(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(sa.insert(MSG).values(**row))
+    conn.execute(_INSERT_MSG, row)
 
 
 def mark_message_reversed(conn: sa.Connection, msgid: str, by: str) -> None:
