@@ -96,8 +96,8 @@ def prepare(url: str, folder: Path, persons: int, key: bytes) -> dict:
     engine = ledger_engine(url)
     with engine.begin() as c:
         codes = [r[0] for r in c.execute(sa.text(
-            "SELECT fixmedins_code FROM institutions WHERE kind IN ('hospital', 'primary') AND admdvs LIKE :r "
-            "ORDER BY fixmedins_code LIMIT 10"), {"r": region.admdvs[:4] + "%"})]
+            "SELECT fixmedins_code FROM institutions WHERE admdvs LIKE :r ORDER BY kind, fixmedins_code LIMIT 10"),
+            {"r": region.admdvs[:4] + "%"})]
         creds = {code: credentials.issue(c, code, key, dt.datetime.now()) for code in codes}
         people = [dict(r) for r in c.execute(sa.text(
             "SELECT p.psn_no, p.certno, p.name, e.insutype, e.psn_type, e.admdvs FROM persons p "
@@ -110,11 +110,13 @@ def prepare(url: str, folder: Path, persons: int, key: bytes) -> dict:
 # -- the load process ---------------------------------------------------------------------------------
 
 
-def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, phase: str, out: mp.Queue) -> None:
-    """One load process: ``threads`` keep-alive connections working through ``jobs``."""
+def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, phase: str, out: mp.Queue,
+                 first_seq: int) -> None:
+    """One load process: ``threads`` keep-alive connections working through ``jobs``; its msgids are
+    numbered from ``first_seq`` (the spec's 4-digit sequence per second, split between processes)."""
     from yibao.api import his as H
 
-    hises = {code: H.His(code, admdvs, access_key=k, secret=s) for code, (k, s) in creds.items()}
+    hises = {code: H.His(code, admdvs, access_key=k, secret=s, first_seq=first_seq) for code, (k, s) in creds.items()}
     lock = threading.Lock()
     todo = list(jobs)
     lat, ok, bad, errs = [], 0, 0, []
@@ -177,8 +179,9 @@ def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, 
 def run_phase(port, jobs, procs, threads, region, phase) -> dict:
     q: mp.Queue = mp.Queue()
     chunks = [jobs[i::procs] for i in range(procs)]
-    ps = [mp.Process(target=_client_proc, args=(port, c, threads, region["admdvs"], region["creds"], phase, q))
-          for c in chunks]
+    ps = [mp.Process(target=_client_proc, args=(port, c, threads, region["admdvs"], region["creds"], phase, q,
+                                                1 + k * (10_000 // procs)))
+          for k, c in enumerate(chunks)]
     t0 = time.perf_counter()
     for p in ps:
         p.start()

@@ -530,3 +530,22 @@ def test_any_value_a_handler_gives_renders_or_is_refused(infno, pick, value):
         dumps_output(render_output(infno, values))
     except InterfaceError as error:
         assert error.err_msg
+
+
+@pytest.mark.parametrize("kind, infno, message, code, err_msg", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_the_service_answers_each_refusal_with_its_err_msg(tmp_path, kind, infno, message, code, err_msg):
+    """The endpoint's answer to each bad input: infcode -1, the field layer's err_msg, nothing written
+    (the refusals come before the database, so an empty file serves)."""
+    import json
+
+    from yibao.api.service import Service
+
+    svc = Service(f"sqlite:///{tmp_path / 'never-written.db'}", region=None)
+    envelope = example_envelope("2207")
+    if infno == ENVELOPE:
+        envelope["msgid"] = message
+    else:
+        envelope.update(infno=infno, input=copy.deepcopy(message))
+    answer = json.loads(svc.handle(json.dumps(envelope, ensure_ascii=False, default=str).encode()))
+    assert (answer["infcode"], answer["err_msg"], answer["output"]) == (-1, err_msg, {})
+    assert not (tmp_path / "never-written.db").exists() or (tmp_path / "never-written.db").stat().st_size == 0

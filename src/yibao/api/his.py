@@ -4,7 +4,6 @@ shape (定点医药机构编号 12 + time 14 + sequence 4). Used by the tests, t
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import threading
 from typing import Any
@@ -14,16 +13,24 @@ class His:
     """One institution's side of the interface: numbered msgids and envelopes for its transactions."""
 
     def __init__(self, fixmedins_code: str, admdvs: str, name: str = "演示医院", clock=dt.datetime.now,
-                 access_key: str | None = None, secret: str | None = None, algorithm: str = "HMAC-SHA1"):
+                 access_key: str | None = None, secret: str | None = None, algorithm: str = "HMAC-SHA1",
+                 first_seq: int = 1):
+        """``first_seq``: where this till's sequence numbers start, so several tills of one
+        institution number their msgids apart."""
         self.code, self.admdvs, self.name, self.clock = fixmedins_code, admdvs, name, clock
         self.access_key, self.secret, self.algorithm = access_key, secret, algorithm
-        self._seq = itertools.count(1)
+        self.first_seq = first_seq
+        self._second, self._n = "", first_seq
         self._lock = threading.Lock()
 
     def msgid(self) -> str:
+        """定点医药机构编号 (12) + time (14) + a sequence number (4) that starts again each second."""
         with self._lock:
-            n = next(self._seq)
-        return f"{self.code}{self.clock():%Y%m%d%H%M%S}{n % 10000:04d}"
+            second = f"{self.clock():%Y%m%d%H%M%S}"
+            if second != self._second:
+                self._second, self._n = second, self.first_seq
+            n, self._n = self._n, self._n + 1
+        return f"{self.code}{second}{n % 10000:04d}"
 
     def message(self, infno: str, input_: dict[str, Any], msgid: str | None = None, **extra: Any) -> dict[str, Any]:
         return {"infno": infno, "msgid": msgid or self.msgid(), "mdtrtarea_admvs": self.admdvs,
