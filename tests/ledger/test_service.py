@@ -108,7 +108,7 @@ def test_inpatient_stay_needs_discharge_or_mid_settlement(ledger):
 
 
 def test_concurrent_settlements_never_overdraw_or_lose_an_update(ledger):
-    """Threads settle visits for the same three persons at once; every position ends as the sum of
+    """51 threads settle visits for the same three persons at once; every position ends as the sum of
     the changes of the settlements that committed, and no account goes below zero."""
     persons = ["P00001", "P00002", "P00003"]
     opening = {}
@@ -125,7 +125,7 @@ def test_concurrent_settlements_never_overdraw_or_lose_an_update(ledger):
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(24)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(51)]
     for t in threads:
         t.start()
     for t in threads:
@@ -134,7 +134,7 @@ def test_concurrent_settlements_never_overdraw_or_lose_an_update(ledger):
     with ledger.engine.begin() as conn:
         for p in persons:
             rows = [r for r in repo.settlements_of_person(conn, p)]
-            assert len(rows) == 8
+            assert len(rows) == 17
             spent = sum(repo.change_of_row(r).account for r in rows)
             pos = repo.position(conn, p, 2025)
             assert pos.account == opening[p].account - spent >= 0
