@@ -161,14 +161,11 @@ def _balances(folder, persons: pa.Table, psn: pa.Array, pack, year: int) -> tupl
             start = f"opening balances at 1 January {year} + "
     note = f"account balances: {start}{year} accruals, available from 1 January"
     if pack is not None:
-        from yibao.registry.accounts import account_accruals_for_year
+        from yibao.registry.accounts import SPELL_COLUMNS, account_accrual_totals
 
         try:
-            acc = account_accruals_for_year(read_table(folder, "enrollments"), persons.select(["psn_no", "birth_date"]),
-                                            pack, year)
-            at = pc.index_in(pa.array(acc["psn_no"].to_numpy(dtype=object), pa.string()),
-                             value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False)
-            np.add.at(own, at[at >= 0], acc["amount_fen"].to_numpy(dtype=I64)[at >= 0])
+            own += account_accrual_totals(read_table(folder, "enrollments", columns=list(SPELL_COLUMNS)), psn,
+                                          _days(persons["birth_date"]), pack, year)
         except (ValidationError, PolicyError) as e:  # settle on the opening balances rather than fail the year
             note = f"account balances: {start.removesuffix(' + ').removesuffix('; ')} only, no accruals ({e})"
     return own, _family(persons, own), note
