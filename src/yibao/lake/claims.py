@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao import vocab
+from yibao import coded, vocab
 from yibao.coded import Coded, encode
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import UNREADABLE, has_table, read_table, table_path
@@ -47,6 +47,29 @@ def _index(values, keys: pa.Array, what: str, table: str, ids) -> np.ndarray:
         i = int(np.flatnonzero(pos < 0)[0])
         raise ValidationError(what, f"{values[i].as_py()!r} is not in {table}", f"claim {ids[i].as_py()}")
     return pos
+
+
+def _increasing(ids: pa.Array) -> bool:
+    """Ids in strictly increasing order (as a lake writes them), so distinct without hashing them."""
+    return len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()
+
+
+def _person_index(values, psn: pa.Array, ids) -> np.ndarray:
+    """Position of each claim's person among the lake's (distinct) persons: the part's few distinct
+    persons are looked up by hashing them, not the whole region's persons once per part."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    coded_psn = pc.dictionary_encode(values)
+    distinct = coded_psn.dictionary
+    where = pc.index_in(psn, value_set=distinct).to_numpy(zero_copy_only=False)
+    listed = ~np.isnan(where) if where.dtype.kind == "f" else np.ones(len(where), bool)
+    at = np.full(len(distinct), -1, dtype=I64)
+    at[where[listed].astype(I64)] = np.flatnonzero(listed)
+    person = np.where(coded_psn.indices.is_null().to_numpy(zero_copy_only=False), -1,
+                      at[coded_psn.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(I64)] if len(at) else -1)
+    if (person < 0).any():
+        i = int(np.flatnonzero(person < 0)[0])
+        raise ValidationError("psn_no", f"{values[i].as_py()!r} is not in persons", f"claim {ids[i].as_py()}")
+    return person.astype(I64)
 
 
 @dataclass
@@ -99,7 +122,7 @@ def _spells(folder, psn: pa.Array) -> dict[str, np.ndarray]:
     key = ((person * 2 + scheme) << DAY_BITS) + start
     order = np.argsort(key, kind="stable")
     supplementary = _employer_supplementary(folder, e["emp_no"])
-    return {"key": key[order], "end": end[order], "psn_type": np.asarray(encode(e["psn_type"]))[order],
+    return {"key": key[order], "end": end[order], "psn_type": encode(e["psn_type"])[order],
             "civil_servant": e["civil_servant"].fill_null(False).to_numpy(zero_copy_only=False)[order].astype(bool),
             "enterprise": supplementary[order] & (scheme[order] == 0)}
 
@@ -135,13 +158,13 @@ def _coverage(folder, psn: pa.Array) -> dict[str, Any]:
     last = np.append(key[1:] != key[:-1], True)  # a person-year given twice: the last row counts
     order, key = order[last], key[last]
     return {"key": key, "tier": t["tier"].fill_null(0).to_numpy(zero_copy_only=False).astype(I64)[order],
-            "supplementary": np.asarray(encode(t["supplementary"]), dtype=object)[order]}
+            "supplementary": encode(t["supplementary"])[order]}
 
 
 def _institutions(folder) -> dict[str, Any]:
     t = read_table(folder, "institutions", columns=["fixmedins_code", "level", "admdvs", "kind"])
-    return {"code": t["fixmedins_code"].combine_chunks(), "level": np.asarray(encode(t["level"]), dtype=object),
-            "admdvs": np.asarray(encode(t["admdvs"]), dtype=object), "kind": np.asarray(encode(t["kind"]), dtype=object)}
+    return {"code": t["fixmedins_code"].combine_chunks(), "level": encode(t["level"]), "admdvs": encode(t["admdvs"]),
+            "kind": encode(t["kind"])}
 
 
 def _balances(folder, persons: pa.Table, psn: pa.Array, pack, year: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -213,10 +236,10 @@ def read_part(claims_path: Path, lines_path: Path | None, people: People,
     parts: a person whose claims span two parts would settle as two people, and is refused."""
     t = _read(claims_path, "claims", CLAIM_COLUMNS)
     ids = t["claim_id"].combine_chunks()
-    if pc.count_distinct(ids).as_py() != len(ids):
+    if not _increasing(ids) and pc.count_distinct(ids).as_py() != len(ids):
         dup = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]["values"].as_py()
         raise ValidationError("claim_id", f"{dup!r} is given twice", str(claims_path))
-    person = _index(t["psn_no"], people.psn_no, "psn_no", "persons", ids)
+    person = _person_index(t["psn_no"], people.psn_no, ids)
     if seen[person].any():
         i = int(np.flatnonzero(seen[person])[0])
         raise ValidationError("psn_no", f"{t['psn_no'][i].as_py()!r} has claims in an earlier part too: a part holds "
@@ -234,14 +257,14 @@ def read_part(claims_path: Path, lines_path: Path | None, people: People,
     claims["identities"] = _identities_at(people.identities, person, dscg)
     claims.update(_coverage_at(people.coverage, person, dscg))
     out = t["out_of_region"].fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
-    filing = np.asarray(encode(t["filing"], default="unfiled"), dtype=object)
-    claims["filing"] = encode(np.where(out, np.where(filing == "", "unfiled", filing), ""))
+    filing = coded.mapped(encode(t["filing"], default="unfiled"), lambda v: v or "unfiled")
+    claims["filing"] = _where(out, filing, _constant("", len(out)))
     employee = scheme == 0
     claims["acct_bal"] = np.where(employee, people.acct[person], 0)
     claims["fam_bal"] = np.where(employee, people.fam[person], 0)
-    claims["level"] = encode(people.institutions["level"][inst])
-    claims["inst_kind"] = encode(people.institutions["kind"][inst])
-    claims["inst_admdvs"] = encode(people.institutions["admdvs"][inst])
+    claims["level"] = people.institutions["level"][inst]
+    claims["inst_kind"] = people.institutions["kind"][inst]
+    claims["inst_admdvs"] = people.institutions["admdvs"][inst]
     return claims, _lines(lines_path, ids)
 
 
@@ -249,16 +272,16 @@ def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
     """人员类别, 公务员 and 企业补充 from the spell in force at discharge; a claim with none (a gap in the
     data) settles as 在职 / 成年居民 and is counted."""
     s = people.spells
-    fallback = np.where(scheme == 0, vocab.ACTIVE, vocab.ADULT_RESIDENT)
+    fallback = Coded(scheme, np.array([vocab.ACTIVE, vocab.ADULT_RESIDENT], dtype=object))
     if not len(s["key"]):
         s = {"key": np.full(1, -1, I64), "end": np.full(1, np.datetime64("NaT"), "datetime64[D]"),
-             "psn_type": np.array([""], dtype=object), "civil_servant": np.zeros(1, bool), "enterprise": np.zeros(1, bool)}
+             "psn_type": _constant("", 1), "civil_servant": np.zeros(1, bool), "enterprise": np.zeros(1, bool)}
     key = ((person * 2 + scheme) << DAY_BITS) + dscg.astype(I64)
     at = np.maximum(np.searchsorted(s["key"], key, side="right") - 1, 0)
     ok = ((s["key"][at] >> DAY_BITS) == (person * 2 + scheme)) & (s["key"][at] <= key)
     ok &= np.isnat(s["end"][at]) | (s["end"][at] >= dscg)
     people.gaps["no_spell"] = people.gaps.get("no_spell", 0) + int((~ok).sum())
-    return {"psn_type": encode(np.where(ok, s["psn_type"][at], fallback)),
+    return {"psn_type": _where(ok, s["psn_type"][at], fallback),
             "civil_servant": ok & s["civil_servant"][at], "enterprise_supplementary": ok & s["enterprise"][at]}
 
 
@@ -285,7 +308,7 @@ def _coverage_at(cov: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> d
     safe = np.maximum(at, 0)
     ok = (at >= 0) & (cov["key"][safe] // 10_000 == person)
     return {"tier": np.where(ok, cov["tier"][safe], 0),
-            "supplementary": encode(np.where(ok, cov["supplementary"][safe], ""))}
+            "supplementary": _where(ok, cov["supplementary"][safe], _constant("", len(ok)))}
 
 
 def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
@@ -307,6 +330,16 @@ def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
             "item_code": encode(t["item_code"])}
 
 
+def _constant(value: str, n: int) -> Coded:
+    return Coded(np.zeros(n, dtype=I64), np.array([value], dtype=object))
+
+
+def _where(mask: np.ndarray, a: Coded, b: Coded) -> Coded:
+    """``a`` where ``mask``, else ``b``, by code (the few categories merged, never the values hashed)."""
+    both = encode(np.concatenate([a.categories, b.categories]))
+    return Coded(both.codes[np.where(mask, a.codes, b.codes + len(a.categories))], both.categories)
+
+
 def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
     """Each line's claim position in ``ids`` (−1: none). Lines written claim by claim in the claims'
     order (as the lake writes them) are placed by comparing one id per run; any other order is
@@ -317,7 +350,7 @@ def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
         new[1:] = pc.not_equal(line_ids.slice(1), line_ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
         starts = np.flatnonzero(new)
         if len(starts) == len(ids) and pc.all(pc.equal(line_ids.take(pa.array(starts)), ids)).as_py():
-            return np.repeat(np.arange(len(ids), dtype=I64), np.diff(np.append(starts, n)))
+            return np.cumsum(new, dtype=I64) - 1
     return pc.index_in(line_ids, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
 
 

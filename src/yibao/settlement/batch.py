@@ -20,6 +20,7 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 
 from __future__ import annotations
 
+import operator
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +90,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
     releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
     names = list(kinds[0].values)
-    table = np.array([[k.values[n] for k in kinds] for n in names], dtype=I64)
+    row = operator.itemgetter(*names)
+    table = np.ascontiguousarray(np.array([row(k.values) for k in kinds], dtype=I64).reshape(len(kinds), -1).T)
     n = len(kind_id)
     cuts = [0]
     while cuts[-1] < n:

@@ -155,6 +155,8 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
 def _identifiers(values: Any) -> np.ndarray:
     """Ids as an object array of strings ('' where missing)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):  # strings already: no checks
+            return values.fill_null("").to_numpy(zero_copy_only=False)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
     missing = pd.isna(a)
@@ -296,23 +298,24 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     n = len(period)
     unlisted = 0
     age_key = np.zeros(n, dtype=I64)
-    derived = {name: np.full(n, "", dtype=object) for name in ("identity", "waiver", "chronic")}
+    derived: dict[str, list] = {name: [] for name in ("identity", "waiver", "chronic")}  # (claims, Coded) per plan
     for p, plan in plans.items():
         m = np.flatnonzero(period == p) if len(plans) > 1 else slice(None)
         marks = np.array(plan.age_marks, dtype=I64)
         age_key[m] = marks[np.searchsorted(marks, np.maximum(cols["age"][m], 0), side="right") - 1]
-        derived["identity"][m] = np.asarray(coded.mapped(cols["identities"][m], lambda s: plan.identity_of(_split(s))))
+        derived["identity"].append((m, coded.mapped(cols["identities"][m], lambda s: plan.identity_of(_split(s)))))
         if plan.waivers:
-            derived["waiver"][m] = coded.per_pair(cols["diagnoses"][m], cols["identities"][m],
-                                                  lambda d, i: plan.waiver_of(_split(d), _split(i)), object)
+            derived["waiver"].append((m, _per_pair_coded(cols["diagnoses"][m], cols["identities"][m],
+                                                         lambda d, i: plan.waiver_of(_split(d), _split(i)))))
         group = coded.mapped(cols["med_type"][m], lambda t: plan.med_groups.get(t, UNKNOWN))
         if (group == UNKNOWN).any():
             i = np.arange(n)[m][int(np.flatnonzero(group == UNKNOWN)[0])]
             plan.med_group(cols["med_type"][i], f"claim {cols['claim_id'][i]}")  # raises, naming the known ones
         is_chronic = np.asarray(group == "chronic")
-        chronic = np.where(is_chronic, np.asarray(cols["chronic_disease"][m]), "")
-        derived["chronic"][m] = chronic
+        chronic = _blank_where(cols["chronic_disease"][m], ~is_chronic)
+        derived["chronic"].append((m, chronic))
         unlisted += _check_chronic(chronic, is_chronic, cols["claim_id"][m], plan, strict)
+    derived = {name: _stitch(pieces, n) for name, pieces in derived.items()}
     supplementary = coded.mapped(cols["supplementary"], lambda s: "|".join(sorted(_split(s))))
     fields = {"insutype": cols["insutype"], "med_type": cols["med_type"], "level": cols["level"],
               "psn_type": cols["psn_type"], "age": age_key, "identity": derived["identity"], "tier": cols["tier"],
@@ -333,6 +336,34 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     return key, kinds, unlisted
 
 
+def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
+    """``f(a[i], b[i])`` for every element as a :class:`Coded` column, once per distinct pair."""
+    k = max(len(b.categories), 1)
+    uniq, inv = np.unique(a.codes * k + b.codes, return_inverse=True)
+    table = encode(np.array([f(a.categories[u // k], b.categories[u % k]) for u in uniq] or [""], dtype=object))
+    return Coded(table.codes[inv.reshape(-1)], table.categories)
+
+
+def _blank_where(values: Coded, blank: np.ndarray) -> Coded:
+    """``values`` with '' where ``blank``."""
+    empty = np.flatnonzero(values.categories == "")
+    categories = values.categories if len(empty) else np.append(values.categories, np.array([""], dtype=object))
+    return Coded(np.where(blank, empty[0] if len(empty) else len(categories) - 1, values.codes), categories)
+
+
+def _stitch(pieces: list[tuple[Any, Coded]], n: int) -> Coded:
+    """One column from the pieces each plan derived for its claims ('' where no plan gave one)."""
+    if len(pieces) == 1 and isinstance(pieces[0][0], slice):
+        return pieces[0][1]
+    codes, categories = np.zeros(n, dtype=I64), [np.array([""], dtype=object)]
+    offset = 1
+    for at, piece in pieces:
+        codes[at] = piece.codes + offset
+        categories.append(piece.categories)
+        offset += len(piece.categories)
+    return Coded(codes, np.concatenate(categories))
+
+
 def _codes(values: Any) -> tuple[np.ndarray, int]:
     """Small integer codes of a column and how many there can be (a Categorical's own codes)."""
     if isinstance(values, Coded):
@@ -345,7 +376,7 @@ def _codes(values: Any) -> tuple[np.ndarray, int]:
     return codes.astype(I64), max(len(uniq), 1)
 
 
-def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
+def _check_chronic(codes: Coded, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
     """A 门诊慢特病 claim names its disease; one outside the pack's list is refused when ``strict``,
     else counted (the fund pays it nothing). Returns that count."""
     missing = is_chronic & (codes == "")
@@ -353,7 +384,7 @@ def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, p
         i = int(np.flatnonzero(missing)[0])
         raise ValidationError("chronic_disease", "a 门诊慢特病 claim (med_type 14) needs its disease code",
                               f"claim {ids[i]}")
-    unknown = is_chronic & ~np.isin(codes, list(plan.chronic))
+    unknown = is_chronic & ~coded.isin(codes, plan.chronic)
     if unknown.any() and strict:
         i = int(np.flatnonzero(unknown)[0])
         raise ValidationError("chronic_disease", f"{codes[i]!r} is not a 门诊慢特病 of pack {plan.pack.name!r} on "
