@@ -4,9 +4,11 @@ leaves the balances at the opening ones, said in the note."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -73,3 +75,28 @@ def test_a_retiree_without_a_birth_date_leaves_the_opening_balances(region, tmp_
     assert "no accruals" in people.note and "a retiree's accrual needs the birth date" in people.note
     year = int(people.note.split("1 January ")[1][:4])
     assert (people.acct == _opening(lake, people.psn_no, year)).all()
+
+
+def test_the_identities_in_force_at_discharge_are_joined_in_the_table_order(region, tmp_path):
+    from yibao.settlement.batch import lake_frame
+
+    lake = tmp_path / "lake"
+    shutil.copytree(region, lake)
+    claims = lake_io.read_table(lake, "claims", columns=["psn_no", "dscg_date"]).to_pandas()
+    who = claims["psn_no"].value_counts().index[:2].tolist()
+    mid = sorted(claims.loc[claims["psn_no"] == who[0], "dscg_date"])[len(claims[claims["psn_no"] == who[0]]) // 2]
+    rows = [  # who[0]: tekun throughout, dibao from mid on, disabled expired before the year; who[1]: two at once
+        (who[0], "tekun", dt.date(2000, 1, 1), None), (who[0], "dibao", mid, None),
+        (who[0], "disabled", dt.date(2000, 1, 1), dt.date(2001, 1, 1)),
+        (who[1], "disabled", dt.date(2000, 1, 1), None), (who[1], "dibao", dt.date(2000, 1, 1), None),
+    ]
+    table = pa.table({"psn_no": [r[0] for r in rows], "identity": [r[1] for r in rows],
+                      "start_date": pa.array([r[2] for r in rows], pa.date32()),
+                      "end_date": pa.array([r[3] for r in rows], pa.date32())})
+    lake_io.write_table(lake, "identities", table)
+    frame = lake_frame(lake)[0]
+    first = frame[frame["psn_no"] == who[0]]
+    expect = ["tekun|dibao" if d >= mid else "tekun" for d in pd.to_datetime(first["dscg_date"]).dt.date]
+    assert first["identities"].tolist() == expect and "tekun" in expect and "tekun|dibao" in expect
+    assert set(frame.loc[frame["psn_no"] == who[1], "identities"]) == {"disabled|dibao"}
+    assert set(frame.loc[~frame["psn_no"].isin(who), "identities"]) == {""}

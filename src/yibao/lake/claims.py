@@ -14,12 +14,12 @@ dictionary-encoded, dates as datetime64[D], amounts as int64 fen.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -80,7 +80,7 @@ class People:
     sex: Coded
     birth: np.ndarray
     spells: dict[str, np.ndarray]
-    identities: pd.DataFrame
+    identities: dict[str, Any]
     coverage: dict[str, Any]
     acct: np.ndarray
     fam: np.ndarray
@@ -97,11 +97,14 @@ def read_people(folder: str | Path, pack=None, accounts: bool = True) -> People:
     if pc.count_distinct(psn).as_py() != len(psn):
         raise ValidationError("psn_no", "a person is listed twice", str(table_path(folder, "persons")))
     n = len(psn)
-    year = _main_year(folder)
-    acct, fam, note = _balances(folder, persons, psn, pack, year) if accounts else (np.zeros(n, I64), np.zeros(n, I64),
-                                                                                    "account balances: none")
-    return People(psn, encode(persons["sex"]), _days(persons["birth_date"]), _spells(folder, psn),
-                  _identities(folder, psn), _coverage(folder, psn), acct, fam, _institutions(folder), note)
+    with ThreadPoolExecutor(2) as pool:  # independent tables; Arrow reads and looks up without the GIL
+        spells, identities, coverage = (pool.submit(read, folder, psn) for read in (_spells, _identities, _coverage))
+        institutions = pool.submit(_institutions, folder)
+        year = _main_year(folder)
+        acct, fam, note = _balances(folder, persons, psn, pack, year) if accounts else (
+            np.zeros(n, I64), np.zeros(n, I64), "account balances: none")
+        return People(psn, encode(persons["sex"]), _days(persons["birth_date"]), spells.result(), identities.result(),
+                      coverage.result(), acct, fam, institutions.result(), note)
 
 
 def _main_year(folder) -> int:
@@ -137,13 +140,17 @@ def _employer_supplementary(folder, emp_no) -> np.ndarray:
     return np.where(at >= 0, has[np.maximum(at, 0)] if len(has) else False, False)
 
 
-def _identities(folder, psn: pa.Array) -> pd.DataFrame:
+def _identities(folder, psn: pa.Array) -> dict[str, Any]:
+    """Identity spells of the listed persons, sorted by person (each person's in the table's order)."""
     if not has_table(folder, "identities"):
-        return pd.DataFrame({"person": np.zeros(0, I64), "identity": [], "start": [], "end": []})
+        return {"person": np.zeros(0, I64), "identity": encode(None, 0), "start": np.zeros(0, "datetime64[D]"),
+                "end": np.zeros(0, "datetime64[D]")}
     t = read_table(folder, "identities")
-    return pd.DataFrame({"person": pc.index_in(t["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False),
-                         "identity": t["identity"].to_numpy(zero_copy_only=False),
-                         "start": _days(t["start_date"]), "end": _days(t["end_date"])})
+    person = pc.index_in(t["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    order = np.flatnonzero(person >= 0)
+    order = order[np.argsort(person[order], kind="stable")]
+    return {"person": person[order], "identity": encode(t["identity"])[order], "start": _days(t["start_date"])[order],
+            "end": _days(t["end_date"])[order]}
 
 
 def _coverage(folder, psn: pa.Array) -> dict[str, Any]:
@@ -285,17 +292,30 @@ def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
             "civil_servant": ok & s["civil_servant"][at], "enterprise_supplementary": ok & s["enterprise"][at]}
 
 
-def _identities_at(ids: pd.DataFrame, person: np.ndarray, dscg: np.ndarray) -> Coded:
-    """The '|'-joined identities in force at each claim's discharge (few persons hold one)."""
-    out = np.full(len(person), "", dtype=object)
-    if len(ids):
-        held = np.isin(person, ids["person"].to_numpy())
-        claims = pd.DataFrame({"row": np.flatnonzero(held), "person": person[held], "dscg": dscg[held]})
-        j = claims.merge(ids, on="person")
-        j = j[(pd.isna(j["start"]) | (j["start"] <= j["dscg"])) & (pd.isna(j["end"]) | (j["end"] >= j["dscg"]))]
-        joined = j.groupby("row")["identity"].agg("|".join)
-        out[joined.index.to_numpy()] = joined.to_numpy()
-    return encode(out)
+def _identities_at(ids: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> Coded:
+    """The '|'-joined identities in force at each claim's discharge (few persons hold one), each
+    distinct combination joined once."""
+    lo = np.searchsorted(ids["person"], person, side="left")
+    count = np.searchsorted(ids["person"], person, side="right") - lo
+    claim = np.repeat(np.arange(len(person)), count)  # a (claim, identity spell) pair per spell of its person
+    first = np.cumsum(count) - count
+    row = lo[claim] + np.arange(len(claim)) - first[claim]
+    day, start, end = dscg[claim], ids["start"][row], ids["end"][row]
+    held = (np.isnat(start) | (start <= day)) & (np.isnat(end) | (end >= day))
+    claim, row = claim[held], row[held]
+    if not len(claim):
+        return encode(None, len(person))
+    new = np.r_[True, claim[1:] != claim[:-1]]
+    runs = np.flatnonzero(new)
+    nth = np.arange(len(claim)) - np.repeat(runs, np.diff(np.r_[runs, len(claim)]))
+    grid = np.full((len(runs), int(nth.max()) + 1), -1, dtype=I64)  # each holding claim's identity codes in order
+    grid[np.cumsum(new) - 1, nth] = ids["identity"].codes[row]
+    combos, which = np.unique(grid, axis=0, return_inverse=True)
+    names = ids["identity"].categories
+    joined = encode(np.array([""] + ["|".join(names[c] for c in combo if c >= 0) for combo in combos], dtype=object))
+    codes = np.zeros(len(person), dtype=I64)
+    codes[claim[runs]] = which.reshape(-1) + 1
+    return Coded(joined.codes[codes], joined.categories)
 
 
 def _coverage_at(cov: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> dict[str, Any]:
@@ -357,8 +377,6 @@ def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
 def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Each part's (claims, lines) columns, in the lake's part order; the next part is read on a
     second thread while the caller works on this one (Arrow reads and decodes without the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     seen = np.zeros(len(people.psn_no), dtype=bool)
     pairs = parts(folder)
     with ThreadPoolExecutor(1) as reader:
