@@ -310,7 +310,12 @@ def _identities_at(ids: dict[str, Any], person: np.ndarray, dscg: np.ndarray) ->
     nth = np.arange(len(claim)) - np.repeat(runs, np.diff(np.r_[runs, len(claim)]))
     grid = np.full((len(runs), int(nth.max()) + 1), -1, dtype=I64)  # each holding claim's identity codes in order
     grid[np.cumsum(new) - 1, nth] = ids["identity"].codes[row]
-    combos, which = np.unique(grid, axis=0, return_inverse=True)
+    radix = len(ids["identity"].categories) + 1
+    if radix ** grid.shape[1] < 1 << 62:  # each combination as one number
+        combos, which = np.unique((grid + 1) @ radix ** np.arange(grid.shape[1], dtype=I64), return_inverse=True)
+        combos = ((combos[:, None] // radix ** np.arange(grid.shape[1], dtype=I64)) % radix) - 1
+    else:
+        combos, which = np.unique(grid, axis=0, return_inverse=True)
     names = ids["identity"].categories
     joined = encode(np.array([""] + ["|".join(names[c] for c in combo if c >= 0) for combo in combos], dtype=object))
     codes = np.zeros(len(person), dtype=I64)

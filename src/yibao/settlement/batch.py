@@ -299,7 +299,7 @@ def settled_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = 
     opening = opening_of(opening)
     inputs = build_inputs(claims, lines, pack, catalog, strict=strict)
     f = inputs.claims
-    psn = np.asarray(f["psn_no"], dtype=object)
+    psn = np.asarray(f["psn_no"], dtype=object) if track or opening is not None else f["psn_no"]
     if not len(f["claim_id"]):  # nothing to settle: the year stays where it was
         after = (_closing_frame([], psn, inputs.year) if opening is None else opening.long.copy()) if track else None
         return Settled(inputs, {}, after)

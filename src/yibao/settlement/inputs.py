@@ -33,6 +33,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import coded
 from yibao.coded import Coded, encode
@@ -156,13 +157,29 @@ def _identifiers(values: Any) -> np.ndarray:
     """Ids as an object array of strings ('' where missing)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):  # strings already: no checks
-            return values.fill_null("").to_numpy(zero_copy_only=False)
+            fixed = _fixed_width(values)
+            return fixed if fixed is not None else values.fill_null("").to_numpy(zero_copy_only=False)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
     missing = pd.isna(a)
     if missing.any():
         a = np.where(missing, "", a)
     return a if pd.api.types.infer_dtype(a, skipna=False) in ("string", "empty") else a.astype(str).astype(object)
+
+
+def _fixed_width(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """ASCII ids of one width (as a lake's are) as a fixed-width numpy text array, read from the Arrow
+    buffer without a Python string per id; None for any other column."""
+    a = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not len(a) or a.null_count:
+        return None
+    width = pc.min_max(pc.binary_length(a))
+    lo, hi = width["min"].as_py(), width["max"].as_py()
+    if lo != hi or not lo or not pc.all(pc.string_is_ascii(a)).as_py():
+        return None
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if pa.types.is_large_string(a.type) else np.int32)
+    raw = np.frombuffer(a.buffers()[2], dtype=f"S{lo}", count=len(a), offset=int(offsets[a.offset]))
+    return raw.astype(f"U{lo}")
 
 
 def _flags(values: Any) -> np.ndarray:
@@ -202,11 +219,10 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
     order = np.lexsort((day, person_rank))
     tied = np.flatnonzero((person_rank[order][1:] == person_rank[order][:-1]) & (day[order][1:] == day[order][:-1]))
     if len(tied):  # the same person discharged twice on one day: by claim id, as real time takes them
-        ids = cols["claim_id"]
-        at = np.union1d(tied, tied + 1)
-        runs = np.split(at, np.flatnonzero(np.diff(at) > 1) + 1)
-        for run in runs:  # a run may join neighbouring ties: keep person and day first
-            order[run] = sorted(order[run], key=lambda i: (person_rank[i], day[i], ids[i]))
+        at = np.union1d(tied, tied + 1)  # every claim of a tie, still in (person, day) order
+        sub = order[at]
+        id_rank = np.argsort(np.argsort(cols["claim_id"][sub], kind="stable"), kind="stable")
+        order[at] = sub[np.lexsort((id_rank, day[sub], person_rank[sub]))]
     return order
 
 
