@@ -64,10 +64,10 @@ def test_statement_table_equals_the_frame(year):
     claims, lines = year
     frame, _ = settle_columns(claims, lines, PACK)
     arrow = dict(claims, claim_id=pa.array(list(claims["claim_id"])))
-    table = statement_table(arrow, settled_columns(arrow, lines, PACK))
+    table = statement_table(settled_columns(arrow, lines, PACK))
     assert table.schema == STATEMENT_SCHEMA and table.num_rows == len(frame)
     assert table.to_pandas().equals(frame)
-    empty = statement_table({}, settled_columns({k: v[:0] for k, v in claims.items()},
+    empty = statement_table(settled_columns({k: v[:0] for k, v in claims.items()},
                                                 {k: v[:0] for k, v in lines.items()}, PACK))
     assert empty.schema == STATEMENT_SCHEMA and empty.num_rows == 0
 

@@ -39,7 +39,7 @@ from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
-from yibao.settlement.inputs import build_inputs
+from yibao.settlement.inputs import Ids, build_inputs
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
@@ -319,14 +319,13 @@ STATEMENT_SCHEMA = pa.schema([(k, pa.date32() if k == "dscg_date" else TEXT) for
                              + [(k, pa.int64()) for k in SETLINFO_FIELDS])
 
 
-def statement_table(claims: dict, done: Settled) -> pa.Table:
+def statement_table(done: Settled) -> pa.Table:
     """The settled rows as an Arrow table (:data:`STATEMENT_SCHEMA`) built from the arrays themselves:
     text gathered by code or by settlement order, the discharge date as Arrow date32 days."""
     f, order = done.inputs.claims, done.inputs.order
     n = len(order)
     if not n:
         return STATEMENT_SCHEMA.empty_table()
-    taken = pa.array(order)
     cols = []
     for k in HEAD_COLS:
         v = f[k]
@@ -334,8 +333,8 @@ def statement_table(claims: dict, done: Settled) -> pa.Table:
             cols.append(pa.array(v.astype(I64).astype(np.int32), pa.date32()))
         elif isinstance(v, Coded):
             cols.append(pa.array(v.categories, TEXT).take(pa.array(v.codes)))
-        elif isinstance(claims.get(k), (pa.Array, pa.ChunkedArray)) and claims[k].null_count == 0:
-            cols.append(pc.cast(claims[k].take(taken), TEXT))
+        elif isinstance(v, Ids):
+            cols.append(pc.cast(v.array, TEXT))
         else:
             cols.append(pa.array(v, TEXT))
     cols += [pa.array(np.broadcast_to(done.out[k], (n,))) for k in SETLINFO_FIELDS]
@@ -447,7 +446,7 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
         if len(done.inputs.order):
             f = done.inputs.claims
             _add_totals(part_totals, f["insutype"], f["med_type"], done.out)
-        rows = statement_table(claims, done) if out is not None else settle_frame_of(done)
+        rows = statement_table(done) if out is not None else settle_frame_of(done)
         return rows, done, part_totals
 
     def take(rows, done, part_totals):

@@ -106,7 +106,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
-    person = pd.factorize(cols["person"] if "person" in cols else cols["psn_no"])[0].astype(I64)
+    person = pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     latest = cols["dscg_date"].max() if len(order) else None
     warning = pack.at(latest.astype(dt.date)).stale_warning if latest is not None else ""
@@ -153,12 +153,11 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _identifiers(values: Any) -> np.ndarray:
-    """Ids as an object array of strings ('' where missing)."""
+def _identifiers(values: Any) -> "np.ndarray | Ids":
+    """Ids as an object array of strings ('' where missing), or as :class:`Ids` when they come as Arrow text."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):  # strings already: no checks
-            fixed = _fixed_width(values)
-            return fixed if fixed is not None else values.fill_null("").to_numpy(zero_copy_only=False)
+            return Ids(values.fill_null("").combine_chunks() if isinstance(values, pa.ChunkedArray) else values.fill_null(""))
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
     missing = pd.isna(a)
@@ -167,19 +166,34 @@ def _identifiers(values: Any) -> np.ndarray:
     return a if pd.api.types.infer_dtype(a, skipna=False) in ("string", "empty") else a.astype(str).astype(object)
 
 
-def _fixed_width(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
-    """ASCII ids of one width (as a lake's are) as a fixed-width numpy text array, read from the Arrow
-    buffer without a Python string per id; None for any other column."""
-    a = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if not len(a) or a.null_count:
-        return None
-    width = pc.min_max(pc.binary_length(a))
-    lo, hi = width["min"].as_py(), width["max"].as_py()
-    if lo != hi or not lo or not pc.all(pc.string_is_ascii(a)).as_py():
-        return None
-    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if pa.types.is_large_string(a.type) else np.int32)
-    raw = np.frombuffer(a.buffers()[2], dtype=f"S{lo}", count=len(a), offset=int(offsets[a.offset]))
-    return raw.astype(f"U{lo}")
+class Ids:
+    """Ids given as an Arrow text column (a lake's claim ids and persons), kept in Arrow: reordered and
+    compared there, a Python string made only for the id a message names. Reads like the object
+    array it stands for (``len``, ``ids[i]``, ``ids[array]``, ``ids == ""``, ``np.asarray(ids)``)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (int, np.integer)):
+            return self.array[int(idx)].as_py()
+        if isinstance(idx, slice):
+            return Ids(self.array[idx])
+        idx = np.asarray(idx)
+        return Ids(self.array.filter(pa.array(idx)) if idx.dtype == bool else self.array.take(pa.array(idx)))
+
+    def __eq__(self, value: object) -> np.ndarray:  # type: ignore[override]
+        return pc.equal(self.array, value).to_numpy(zero_copy_only=False)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.array.to_numpy(zero_copy_only=False).astype(dtype or object, copy=False)
 
 
 def _flags(values: Any) -> np.ndarray:
@@ -214,14 +228,14 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
     n = len(cols["claim_id"])
     if n <= 1:
         return np.arange(n)
-    person_rank = cols["person"] if "person" in cols else pd.factorize(cols["psn_no"], sort=True)[0]
+    person_rank = cols["person"] if "person" in cols else pd.factorize(np.asarray(cols["psn_no"]), sort=True)[0]
     day = cols["dscg_date"].astype(I64)
     order = np.lexsort((day, person_rank))
     tied = np.flatnonzero((person_rank[order][1:] == person_rank[order][:-1]) & (day[order][1:] == day[order][:-1]))
     if len(tied):  # the same person discharged twice on one day: by claim id, as real time takes them
         at = np.union1d(tied, tied + 1)  # every claim of a tie, still in (person, day) order
         sub = order[at]
-        id_rank = np.argsort(np.argsort(cols["claim_id"][sub], kind="stable"), kind="stable")
+        id_rank = np.argsort(np.argsort(np.asarray(cols["claim_id"][sub]), kind="stable"), kind="stable")
         order[at] = sub[np.lexsort((id_rank, day[sub], person_rank[sub]))]
     return order
 
