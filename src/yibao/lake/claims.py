@@ -108,10 +108,48 @@ def read_people(folder: str | Path, pack=None, accounts: bool = True) -> People:
 
 
 def _main_year(folder) -> int:
-    """The year most claims are discharged in (the year a lake describes)."""
-    years = pc.year(read_table(folder, "claims", columns=["dscg_date"])["dscg_date"])
-    counts = pc.value_counts(years)
-    return int(counts.field("values")[int(np.argmax(counts.field("counts").to_numpy()))].as_py()) if len(years) else 0
+    """The year most claims are discharged in (the year a lake describes): counted from the Parquet
+    statistics of each row group whose discharges all fall in one year, else from the dates."""
+    counts = _year_counts_from_statistics(folder)
+    if counts is None:
+        counts = _year_counts(read_table(folder, "claims", columns=["dscg_date"])["dscg_date"])
+    return max(counts, key=counts.get) if counts else 0  # the first year of the most claims
+
+
+def _year_counts(dates) -> dict[int, int]:
+    """Claims by discharge year, years in order of first appearance."""
+    counts = pc.value_counts(pc.year(dates))
+    return {int(y): int(n) for y, n in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+            if y is not None}
+
+
+def _year_counts_from_statistics(folder) -> dict[int, int] | None:
+    """:func:`_year_counts` of the claims files, a row group read only when its dates span two years;
+    None when the files' dates are not stored as dates with statistics."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    counts: dict[int, int] = {}
+    try:
+        for path in ([table_path(folder, "claims")] if table_path(folder, "claims").is_file()
+                     else sorted(table_path(folder, "claims").glob("*.parquet"))):
+            f = pq.ParquetFile(path)
+            col = next((i for i in range(f.metadata.num_columns) if f.metadata.schema.column(i).path == "dscg_date"), -1)
+            if col < 0 or f.schema_arrow.field("dscg_date").type != pa.date32():
+                return None
+            for g in range(f.metadata.num_row_groups):
+                st = f.metadata.row_group(g).column(col).statistics
+                if st is None or not st.has_min_max or not isinstance(st.min, dt.date):
+                    return None
+                if st.min.year == st.max.year and not st.null_count:
+                    counts[st.min.year] = counts.get(st.min.year, 0) + f.metadata.row_group(g).num_rows
+                else:
+                    for y, n in _year_counts(f.read_row_group(g, columns=["dscg_date"])["dscg_date"]).items():
+                        counts[y] = counts.get(y, 0) + n
+    except UNREADABLE:
+        return None  # the full read names what is wrong
+    return counts
 
 
 def _spells(folder, psn: pa.Array) -> dict[str, np.ndarray]:
@@ -205,11 +243,12 @@ def _family(persons: pa.Table, own: np.ndarray) -> np.ndarray:
     household = persons["household_id"]
     if household.null_count == len(household):
         return np.zeros(len(own), I64)
-    codes = encode(household, default="\x00")
-    hh = codes.codes
-    alone = np.asarray(codes == "\x00")
-    size = np.bincount(hh, minlength=len(codes.categories))[hh]
-    total = np.bincount(hh, weights=own, minlength=len(codes.categories)).astype(I64)[hh]
+    coded_hh = pc.dictionary_encode(household.combine_chunks())  # by code: the households are many
+    groups = len(coded_hh.dictionary) + 1  # the last: persons of no household, each alone
+    hh = coded_hh.indices.fill_null(groups - 1).to_numpy(zero_copy_only=False).astype(I64)
+    alone = hh == groups - 1
+    size = np.bincount(hh, minlength=groups)[hh]
+    total = np.bincount(hh, weights=own, minlength=groups).astype(I64)[hh]
     fam = np.where((size > 1) & ~alone, (total - own) // np.maximum(size - 1, 1), 0)
     return fam.astype(I64)
 
