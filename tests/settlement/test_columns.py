@@ -89,3 +89,32 @@ def test_same_day_claims_of_many_persons_settle_by_claim_id(year):
     assert ties > 10 and rows == sorted(rows)
     assert out.set_index("claim_id").sort_index().equals(settle_columns(same, lines, PACK)[0].set_index("claim_id").sort_index())
     assert all(isinstance(d, dt.date) for d in out["dscg_date"])
+
+
+def test_lines_given_claim_by_claim_move_as_blocks_like_a_stable_sort():
+    from yibao.settlement.inputs import _by_claim
+
+    rng = np.random.default_rng(8)
+    counts = rng.integers(0, 5, size=200)
+    where = np.repeat(np.arange(200), counts)  # claim by claim, some claims without lines
+    order = rng.permutation(200)
+    rank = np.empty(200, dtype=np.int64)
+    rank[order] = np.arange(200)
+    ends = np.cumsum(counts[order])
+    got = _by_claim(where, rank, ends - counts[order])
+    assert (got == np.argsort(rank[where], kind="stable")).all()
+
+
+def test_a_negative_line_names_its_own_claim():
+    import pandas as pd
+
+    from yibao.errors import ValidationError
+    from yibao.settlement import settle_frame
+
+    claims = pd.DataFrame([dict(claim_id=c, psn_no="P1", insutype="310", psn_type="11", med_type="11", level="3",
+                                age=40, dscg_date=dt.date(2024, 3, d)) for c, d in (("C1", 1), ("C2", 2))])
+    lines = pd.DataFrame([dict(claim_id="C1", amount_fen=100, item_class="A"),
+                          dict(claim_id="C2", amount_fen=-5, item_class="A")])
+    with pytest.raises(ValidationError) as e:
+        settle_frame(claims, lines, PACK)
+    assert e.value.field == "amount_fen" and e.value.record == "claim_lines row 1 (claim C2)"

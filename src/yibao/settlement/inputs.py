@@ -439,17 +439,33 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
         raise ValidationError("claim_id", "line of unknown claim", f"claim_lines row {i}")
     rank = np.empty(n_claims, dtype=I64)
     rank[order] = np.arange(n_claims)
-    pos = rank[where]
-    by_claim = np.argsort(pos, kind="stable")
+    count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
+    ends = np.cumsum(count)
+    starts = ends - count
+    by_claim = _by_claim(where, rank, starts)
     out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
-    pos = pos[by_claim]
+    pos = np.repeat(np.arange(n_claims), count)
     amount = out["amount"]
     if (amount < 0).any():
-        i = int(by_claim[np.flatnonzero(amount < 0)[0]])
-        raise ValidationError("amount_fen", "negative amount", f"claim_lines row {i} (claim {cols['claim_id'][pos[0]]})")
+        j = int(np.flatnonzero(amount < 0)[0])
+        raise ValidationError("amount_fen", "negative amount", f"claim_lines row {int(by_claim[j])} "
+                              f"(claim {cols['claim_id'][pos[j]]})")
     out["_claim"] = pos
-    grid = np.arange(n_claims)
-    return out, np.searchsorted(pos, grid, side="left"), np.searchsorted(pos, grid, side="right")
+    return out, starts, ends
+
+
+def _by_claim(where: np.ndarray, rank: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The input row of each line in settlement order (claims by ``rank``, each claim's lines as given).
+    Lines given claim by claim (as a lake writes them) are moved as blocks, without a sort."""
+    n = len(where)
+    if n < 2 or not (where[1:] >= where[:-1]).all():
+        return np.argsort(rank[where], kind="stable")
+    first = np.r_[0, np.flatnonzero(where[1:] != where[:-1]) + 1]  # each claim's first line in the input
+    block = np.repeat(np.arange(len(first)), np.diff(np.r_[first, n]))
+    dest = starts[rank[where]] + np.arange(n) - first[block]
+    by_claim = np.empty(n, dtype=I64)
+    by_claim[dest] = np.arange(n)
+    return by_claim
 
 
 def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict) -> tuple[dict[str, np.ndarray], int]:
