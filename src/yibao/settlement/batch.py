@@ -435,8 +435,10 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
 
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
-    people = read_people(folder, pack, accounts)
-    catalog = catalog if catalog is not None else _lake_catalog(folder)
+    with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
+        lake_catalog = aside.submit(_lake_catalog, folder) if catalog is None else None
+        people = read_people(folder, pack, accounts)
+        catalog = catalog if catalog is not None else lake_catalog.result()
     results, after, totals = [], [], {}
     gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
 

@@ -27,6 +27,7 @@ the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`). The 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -52,6 +53,7 @@ TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_a
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
 FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
+_RESOLVING = threading.Lock()
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
 PSN_TYPES_OF = {EMPLOYEE: EMPLOYEE_PSN_TYPES, RESIDENT: RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
@@ -362,7 +364,8 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
     values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
               for f in KIND_FIELDS]
-    kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
+    with _RESOLVING:  # parts settled side by side share the plan's kinds: each kind resolved once, not per thread
+        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
 
 
