@@ -41,8 +41,8 @@ def _opening(region, psn: pa.Array, year: int) -> np.ndarray:
 def test_balances_are_the_opening_plus_the_registry_accruals(region):
     people = read_people(region, PACK)
     year = int(people.note.split("1 January ")[1][:4])
-    frame = account_accruals_for_year(lake_io.read_table(region, "enrollments"),
-                                      lake_io.read_table(region, "persons", columns=["psn_no", "birth_date"]), PACK, year)
+    persons = lake_io.read_table(region, "persons", columns=["psn_no", "birth_date"])
+    frame = account_accruals_for_year(lake_io.read_table(region, "enrollments"), persons, PACK, year)
     per_person = frame.groupby("psn_no")["amount_fen"].sum()
     psn = people.psn_no.to_pylist()
     expect = per_person.reindex(psn).fillna(0).to_numpy(dtype=np.int64) + _opening(region, people.psn_no, year)

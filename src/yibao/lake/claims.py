@@ -135,7 +135,8 @@ def _year_counts_from_statistics(folder) -> dict[int, int] | None:
         for path in ([table_path(folder, "claims")] if table_path(folder, "claims").is_file()
                      else sorted(table_path(folder, "claims").glob("*.parquet"))):
             f = pq.ParquetFile(path)
-            col = next((i for i in range(f.metadata.num_columns) if f.metadata.schema.column(i).path == "dscg_date"), -1)
+            paths = [f.metadata.schema.column(i).path for i in range(f.metadata.num_columns)]
+            col = paths.index("dscg_date") if "dscg_date" in paths else -1
             if col < 0 or f.schema_arrow.field("dscg_date").type != pa.date32():
                 return None
             for g in range(f.metadata.num_row_groups):

@@ -154,8 +154,8 @@ def account_accrual_totals(enrollments: pa.Table, psn_no: pa.Array, birth: np.nd
 
 def _day_numbers(dates: pa.ChunkedArray, missing: int) -> np.ndarray:
     """Arrow dates → int64 days since 1970-01-01, nulls as ``missing``."""
-    return pc.fill_null(pc.cast(pc.cast(dates, pa.date32()), pa.int32()), missing).to_numpy(zero_copy_only=False).astype(
-        np.int64)
+    days = pc.fill_null(pc.cast(pc.cast(dates, pa.date32()), pa.int32()), missing)
+    return days.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -228,6 +228,7 @@ def family_mutual_aid(pack: Pack, on: dt.date, owner: Mapping[str, Any], benefic
 
 
 __all__ = [
-    "AccrualTerms", "MutualAidDecision", "account_accrual_totals", "account_accruals_for_year", "accrual_terms", "age_at_month_end",
+    "AccrualTerms", "MutualAidDecision", "account_accrual_totals", "account_accruals_for_year", "accrual_terms",
+    "age_at_month_end",
     "family_mutual_aid", "monthly_accrual", "retiree_amount", "spell_accruals",
 ]

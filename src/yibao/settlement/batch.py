@@ -310,7 +310,8 @@ def settled_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = 
 
 
 def _gaps(inputs) -> dict:
-    return {"unknown_items": inputs.unknown_items, "unlisted_chronic": inputs.unlisted_chronic, "warning": inputs.warning}
+    return {"unknown_items": inputs.unknown_items, "unlisted_chronic": inputs.unlisted_chronic,
+            "warning": inputs.warning}
 
 
 TEXT = pa.large_string()

@@ -53,7 +53,7 @@ TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_a
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
 FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
-_RESOLVING = threading.Lock()
+_RESOLVING = threading.Lock()  # kinds resolved one thread at a time, so a kind new to both is resolved once
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
 PSN_TYPES_OF = {EMPLOYEE: EMPLOYEE_PSN_TYPES, RESIDENT: RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
@@ -159,7 +159,8 @@ def _identifiers(values: Any) -> "np.ndarray | Ids":
     """Ids as an object array of strings ('' where missing), or as :class:`Ids` when they come as Arrow text."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):  # strings already: no checks
-            return Ids(values.fill_null("").combine_chunks() if isinstance(values, pa.ChunkedArray) else values.fill_null(""))
+            values = values.fill_null("")
+            return Ids(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
     missing = pd.isna(a)
@@ -364,7 +365,7 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
     values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
               for f in KIND_FIELDS]
-    with _RESOLVING:  # parts settled side by side share the plan's kinds: each kind resolved once, not per thread
+    with _RESOLVING:  # parts settled side by side share the plan's kinds
         kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
 
