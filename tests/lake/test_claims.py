@@ -63,3 +63,41 @@ def test_lines_beside_the_wrong_claims_are_refused(lake, tmp_path):
     with pytest.raises(ValidationError) as e:
         settle_lake(bad, "demo", accounts=False)
     assert e.value.field == "claim_id" and "not in the claims part beside it" in e.value.problem
+
+
+def _rewrite(part, change):
+    """Part file ``part`` with its claims frame changed by ``change``."""
+    t = pq.read_table(part)
+    df = change(t.to_pandas())
+    pq.write_table(pa.Table.from_pandas(df, schema=t.schema, preserve_index=False), part)
+
+
+@pytest.mark.parametrize("order", ["in id order", "shuffled"])
+def test_a_claim_id_given_twice_in_a_part_is_refused(lake, tmp_path, order):
+    bad = _copy(lake, tmp_path)
+    part = sorted((bad / "claims").glob("*.parquet"))[1]
+
+    def twice(df):
+        df.loc[1, "claim_id"] = df.loc[0, "claim_id"]
+        return df if order == "in id order" else df.sample(frac=1, random_state=3)
+
+    _rewrite(part, twice)
+    with pytest.raises(ValidationError) as e:
+        settle_lake(bad, "demo", accounts=False)
+    assert e.value.field == "claim_id" and "given twice" in e.value.problem and e.value.record == str(part)
+
+
+def test_a_claim_of_a_person_not_listed_is_refused_naming_the_claim(lake, tmp_path):
+    bad = _copy(lake, tmp_path)
+    part = sorted((bad / "claims").glob("*.parquet"))[2]
+
+    def stranger(df):
+        df.loc[5, "psn_no"] = "NOBODY"
+        return df
+
+    _rewrite(part, stranger)
+    claim = pq.read_table(part)["claim_id"][5].as_py()
+    with pytest.raises(ValidationError) as e:
+        settle_lake(bad, "demo", accounts=False)
+    assert e.value.field == "psn_no" and e.value.problem == "'NOBODY' is not in persons"
+    assert e.value.record == f"claim {claim}"

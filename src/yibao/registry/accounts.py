@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import vocab
 from yibao.errors import ValidationError
@@ -107,32 +108,14 @@ def account_accruals_for_year(enrollments: pd.DataFrame | pa.Table, persons: pd.
     people = as_frame(persons, "persons", ("psn_no", "birth_date"))
     first_bad(people["psn_no"].duplicated().to_numpy(), people["psn_no"], "psn_no", "listed twice", what="person")
     births = pd.to_datetime(people.set_index("psn_no")["birth_date"].reindex(df["psn_no"].to_numpy()))
-    retired = df["psn_type"].isin(list(RETIRED_TYPES)).to_numpy()
-    active = (df["psn_type"] == vocab.ACTIVE).to_numpy()
-    first_bad(~(retired | active), df["spell_id"], "psn_type", "not an employee type (11/12/13)")
-    first_bad(retired & births.isna().to_numpy(), df["spell_id"], "birth_date",
-              "a retiree's accrual needs the birth date")
     base = pd.to_numeric(df["contribution_base_fen"], errors="coerce")
-    first_bad(active & base.isna().to_numpy(), df["spell_id"], "contribution_base_fen", "an active member needs a base")
-    base = base.fillna(0).to_numpy(dtype=np.int64)
-    birth_year = births.dt.year.fillna(0).to_numpy(dtype=np.int64)
-    birth_month = births.dt.month.fillna(0).to_numpy(dtype=np.int64)
-    flexible = (df["emp_kind"] == "flexible").to_numpy()
-    start = day_numbers(df["start_date"])
-    end = day_numbers(df["end_date"], open_value=OPEN_END)
-    _, lasts = month_bounds(year)
+    spells = _Spells(df["psn_type"].to_numpy(dtype=object), (df["emp_kind"] == "flexible").to_numpy(),
+                     base.fillna(0).to_numpy(dtype=np.int64), base.isna().to_numpy(),
+                     births.to_numpy(dtype="datetime64[D]"), day_numbers(df["start_date"]),
+                     day_numbers(df["end_date"], open_value=OPEN_END), df["spell_id"])
     psn_code, psn_names = pd.factorize(df["psn_no"])
     keys, amounts = [], []
-    for m, t in enumerate(_terms_by_month(pack, year)):
-        due = (start <= lasts[m]) & (end >= lasts[m])
-        share = apply_rate_np(np.clip(base, t.base.floor_fen, t.base.ceiling_fen), t.active_ppm, pack.rounding)
-        if not t.flexible_accrue:
-            share = np.where(flexible, 0, share)
-        age = year - birth_year - (m + 1 < birth_month)
-        band = np.searchsorted(np.array(t.band_ages), age, side="right") - 1
-        fixed = np.array(t.band_amounts_fen, dtype=np.int64)[np.maximum(band, 0)]
-        amount = np.where(retired, fixed, share)
-        keep = due & (amount > 0)
+    for m, keep, amount in spells.monthly(pack, year):
         keys.append(psn_code[keep].astype(np.int64) * 12 + m)
         amounts.append(amount[keep])
     key = np.concatenate(keys)
@@ -140,6 +123,81 @@ def account_accruals_for_year(enrollments: pd.DataFrame | pa.Table, persons: pd.
     key = key[first]
     return pd.DataFrame({"psn_no": np.asarray(psn_names, dtype=object)[key // 12],
                          "month": (key % 12 + 1).astype(np.int8), "amount_fen": sums[:, 0]})
+
+
+def account_accrual_totals(enrollments: pa.Table, psn_no: pa.Array, birth: np.ndarray, pack: Pack,
+                           year: int) -> np.ndarray:
+    """The year's accruals (fen) of each person of ``psn_no`` (distinct; ``birth`` their birth dates as
+    datetime64[D]): :func:`account_accruals_for_year` summed per person, computed on the Arrow columns
+    without a frame (a region's million persons). Spells of persons not listed add nothing."""
+    missing = [c for c in SPELL_COLUMNS if c not in enrollments.column_names]
+    if missing:
+        raise ValidationError(", ".join(missing), "missing column(s) in enrollments", record="enrollments")
+    e = enrollments.filter(pc.equal(enrollments["insutype"], vocab.EMPLOYEE))
+    person = pc.index_in(e["psn_no"], value_set=psn_no).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    births = np.where(person >= 0, birth[np.maximum(person, 0)] if len(birth) else np.datetime64("NaT"),
+                      np.datetime64("NaT")).astype("datetime64[D]")
+    base = e["contribution_base_fen"]
+    spells = _Spells(e["psn_type"].to_numpy(zero_copy_only=False).astype(object),
+                     pc.fill_null(pc.equal(e["emp_kind"], "flexible"), False).to_numpy(zero_copy_only=False),
+                     base.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64),
+                     base.is_null().to_numpy(zero_copy_only=False), births, _day_numbers(e["start_date"], -1),
+                     _day_numbers(e["end_date"], OPEN_END), e["spell_id"])
+    total = np.zeros(len(person), dtype=np.int64)
+    for _, keep, amount in spells.monthly(pack, year):
+        total += np.where(keep, amount, 0)
+    out = np.zeros(len(psn_no), dtype=np.int64)
+    listed = person >= 0
+    np.add.at(out, person[listed], total[listed])
+    return out
+
+
+def _day_numbers(dates: pa.ChunkedArray, missing: int) -> np.ndarray:
+    """Arrow dates → int64 days since 1970-01-01, nulls as ``missing``."""
+    days = pc.fill_null(pc.cast(pc.cast(dates, pa.date32()), pa.int32()), missing)
+    return days.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@dataclass
+class _Spells:
+    """The 职工医保 spells of a year's accrual as arrays, checked on construction."""
+
+    psn_type: np.ndarray
+    flexible: np.ndarray
+    base: np.ndarray
+    no_base: np.ndarray
+    birth: np.ndarray  # datetime64[D], NaT when unknown
+    start: np.ndarray  # day numbers
+    end: np.ndarray
+    spell_id: Any  # for naming a bad record
+
+    def __post_init__(self) -> None:
+        kind = pd.Series(self.psn_type)
+        self.retired = kind.isin(list(RETIRED_TYPES)).to_numpy()
+        active = (kind == vocab.ACTIVE).to_numpy()
+        for bad, field, problem in ((~(self.retired | active), "psn_type", "not an employee type (11/12/13)"),
+                                    (self.retired & np.isnat(self.birth), "birth_date",
+                                     "a retiree's accrual needs the birth date"),
+                                    (active & self.no_base, "contribution_base_fen", "an active member needs a base")):
+            if bad.any():
+                first_bad(bad, pd.Series(np.asarray(self.spell_id, dtype=object)), field, problem)
+
+    def monthly(self, pack: Pack, year: int):
+        """(month index 0–11, the spells accruing that month, their amounts) for each month of ``year``."""
+        known = ~np.isnat(self.birth)
+        birth_year = np.where(known, self.birth.astype("datetime64[Y]").astype(np.int64) + 1970, 0)
+        birth_month = np.where(known, self.birth.astype("datetime64[M]").astype(np.int64) % 12 + 1, 0)
+        _, lasts = month_bounds(year)
+        for m, t in enumerate(_terms_by_month(pack, year)):
+            due = (self.start <= lasts[m]) & (self.end >= lasts[m])
+            share = apply_rate_np(np.clip(self.base, t.base.floor_fen, t.base.ceiling_fen), t.active_ppm, pack.rounding)
+            if not t.flexible_accrue:
+                share = np.where(self.flexible, 0, share)
+            age = year - birth_year - (m + 1 < birth_month)
+            band = np.searchsorted(np.array(t.band_ages), age, side="right") - 1
+            fixed = np.array(t.band_amounts_fen, dtype=np.int64)[np.maximum(band, 0)]
+            amount = np.where(self.retired, fixed, share)
+            yield m, due & (amount > 0), amount
 
 
 # --- 家庭共济 ---------------------------------------------------------------------------------------
@@ -170,6 +228,7 @@ def family_mutual_aid(pack: Pack, on: dt.date, owner: Mapping[str, Any], benefic
 
 
 __all__ = [
-    "AccrualTerms", "MutualAidDecision", "account_accruals_for_year", "accrual_terms", "age_at_month_end",
+    "AccrualTerms", "MutualAidDecision", "account_accrual_totals", "account_accruals_for_year", "accrual_terms",
+    "age_at_month_end",
     "family_mutual_aid", "monthly_accrual", "retiree_amount", "spell_accruals",
 ]

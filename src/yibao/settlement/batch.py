@@ -20,6 +20,7 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 
 from __future__ import annotations
 
+import operator
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -30,13 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from yibao.coded import Coded
+from yibao import coded
+from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
-from yibao.settlement.inputs import build_inputs
+from yibao.settlement.inputs import Ids, build_inputs
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
@@ -87,7 +90,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
     releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
     names = list(kinds[0].values)
-    table = np.array([[k.values[n] for k in kinds] for n in names], dtype=I64)
+    row = operator.itemgetter(*names)
+    table = np.ascontiguousarray(np.array([row(k.values) for k in kinds], dtype=I64).reshape(len(kinds), -1).T)
     n = len(kind_id)
     cuts = [0]
     while cuts[-1] < n:
@@ -255,29 +259,87 @@ def _settle(claims, lines, pack, catalog, opening, strict, chunk, track) -> tupl
     return settle_columns(*frame_columns(claims, lines), pack, catalog, opening, strict, chunk, track)
 
 
+@dataclass
+class Settled:
+    """Claims settled from the front-end's columns: the inputs (claims in settlement order), the
+    setlinfo fields (fen) and, when tracked, the closing accumulators."""
+
+    inputs: Any
+    out: dict[str, np.ndarray]
+    closing: pd.DataFrame | None
+
+
 def settle_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = None,
                    opening: "pd.DataFrame | Opening | None" = None,
                    strict: bool = False, chunk: int = CHUNK, track: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Settle claims given as the front-end's columns (:mod:`yibao.settlement.inputs`): one row per
     claim in settlement order and, with ``track``, the closing accumulators."""
+    done = settled_columns(claims, lines, pack, catalog, opening, strict, chunk, track)
+    return settle_frame_of(done), done.closing
+
+
+def settle_frame_of(done: Settled) -> pd.DataFrame:
+    """The settled rows as a frame: the head columns (discharge as a date) and the setlinfo fields."""
+    f, n = done.inputs.claims, len(done.inputs.order)
+    if not n:
+        return _no_statements()
+    head = pd.DataFrame({k: f[k] if k == "dscg_date" else np.asarray(f[k], dtype=object) for k in HEAD_COLS})
+    head["dscg_date"] = pd.to_datetime(head["dscg_date"]).dt.date
+    res = pd.DataFrame({k: np.broadcast_to(done.out[k], (n,)).copy() for k in SETLINFO_FIELDS})
+    statements = pd.concat([head, res], axis=1)
+    statements.attrs.update(_gaps(done.inputs))
+    return statements
+
+
+def settled_columns(claims: dict, lines: dict, pack: Pack | str, catalog: Any = None,
+                    opening: "pd.DataFrame | Opening | None" = None,
+                    strict: bool = False, chunk: int = CHUNK, track: bool = False) -> Settled:
+    """:func:`settle_columns` before the rows are laid out as a frame or an Arrow table."""
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
     inputs = build_inputs(claims, lines, pack, catalog, strict=strict)
     f = inputs.claims
-    n = len(f["claim_id"])
-    psn = np.asarray(f["psn_no"], dtype=object)
-    if not n:  # nothing to settle: the year stays where it was
-        return _no_statements(), (_closing_frame([], psn, inputs.year) if opening is None else opening.long.copy()) if track else None
+    psn = np.asarray(f["psn_no"], dtype=object) if track or opening is not None else f["psn_no"]
+    if not len(f["claim_id"]):  # nothing to settle: the year stays where it was
+        after = (_closing_frame([], psn, inputs.year) if opening is None else opening.long.copy()) if track else None
+        return Settled(inputs, {}, after)
     closing: list | None = [] if track else None
     out = settle_arrays(inputs.kinds, inputs.kind_id, inputs.person, inputs.year, inputs.scope, pack.rounding, chunk,
                         _opening_arrays(opening, psn, inputs.year), closing)
-    head = pd.DataFrame({k: f[k] if k == "dscg_date" else np.asarray(f[k], dtype=object) for k in HEAD_COLS})
-    head["dscg_date"] = pd.to_datetime(head["dscg_date"]).dt.date
-    res = pd.DataFrame({k: np.broadcast_to(out[k], (n,)).copy() for k in SETLINFO_FIELDS})
-    statements = pd.concat([head, res], axis=1)
-    statements.attrs.update(unknown_items=inputs.unknown_items, unlisted_chronic=inputs.unlisted_chronic,
-                            warning=inputs.warning)
-    return statements, (_closing_frame(closing, psn, inputs.year) if track else None)
+    return Settled(inputs, out, _closing_frame(closing, psn, inputs.year) if track else None)
+
+
+def _gaps(inputs) -> dict:
+    return {"unknown_items": inputs.unknown_items, "unlisted_chronic": inputs.unlisted_chronic,
+            "warning": inputs.warning}
+
+
+TEXT = pa.large_string()
+LOW_CARDINALITY = ["insutype", "psn_type", "med_type", "level"]  # dictionary-encoded in the file; ids and fen plain
+STATEMENT_SCHEMA = pa.schema([(k, pa.date32() if k == "dscg_date" else TEXT) for k in HEAD_COLS]
+                             + [(k, pa.int64()) for k in SETLINFO_FIELDS])
+
+
+def statement_table(done: Settled) -> pa.Table:
+    """The settled rows as an Arrow table (:data:`STATEMENT_SCHEMA`) built from the arrays themselves:
+    text gathered by code or by settlement order, the discharge date as Arrow date32 days."""
+    f, order = done.inputs.claims, done.inputs.order
+    n = len(order)
+    if not n:
+        return STATEMENT_SCHEMA.empty_table()
+    cols = []
+    for k in HEAD_COLS:
+        v = f[k]
+        if k == "dscg_date":
+            cols.append(pa.array(v.astype(I64).astype(np.int32), pa.date32()))
+        elif isinstance(v, Coded):
+            cols.append(pa.array(v.categories, TEXT).take(pa.array(v.codes)))
+        elif isinstance(v, Ids):
+            cols.append(pc.cast(v.array, TEXT))
+        else:
+            cols.append(pa.array(v, TEXT))
+    cols += [pa.array(np.broadcast_to(done.out[k], (n,))) for k in SETLINFO_FIELDS]
+    return pa.Table.from_arrays(cols, schema=STATEMENT_SCHEMA)
 
 
 def _no_statements() -> pd.DataFrame:
@@ -374,31 +436,41 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
 
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
-    people = read_people(folder, pack, accounts)
-    catalog = catalog if catalog is not None else _lake_catalog(folder)
-    results, after, writer, totals = [], [], None, {}
+    with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
+        lake_catalog = aside.submit(_lake_catalog, folder) if catalog is None else None
+        people = read_people(folder, pack, accounts)
+        catalog = catalog if catalog is not None else lake_catalog.result()
+    results, after, totals = [], [], {}
     gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
 
     def settle_part(claims, lines):
-        part, acc = settle_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
-        return part, acc, pa.Table.from_pandas(part, preserve_index=False) if out is not None else None
+        done = settled_columns(claims, lines, pack, catalog, opening, False, CHUNK, closing)
+        part_totals: dict = {}
+        if len(done.inputs.order):
+            f = done.inputs.claims
+            _add_totals(part_totals, f["insutype"], f["med_type"], done.out)
+        rows = statement_table(done) if out is not None else settle_frame_of(done)
+        return rows, done, part_totals
 
-    def take(part, acc, table):
-        nonlocal writer
-        for k in ("unknown_items", "unlisted_chronic"):
-            gaps[k] += part.attrs.get(k, 0)
-        gaps["warning"] = gaps["warning"] or part.attrs.get("warning", "")
-        _add_totals(totals, part)
+    def take(rows, done, part_totals):
+        for k, v in _gaps(done.inputs).items():
+            gaps[k] = (gaps[k] or v) if k == "warning" else gaps[k] + v
+        _merge_totals(totals, part_totals)
         if closing:
-            after.append(acc)
+            after.append(done.closing)
         if out is None:
-            results.append(part)
-            return
-        writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
-        writer.write_table(table)
+            results.append(rows)
+        else:
+            written.append(writer.submit(writer_for(out).write_table, rows))
+            while written and written[0].done():
+                written.popleft().result()  # a failed write ends the year here
 
-    try:  # parts settle side by side (persons never span parts) and are taken in the lake's order
-        with ThreadPoolExecutor(PART_WORKERS) as pool:
+    # parts settle side by side (persons never span parts) and are taken in the lake's order; the
+    # settled rows are written on a thread of their own while the next parts settle
+    writer_for = _OneWriter(STATEMENT_SCHEMA)
+    written: deque = deque()
+    try:
+        with ThreadPoolExecutor(PART_WORKERS) as pool, ThreadPoolExecutor(1) as writer:
             pending: deque = deque()
             for claims, lines in lake_parts(folder, people):
                 pending.append(pool.submit(settle_part, claims, lines))
@@ -406,9 +478,10 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
                     take(*pending.popleft().result())
             while pending:
                 take(*pending.popleft().result())
+            while written:
+                written.popleft().result()
     finally:
-        if writer is not None:
-            writer.close()
+        writer_for.close()
     summary = summary_of(totals)
     said = data_gaps(gaps) + ([f"{people.gaps['no_spell']:,} claims fall in no enrolment spell: settled as 在职 / 成年居民"]
                               if people.gaps.get("no_spell") else [])
@@ -418,6 +491,22 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     if out is not None:
         return None, summary
     return (pd.concat(results, ignore_index=True) if results else _no_statements()), summary
+
+
+class _OneWriter:
+    """The Parquet file a year's rows go to, opened with its first part."""
+
+    def __init__(self, schema: pa.Schema):
+        self.schema, self.writer = schema, None
+
+    def __call__(self, path: str | Path) -> pq.ParquetWriter:
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(path, self.schema, compression="zstd", use_dictionary=LOW_CARDINALITY)
+        return self.writer
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 def data_gaps(counts: dict) -> list[str]:
@@ -438,18 +527,24 @@ FUNDS = ("hifp_pay", "cvlserv_pay", "hifes_pay", "hifob_pay", "hifmi_pay", "maf_
 PAID = ("hifp_pay", "hifmi_pay", "hifob_pay")  # what the 政策范围内报销比例 counts as paid
 
 
-def _add_totals(totals: dict, result: pd.DataFrame) -> None:
-    """Add a part's sums by (insutype, inpatient?) to ``totals``."""
-    if not len(result):
-        return
-    inpatient = result["med_type"].isin(sorted(INPATIENT_MED_TYPES)).to_numpy()
-    sums = result.groupby([result["insutype"].astype(str), inpatient])[list(FUNDS)].sum()
-    counts = result.groupby([result["insutype"].astype(str), inpatient]).size()
-    for key, row in sums.iterrows():
-        t = totals.setdefault(key, {k: 0 for k in FUNDS} | {"claims": 0})
-        for k in FUNDS:
-            t[k] += int(row[k])
-        t["claims"] += int(counts[key])
+def _add_totals(totals: dict, insutype: Coded, med_type: Coded, amounts: dict[str, np.ndarray]) -> None:
+    """Add the sums of settled claims by (insutype, inpatient?) to ``totals``."""
+    inpatient = coded.isin(med_type, INPATIENT_MED_TYPES)
+    group = insutype.codes * 2 + inpatient
+    funds = np.stack([np.broadcast_to(amounts[k], group.shape) for k in FUNDS])
+    for g in np.unique(group):
+        hit = group == g
+        t = totals.setdefault((str(insutype.categories[g // 2]), bool(g % 2)), {k: 0 for k in FUNDS} | {"claims": 0})
+        for k, v in zip(FUNDS, funds[:, hit].sum(axis=1).tolist()):
+            t[k] += v
+        t["claims"] += int(hit.sum())
+
+
+def _merge_totals(totals: dict, part: dict) -> None:
+    for key, sums in part.items():
+        t = totals.setdefault(key, {k: 0 for k in sums})
+        for k, v in sums.items():
+            t[k] += v
 
 
 def summary_of(totals: dict) -> dict:
@@ -472,7 +567,9 @@ def summary_of(totals: dict) -> dict:
 def summarize(result: pd.DataFrame) -> dict:
     """:func:`summary_of` one frame of settled claims."""
     totals: dict = {}
-    _add_totals(totals, result)
+    if len(result):
+        _add_totals(totals, encode(result["insutype"].astype(str)), encode(result["med_type"].astype(str)),
+                    {k: result[k].to_numpy(dtype=I64) for k in FUNDS})
     return summary_of(totals)
 
 

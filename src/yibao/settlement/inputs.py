@@ -27,12 +27,14 @@ the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`). The 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import coded
 from yibao.coded import Coded, encode
@@ -51,6 +53,7 @@ TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_a
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
 FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
+_RESOLVING = threading.Lock()  # kinds resolved one thread at a time, so a kind new to both is resolved once
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
 PSN_TYPES_OF = {EMPLOYEE: EMPLOYEE_PSN_TYPES, RESIDENT: RESIDENT_PSN_TYPES}  # 人员类别 each 险种 admits
@@ -107,7 +110,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
         scope["lines"] = _each_line(scope_in, pack.rounding)
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
-    person = pd.factorize(cols["person"] if "person" in cols else cols["psn_no"])[0].astype(I64)
+    person = pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     latest = cols["dscg_date"].max() if len(order) else None
     warning = pack.at(latest.astype(dt.date)).stale_warning if latest is not None else ""
@@ -154,15 +157,48 @@ def _claim_columns(claims: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _identifiers(values: Any) -> np.ndarray:
-    """Ids as an object array of strings ('' where missing)."""
+def _identifiers(values: Any) -> "np.ndarray | Ids":
+    """Ids as an object array of strings ('' where missing), or as :class:`Ids` when they come as Arrow text."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):  # strings already: no checks
+            values = values.fill_null("")
+            return Ids(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
     missing = pd.isna(a)
     if missing.any():
         a = np.where(missing, "", a)
     return a if pd.api.types.infer_dtype(a, skipna=False) in ("string", "empty") else a.astype(str).astype(object)
+
+
+class Ids:
+    """Ids given as an Arrow text column (a lake's claim ids and persons), kept in Arrow: reordered and
+    compared there, a Python string made only for the id a message names. Reads like the object
+    array it stands for (``len``, ``ids[i]``, ``ids[array]``, ``ids == ""``, ``np.asarray(ids)``)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (int, np.integer)):
+            return self.array[int(idx)].as_py()
+        if isinstance(idx, slice):
+            return Ids(self.array[idx])
+        idx = np.asarray(idx)
+        return Ids(self.array.filter(pa.array(idx)) if idx.dtype == bool else self.array.take(pa.array(idx)))
+
+    def __eq__(self, value: object) -> np.ndarray:  # type: ignore[override]
+        return pc.equal(self.array, value).to_numpy(zero_copy_only=False)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.array.to_numpy(zero_copy_only=False).astype(dtype or object, copy=False)
 
 
 def _flags(values: Any) -> np.ndarray:
@@ -197,16 +233,15 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
     n = len(cols["claim_id"])
     if n <= 1:
         return np.arange(n)
-    person_rank = cols["person"] if "person" in cols else pd.factorize(cols["psn_no"], sort=True)[0]
+    person_rank = cols["person"] if "person" in cols else pd.factorize(np.asarray(cols["psn_no"]), sort=True)[0]
     day = cols["dscg_date"].astype(I64)
     order = np.lexsort((day, person_rank))
     tied = np.flatnonzero((person_rank[order][1:] == person_rank[order][:-1]) & (day[order][1:] == day[order][:-1]))
     if len(tied):  # the same person discharged twice on one day: by claim id, as real time takes them
-        ids = cols["claim_id"]
-        at = np.union1d(tied, tied + 1)
-        runs = np.split(at, np.flatnonzero(np.diff(at) > 1) + 1)
-        for run in runs:  # a run may join neighbouring ties: keep person and day first
-            order[run] = sorted(order[run], key=lambda i: (person_rank[i], day[i], ids[i]))
+        at = np.union1d(tied, tied + 1)  # every claim of a tie, still in (person, day) order
+        sub = order[at]
+        id_rank = np.argsort(np.argsort(np.asarray(cols["claim_id"][sub]), kind="stable"), kind="stable")
+        order[at] = sub[np.lexsort((id_rank, day[sub], person_rank[sub]))]
     return order
 
 
@@ -298,23 +333,24 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     n = len(period)
     unlisted = 0
     age_key = np.zeros(n, dtype=I64)
-    derived = {name: np.full(n, "", dtype=object) for name in ("identity", "waiver", "chronic")}
+    derived: dict[str, list] = {name: [] for name in ("identity", "waiver", "chronic")}  # (claims, Coded) per plan
     for p, plan in plans.items():
         m = np.flatnonzero(period == p) if len(plans) > 1 else slice(None)
         marks = np.array(plan.age_marks, dtype=I64)
         age_key[m] = marks[np.searchsorted(marks, np.maximum(cols["age"][m], 0), side="right") - 1]
-        derived["identity"][m] = np.asarray(coded.mapped(cols["identities"][m], lambda s: plan.identity_of(_split(s))))
+        derived["identity"].append((m, coded.mapped(cols["identities"][m], lambda s: plan.identity_of(_split(s)))))
         if plan.waivers:
-            derived["waiver"][m] = coded.per_pair(cols["diagnoses"][m], cols["identities"][m],
-                                                  lambda d, i: plan.waiver_of(_split(d), _split(i)), object)
+            derived["waiver"].append((m, _per_pair_coded(cols["diagnoses"][m], cols["identities"][m],
+                                                         lambda d, i: plan.waiver_of(_split(d), _split(i)))))
         group = coded.mapped(cols["med_type"][m], lambda t: plan.med_groups.get(t, UNKNOWN))
         if (group == UNKNOWN).any():
             i = np.arange(n)[m][int(np.flatnonzero(group == UNKNOWN)[0])]
             plan.med_group(cols["med_type"][i], f"claim {cols['claim_id'][i]}")  # raises, naming the known ones
         is_chronic = np.asarray(group == "chronic")
-        chronic = np.where(is_chronic, np.asarray(cols["chronic_disease"][m]), "")
-        derived["chronic"][m] = chronic
+        chronic = _blank_where(cols["chronic_disease"][m], ~is_chronic)
+        derived["chronic"].append((m, chronic))
         unlisted += _check_chronic(chronic, is_chronic, cols["claim_id"][m], plan, strict)
+    derived = {name: _stitch(pieces, n) for name, pieces in derived.items()}
     supplementary = coded.mapped(cols["supplementary"], lambda s: "|".join(sorted(_split(s))))
     fields = {"insutype": cols["insutype"], "med_type": cols["med_type"], "level": cols["level"],
               "psn_type": cols["psn_type"], "age": age_key, "identity": derived["identity"], "tier": cols["tier"],
@@ -331,8 +367,37 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
     first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
     values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
               for f in KIND_FIELDS]
-    kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
+    with _RESOLVING:  # parts settled side by side share the plan's kinds
+        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
     return key, kinds, unlisted
+
+
+def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
+    """``f(a[i], b[i])`` for every element as a :class:`Coded` column, once per distinct pair."""
+    k = max(len(b.categories), 1)
+    uniq, inv = np.unique(a.codes * k + b.codes, return_inverse=True)
+    table = encode(np.array([f(a.categories[u // k], b.categories[u % k]) for u in uniq] or [""], dtype=object))
+    return Coded(table.codes[inv.reshape(-1)], table.categories)
+
+
+def _blank_where(values: Coded, blank: np.ndarray) -> Coded:
+    """``values`` with '' where ``blank``."""
+    empty = np.flatnonzero(values.categories == "")
+    categories = values.categories if len(empty) else np.append(values.categories, np.array([""], dtype=object))
+    return Coded(np.where(blank, empty[0] if len(empty) else len(categories) - 1, values.codes), categories)
+
+
+def _stitch(pieces: list[tuple[Any, Coded]], n: int) -> Coded:
+    """One column from the pieces each plan derived for its claims ('' where no plan gave one)."""
+    if len(pieces) == 1 and isinstance(pieces[0][0], slice):
+        return pieces[0][1]
+    codes, categories = np.zeros(n, dtype=I64), [np.array([""], dtype=object)]
+    offset = 1
+    for at, piece in pieces:
+        codes[at] = piece.codes + offset
+        categories.append(piece.categories)
+        offset += len(piece.categories)
+    return Coded(codes, np.concatenate(categories))
 
 
 def _codes(values: Any) -> tuple[np.ndarray, int]:
@@ -347,7 +412,7 @@ def _codes(values: Any) -> tuple[np.ndarray, int]:
     return codes.astype(I64), max(len(uniq), 1)
 
 
-def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
+def _check_chronic(codes: Coded, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
     """A 门诊慢特病 claim names its disease; one outside the pack's list is refused when ``strict``,
     else counted (the fund pays it nothing). Returns that count."""
     missing = is_chronic & (codes == "")
@@ -355,7 +420,7 @@ def _check_chronic(codes: np.ndarray, is_chronic: np.ndarray, ids: np.ndarray, p
         i = int(np.flatnonzero(missing)[0])
         raise ValidationError("chronic_disease", "a 门诊慢特病 claim (med_type 14) needs its disease code",
                               f"claim {ids[i]}")
-    unknown = is_chronic & ~np.isin(codes, list(plan.chronic))
+    unknown = is_chronic & ~coded.isin(codes, plan.chronic)
     if unknown.any() and strict:
         i = int(np.flatnonzero(unknown)[0])
         raise ValidationError("chronic_disease", f"{codes[i]!r} is not a 门诊慢特病 of pack {plan.pack.name!r} on "
@@ -388,17 +453,33 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
         raise ValidationError("claim_id", "line of unknown claim", f"claim_lines row {i}")
     rank = np.empty(n_claims, dtype=I64)
     rank[order] = np.arange(n_claims)
-    pos = rank[where]
-    by_claim = np.argsort(pos, kind="stable")
+    count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
+    ends = np.cumsum(count)
+    starts = ends - count
+    by_claim = _by_claim(where, rank, starts)
     out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
-    pos = pos[by_claim]
+    pos = np.repeat(np.arange(n_claims), count)
     amount = out["amount"]
     if (amount < 0).any():
-        i = int(by_claim[np.flatnonzero(amount < 0)[0]])
-        raise ValidationError("amount_fen", "negative amount", f"claim_lines row {i} (claim {cols['claim_id'][pos[0]]})")
+        j = int(np.flatnonzero(amount < 0)[0])
+        raise ValidationError("amount_fen", "negative amount", f"claim_lines row {int(by_claim[j])} "
+                              f"(claim {cols['claim_id'][pos[j]]})")
     out["_claim"] = pos
-    grid = np.arange(n_claims)
-    return out, np.searchsorted(pos, grid, side="left"), np.searchsorted(pos, grid, side="right")
+    return out, starts, ends
+
+
+def _by_claim(where: np.ndarray, rank: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The input row of each line in settlement order (claims by ``rank``, each claim's lines as given).
+    Lines given claim by claim (as a lake writes them) are moved as blocks, without a sort."""
+    n = len(where)
+    if n < 2 or not (where[1:] >= where[:-1]).all():
+        return np.argsort(rank[where], kind="stable")
+    first = np.r_[0, np.flatnonzero(where[1:] != where[:-1]) + 1]  # each claim's first line in the input
+    block = np.repeat(np.arange(len(first)), np.diff(np.r_[first, n]))
+    dest = starts[rank[where]] + np.arange(n) - first[block]
+    by_claim = np.empty(n, dtype=I64)
+    by_claim[dest] = np.arange(n)
+    return by_claim
 
 
 def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict) -> tuple[dict[str, np.ndarray], int]:
