@@ -121,3 +121,9 @@ FUND_PAY_TYPES = {
 }
 # The basic pooling fund of each 险种
 POOLING_FUNDS = {EMPLOYEE: FUND_EMPLOYEE_POOLING, RESIDENT: FUND_RESIDENT_POOLING}
+
+
+# 异地就医 status of a claim treated outside the person's pooling region: the registry's 备案 kinds, and
+# what a claim without one is
+FILING_KINDS = {"filed": "异地长期居住人员备案", "referred": "转诊转院备案"}
+FILING_EMERGENCY, FILING_NONE = "emergency", "unfiled"  # 急诊抢救 (no filing needed), 未备案

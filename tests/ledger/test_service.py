@@ -4,6 +4,7 @@ an institution touches only its own encounters, and concurrent settlements never
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 import pytest
@@ -144,3 +145,41 @@ def test_concurrent_settlements_never_overdraw_or_lose_an_update(ledger):
                 for k, v in repo.change_of_row(r).accumulators.items():
                     acc[k] = acc.get(k, 0) + v
             assert {k: v for k, v in acc.items() if v} == pos.accumulators
+
+
+def test_out_of_region_care_takes_the_registrys_filing(ledger):
+    """异地就医: at an institution of another pooling region the person's 备案 decides the rule; another
+    district of the same city is not 异地."""
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+    from yibao.store.models import Institution
+
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.insert(Institution.__table__), [
+            {"fixmedins_code": "H11010100001", "name": "北京医院", "kind": "hospital", "level": "3", "admdvs": "110101"},
+            {"fixmedins_code": "H37030300001", "name": "张店医院", "kind": "hospital", "level": "3", "admdvs": "370303"}])
+        certno = conn.execute(sa.text("SELECT certno FROM persons WHERE psn_no = 'P00002'")).scalar_one()
+
+    def settled(code: str, tag: str) -> tuple:
+        """(the filing kept, the setlinfo) of a visit settled and reversed again, so every visit meets
+        the same year so far."""
+        with ledger.engine.begin() as conn:
+            inst, enc = ledger.visit(conn, psn_no="P00002", amount_fen=300_000, code=code, tag=tag)
+            setl_id, st = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=None, msgid=f"s{tag}", now=NOW)
+            service.reverse(conn, inst, setl_id, msgid=f"r{tag}", now=NOW)
+            return json.loads(repo.encounter(conn, enc["mdtrt_id"])["insured"])["filing"], st.setlinfo
+
+    same_city, home = settled("H37030300001", "d"), settled(ledger.hospital, "h")
+    assert same_city[0] is None and same_city[1]["hifp_pay"] == home[1]["hifp_pay"]
+    unfiled = settled("H11010100001", "u")
+    assert unfiled[0] is None
+    r = CliRunner().invoke(app, ["registry", "file", "--certno", certno, "--kind", "referred", "--place", "110105",
+                                 "--begin", "2025-01-01", "--db", ledger.url])
+    assert r.exit_code == 0, r.output
+    referred = settled("H11010100001", "r")
+    assert referred[0] == "referred" and referred[1]["hifp_pay"] > unfiled[1]["hifp_pay"]
+    bad = CliRunner().invoke(app, ["registry", "file", "--certno", certno, "--kind", "moved", "--place", "110105",
+                                   "--begin", "2025-01-01", "--db", ledger.url])
+    assert bad.exit_code == 1 and "--kind" in bad.output

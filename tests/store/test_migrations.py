@@ -9,7 +9,7 @@ from yibao.store.models import metadata
 def test_upgrade_and_downgrade(db_url):
     assert db.current(db_url) is None
     db.upgrade(db_url)
-    assert db.current(db_url) == db.head() == "0004"
+    assert db.current(db_url) == db.head() == "0005"
     engine = db.make_engine(db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())

@@ -25,7 +25,8 @@ from yibao import vocab
 from yibao.errors import NotFoundError, ValidationError, YibaoError
 from yibao.ledger import repository as repo
 from yibao.ledger.position import Change, OverdraftError, Position, apply, change_of, undo
-from yibao.registry.insured import insured_at, person_of
+from yibao.ids import pooling_region
+from yibao.registry.insured import filing_on, insured_at, person_of
 from yibao.settlement.model import Claim, Institution, Line, Statement
 from yibao.settlement.realtime import claim_inputs, settle as settle_claim
 
@@ -68,14 +69,17 @@ def clr_type_of(kind: str, med_type: str, inst_kind: str) -> str:
 def register(conn: sa.Connection, inst: dict[str, Any], *, psn_no: str, insutype: str | None, kind: str,
              begntime: dt.datetime, ipt_otp_no: str, msgid: str, med_type: str | None = None,
              diagnoses: tuple[str, ...] = (), filing: str | None = None) -> dict[str, Any]:
-    """挂号 (2201) or 入院办理 (2401): an open encounter with the person's cover on the day;
-    ``filing`` the 异地就医 status (filed / referred / emergency) when treated outside the region."""
+    """挂号 (2201) or 入院办理 (2401): an open encounter with the person's cover on the day. Treated
+    outside the person's pooling region, the registry's 异地就医备案 for that place is kept with it
+    (``filing`` gives it instead: filed / referred / emergency / unfiled)."""
     try:
         insured = insured_at(conn, psn_no, insutype, begntime.date())
     except NotFoundError:
         raise LedgerError("psn_no", f"人员编号 {psn_no} 不存在") from None
     except ValidationError as e:
         raise LedgerError(e.field, e.problem) from None
+    if filing is None and pooling_region(inst["admdvs"]) != pooling_region(insured["admdvs"]):
+        filing = filing_on(conn, psn_no, inst["admdvs"], begntime.date())
     insured["filing"] = filing
     med_type = med_type or (vocab.MED_INPATIENT if kind == "inpatient" else vocab.MED_OUTPATIENT)
     row = {"mdtrt_id": new_id("MD", begntime), "fixmedins_code": inst["fixmedins_code"], "psn_no": psn_no,
@@ -247,7 +251,8 @@ def _net(lines: list[dict[str, Any]]) -> list[Line]:
 
 def _claim(enc: dict[str, Any], inst: dict[str, Any], lines: list[Line], when: dt.date, pos: Position) -> Claim:
     insured = json.loads(enc["insured"])
-    person = person_of(insured, dict(pos.accumulators), pos.account, pos.family, insured.get("filing"))
+    filing = insured.get("filing") or (vocab.FILING_EMERGENCY if enc["med_type"] == vocab.MED_EMERGENCY else None)
+    person = person_of(insured, dict(pos.accumulators), pos.account, pos.family, filing)
     diagnoses = tuple(d for d in (enc["diagnoses"] or "").split("|") if d)
     return Claim(claim_id=enc["mdtrt_id"], person=person,
                  institution=Institution(inst["fixmedins_code"], inst["level"], inst["admdvs"], inst["kind"]),

@@ -200,6 +200,37 @@ def enroll_cmd(certno: str = typer.Option(..., "--certno", help="居民身份证
         console.print("缴费基数 not given: recorded as 0 until set (contributions due are 0 meanwhile)")
 
 
+@registry.command("file")
+def file_cmd(certno: str = typer.Option(..., "--certno", help="居民身份证号 of an insured person"),
+             kind: str = typer.Option(..., "--kind", help="filed 异地长期居住 | referred 转诊转院"),
+             place: str = typer.Option(..., "--place", help="就医地医保区划 (6 digits; its pooling region counts)"),
+             begin: dt.datetime = typer.Option(..., "--begin", formats=["%Y-%m-%d"]),
+             end: Optional[dt.datetime] = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="Last day (none: open)"),
+             db: Optional[str] = typer.Option(None, "--db", help="Database URL (default $YIBAO_DB_URL or sqlite:///yibao.db)")) -> None:
+    """异地就医备案: file a person to be treated in another pooling region."""
+    import sqlalchemy as sa
+
+    from yibao.ids import validate_admdvs
+    from yibao.registry.insured import person_row
+    from yibao.store import db as store_db
+    from yibao.store.db import connect
+    from yibao.store.models import Filing
+
+    if kind not in vocab.FILING_KINDS:
+        raise ValidationError("--kind", f"{kind!r} is not one of {sorted(vocab.FILING_KINDS)}")
+    validate_admdvs(place, "--place")
+    if end is not None and end < begin:
+        raise ValidationError("--end", f"{end.date()} is before --begin {begin.date()}")
+    url = db or store_db.default_url()
+    store_db.upgrade(url)
+    with connect(url) as conn:
+        person = person_row(conn, certno=certno)
+        conn.execute(sa.insert(Filing.__table__).values(psn_no=person["psn_no"], kind=kind, place=place,
+                                                        start_date=begin.date(), end_date=end.date() if end else None))
+    console.print(f"filed {person['psn_no']}: {vocab.FILING_KINDS[kind]} to {place} from {begin.date()}"
+                  + (f" to {end.date()}" if end else ""), highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``yibao registry …`` to the main app."""
     app.add_typer(registry, name="registry")

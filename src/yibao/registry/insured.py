@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from yibao.errors import NotFoundError, ValidationError
 from yibao.settlement.model import Person
-from yibao.store.models import CoverageChoice, Employer, Enrollment, Identity, Person as PersonRow
+from yibao.ids import pooling_region
+from yibao.store.models import CoverageChoice, Employer, Enrollment, Filing, Identity, Person as PersonRow
 
-P, E, I, C, EMP = (m.__table__ for m in (PersonRow, Enrollment, Identity, CoverageChoice, Employer))
+P, E, I, C, EMP, F = (m.__table__ for m in (PersonRow, Enrollment, Identity, CoverageChoice, Employer, Filing))
 
 
 def person_row(conn: sa.Connection, *, psn_no: str | None = None, certno: str | None = None) -> dict[str, Any]:
@@ -41,6 +42,15 @@ def identities_on(conn: sa.Connection, psn_no: str, on: dt.date) -> list[str]:
     q = sa.select(I.c.identity).where(I.c.psn_no == psn_no, I.c.start_date <= on,
                                       sa.or_(I.c.end_date.is_(None), I.c.end_date >= on)).order_by(I.c.identity)
     return list(conn.execute(q).scalars())
+
+
+def filing_on(conn: sa.Connection, psn_no: str, place: str, on: dt.date) -> str | None:
+    """The person's 异地就医备案 (``filed`` / ``referred``) in force on ``on`` for the pooling region of
+    ``place``, or None."""
+    q = sa.select(F.c.kind, F.c.place).where(F.c.psn_no == psn_no, F.c.start_date <= on,
+                                            sa.or_(F.c.end_date.is_(None), F.c.end_date >= on)).order_by(F.c.start_date)
+    region = pooling_region(place)
+    return next((kind for kind, at in conn.execute(q) if pooling_region(at) == region), None)
 
 
 def insured_at(conn: sa.Connection, psn_no: str, insutype: str | None, on: dt.date) -> dict[str, Any]:
@@ -84,4 +94,4 @@ def person_of(insured: dict[str, Any], accumulators: dict[str, int], account: in
         enterprise_supplementary=insured["enterprise_supplementary"], accumulators=dict(accumulators))
 
 
-__all__ = ["insured_at", "person_of", "person_row", "spells_on", "identities_on"]
+__all__ = ["filing_on", "identities_on", "insured_at", "person_of", "person_row", "spells_on"]

@@ -355,6 +355,22 @@ class FraudLabel(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class Filing(Base):
+    """异地就医备案: a person filed to be treated in another pooling region — 长期居住 (``filed``) or 转诊转院
+    (``referred``) — in ``place`` (an admdvs; its pooling region counts), from ``start_date`` to
+    ``end_date`` (null: open)."""
+
+    __tablename__ = "filings"
+    __table_args__ = (_in("kind", tuple(vocab.FILING_KINDS)), _span("start_date", "end_date"),
+                      Index(None, "psn_no", "start_date"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"))
+    kind: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(ADMDVS)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
 # ---- the settlement ledger (结算台账): what the real-time service received, settled and reversed ----
 
 MSGID = String(40)  # the spec's 30, with room for clients that send more; the service checks the length
