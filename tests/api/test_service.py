@@ -241,3 +241,19 @@ def test_review_flags_a_restricted_item(his, ledger):
     assert hits[0]["judge_result_detail_dtos"][0]["rx_id"] == "R1"
     female = {**patient, "gend": "2"}
     assert his.ok("3102", {"data": {"patient_dtos": [female], "trig_scen": "2"}})["result"] == []
+
+
+def test_settle_list_is_kept_for_its_own_settlement(his, person, ledger):
+    from yibao.api.examples import example_input
+
+    md = _visit(his, person)
+    s = his.ok("2207", H.settle(person, md, "388.00"))["setlinfo"]
+    upload = example_input("4101A")
+    upload["setlinfo"].update(psn_no="P00001", mdtrt_id=md, setl_id=s["setl_id"])
+    assert len(his.ok("4101A", upload)["data"]["setl_list_id"]) == 9
+    with ledger.engine.begin() as c:
+        kept = repo.settle_lists(c)
+    assert [k["setl_id"] for k in kept] == [s["setl_id"]] and json.loads(kept[0]["body"])["setlinfo"]["mdtrt_id"] == md
+    other = example_input("4101A")
+    other["setlinfo"].update(psn_no="P00001", mdtrt_id=md, setl_id="ST-NONE")
+    assert "不存在" in his.refused("4101A", other)

@@ -8,6 +8,7 @@ message's transaction and returns output values for the field layer to render.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -322,7 +323,8 @@ def settle_list(call: Call) -> dict:
     repo.add_settle_list(call.conn, {"setl_id": s["setl_id"], "fixmedins_code": call.inst["fixmedins_code"],
                                      "body": json.dumps(call.input, ensure_ascii=False, default=str),
                                      "uploaded_at": call.now, "msgid": call.msgid})
-    return {"data": {"setl_list_id": s["setl_id"]}}
+    # 清单流水号 is 9 characters in the spec: the settlement id's digest names the list
+    return {"data": {"setl_list_id": hashlib.sha1(s["setl_id"].encode()).hexdigest()[:9].upper()}}
 
 
 __all__: list[str] = []  # handlers are reached through yibao.api.table
