@@ -75,9 +75,11 @@ def _labels(infno: str) -> dict[str, str]:
 
 def label(infno: str, code: str) -> str:
     """``code(名称)`` of a field of the transaction, or the code alone."""
+    from yibao.api.errors import InterfaceError
+
     try:
         return _labels(infno).get(code, code)
-    except Exception:  # noqa: BLE001 - an unknown infno has no labels
+    except InterfaceError:  # an unknown infno has no labels
         return code
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from yibao import vocab
 from yibao.api.table import Call, transaction
+from yibao.errors import NotFoundError
 from yibao.ledger import repository as repo
 from yibao.ledger import service
 from yibao.ledger.service import LedgerError
@@ -314,7 +315,7 @@ def settle_list(call: Call) -> dict:
     s = call.input["setlinfo"]
     try:
         row = repo.settlement(call.conn, s["setl_id"])
-    except Exception:
+    except NotFoundError:
         raise LedgerError("setl_id", f"结算ID {s['setl_id']} 不存在") from None
     if row["fixmedins_code"] != call.inst["fixmedins_code"]:
         raise LedgerError("setl_id", f"结算ID {s['setl_id']} 不属于本机构")
