@@ -122,22 +122,27 @@ def _reconcile(funds: pd.DataFrame, statements: pd.DataFrame) -> None:
 
 def lake_accounts(folder, pack, statements: pd.DataFrame | None = None) -> FundAccounts:
     """The accounts of a lake's year: settles it (unless ``statements`` are given) and reads its registry."""
-    from yibao.lake.io import has_table, read_table
+    from yibao.lake.io import read_table
     from yibao.registry.accounts import account_accruals_for_year
-    from yibao.registry.contributions import contributions_for_year
     from yibao.settlement.batch import settle_lake
 
     if statements is None:
         statements, _ = settle_lake(folder, pack)
     year = lake_year(statements, folder)
     enrollments = read_table(folder, "enrollments").to_pandas()
-    if has_table(folder, "contributions"):
-        contributions = read_table(folder, "contributions").to_pandas()
-    else:
-        identities = read_table(folder, "identities").to_pandas() if has_table(folder, "identities") else None
-        contributions = contributions_for_year(enrollments, identities, pack, year)
     accruals = account_accruals_for_year(enrollments, read_table(folder, "persons").to_pandas(), pack, year)
-    return fund_accounts(statements, contributions, accruals, year)
+    return fund_accounts(statements, lake_contributions(folder, pack, year), accruals, year)
+
+
+def lake_contributions(folder, pack, year: int) -> pd.DataFrame:
+    """The lake's ``contributions`` table, or the registry's contributions due computed from its spells."""
+    from yibao.lake.io import has_table, read_table
+    from yibao.registry.contributions import contributions_for_year
+
+    if has_table(folder, "contributions"):
+        return read_table(folder, "contributions").to_pandas()
+    identities = read_table(folder, "identities").to_pandas() if has_table(folder, "identities") else None
+    return contributions_for_year(read_table(folder, "enrollments").to_pandas(), identities, pack, year)
 
 
 def lake_year(statements: pd.DataFrame, folder) -> int:
@@ -149,4 +154,4 @@ def lake_year(statements: pd.DataFrame, folder) -> int:
     return int(years[0])
 
 
-__all__ = ["FUNDS", "FundAccounts", "fund_accounts", "lake_accounts", "lake_year"]
+__all__ = ["FUNDS", "FundAccounts", "fund_accounts", "lake_accounts", "lake_contributions", "lake_year"]

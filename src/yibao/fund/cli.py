@@ -12,7 +12,7 @@ from rich.table import Table
 
 from yibao.console import new_console
 from yibao.errors import ValidationError
-from yibao.fund.accounts import FundAccounts, lake_accounts
+from yibao.fund.accounts import FundAccounts, lake_accounts, lake_contributions
 from yibao.fund.kpi import Indicator, indicators
 from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES, SchemeFigures, Warning, scheme_figures, warnings
 from yibao.money import yuan_to_fen
@@ -60,19 +60,9 @@ def fund_year(lake: str | Path, pack_name: str, opening: dict[str, int] | None) 
     lines = params.cite("fund.warning.lines")
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
                   else pd.DataFrame(columns=["psn_no", "identity", "start_date", "end_date"]))
-    contributions = _contributions(lake, pack, accounts.year)
+    contributions = lake_contributions(lake, pack, accounts.year)
     return FundYear(accounts, schemes, warnings(schemes, lines.value, lines.ref),
                     indicators(statements, accounts, contributions, identities, schemes))
-
-
-def _contributions(lake, pack, year: int) -> pd.DataFrame:
-    from yibao.lake.io import has_table, read_table
-    from yibao.registry.contributions import contributions_for_year
-
-    if has_table(lake, "contributions"):
-        return read_table(lake, "contributions").to_pandas()
-    identities = read_table(lake, "identities").to_pandas() if has_table(lake, "identities") else None
-    return contributions_for_year(read_table(lake, "enrollments").to_pandas(), identities, pack, year)
 
 
 def _yuan(fen) -> str:

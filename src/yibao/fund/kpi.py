@@ -7,11 +7,10 @@ Ratios are exact fractions of fen sums; a ratio over nothing is ``None`` with th
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
