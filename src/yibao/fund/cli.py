@@ -14,7 +14,7 @@ from yibao.console import new_console
 from yibao.errors import ValidationError
 from yibao.fund.accounts import FundAccounts, lake_accounts, lake_contributions
 from yibao.fund.kpi import Indicator, indicators
-from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES, SchemeFigures, Warning, scheme_figures, warnings
+from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES, SchemeFigures, Warning, fund_warnings, scheme_figures
 from yibao.money import yuan_to_fen
 from yibao.policy.pack import load_pack
 
@@ -55,13 +55,11 @@ def fund_year(lake: str | Path, pack_name: str, opening: dict[str, int] | None) 
     pack = load_pack(pack_name)
     statements, _ = settle_lake(lake, pack)
     accounts = lake_accounts(lake, pack, statements)
-    params = pack.at(dt.date(accounts.year, 12, 31))
     schemes = scheme_figures(accounts, opening)
-    lines = params.cite("fund.warning.lines")
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
                   else pd.DataFrame(columns=["psn_no", "identity", "start_date", "end_date"]))
     contributions = lake_contributions(lake, pack, accounts.year)
-    return FundYear(accounts, schemes, warnings(schemes, lines.value, lines.ref),
+    return FundYear(accounts, schemes, fund_warnings(accounts, pack.at(dt.date(accounts.year, 12, 31)), opening),
                     indicators(statements, accounts, contributions, identities, schemes))
 
 
