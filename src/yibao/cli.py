@@ -34,6 +34,7 @@ app = typer.Typer(
 _DOMAINS: list[str] = [
     "yibao.api.cli",
     "yibao.catalog.cli",
+    "yibao.fund.cli",
     "yibao.ledger.cli",
     "yibao.payment.cli",
     "yibao.payment.drg.cli",

@@ -1,6 +1,20 @@
-"""Fund management (基金管理): budget, forecast, risk warning, policy simulation and KPI indicators.
+"""Fund management (基金管理): the fund accounts of a year, the risk warning and the plans' indicators.
 
-No module is here yet, so the package exports nothing.
+The face: ``fund_accounts()`` / ``lake_accounts()`` (``FundAccounts``), ``fund_warnings()`` (``Warning``,
+``scheme_figures()``), ``indicators()`` (``Indicator``) and ``write_workbook()``. Names are imported on use.
+See ``README.md`` in this folder.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from yibao import _lazy_face
+
+__all__ = ["FundAccounts", "Indicator", "Warning", "fund_accounts", "fund_warnings", "indicators", "lake_accounts",
+           "scheme_figures", "write_workbook"]
+
+__getattr__, __dir__ = _lazy_face(__name__, {
+    "yibao.fund.accounts": ("FundAccounts", "fund_accounts", "lake_accounts"),
+    "yibao.fund.kpi": ("Indicator", "indicators"),
+    "yibao.fund.report": ("write_workbook",),
+    "yibao.fund.warning": ("Warning", "fund_warnings", "scheme_figures"),
+})

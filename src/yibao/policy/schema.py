@@ -339,6 +339,16 @@ PARAMETERS: dict = {
             "reimbursement_ratio": "rate",
         },
     },
+    "fund": {
+        # 基金风险预警线: a figure of a scheme's year (months_of_payment 累计结存可支付月数, surplus_rate 当期结余率,
+        # balance_to_income 累计结存 ÷ 当年收入) crossing ``value`` on ``side`` raises a warning of ``level``
+        "warning": {
+            "lines": rows(insutype="text, required",
+                          figure="one of months_of_payment surplus_rate balance_to_income, required",
+                          side="one of below above, required", value="number, required", level="text, required",
+                          meaning="text, required", ref="text"),
+        },
+    },
 }
 
 @dataclass(frozen=True)
