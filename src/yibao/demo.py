@@ -89,11 +89,12 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     tables = _split_institutions(tables, lake_io.read_table(out, "institutions").to_pandas(), cfg.region)
     _print_summary(tables, pack, console)
     console.print(persons_behind(due, spells, year).message)  # why the schemes' persons add up to more
-    settled = _settle(out, pack, console)
+    statements, settled = _settle(out, pack, console)
+    fund = _fund(out, pack, statements, console)
     maternity = _maternity(out, pack, console)
     paid = _pay(out, pack, console)
-    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "maternity": maternity,
-            "payment": paid}
+    return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "fund": fund,
+            "maternity": maternity, "payment": paid}
 
 
 def _pay(out: Path, pack, console: Console) -> dict:
@@ -107,7 +108,7 @@ def _pay(out: Path, pack, console: Console) -> dict:
     return results
 
 
-def _settle(out: Path, pack, console: Console) -> dict:
+def _settle(out: Path, pack, console: Console) -> tuple[pd.DataFrame, dict]:
     """Settle the year one-stop (every tier) and print fund totals and 政策范围内报销比例 by scheme."""
     from yibao.settlement import settle_lake
     from yibao.settlement.cli import print_summary
@@ -116,7 +117,17 @@ def _settle(out: Path, pack, console: Console) -> dict:
     rows.to_parquet(out / "settlements.parquet", index=False)
     console.rule("一站式结算 one-stop settlement of the year")
     print_summary(summary, console)
-    return summary
+    return rows, summary
+
+
+def _fund(out: Path, pack, statements: pd.DataFrame, console: Console):
+    """The fund's year from the settled claims: accounts, the risk warning state and the plans' indicators."""
+    from yibao.fund.cli import fund_year, print_year
+
+    year = fund_year(out, pack, None, statements)
+    console.rule("基金运行 the fund's year: accounts, warning, indicators")
+    print_year(year, console)
+    return year
 
 
 def _maternity(out: Path, pack, console: Console) -> dict:

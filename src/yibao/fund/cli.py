@@ -47,13 +47,16 @@ def parse_opening(items: list[str]) -> dict[str, int] | None:
     return out
 
 
-def fund_year(lake: str | Path, pack_name: str, opening: dict[str, int] | None) -> FundYear:
-    """Settle the lake's year and derive its accounts, warnings and indicators."""
+def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
+              statements: pd.DataFrame | None = None) -> FundYear:
+    """The lake's year — settled here unless its ``statements`` are given — as accounts, warnings and
+    indicators."""
     from yibao.lake.io import has_table, read_table
     from yibao.settlement.batch import settle_lake
 
-    pack = load_pack(pack_name)
-    statements, _ = settle_lake(lake, pack)
+    pack = load_pack(pack_name) if isinstance(pack_name, (str, Path)) else pack_name
+    if statements is None:
+        statements, _ = settle_lake(lake, pack)
     accounts = lake_accounts(lake, pack, statements)
     schemes = scheme_figures(accounts, opening)
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
@@ -129,4 +132,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(fund_app, name="fund")
 
 
-__all__ = ["FundYear", "fund_year", "parse_opening", "register"]
+__all__ = ["FundYear", "fund_year", "parse_opening", "print_year", "register"]
