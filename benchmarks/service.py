@@ -79,6 +79,17 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _threads(work, n: int) -> float:
+    """Run ``work`` on ``n`` threads until all end; seconds taken."""
+    ts = [threading.Thread(target=work) for _ in range(n)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return time.perf_counter() - t0
+
+
 # -- the region ---------------------------------------------------------------------------------------
 
 
@@ -166,14 +177,8 @@ def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, 
                     errs.append(a["err_msg"])
 
     out_ids: list = []
-    ts = [threading.Thread(target=work) for _ in range(threads)]
-    start = time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.put({"lat": lat, "ok": ok, "bad": bad, "errs": errs[:5], "ids": out_ids, "start": start,
-             "end": time.perf_counter()})
+    _threads(work, threads)
+    out.put({"lat": lat, "ok": ok, "bad": bad, "errs": errs[:5], "ids": out_ids})
 
 
 _PHASES = iter(range(10**6))
@@ -240,13 +245,7 @@ def bare_rate(url: str, threads: int, n: int, persons: int) -> float:
                     c.execute("INSERT INTO bare_msg VALUES (%s, %s)", (f"M{k}", statement))
                     c.execute("INSERT INTO bare_audit (prev, hash, record) VALUES (%s, %s, %s)", ("0" * 64, "1" * 64, "{}"))
 
-    ts = [threading.Thread(target=work) for _ in range(threads)]
-    t0 = time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return n / (time.perf_counter() - t0)
+    return n / _threads(work, threads)
 
 
 def inner(url: str, region: dict, jobs: list) -> dict[str, float]:

@@ -33,9 +33,9 @@ def review(call: Call) -> dict:
     wanted = set(d.get("rule_ids") or [])
     out = []
     for patient in d["patient_dtos"]:
+        by_encounter = rule_hits(patient, call.region.catalog, call.infno)
         for enc in patient["fsi_encounter_dtos"]:
-            hits = [h for h in rule_hits(patient, enc, call.region.catalog, call.infno)
-                    if not wanted or h["rule_id"] in wanted]
+            hits = [h for h in by_encounter[enc["mdtrt_id"]] if not wanted or h["rule_id"] in wanted]
             out += [_result(patient, enc, h, n) for n, h in enumerate(hits)]
     return {"result": out}
 

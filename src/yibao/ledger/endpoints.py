@@ -15,10 +15,10 @@ from typing import Any
 
 from yibao import vocab
 from yibao.api.table import Call, transaction
-from yibao.errors import NotFoundError
 from yibao.ledger import repository as repo
 from yibao.ledger import service
 from yibao.ledger.service import LedgerError
+from yibao.money import format_yuan
 from yibao.settlement.model import Statement
 
 DAY = dt.timedelta(days=1)
@@ -286,7 +286,7 @@ def reconcile_totals(call: Call) -> dict:
 
 
 def _shown(key: str, value: int) -> str:
-    return str(value) if key == "count" else f"{value / 100:.2f}"
+    return str(value) if key == "count" else format_yuan(value)
 
 
 @transaction("3202")
@@ -313,12 +313,7 @@ def reconcile_details(call: Call) -> dict:
 def settle_list(call: Call) -> dict:
     """医疗保障基金结算清单 upload, kept whole for DRG / DIP grouping; one per settlement."""
     s = call.input["setlinfo"]
-    try:
-        row = repo.settlement(call.conn, s["setl_id"])
-    except NotFoundError:
-        raise LedgerError("setl_id", f"结算ID {s['setl_id']} 不存在") from None
-    if row["fixmedins_code"] != call.inst["fixmedins_code"]:
-        raise LedgerError("setl_id", f"结算ID {s['setl_id']} 不属于本机构")
+    row = service.own_settlement(call.conn, call.inst, s["setl_id"])
     if row["mdtrt_id"] != s["mdtrt_id"] or row["psn_no"] != s["psn_no"]:
         raise LedgerError("mdtrt_id", f"就诊ID 或人员编号与结算ID {s['setl_id']} 不符")
     repo.add_settle_list(call.conn, {"setl_id": s["setl_id"], "fixmedins_code": call.inst["fixmedins_code"],

@@ -10,8 +10,10 @@ paid, its dates those of the encounter (a 中途结算 ends on its newest line) 
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -73,7 +75,7 @@ def _lines(conn: sa.Connection, settled: pd.DataFrame) -> pd.DataFrame:
         "kind": kinds.to_numpy(),
         "service_date": pd.to_datetime(lines["fee_ocur_time"]).dt.date.to_numpy(),
         "qty": lines["cnt"].astype(float).to_numpy(),
-        "price_fen": (lines["pric"].astype(float) * 100).round().astype("int64").to_numpy(),
+        "price_fen": np.array([int((Decimal(p) * 100).to_integral_value(ROUND_HALF_UP)) for p in lines["pric"]], dtype=np.int64),
         "amount_fen": lines["amount_fen"].astype("int64").to_numpy()})
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yibao.ledger.service import LedgerError
+from yibao.money import format_yuan
 
 COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medfee_sumamt", "fund_pay_sumamt", "acct_pay", "refd_setl_flag")
 AMOUNTS = {"medfee_sumamt": "medfee_sumamt_fen", "fund_pay_sumamt": "fund_pay_sumamt_fen", "acct_pay": "acct_pay_fen"}
@@ -71,7 +72,7 @@ def compare_details(content: bytes, rows: list[dict[str, Any]]) -> str:
         if t is None:
             lines.append(f"{setl_id}\t1\t中心有机构无")
             continue
-        bad = [f"{k} 机构{t[k] / 100:.2f} 中心{r[col] / 100:.2f}" for k, col in AMOUNTS.items() if t[k] != r[col]]
+        bad = [f"{k} 机构{format_yuan(t[k])} 中心{format_yuan(r[col])}" for k, col in AMOUNTS.items() if t[k] != r[col]]
         if bad:
             lines.append(f"{setl_id}\t3\t{'；'.join(bad)}")
     lines += [f"{setl_id}\t2\t机构有中心无" for setl_id in theirs if setl_id not in ours]

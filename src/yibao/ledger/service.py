@@ -26,6 +26,7 @@ from yibao.errors import NotFoundError, ValidationError, YibaoError
 from yibao.ledger import repository as repo
 from yibao.ledger.position import Change, OverdraftError, Position, apply, change_of, undo
 from yibao.ids import pooling_region
+from yibao.money import format_yuan
 from yibao.registry.insured import filing_on, insured_at, person_of
 from yibao.settlement.model import Claim, Institution, Line, Statement
 from yibao.settlement.realtime import claim_inputs, settle as settle_claim
@@ -294,7 +295,7 @@ def price(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[s
         raise LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 没有待结算的费用明细")
     total = sum(int(ln["amount_fen"]) for ln in lines)
     if medfee_sumamt is not None and medfee_sumamt != total:
-        raise LedgerError("medfee_sumamt", f"医疗费总额 {medfee_sumamt / 100:.2f} 与已上传明细合计 {total / 100:.2f} 不符")
+        raise LedgerError("medfee_sumamt", f"医疗费总额 {format_yuan(medfee_sumamt)} 与已上传明细合计 {format_yuan(total)} 不符")
     when = settle_date(enc, lines, mid)
     if lock:
         pos, version = repo.lock_position(conn, enc["psn_no"], when.year,
@@ -345,16 +346,22 @@ def _stored(statement: Statement) -> dict[str, Any]:
     return d
 
 
-def reverse(conn: sa.Connection, inst: dict[str, Any], setl_id: str, *, msgid: str, now: dt.datetime,
-            mdtrt_id: str | None = None, psn_no: str | None = None) -> tuple[str, dict[str, Any]]:
-    """结算撤销 (2208 / 2305) and 冲正 (2601): a reversal row with the amounts negated, the position
-    moved back by exactly the stored change, the lines freed. Returns (reversal id, its statement)."""
+def own_settlement(conn: sa.Connection, inst: dict[str, Any], setl_id: str) -> dict[str, Any]:
+    """The settlement, refused when it does not exist or is another institution's."""
     try:
         row = repo.settlement(conn, setl_id)
     except NotFoundError:
         raise LedgerError("setl_id", f"结算ID {setl_id} 不存在") from None
     if row["fixmedins_code"] != inst["fixmedins_code"]:
         raise LedgerError("setl_id", f"结算ID {setl_id} 不属于本机构")
+    return row
+
+
+def reverse(conn: sa.Connection, inst: dict[str, Any], setl_id: str, *, msgid: str, now: dt.datetime,
+            mdtrt_id: str | None = None, psn_no: str | None = None) -> tuple[str, dict[str, Any]]:
+    """结算撤销 (2208 / 2305) and 冲正 (2601): a reversal row with the amounts negated, the position
+    moved back by exactly the stored change, the lines freed. Returns (reversal id, its statement)."""
+    row = own_settlement(conn, inst, setl_id)
     if row["kind"] != "settlement":
         raise LedgerError("setl_id", f"结算ID {setl_id} 是一笔撤销，不能再撤销")
     if mdtrt_id and row["mdtrt_id"] != mdtrt_id:
@@ -389,5 +396,5 @@ def open_year(conn: sa.Connection, year: int, rows: list[dict[str, Any]]) -> Non
 
 
 __all__ = ["LedgerError", "Region", "register", "own_encounter", "cancel", "describe", "discharge",
-           "undo_discharge", "upload", "line_scope", "withdraw", "price", "settle", "reverse", "open_year",
+           "undo_discharge", "own_settlement", "upload", "line_scope", "withdraw", "price", "settle", "reverse", "open_year",
            "opening_seed", "clr_type_of", "charge_type", "new_id", "settle_date"]

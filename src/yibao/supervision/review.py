@@ -56,19 +56,24 @@ def visit_of(patient: dict[str, Any], enc: dict[str, Any]) -> Visit:
     return Visit(claim, lines)
 
 
-def rule_hits(patient: dict[str, Any], enc: dict[str, Any], catalog: Any, infno: str) -> list[dict[str, Any]]:
-    """The rule hits of one encounter, its orders' rx_ids as the evidence lines."""
-    visits = {e["mdtrt_id"]: visit_of(patient, e) for e in patient["fsi_encounter_dtos"]}
-    me = visits[enc["mdtrt_id"]]
-    history = [v for k, v in visits.items() if k != enc["mdtrt_id"]]
-    orders = enc.get("fsi_order_dtos") or []
-    out = []
-    for h in book_for(catalog).check_claim(me.claim, me.lines, history, SCENES.get(infno)):
-        rx = tuple(orders[n - 1]["rx_id"] for n in h.vola_evid.get("lines", ()) if 0 < n <= len(orders))
-        evid = "；".join(filter(None, [h.ref, f"历史就诊 {', '.join(h.vola_evid['history'])}" if h.vola_evid.get("history") else ""]))
-        out.append({"rule_id": h.rule_id, "rule_name": h.rule_name, "vola_cont": h.vola_cont, "sev_deg": str(h.sev_deg),
-                    "rx_ids": rx, "vola_amt": h.vola_amt, "vola_evid": evid})
+def rule_hits(patient: dict[str, Any], catalog: Any, infno: str) -> dict[str, list[dict[str, Any]]]:
+    """The rule hits of each of the patient's encounters (by mdtrt_id), the others as its history and
+    its orders' rx_ids as the evidence lines."""
+    visits = {e["mdtrt_id"]: (e, visit_of(patient, e)) for e in patient["fsi_encounter_dtos"]}
+    book = book_for(catalog)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for mdtrt_id, (enc, me) in visits.items():
+        history = [v for k, (_, v) in visits.items() if k != mdtrt_id]
+        orders = enc.get("fsi_order_dtos") or []
+        out[mdtrt_id] = [_hit(h, orders) for h in book.check_claim(me.claim, me.lines, history, SCENES.get(infno))]
     return out
+
+
+def _hit(h, orders: list[dict[str, Any]]) -> dict[str, Any]:
+    rx = tuple(orders[n - 1]["rx_id"] for n in h.vola_evid.get("lines", ()) if 0 < n <= len(orders))
+    evid = "；".join(filter(None, [h.ref, f"历史就诊 {', '.join(h.vola_evid['history'])}" if h.vola_evid.get("history") else ""]))
+    return {"rule_id": h.rule_id, "rule_name": h.rule_name, "vola_cont": h.vola_cont, "sev_deg": str(h.sev_deg),
+            "rx_ids": rx, "vola_amt": h.vola_amt, "vola_evid": evid}
 
 
 __all__ = ["book_for", "rule_hits", "visit_of"]
