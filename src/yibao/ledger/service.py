@@ -189,7 +189,7 @@ def line_scope(region: Region, inst: dict[str, Any], enc: dict[str, Any], lines:
     when = max(ln["fee_ocur_time"] for ln in lines).date()
     claim = _claim(enc, inst, [Line(amount=abs(int(ln["amount_fen"])), qty=abs(float(ln["cnt"])),
                                     item_code=ln["med_list_codg"]) for ln in lines], when, Position())
-    s = claim_inputs(claim, region.pack, region.catalog, strict=False).scope["lines"]
+    s = claim_inputs(claim, region.pack, region.catalog, strict=False, each_line=True).scope["lines"]
     grade = {0: "01", 1: "02", 2: "03"}
     out = []
     for i, ln in enumerate(lines):

@@ -86,13 +86,13 @@ class Inputs:
 
 
 def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack, catalog: Any = None,
-                 *, strict: bool = True, trace: bool = False) -> Inputs:
+                 *, strict: bool = True, trace: bool = False, each_line: bool = False) -> Inputs:
     """Kinds and scope sums for ``claims`` and their ``lines`` (see the module docstring). With
     ``strict``, a line whose code is in no catalog and a 门诊慢特病 claim whose disease the pack does
     not list are refused; otherwise they are counted (and paid as 目录外, and not by the fund). With
     ``trace``, ``scope["default_ratio_lines"]`` counts each claim's 乙类 lines that took the pack's
-    default 先行自付 ratio (for the statement's trace) and ``scope["lines"]`` gives every line's scope
-    (in claim order; a claim's lines keep their input order)."""
+    default 先行自付 ratio (for the statement's trace). With ``each_line``, ``scope["lines"]`` gives every
+    line's scope (in claim order; a claim's lines keep their input order)."""
     from yibao.settlement.batch import claim_scope
 
     cols = _claim_columns(claims)
@@ -107,6 +107,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     scope = claim_scope(starts, ends, scope_in, pack.rounding)
     if trace:
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
+    if each_line:
         scope["lines"] = _each_line(scope_in, pack.rounding)
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]

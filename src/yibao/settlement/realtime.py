@@ -79,11 +79,13 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
     return claims, lines
 
 
-def claim_inputs(claim: Claim, pack: Pack, catalog: Any = None, strict: bool = True) -> Inputs:
-    """The claim's kind and scope sums, built by the front-end both speeds share."""
+def claim_inputs(claim: Claim, pack: Pack, catalog: Any = None, strict: bool = True,
+                 each_line: bool = False) -> Inputs:
+    """The claim's kind and scope sums, built by the front-end both speeds share (with ``each_line``,
+    every line's scope too: what a 2204 upload answers)."""
     claims, lines = claim_columns(claim)
     try:
-        return build_inputs(claims, lines, pack, catalog, strict=strict, trace=True)
+        return build_inputs(claims, lines, pack, catalog, strict=strict, trace=True, each_line=each_line)
     except ValidationError as e:
         if e.field in CLAIM_FIELDS:
             raise ValidationError(CLAIM_FIELDS[e.field], e.problem, e.record) from None
