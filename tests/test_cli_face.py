@@ -35,3 +35,19 @@ def test_piped_output_keeps_whole_cells():
     code = "from yibao.console import new_console; c = new_console(); c.print('x' * 150)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "x" * 150
+
+
+def test_the_command_table_names_what_each_domain_registers():
+    from yibao.cli import DOMAINS, domain_commands
+
+    for module, names in DOMAINS.items():
+        assert sorted(domain_commands(module)) == sorted(names), module
+
+
+def test_a_command_loads_only_its_own_domain():
+    code = ("import sys; from typer.testing import CliRunner; from yibao.cli import app; "
+            "r = CliRunner().invoke(app, ['settle', '--help']); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('yibao.store.db', 'yibao.api.service', 'yibao.fund.accounts', "
+            "'yibao.synth.generate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

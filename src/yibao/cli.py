@@ -2,15 +2,55 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from yibao.errors import YibaoError
 
 
+# Domain command modules (each defines ``register(app)``) and the top-level names each registers. A
+# domain is imported only when one of its commands runs, so ``yibao settle`` does not pay for the
+# server, the store and the fund; ``tests/test_cli_face.py`` checks the names against the modules.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "yibao.api.cli": ("serve", "institution", "audit-log"),
+    "yibao.catalog.cli": ("catalog", "codes"),
+    "yibao.fund.cli": ("fund",),
+    "yibao.ledger.cli": ("lake",),
+    "yibao.payment.cli": ("dip", "pay"),
+    "yibao.payment.drg.cli": ("drg",),
+    "yibao.registry.cli": ("registry",),
+    "yibao.settlement.allowance_cli": ("maternity",),
+    "yibao.settlement.cli": ("settle",),
+    "yibao.store.cli": ("load", "db"),
+    "yibao.supervision.cli": ("supervise",),
+    "yibao.synth.cli": ("synth",),
+}
+_MODULE_OF = {command: module for module, commands in DOMAINS.items() for command in commands}
+
+
+def domain_commands(module: str) -> dict:
+    """The click commands a domain module registers, by name."""
+    sub = typer.Typer()
+    importlib.import_module(module).register(sub)
+    return dict(typer.main.get_group(sub).commands)
+
+
 class _Commands(TyperGroup):
-    """The command tree: a domain error (bad input, a malformed pack) raised by any command ends it
-    with the error's message and exit status 1, never a traceback."""
+    """The command tree: domain commands are loaded when named; a domain error (bad input, a
+    malformed pack) raised by any command ends it with the error's message and exit status 1, never a
+    traceback."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_MODULE_OF))
+
+    def get_command(self, ctx, name: str):
+        if name not in self.commands and name in _MODULE_OF:
+            for command_name, command in domain_commands(_MODULE_OF[name]).items():
+                self.add_command(command, command_name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -30,31 +70,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Domain command modules; each defines ``register(app)``.
-_DOMAINS: list[str] = [
-    "yibao.api.cli",
-    "yibao.catalog.cli",
-    "yibao.fund.cli",
-    "yibao.ledger.cli",
-    "yibao.payment.cli",
-    "yibao.payment.drg.cli",
-    "yibao.registry.cli",
-    "yibao.settlement.allowance_cli",
-    "yibao.settlement.cli",
-    "yibao.store.cli",
-    "yibao.supervision.cli",
-    "yibao.synth.cli",
-]
 
-
-def _register_domains() -> None:
-    import importlib
-
-    for name in _DOMAINS:
-        importlib.import_module(name).register(app)
-
-
-_register_domains()
+@app.callback()
+def _tree() -> None:
+    """yibao — medical-security platform (医疗保障信息平台) for a pooling region."""
 
 
 @app.command()

@@ -296,7 +296,7 @@ class Params:
         return [c for k, c in self._resolved.items() if k.startswith(start)]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when built with it
     """Safe YAML with dates left as text, so a bad date is reported by the pack loader, not YAML, and
     a key written twice in one mapping refused (YAML would keep the last one silently)."""
 
