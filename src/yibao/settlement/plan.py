@@ -129,8 +129,17 @@ class Resolved:
         return self._arrays
 
 
+_PPM: dict[tuple[type, Any], int] = {}  # a pack's few distinct rates, converted once for all its kinds
+
+
 def ppm(value: Any, where: str) -> int:
-    return rate_to_ppm(value if isinstance(value, Decimal) else Decimal(str(value)), where)
+    key = (type(value), value)
+    hit = _PPM.get(key)
+    if hit is None:
+        hit = rate_to_ppm(value if isinstance(value, Decimal) else Decimal(str(value)), where)
+        if len(_PPM) < 4096:  # bounded: rates come from packs, not from claims
+            _PPM[key] = hit
+    return hit
 
 
 def _psn_class(psn_type: str) -> str:
@@ -175,6 +184,7 @@ class Plan:
         self.waivers = g("waivers.list") or []
         self.rounding = self.pack.rounding
         self._kinds: dict[Kind, Resolved] = {}
+        self._rules_of: dict[tuple, tuple[int, dict]] = {}
         # the only ages the rules compare against: a claim's age is resolved as the band it falls in
         self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
 
@@ -231,14 +241,22 @@ class Plan:
         return _resolve_cached(self, kind)
 
     def _rule(self, kind: Kind, group: str) -> tuple[int, dict]:
-        psn = (_psn_class(kind.psn_type), kind.psn_type)
+        """The first pooling rule that fits; many kinds share a rule, so it is looked up once per fit."""
+        key = (kind.insutype, group, kind.level, kind.inst_kind, kind.psn_type)
+        hit = self._rules_of.get(key)
+        if hit is None:
+            hit = self._rules_of.setdefault(key, self._first_rule(*key))
+        return hit
+
+    def _first_rule(self, insutype: str, group: str, level: str, inst_kind: str, psn_type: str) -> tuple[int, dict]:
+        psn = (_psn_class(psn_type), psn_type)
         for i, r in enumerate(self.rules):
-            if (_matches(r.get("insutype"), kind.insutype) and _matches(r.get("med"), group)
-                    and _matches(r.get("level"), kind.level) and _matches(r.get("institution"), kind.inst_kind)
+            if (_matches(r.get("insutype"), insutype) and _matches(r.get("med"), group)
+                    and _matches(r.get("level"), level) and _matches(r.get("institution"), inst_kind)
                     and (r.get("psn", "*") == "*" or any(_matches(r.get("psn"), x) for x in psn))):
                 return i, r
-        raise PolicyError(f"pack {self.pack.name!r}: no pooling rule for insutype {kind.insutype}, med {group}, "
-                          f"level {kind.level}, psn_type {kind.psn_type} on {self.date}")
+        raise PolicyError(f"pack {self.pack.name!r}: no pooling rule for insutype {insutype}, med {group}, "
+                          f"level {level}, psn_type {psn_type} on {self.date}")
 
     def _resolve(self, kind: Kind) -> Resolved:
         v: dict[str, int] = {}
