@@ -117,10 +117,38 @@ def kpi_cmd(
                                       help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
 ) -> None:
     """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
-    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
+    _suffix(xlsx, "--xlsx", ".xlsx")
     year = fund_year(lake, pack, parse_opening(opening))
     print_year(year, new_console())
+    if xlsx is not None:
+        from yibao.fund.report import write_workbook
+
+        write_workbook(year, xlsx)
+        new_console().print(f"workbook: {xlsx}", highlight=False)
+
+
+def _suffix(path: Path | None, option: str, suffix: str) -> None:
+    if path is not None and path.suffix.lower() != suffix:
+        raise ValidationError(option, f"{path.suffix or 'no suffix'}: give a {suffix} file", record=str(path))
+
+
+@fund_app.command("report")
+def report_cmd(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
+    pdf: Path = typer.Option(..., "--pdf", help="Write the report (.pdf) here."),
+    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here."),
+    opening: list[str] = typer.Option([], "--opening",
+                                      help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
+) -> None:
+    """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators)."""
+    from yibao.fund.pdf import write_pdf, year_chapters
+
+    _suffix(pdf, "--pdf", ".pdf")
+    _suffix(xlsx, "--xlsx", ".xlsx")
+    year = fund_year(lake, pack, parse_opening(opening))
+    write_pdf(f"医疗保障基金运行报告 fund report {year.accounts.year}", year_chapters(year), pdf, dt.date.today())
+    new_console().print(f"report: {pdf}", highlight=False)
     if xlsx is not None:
         from yibao.fund.report import write_workbook
 

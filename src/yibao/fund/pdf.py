@@ -1,0 +1,198 @@
+"""The fund year as a PDF people read (ReportLab): accounts with spending by fund, spending by month,
+the risk warning and the indicators against their targets, each as a table and a chart.
+
+Chinese text is set in ReportLab's built-in CID font STSong-Light (Adobe's Chinese font pack, which
+every PDF reader carries), so no font file ships with yibao. Later chapters (the forecast, a reform)
+add themselves as :class:`Chapter` objects: a heading, the tables and the drawings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES
+
+FONT = "STSong-Light"
+CHART_W, CHART_H = 440, 170
+PALETTE = ("#1f5a96", "#d9822b", "#3a8f4b", "#a33b3b", "#6b4c9a", "#7a7a7a")
+
+
+@dataclass
+class Chapter:
+    """One part of the report: a heading, tables (header row first) and drawings, in that order."""
+
+    heading: str
+    tables: list[list[list[Any]]] = field(default_factory=list)
+    drawings: list[Any] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    widths: list[list[float] | None] = field(default_factory=list)  # column widths in mm, per table
+
+    def width_of(self, i: int) -> list[float] | None:
+        return self.widths[i] if i < len(self.widths) else None
+
+
+def _yuan(fen) -> str:
+    return "—" if fen is None or pd.isna(fen) else f"{int(fen) / 100:,.2f}"
+
+
+def _wan(fen) -> float:
+    """Fen → 万元, for chart axes (tables keep yuan to the fen)."""
+    return 0.0 if fen is None or pd.isna(fen) else int(fen) / 1_000_000
+
+
+def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], unit: str):
+    """A vertical bar chart of one or more series over ``labels``."""
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+
+    d = Drawing(CHART_W, CHART_H + 40)
+    d.add(String(0, CHART_H + 28, f"{title} ({unit})", fontName=FONT, fontSize=9))
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 30, CHART_W - 150, CHART_H - 20
+    chart.data = [list(v) for v in series.values()]
+    chart.categoryAxis.categoryNames = labels
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 30 if len(labels) > 6 else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = min(0.0, *(min(v) for v in chart.data if v))
+    for i in range(len(chart.data)):
+        chart.bars[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
+    d.add(chart)
+    d.add(_legend(Legend(), list(series), CHART_W - 100, CHART_H))
+    return d
+
+
+def line_chart(title: str, xs: list[str], series: dict[str, list[float]], unit: str):
+    """A line chart of one or more series over the category labels ``xs``."""
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.charts.linecharts import HorizontalLineChart
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+
+    d = Drawing(CHART_W, CHART_H + 40)
+    d.add(String(0, CHART_H + 28, f"{title} ({unit})", fontName=FONT, fontSize=9))
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 30, CHART_W - 150, CHART_H - 20
+    chart.data = [list(v) for v in series.values()]
+    chart.categoryAxis.categoryNames = xs
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 7
+    for i in range(len(chart.data)):
+        chart.lines[i].strokeColor = colors.HexColor(PALETTE[i % len(PALETTE)])
+        chart.lines[i].strokeWidth = 1.5
+    d.add(chart)
+    d.add(_legend(Legend(), list(series), CHART_W - 100, CHART_H))
+    return d
+
+
+def _legend(legend, names: list[str], x: float, y: float):
+    from reportlab.lib import colors
+
+    legend.x, legend.y = x, y
+    legend.fontName, legend.fontSize = FONT, 7
+    legend.alignment = "right"
+    legend.colorNamePairs = [(colors.HexColor(PALETTE[i % len(PALETTE)]), n) for i, n in enumerate(names)]
+    return legend
+
+
+def accounts_chapter(year) -> Chapter:
+    funds = year.accounts.funds
+    rows = [["基金 fund", "名称", "收入 income (元)", "支出 spending (元)", "结余 surplus (元)"]]
+    rows += [[r.fund, r.name, _yuan(r.income_fen), _yuan(r.spending_fen), _yuan(r.surplus_fen)]
+             for r in funds.itertuples(index=False)]
+    spent = funds[funds["spending_fen"] > 0]
+    chart = bar_chart("各基金支出 spending by fund", list(spent["name"]),
+                      {"支出 spending": [_wan(v) for v in spent["spending_fen"]]}, "万元")
+    notes = ["收入为空的基金不由参保登记筹资 (大病、大额、救助等由划转或财政安排), 而非零收入。"]
+    return Chapter(f"基金账户 fund accounts {year.accounts.year}", [rows], [chart], notes)
+
+
+def monthly_chapter(year) -> Chapter:
+    monthly = year.accounts.monthly
+    months = sorted(monthly["month"].unique())
+    series = {}
+    for name, part in monthly.groupby("name", sort=False):
+        by_month = part.set_index("month")["spending_fen"]
+        if by_month.sum() > 0:
+            series[name] = [_wan(by_month.get(m, 0)) for m in months]
+    top = dict(sorted(series.items(), key=lambda kv: -sum(kv[1]))[:5])  # the five largest funds stay legible
+    chart = line_chart("按出院月份支出 spending by month of discharge", [str(m) for m in months], top, "万元")
+    return Chapter("按月支出 monthly spending", [], [chart])
+
+
+def warning_chapter(year) -> Chapter:
+    rows = [["险种 scheme", "上年结存 (元)", "收入 (元)", "支出 (元)", "累计结存 (元)", *FIGURE_NAMES.values()]]
+    for s in year.schemes:
+        rows.append([SCHEME_NAMES[s.insutype], _yuan(s.opening_fen), _yuan(s.income_fen), _yuan(s.spending_fen),
+                     _yuan(s.balance_fen), *["—" if (v := s.figure(k)) is None else f"{float(v):.2f}"
+                                             for k in FIGURE_NAMES]])
+    notes = [w.message() for w in year.warnings] or ["未触及预警线 no warning line crossed"]
+    if any(s.opening_fen is None for s in year.schemes):
+        notes.append("未给上年末累计结存 (--opening): 累计结存仅为本年结余")
+    return Chapter("基金风险预警 risk warning", [rows], [], notes)
+
+
+def indicators_chapter(year) -> Chapter:
+    rows = [["指标 indicator", "本年 value", "2025 目标 targets", "说明 note"]]
+    for ind in year.indicators:
+        targets = "; ".join(f"{t.plan} {t.text}" + ("" if t.met(ind.value) is None else
+                                                     (" ✓" if t.met(ind.value) else " ✗")) for t in ind.targets)
+        rows.append([ind.name, ind.shown(), targets, ind.why or ind.detail])
+    shares = [ind for ind in year.indicators if ind.unit == "share" and ind.value is not None
+              and any(t.value is not None for t in ind.targets)]
+    drawings = []
+    if shares:
+        target = [max(float(t.value) for t in ind.targets if t.value is not None) * 100 for ind in shares]
+        drawings.append(bar_chart("指标与目标 indicators against their targets", [ind.name[:10] for ind in shares],
+                                  {"本年 value": [float(ind.value) * 100 for ind in shares], "目标 target": target},
+                                  "%"))
+    return Chapter("主要指标 the plans' indicators", [rows], drawings, widths=[[45, 20, 70, 45]])
+
+
+def year_chapters(year) -> list[Chapter]:
+    return [accounts_chapter(year), monthly_chapter(year), warning_chapter(year), indicators_chapter(year)]
+
+
+def write_pdf(title: str, chapters: list[Chapter], path: str | Path, made_on: dt.date) -> None:
+    """The report: a title, then each chapter's heading, tables, drawings and notes."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    h1 = ParagraphStyle("h1", fontName=FONT, fontSize=16, leading=22, spaceAfter=6)
+    h2 = ParagraphStyle("h2", fontName=FONT, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4)
+    body = ParagraphStyle("body", fontName=FONT, fontSize=8, leading=11)
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=7, leading=9)
+    flow = [Paragraph(title, h1), Paragraph(f"编制日期 {made_on.isoformat()} — yibao", body)]
+    for ch in chapters:
+        flow.append(Paragraph(ch.heading, h2))
+        for i, rows in enumerate(ch.tables):
+            widths = ch.width_of(i)
+            t = Table([[Paragraph(str(c), cell) for c in r] for r in rows], repeatRows=1,
+                      colWidths=[w * mm for w in widths] if widths else None)
+            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            flow += [t, Spacer(1, 4 * mm)]
+        flow += [x for d in ch.drawings for x in (d, Spacer(1, 2 * mm))]
+        flow += [Paragraph(n, body) for n in ch.notes]
+    doc = SimpleDocTemplate(str(path), pagesize=A4, title=title, author="yibao",
+                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    doc.build(flow)
+
+
+__all__ = ["Chapter", "bar_chart", "line_chart", "write_pdf", "year_chapters"]
