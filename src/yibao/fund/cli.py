@@ -108,23 +108,30 @@ def _met(target, ind: Indicator) -> str:
     return "" if met is None else (" ✓" if met else " ✗")
 
 
-@fund_app.command("kpi")
-def kpi_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
-    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
-    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here."),
-    opening: list[str] = typer.Option([], "--opening",
-                                      help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
-) -> None:
-    """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
-    _suffix(xlsx, "--xlsx", ".xlsx")
-    year = fund_year(lake, pack, parse_opening(opening))
-    print_year(year, new_console())
+# the options every year command takes
+LAKE = typer.Option(..., "--lake", help="Lake folder (one settled year).")
+PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
+XLSX = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here.")
+OPENING = typer.Option([], "--opening", help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none).")
+
+
+def _write_workbook(year, xlsx: Path | None) -> None:
     if xlsx is not None:
         from yibao.fund.report import write_workbook
 
         write_workbook(year, xlsx)
         new_console().print(f"workbook: {xlsx}", highlight=False)
+
+
+@fund_app.command("kpi")
+def kpi_cmd(
+    lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
+) -> None:
+    """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
+    _suffix(xlsx, "--xlsx", ".xlsx")
+    year = fund_year(lake, pack, parse_opening(opening))
+    print_year(year, new_console())
+    _write_workbook(year, xlsx)
 
 
 def _suffix(path: Path | None, option: str, suffix: str) -> None:
@@ -134,12 +141,8 @@ def _suffix(path: Path | None, option: str, suffix: str) -> None:
 
 @fund_app.command("report")
 def report_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
     pdf: Path = typer.Option(..., "--pdf", help="Write the report (.pdf) here."),
-    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
-    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here."),
-    opening: list[str] = typer.Option([], "--opening",
-                                      help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
+    lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
 ) -> None:
     """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators)."""
     from yibao.fund.pdf import write_pdf, year_chapters
@@ -149,11 +152,7 @@ def report_cmd(
     year = fund_year(lake, pack, parse_opening(opening))
     write_pdf(f"医疗保障基金运行报告 fund report {year.accounts.year}", year_chapters(year), pdf, dt.date.today())
     new_console().print(f"report: {pdf}", highlight=False)
-    if xlsx is not None:
-        from yibao.fund.report import write_workbook
-
-        write_workbook(year, xlsx)
-        new_console().print(f"workbook: {xlsx}", highlight=False)
+    _write_workbook(year, xlsx)
 
 
 def register(app: typer.Typer) -> None:

@@ -48,60 +48,55 @@ def _wan(fen) -> float:
 def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], unit: str):
     """A vertical bar chart of one or more series over ``labels``."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.charts.legends import Legend
-    from reportlab.graphics.shapes import Drawing, String
-    from reportlab.lib import colors
 
-    d = Drawing(CHART_W, CHART_H + 40)
-    d.add(String(0, CHART_H + 28, f"{title} ({unit})", fontName=FONT, fontSize=9))
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 30, CHART_W - 150, CHART_H - 20
-    chart.data = [list(v) for v in series.values()]
-    chart.categoryAxis.categoryNames = labels
+    chart = _plotted(VerticalBarChart(), labels, series)
     chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 30 if len(labels) > 6 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
-    chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = min(0.0, *(min(v) for v in chart.data if v))
-    for i in range(len(chart.data)):
-        chart.bars[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
-    d.add(chart)
-    d.add(_legend(Legend(), list(series), CHART_W - 100, CHART_H))
-    return d
+    for i, color in enumerate(_colors(series)):
+        chart.bars[i].fillColor = color
+    return _drawing(title, unit, chart, series)
 
 
 def line_chart(title: str, xs: list[str], series: dict[str, list[float]], unit: str):
     """A line chart of one or more series over the category labels ``xs``."""
-    from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.linecharts import HorizontalLineChart
-    from reportlab.graphics.shapes import Drawing, String
+
+    chart = _plotted(HorizontalLineChart(), xs, series)
+    for i, color in enumerate(_colors(series)):
+        chart.lines[i].strokeColor, chart.lines[i].strokeWidth = color, 1.5
+    return _drawing(title, unit, chart, series)
+
+
+def _plotted(chart, labels: list[str], series: dict[str, list[float]]):
+    chart.x, chart.y, chart.width, chart.height = 40, 30, CHART_W - 150, CHART_H - 20
+    chart.data = [list(v) for v in series.values()]
+    chart.categoryAxis.categoryNames = labels
+    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+    return chart
+
+
+def _colors(series: dict) -> list:
     from reportlab.lib import colors
+
+    return [colors.HexColor(PALETTE[i % len(PALETTE)]) for i in range(len(series))]
+
+
+def _drawing(title: str, unit: str, chart, series: dict):
+    """The chart under its title, with a legend of its series on the right."""
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.shapes import Drawing, String
 
     d = Drawing(CHART_W, CHART_H + 40)
     d.add(String(0, CHART_H + 28, f"{title} ({unit})", fontName=FONT, fontSize=9))
-    chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 30, CHART_W - 150, CHART_H - 20
-    chart.data = [list(v) for v in series.values()]
-    chart.categoryAxis.categoryNames = xs
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontSize = 7
-    for i in range(len(chart.data)):
-        chart.lines[i].strokeColor = colors.HexColor(PALETTE[i % len(PALETTE)])
-        chart.lines[i].strokeWidth = 1.5
     d.add(chart)
-    d.add(_legend(Legend(), list(series), CHART_W - 100, CHART_H))
+    legend = Legend()
+    legend.x, legend.y = CHART_W - 100, CHART_H
+    legend.fontName, legend.fontSize, legend.alignment = FONT, 7, "right"
+    legend.colorNamePairs = list(zip(_colors(series), series))
+    d.add(legend)
     return d
-
-
-def _legend(legend, names: list[str], x: float, y: float):
-    from reportlab.lib import colors
-
-    legend.x, legend.y = x, y
-    legend.fontName, legend.fontSize = FONT, 7
-    legend.alignment = "right"
-    legend.colorNamePairs = [(colors.HexColor(PALETTE[i % len(PALETTE)]), n) for i, n in enumerate(names)]
-    return legend
 
 
 def accounts_chapter(year) -> Chapter:
