@@ -12,7 +12,7 @@ def test_series_holds_the_published_figures():
 
 def test_two_fitted_years_grow_resident_income_by_its_own_ratio():
     # fit on 2021–2022: enrolment × per-capita income, each at its 2021→2022 ratio, so 2023 income is
-    # 10128.90 × 10128.90 / 9724.48 = 10550.13 亿元 against the published 10569.71 (−0.19%)
+    # 10128.90 × 10128.90 / 9724.48 = 10550.14 亿元 against the published 10569.71 (−0.19%)
     miss = next(m for m in backtest() if (m.fit_until, m.year, m.scheme, m.figure) == (2022, 2023, "resident", "income"))
     assert miss.forecast == pytest.approx(10128.90 ** 2 / 9724.48)
     assert miss.actual == 10569.71

@@ -176,11 +176,13 @@ class LakeReserve:
     reserve: Reserve
 
 
-def lake_ibnr(folder, pack, statements: pd.DataFrame, seed: int) -> LakeReserve:
-    """The IBNR reserve of a lake's settled year: its claims' kinds from the lake, the lags from the pack."""
+def lake_ibnr(folder, pack, statements: pd.DataFrame, seed: int, insutype: str | None = None) -> LakeReserve:
+    """The IBNR reserve of a lake's settled year: its claims' kinds from the lake, the lags from the pack.
+    Of all the funds' money (``fund_pay_sumamt``), or with ``insutype`` of that scheme's pooling fund."""
     import datetime as dt
 
     from yibao.fund.accounts import lake_year
+    from yibao.fund.forecast import POOL_PAID
     from yibao.lake.io import read_table
 
     year = lake_year(statements, folder)
@@ -190,7 +192,12 @@ def lake_ibnr(folder, pack, statements: pd.DataFrame, seed: int) -> LakeReserve:
     if rows["out_of_region"].isna().any():
         bad = rows.loc[rows["out_of_region"].isna(), "claim_id"].iloc[0]
         raise ValidationError("claim_id", "a settled claim the lake's claims table does not hold", f"claim {bad}")
-    triangle = lake_triangle(rows, lag_table(params["fund.ibnr.lags"]), year, seed)
+    amount = "fund_pay_sumamt"
+    if insutype is not None:
+        rows = rows[rows["insutype"] == insutype]
+        amount = "pool_fen"
+        rows = rows.assign(pool_fen=sum(rows[f].to_numpy(dtype=np.int64) for f in POOL_PAID[insutype]))
+    triangle = lake_triangle(rows, lag_table(params["fund.ibnr.lags"]), year, seed, amount)
     return LakeReserve(triangle, chain_ladder(cumulate(triangle.known)))
 
 
