@@ -60,4 +60,25 @@ def scheme_budget(insutype: str, year: int, this_income_fen: int, this_spending_
                         split_pools(spending, rules))
 
 
-__all__ = ["SchemeBudget", "scheme_budget"]
+def lake_budget(folder, pack, statements, seed: int = 0) -> list[SchemeBudget]:
+    """Next year's budget of each scheme of a settled lake year: its accounts, the central forecast's first
+    year and each scheme's IBNR reserve."""
+    import datetime as dt
+
+    from yibao.fund.accounts import lake_accounts
+    from yibao.fund.forecast import forecast, lake_base_year
+    from yibao.fund.ibnr import lake_ibnr
+    from yibao.fund.warning import scheme_figures
+
+    schemes = scheme_figures(lake_accounts(folder, pack, statements), None)
+    base = lake_base_year(folder, pack, statements)
+    rows = forecast(base, pack.at(dt.date(base.year, 12, 31)), 5, ("central",), seed=seed)
+    nxt = rows[rows["year"] == base.year + 1].set_index("insutype")
+    params = pack.at(dt.date(base.year + 1, 1, 1))
+    return [scheme_budget(s.insutype, base.year + 1, s.income_fen, s.spending_fen,
+                          int(nxt.loc[s.insutype, "income_fen"]), int(nxt.loc[s.insutype, "spending_fen"]),
+                          round(lake_ibnr(folder, pack, statements, seed, s.insutype).reserve.total_reserve), params)
+            for s in schemes]
+
+
+__all__ = ["SchemeBudget", "lake_budget", "scheme_budget"]

@@ -139,6 +139,13 @@ def _settled(lake: Path, pack_name: str):
     return pack, statements
 
 
+def _table(title: str, columns, left=("scheme", "figure")) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="left" if col in left else "right")
+    return t
+
+
 def _xlsx_path(xlsx: Path | None) -> None:
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
@@ -153,11 +160,9 @@ def _lake_forecast(lake: Path, pack, statements, years: int, scenarios, opening,
 
 def print_forecast(base_year: int, rows: pd.DataFrame, opening, console) -> None:
     for scenario, part in rows.groupby("scenario", sort=False):
-        t = Table(title=f"基金精算预测 forecast from {base_year}, {scenario} growth (元; band: bootstrap 5–95%)",
-                  title_justify="left")
-        for col in ("year", "scheme", "insured", "income", "spending", "spending band", "balance", "balance band",
-                    "months"):
-            t.add_column(col, justify="left" if col == "scheme" else "right")
+        t = _table(f"基金精算预测 forecast from {base_year}, {scenario} growth (元; band: bootstrap 5–95%)",
+                   ("year", "scheme", "insured", "income", "spending", "spending band", "balance", "balance band",
+                    "months"))
         for r in part.itertuples(index=False):
             t.add_row(str(r.year), SCHEME_NAMES[r.insutype], f"{r.insured:,}", _yuan(r.income_fen),
                       _yuan(r.spending_fen), f"{_yuan(r.spending_p05_fen)} – {_yuan(r.spending_p95_fen)}",
@@ -218,18 +223,14 @@ def backtest_cmd() -> None:
     from yibao.fund.backtest import SCHEMES, backtest, mean_abs_error
 
     misses = backtest()
-    t = Table(title="回测 backtest on the national series (亿元; 全国医疗保障事业发展统计公报 2021–2025)",
-              title_justify="left")
-    for col in ("fit until", "year", "scheme", "figure", "forecast", "published", "error %"):
-        t.add_column(col, justify="left" if col in ("scheme", "figure") else "right")
+    t = _table("回测 backtest on the national series (亿元; 全国医疗保障事业发展统计公报 2021–2025)",
+               ("fit until", "year", "scheme", "figure", "forecast", "published", "error %"))
     for m in misses:
         t.add_row(str(m.fit_until), str(m.year), SCHEMES[m.scheme], m.figure, f"{m.forecast:,.2f}", f"{m.actual:,.2f}",
                   f"{m.error_pct:+.1f}")
     console = new_console()
     console.print(t)
-    t = Table(title="mean |error| % by years ahead", title_justify="left")
-    for col in ("scheme", "figure", "years ahead", "mean |error| %"):
-        t.add_column(col, justify="left" if col in ("scheme", "figure") else "right")
+    t = _table("mean |error| % by years ahead", ("scheme", "figure", "years ahead", "mean |error| %"))
     for (scheme, figure, ahead), err in mean_abs_error(misses).items():
         t.add_row(SCHEMES[scheme], figure, str(ahead), f"{err:.1f}")
     console.print(t)
@@ -258,10 +259,8 @@ def ibnr_cmd(
 
 def _ibnr_table(r, insutype: str) -> Table:
     res = r.reserve
-    t = Table(title=f"未决赔款准备金 IBNR {r.triangle.year} {SCHEME_NAMES[insutype]} by month of service (元)",
-              title_justify="left")
-    for col in ("month", "settled by 31 Dec", "ultimate", "reserve", "Mack s.e."):
-        t.add_column(col, justify="right")
+    t = _table(f"未决赔款准备金 IBNR {r.triangle.year} {SCHEME_NAMES[insutype]} by month of service (元)",
+               ("month", "settled by 31 Dec", "ultimate", "reserve", "Mack s.e."))
     for m in range(len(res.latest)):
         t.add_row(str(m + 1), _yuan(res.latest[m]), _yuan(res.ultimate[m]), _yuan(res.reserve[m]), _yuan(res.se[m]))
     return t
@@ -274,35 +273,24 @@ def budget_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed of the IBNR delays and the forecast's bootstrap."),
 ) -> None:
     """Next year's 收支预算 per scheme from this year's accounts, the forecast and the IBNR, by payment pool."""
-    from yibao.fund.budget import scheme_budget
-    from yibao.fund.ibnr import lake_ibnr
+    from yibao.fund.budget import lake_budget
 
     pk, statements = _settled(lake, pack)
-    schemes = {s.insutype: s for s in scheme_figures(lake_accounts(lake, pk, statements), None)}
-    base, rows = _lake_forecast(lake, pk, statements, 5, ("central",), None, None, seed)
-    params = pk.at(dt.date(base.year + 1, 1, 1))
-    nxt = rows[rows["year"] == base.year + 1].set_index("insutype")
-    budgets = [scheme_budget(ins, base.year + 1, schemes[ins].income_fen, schemes[ins].spending_fen,
-                             int(nxt.loc[ins, "income_fen"]), int(nxt.loc[ins, "spending_fen"]),
-                             round(lake_ibnr(lake, pk, statements, seed, ins).reserve.total_reserve), params)
-               for ins in SCHEME_NAMES]
+    budgets = lake_budget(lake, pk, statements, seed)
     print_budget(budgets, new_console())
 
 
 def print_budget(budgets, console) -> None:
-    t = Table(title=f"收支预算 budget {budgets[0].year} per scheme's pooling fund (元)", title_justify="left")
-    for col in ("scheme", "this year income", "this year spending", "income budget", "forecast spending", "IBNR",
-                "以收定支 ceiling", "spending budget", "gap", "payment rule"):
-        t.add_column(col, justify="left" if col == "scheme" else "right")
+    t = _table(f"收支预算 budget {budgets[0].year} per scheme's pooling fund (元)",
+               ("scheme", "this year income", "this year spending", "income budget", "forecast spending", "IBNR",
+                "以收定支 ceiling", "spending budget", "gap", "payment rule"))
     for b in budgets:
         t.add_row(SCHEME_NAMES[b.insutype], _yuan(b.this_year_income_fen), _yuan(b.this_year_spending_fen),
                   _yuan(b.income_fen), _yuan(b.forecast_spending_fen), _yuan(b.ibnr_fen), _yuan(b.ceiling_fen),
                   _yuan(b.spending_fen), _yuan(b.gap_fen), _yuan(b.payment_rule_fen))
     console.print(t)
-    t = Table(title="spending budget by payment pool (元; payment.budget.pools)", title_justify="left")
     pools = list(budgets[0].pools)
-    for col in ("scheme", *pools):
-        t.add_column(col, justify="left" if col == "scheme" else "right")
+    t = _table("spending budget by payment pool (元; payment.budget.pools)", ("scheme", *pools))
     for b in budgets:
         t.add_row(SCHEME_NAMES[b.insutype], *[_yuan(b.pools[p]) for p in pools])
     console.print(t)
