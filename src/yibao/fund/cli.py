@@ -128,6 +128,10 @@ def kpi_cmd(
         new_console().print(f"workbook: {xlsx}", highlight=False)
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(fund_app, name="fund")
+
+
 # --- 精算预测: forecast, backtest, IBNR and budget -------------------------------------------------------
 
 def _settled(lake: Path, pack_name: str):
@@ -300,10 +304,6 @@ def print_budget(budgets, console) -> None:
                           f"exceeds the 以收定支 ceiling by {_yuan(b.gap_fen)} 元", highlight=False)
     console.print("payment rule: this year's spending grown by payment.budget.growth_rate (the payment engine's "
                   "regional budget), for comparison", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(fund_app, name="fund")
 
 
 __all__ = ["FundYear", "fund_year", "parse_opening", "print_year", "register"]
