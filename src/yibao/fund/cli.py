@@ -159,4 +159,178 @@ def register(app: typer.Typer) -> None:
     app.add_typer(fund_app, name="fund")
 
 
+# --- 精算预测: forecast, backtest, IBNR and budget -------------------------------------------------------
+
+def _settled(lake: Path, pack_name: str):
+    """The pack and the lake's settled year (one row per claim)."""
+    from yibao.settlement.batch import settle_lake
+
+    pack = load_pack(pack_name)
+    statements, _ = settle_lake(lake, pack)
+    return pack, statements
+
+
+def _table(title: str, columns, left=("scheme", "figure")) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="left" if col in left else "right")
+    return t
+
+
+def _xlsx_path(xlsx: Path | None) -> None:
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
+
+
+def _lake_forecast(lake: Path, pack, statements, years: int, scenarios, opening, year: int | None, seed: int):
+    from yibao.fund.forecast import forecast, lake_base_year
+
+    base = lake_base_year(lake, pack, statements, year)
+    return base, forecast(base, pack.at(dt.date(base.year, 12, 31)), years, scenarios, opening, seed)
+
+
+def print_forecast(base_year: int, rows: pd.DataFrame, opening, console) -> None:
+    for scenario, part in rows.groupby("scenario", sort=False):
+        t = _table(f"基金精算预测 forecast from {base_year}, {scenario} growth (元; band: bootstrap 5–95%)",
+                   ("year", "scheme", "insured", "income", "spending", "spending band", "balance", "balance band",
+                    "months"))
+        for r in part.itertuples(index=False):
+            t.add_row(str(r.year), SCHEME_NAMES[r.insutype], f"{r.insured:,}", _yuan(r.income_fen),
+                      _yuan(r.spending_fen), f"{_yuan(r.spending_p05_fen)} – {_yuan(r.spending_p95_fen)}",
+                      _yuan(r.balance_fen), f"{_yuan(r.balance_p05_fen)} – {_yuan(r.balance_p95_fen)}",
+                      f"{r.months_of_payment:.1f}")
+        console.print(t)
+    if opening is None:
+        console.print(f"no opening balance given (--opening): the balance starts at 0 at the end of {base_year}",
+                      highlight=False)
+
+
+def write_forecast(rows: pd.DataFrame, path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "预测 forecast"
+    money = [c for c in rows.columns if c.endswith("_fen")]
+    ws.append([c.removesuffix("_fen") + (" (元)" if c in money else "") for c in rows.columns])
+    for r in rows.itertuples(index=False):
+        ws.append([int(v) / 100 if c in money else (v.item() if hasattr(v, "item") else v)
+                   for c, v in zip(rows.columns, r)])
+    wb.save(path)
+
+
+@fund_app.command("forecast")
+def forecast_cmd(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year: the base of the forecast)."),
+    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    years: int = typer.Option(5, "--years", help="Projection horizon, 5–10 years."),
+    scenario: list[str] = typer.Option([], "--scenario", help="low, central or high (repeatable; default all)."),
+    opening: list[str] = typer.Option([], "--opening", help="年末累计结存 of the base year: 310=YUAN and 390=YUAN."),
+    year: int | None = typer.Option(None, "--year", help="The base year (must be the lake's settled year)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the forecast (.xlsx) here."),
+) -> None:
+    """Income, spending and balance per scheme for 5–10 years: cohort-component population × per-capita cost."""
+    from yibao.fund.forecast import HORIZON, SCENARIOS
+
+    _xlsx_path(xlsx)
+    if years not in HORIZON:
+        raise ValidationError("--years", f"{years}: the projection horizon is {HORIZON.start}–{HORIZON.stop - 1} years")
+    for s in scenario:
+        if s not in SCENARIOS:
+            raise ValidationError("--scenario", f"{s!r}: expected one of {', '.join(SCENARIOS)}")
+    balances = parse_opening(opening)
+    pk, statements = _settled(lake, pack)
+    base, rows = _lake_forecast(lake, pk, statements, years, tuple(scenario) or SCENARIOS, balances, year, seed)
+    print_forecast(base.year, rows, balances, new_console())
+    if xlsx is not None:
+        write_forecast(rows, xlsx)
+        new_console().print(f"workbook: {xlsx}", highlight=False)
+
+
+@fund_app.command("backtest")
+def backtest_cmd() -> None:
+    """The forecast's structure fitted on earlier years of the national 2021–2025 series, against the later ones."""
+    from yibao.fund.backtest import SCHEMES, backtest, mean_abs_error
+
+    misses = backtest()
+    t = _table("回测 backtest on the national series (亿元; 全国医疗保障事业发展统计公报 2021–2025)",
+               ("fit until", "year", "scheme", "figure", "forecast", "published", "error %"))
+    for m in misses:
+        t.add_row(str(m.fit_until), str(m.year), SCHEMES[m.scheme], m.figure, f"{m.forecast:,.2f}", f"{m.actual:,.2f}",
+                  f"{m.error_pct:+.1f}")
+    console = new_console()
+    console.print(t)
+    t = _table("mean |error| % by years ahead", ("scheme", "figure", "years ahead", "mean |error| %"))
+    for (scheme, figure, ahead), err in mean_abs_error(misses).items():
+        t.add_row(SCHEMES[scheme], figure, str(ahead), f"{err:.1f}")
+    console.print(t)
+
+
+@fund_app.command("ibnr")
+def ibnr_cmd(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
+    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the drawn settlement delays."),
+) -> None:
+    """The IBNR reserve of the year's claims: chain ladder on the lag triangle with Mack's standard error."""
+    from yibao.fund.ibnr import lake_ibnr
+
+    pk, statements = _settled(lake, pack)
+    console = new_console()
+    for insutype in SCHEME_NAMES:
+        r = lake_ibnr(lake, pk, statements, seed, insutype)
+        console.print(_ibnr_table(r, insutype))
+        console.print(f"{SCHEME_NAMES[insutype]}: reserve {_yuan(r.reserve.total_reserve)} 元 ± "
+                      f"{_yuan(r.reserve.total_se)} (Mack s.e.); outstanding by the drawn delays "
+                      f"{_yuan(r.triangle.outstanding_fen())} 元", highlight=False)
+    console.print("delays are drawn from the pack's fund.ibnr.lags (an assumption: the lake has no settlement dates)",
+                  highlight=False)
+
+
+def _ibnr_table(r, insutype: str) -> Table:
+    res = r.reserve
+    t = _table(f"未决赔款准备金 IBNR {r.triangle.year} {SCHEME_NAMES[insutype]} by month of service (元)",
+               ("month", "settled by 31 Dec", "ultimate", "reserve", "Mack s.e."))
+    for m in range(len(res.latest)):
+        t.add_row(str(m + 1), _yuan(res.latest[m]), _yuan(res.ultimate[m]), _yuan(res.reserve[m]), _yuan(res.se[m]))
+    return t
+
+
+@fund_app.command("budget")
+def budget_cmd(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
+    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the IBNR delays and the forecast's bootstrap."),
+) -> None:
+    """Next year's 收支预算 per scheme from this year's accounts, the forecast and the IBNR, by payment pool."""
+    from yibao.fund.budget import lake_budget
+
+    pk, statements = _settled(lake, pack)
+    budgets = lake_budget(lake, pk, statements, seed)
+    print_budget(budgets, new_console())
+
+
+def print_budget(budgets, console) -> None:
+    t = _table(f"收支预算 budget {budgets[0].year} per scheme's pooling fund (元)",
+               ("scheme", "this year income", "this year spending", "income budget", "forecast spending", "IBNR",
+                "以收定支 ceiling", "spending budget", "gap", "payment rule"))
+    for b in budgets:
+        t.add_row(SCHEME_NAMES[b.insutype], _yuan(b.this_year_income_fen), _yuan(b.this_year_spending_fen),
+                  _yuan(b.income_fen), _yuan(b.forecast_spending_fen), _yuan(b.ibnr_fen), _yuan(b.ceiling_fen),
+                  _yuan(b.spending_fen), _yuan(b.gap_fen), _yuan(b.payment_rule_fen))
+    console.print(t)
+    pools = list(budgets[0].pools)
+    t = _table("spending budget by payment pool (元; payment.budget.pools)", ("scheme", *pools))
+    for b in budgets:
+        t.add_row(SCHEME_NAMES[b.insutype], *[_yuan(b.pools[p]) for p in pools])
+    console.print(t)
+    for b in budgets:
+        if b.gap_fen:
+            console.print(f"{SCHEME_NAMES[b.insutype]}: the need ({_yuan(b.need_fen)} 元: forecast spending plus IBNR) "
+                          f"exceeds the 以收定支 ceiling by {_yuan(b.gap_fen)} 元", highlight=False)
+    console.print("payment rule: this year's spending grown by payment.budget.growth_rate (the payment engine's "
+                  "regional budget), for comparison", highlight=False)
+
+
 __all__ = ["FundYear", "fund_year", "parse_opening", "print_year", "register"]

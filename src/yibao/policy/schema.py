@@ -348,6 +348,28 @@ PARAMETERS: dict = {
                           side="one of below above, required", value="number, required", level="text, required",
                           meaning="text, required", ref="text"),
         },
+        # the actuarial forecast (yibao.fund.forecast): growth scenarios, demography the lake cannot measure
+        "forecast": {
+            "cost_growth": rows(scenario="one of low central high, required",
+                                care="one of inpatient outpatient, required", rate="signed rate, required",
+                                ref="text"),
+            "income_growth": rows(scenario="one of low central high, required", insutype="one of 310 390, required",
+                                  rate="signed rate, required", ref="text"),
+            "retirement": rows(sex="one of 1 2, required", base_age="int, required", target_age="int, required",
+                               step_months="int, required", from_year="int, required", ref="text"),
+            "switches": rows(origin="one of active resident, required", to="one of active resident, required",
+                             from_age="int, required", to_age="int, required", rate="rate, required", ref="text"),
+            "mortality_slope": "number",
+            "net_migration_rate": "signed rate",
+            "sex_ratio_at_birth": "number",
+        },
+        # IBNR (yibao.fund.ibnr): the share of a claim kind's money settled at each month of delay
+        "ibnr": {
+            "lags": rows(kind="one of local_outpatient local_inpatient remote_outpatient remote_inpatient, required",
+                         delay_months="int, required", share="rate, required", ref="text"),
+        },
+        # 收支预算 (yibao.fund.budget)
+        "budget": {"min_surplus_rate": "rate", "reserve_ibnr": "bool"},
     },
 }
 
