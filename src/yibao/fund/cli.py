@@ -177,11 +177,6 @@ def _table(title: str, columns, left=("scheme", "figure")) -> Table:
     return t
 
 
-def _xlsx_path(xlsx: Path | None) -> None:
-    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
-
-
 def _lake_forecast(lake: Path, pack, statements, years: int, scenarios, opening, year: int | None, seed: int):
     from yibao.fund.forecast import forecast, lake_base_year
 
@@ -233,7 +228,7 @@ def forecast_cmd(
     """Income, spending and balance per scheme for 5–10 years: cohort-component population × per-capita cost."""
     from yibao.fund.forecast import HORIZON, SCENARIOS
 
-    _xlsx_path(xlsx)
+    _suffix(xlsx, "--xlsx", ".xlsx")
     if years not in HORIZON:
         raise ValidationError("--years", f"{years}: the projection horizon is {HORIZON.start}–{HORIZON.stop - 1} years")
     for s in scenario:
@@ -269,8 +264,7 @@ def backtest_cmd() -> None:
 
 @fund_app.command("ibnr")
 def ibnr_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
-    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    lake: Path = LAKE, pack: str = PACK,
     seed: int = typer.Option(0, "--seed", help="Seed of the drawn settlement delays."),
 ) -> None:
     """The IBNR reserve of the year's claims: chain ladder on the lag triangle with Mack's standard error."""
@@ -299,8 +293,7 @@ def _ibnr_table(r, insutype: str) -> Table:
 
 @fund_app.command("budget")
 def budget_cmd(
-    lake: Path = typer.Option(..., "--lake", help="Lake folder (one settled year)."),
-    pack: str = typer.Option("demo", "--pack", help="Policy pack name or folder."),
+    lake: Path = LAKE, pack: str = PACK,
     seed: int = typer.Option(0, "--seed", help="Seed of the IBNR delays and the forecast's bootstrap."),
 ) -> None:
     """Next year's 收支预算 per scheme from this year's accounts, the forecast and the IBNR, by payment pool."""
