@@ -68,15 +68,12 @@ def rank(
     from yibao.console import new_console
     from yibao.lake.io import check_out, write_rows
     from yibao.supervision.anomaly.detector import DetectorParams, rank_entities
-    from yibao.supervision.anomaly.features import LEVELS, entity_features
+    from yibao.supervision.anomaly.features import check_level, entity_features
     from yibao.supervision.anomaly.lake import read_claims, read_lines
     from yibao.supervision.anomaly.report import ranking_table, rings_table
     from yibao.supervision.anomaly.rings import RingParams, find_rings
 
-    if level not in LEVELS:
-        from yibao.errors import ValidationError
-
-        raise ValidationError("--level", f"{level!r} is not one of {', '.join(LEVELS)}")
+    check_level(level)
     params = DetectorParams(method=method, seed=seed)
     if out is not None:
         check_out(out)

@@ -3,6 +3,8 @@ written whole, the rings table, and bad input as an error."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -15,10 +17,10 @@ SEED = 41
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
-    out = tmp_path_factory.mktemp("anomaly") / "lake"
-    result = CliRunner().invoke(app, ["synth", "--persons", "600", "--seed", str(SEED), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    from yibao.synth.config import SynthConfig
+    from yibao.synth.generate import generate
+
+    return Path(generate(SynthConfig(persons=600, seed=SEED), tmp_path_factory.mktemp("anomaly") / "lake").out_dir)
 
 
 def test_read_claims_groups_the_stays_and_leaves_cross_region_care_out(lake):

@@ -71,15 +71,19 @@ FEATURES = {f.name: f for f in (
 SCORED = tuple(FEATURES)
 
 
+def check_level(level: str) -> None:
+    if level not in LEVELS:
+        raise ValidationError("--level", f"{level!r} is not one of {', '.join(LEVELS)}")
+
+
 def entity_of(claims: pd.DataFrame, level: str) -> pd.Series:
     """The entity each claim belongs to at ``level``: the institution code, ``code/dept`` or the doctor."""
+    check_level(level)
     if level == "institution":
         return claims["fixmedins_code"].astype(str)
     if level == "dept":
         return claims["fixmedins_code"].astype(str) + "/" + claims["dept"].fillna("").astype(str)
-    if level == "doctor":
-        return claims["doctor_code"].fillna("").astype(str)
-    raise ValidationError("--level", f"{level!r} is not one of {', '.join(LEVELS)}")
+    return claims["doctor_code"].fillna("").astype(str)
 
 
 def check_columns(frame: pd.DataFrame, needed: tuple[str, ...], what: str) -> None:
@@ -224,8 +228,8 @@ def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_
         one = (excess / per_claim["total"]).replace([np.inf, -np.inf], np.nan)
         _ratio(out, name, excess.groupby(entity).sum(), per_claim["total"].groupby(entity).sum(),
                per_claim.groupby(entity).size(), min_cases, one.var())
-        out[kind.replace("drug", "drug_share").replace("consumable", "consumable_share")] = (
-            per_claim[kind].groupby(entity).sum() / per_claim["total"].groupby(entity).sum()).reindex(out.index)
+        out[f"{kind}_share"] = (per_claim[kind].groupby(entity).sum()
+                                / per_claim["total"].groupby(entity).sum()).reindex(out.index)
     items = amount.groupby([ln["entity"], ln["item_code"]]).sum()
     share = items / total.reindex(items.index.get_level_values(0)).to_numpy()
     top = share.groupby(level=0).max()
@@ -235,4 +239,4 @@ def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_
 
 
 __all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "LEVELS", "LINE_COLUMNS", "SCORED", "case_key",
-           "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]
+           "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]

@@ -71,7 +71,8 @@ def entity_truth(folder: str | Path, claims: pd.DataFrame, level: str) -> tuple[
     if has_table(folder, "fraud_entities"):
         ent = read_table(folder, "fraud_entities").to_pandas()
         bad = set(ent.loc[ent["level"] == level, "entity_id"].astype(str))
-        return pd.Series(sorted(set(ids)), dtype=object).isin(bad).set_axis(sorted(set(ids))), "fraud_entities"
+        known = pd.Index(sorted(set(ids)))
+        return pd.Series(known.isin(bad), index=known), "fraud_entities"
     labelled = claims["claim_id"].isin(read_table(folder, "fraud_labels", ["claim_id"]).column(0).to_pylist())
     share = labelled.groupby(ids).mean()
     return share > 2 * labelled.mean(), "share of labelled claims > 2× the region's"
