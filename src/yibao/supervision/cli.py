@@ -51,3 +51,37 @@ def summary_table(book, frame):
 
 def register(app: typer.Typer) -> None:
     app.add_typer(supervise_app, name="supervise")
+
+
+@supervise_app.command("rank")
+def rank(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (claims, claim_lines, persons, institutions)."),
+    level: str = typer.Option("institution", "--level", help="institution, dept or doctor."),
+    top: int = typer.Option(10, "--top", min=1, help="Rows of the ranking to print."),
+    out: Path = typer.Option(None, "--out", help="The whole ranking (.parquet or .csv), features, z and shares."),
+    method: str = typer.Option("robust", "--method", help="Score: robust (z length) or isolation (IsolationForest)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the IsolationForest and of the ring communities."),
+    rings: bool = typer.Option(True, "--rings/--no-rings", help="Also find and print ring (团伙) candidates."),
+) -> None:
+    """Rank institutions, departments or doctors against their peers (异常检测), with the reasons in
+    Chinese, and the ring candidates (团伙) with members and evidence."""
+    from yibao.console import new_console
+    from yibao.lake.io import check_out, write_rows
+    from yibao.supervision.anomaly.detector import DetectorParams, rank_entities
+    from yibao.supervision.anomaly.features import check_level, entity_features
+    from yibao.supervision.anomaly.lake import read_claims, read_lines
+    from yibao.supervision.anomaly.report import ranking_table, rings_table
+    from yibao.supervision.anomaly.rings import RingParams, find_rings
+
+    check_level(level)
+    params = DetectorParams(method=method, seed=seed)
+    if out is not None:
+        check_out(out)
+    claims = read_claims(lake)
+    ranked = rank_entities(entity_features(claims, read_lines(lake), level), params)
+    if out is not None:
+        write_rows(ranked, out)
+    console = new_console()
+    console.print(ranking_table(ranked, level, top))
+    if rings:
+        console.print(rings_table(find_rings(claims, RingParams(seed=seed))))

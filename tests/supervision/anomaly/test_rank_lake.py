@@ -1,0 +1,81 @@
+"""``yibao supervise rank`` over a small synthesized region: the ranking printed with its reasons and
+written whole, the rings table, and bad input as an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from yibao.cli import app
+from yibao.supervision.anomaly.lake import entity_truth, read_claims
+
+SEED = 41
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    from yibao.synth.config import SynthConfig
+    from yibao.synth.generate import generate
+
+    return Path(generate(SynthConfig(persons=600, seed=SEED), tmp_path_factory.mktemp("anomaly") / "lake").out_dir)
+
+
+def test_read_claims_groups_the_stays_and_leaves_cross_region_care_out(lake):
+    claims = read_claims(lake)
+    raw = pd.read_parquet(lake / "claims")
+    assert len(claims) == int((~raw["out_of_region"]).sum())
+    stays = claims[claims["is_stay"]]
+    assert len(stays) > 0 and stays["drg"].notna().mean() > 0.9
+    assert claims.loc[~claims["is_stay"], "drg"].isna().all()
+    assert set(claims["peer"]) <= {f"{k}/{v}" for k in ("hospital", "primary", "pharmacy") for v in "0123"}
+
+
+@pytest.mark.parametrize("level", ["institution", "doctor"])
+def test_rank_prints_the_top_and_writes_the_whole_ranking(lake, tmp_path, level):
+    out = tmp_path / "rank.parquet"
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--level", level, "--top", "3",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    ranked = pd.read_parquet(out)
+    claims = read_claims(lake)
+    ids = claims["fixmedins_code"] if level == "institution" else claims["doctor_code"]
+    assert sorted(ranked["entity"]) == sorted(ids.unique())
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1)) and ranked["score"].is_monotonic_decreasing
+    assert ("机构异常排名" if level == "institution" else "医师异常排名") in r.output
+    assert ranked.iloc[0]["entity"] in r.output and "团伙 ring candidates" in r.output
+
+
+def test_truth_without_fraud_entities_is_the_share_of_labelled_claims(lake):
+    claims = read_claims(lake)
+    truth, source = entity_truth(lake, claims, "institution")
+    labelled = claims["claim_id"].isin(pd.read_parquet(lake / "fraud_labels")["claim_id"])
+    share = labelled.groupby(claims["fixmedins_code"]).mean()
+    assert source.startswith("share of labelled claims")
+    assert truth.to_dict() == (share > 2 * labelled.mean()).to_dict()
+
+
+def test_truth_from_fraud_entities_when_the_lake_has_them(lake, tmp_path):
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    claims = read_claims(copy)
+    bad = sorted(claims["fixmedins_code"].unique())[0]
+    pd.DataFrame({"level": ["institution", "person"], "entity_id": [bad, "X"], "label": ["concentrated", "ring"],
+                  "detail": ["", "R1"]}).to_parquet(copy / "fraud_entities.parquet")
+    truth, source = entity_truth(copy, claims, "institution")
+    assert source == "fraud_entities" and truth[truth].index.tolist() == [bad]
+
+
+def test_bad_input_is_an_error_naming_the_option(lake, tmp_path):
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(tmp_path / "none")])
+    assert r.exit_code == 1 and "error: --lake: not a lake folder" in r.output
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--level", "ward"])
+    assert r.exit_code == 1 and "error: --level: 'ward' is not one of institution, dept, doctor" in r.output
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--method", "forest"])
+    assert r.exit_code == 1 and "error: --method: 'forest'" in r.output
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--out", str(tmp_path / "r.txt")])
+    assert r.exit_code == 1 and "--out: .txt: use a .parquet or .csv file" in r.output
