@@ -43,6 +43,7 @@ _DOMAINS: list[str] = [
     "yibao.settlement.cli",
     "yibao.store.cli",
     "yibao.supervision.cli",
+    "yibao.supervision.regulator_cli",
     "yibao.synth.cli",
 ]
 

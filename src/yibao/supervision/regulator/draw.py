@@ -36,7 +36,7 @@ class Pick:
     inspectors: tuple[str, ...]
 
 
-def draw(frame: dict[str, str], quota: int, inspectors: list[Inspector], seed: int, params: Params) -> list[Pick]:
+def draw_inspections(frame: dict[str, str], quota: int, inspectors: list[Inspector], seed: int, params: Params) -> list[Pick]:
     """``quota`` institutions of ``frame`` (code → grade, or 未评级) and a team for each."""
     weights = params["draw.grade_weights"]
     _check_frame(frame, quota, weights)
@@ -80,4 +80,4 @@ def _teams(drawn: list[str], inspectors: list[Inspector], size: int, rng: np.ran
     return teams
 
 
-__all__ = ["Inspector", "Pick", "UNGRADED", "draw"]
+__all__ = ["Inspector", "Pick", "UNGRADED", "draw_inspections"]

@@ -192,10 +192,9 @@ def institution_events(conn: sa.Connection, year: int) -> dict[str, dict[str, in
     return out
 
 
-def put_grades(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Replace the year's grades of these institutions (a re-grade supersedes the earlier one)."""
-    for r in rows:
-        conn.execute(GRADES.delete().where(GRADES.c.fixmedins_code == r["fixmedins_code"], GRADES.c.year == r["year"]))
+def put_grades(conn: sa.Connection, year: int, rows: list[dict[str, Any]]) -> None:
+    """The year's grades, replacing any earlier grading of that year (a re-grade supersedes it whole)."""
+    conn.execute(GRADES.delete().where(GRADES.c.year == year))
     if rows:
         conn.execute(GRADES.insert(), [{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows])
 

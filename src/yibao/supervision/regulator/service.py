@@ -130,7 +130,7 @@ def grade_year(url: str | None, year: int, claims: dict[str, tuple[int, int]], p
             graded.append(grade_institution(InstitutionYear(
                 code, year, n, sev1, f.get("case_filed", 0), f.get("recovery", 0), bool(f.get("suspend")),
                 bool(f.get("terminate"))), params))
-        repo.put_grades(conn, [{"fixmedins_code": g.fixmedins_code, "year": g.year, "score": g.score,
+        repo.put_grades(conn, year, [{"fixmedins_code": g.fixmedins_code, "year": g.year, "score": g.score,
                                 "grade": g.grade, "detail": g.deductions} for g in graded])
     return graded
 
