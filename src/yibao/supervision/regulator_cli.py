@@ -21,6 +21,8 @@ credit_app = typer.Typer(help="Credit (信用): institution grades A–E, staff 
 
 DB = typer.Option(None, "--db", help="Store URL (default $YIBAO_DB_URL or sqlite:///yibao.db).")
 TODAY = typer.Option(None, "--date", help="Date of the step, YYYY-MM-DD (default today).")
+SUBJECT_KIND = typer.Option("institution", "--subject-kind",
+                            help="institution, doctor, pharmacist, nurse, technician or person.")
 
 
 def _date(text: str | None, option: str = "--date") -> dt.date:
@@ -53,17 +55,15 @@ def _console():
 
 # ---- audit ----
 
-@audit_app.command("run")
-def audit_run(
-    lake: Path = typer.Option(..., "--lake", help="Lake folder (claims, claim_lines, persons, institutions, catalog)."),
-    out: Path = typer.Option(..., "--out", help="Hits file (.parquet or .csv); amounts in fen."),
-    rules: Path = typer.Option(None, "--rules", help="Folder of rule files (default: the shipped library)."),
-    backend: str = typer.Option("duckdb", help="Batch backend: duckdb or spark."),
-) -> None:
-    """初审: every claim of the year through the rule library (the same run as ``yibao supervise run``)."""
+def _register_screening() -> None:
+    """``audit run`` is ``supervise run`` under the 费用审核 name: one command, one set of options."""
     from yibao.supervision.cli import run
 
-    run(lake=lake, out=out, rules=rules, backend=backend)
+    audit_app.command("run", help="初审: every claim of the year through the rule library, hits to a file "
+                      "(the same run as `yibao supervise run`).")(run)
+
+
+_register_screening()
 
 
 @audit_app.command("sample")
@@ -205,7 +205,7 @@ def _draw_table(no, on, seed, picks, names, inspector_names):
 @case_app.command("open")
 def case_open(
     source: str = typer.Option(..., "--source", help="rule_hit, report, sample, anomaly or draw."),
-    subject_kind: str = typer.Option("institution", "--subject-kind", help="institution, doctor, pharmacist, nurse, technician or person."),
+    subject_kind: str = SUBJECT_KIND,
     subject: str = typer.Option(..., "--subject", help="The institution code, staff id or psn_no concerned."),
     institution: Optional[str] = typer.Option(None, "--institution", help="The institution concerned (for staff and persons)."),
     ref: Optional[str] = typer.Option(None, "--ref", help="Where the clue came from: hit id, sample, rank."),
@@ -225,7 +225,8 @@ def case_open(
 
 
 def _evidence(items: list[str]) -> list[tuple[str, str, None]]:
-    return [(k, r, None) for k, r in (_pair(e, "--evidence") if ":" in e else (e, "") for e in items)]
+    """``KIND:REF`` pairs; the reference may itself hold ':' (a URL)."""
+    return [(kind.strip(), ref.strip(), None) for kind, _, ref in (e.partition(":") for e in items)]
 
 
 @case_app.command("move")
@@ -329,7 +330,7 @@ def case_list(
 @report_app.command("add")
 def report_add(
     subject: str = typer.Option(..., "--subject", help="The institution code (or staff id, psn_no) reported."),
-    subject_kind: str = typer.Option("institution", "--subject-kind", help="institution, doctor, pharmacist, nurse, technician or person."),
+    subject_kind: str = SUBJECT_KIND,
     facts: str = typer.Option(..., "--facts", help="What happened, when and where."),
     informant: Optional[str] = typer.Option(None, "--informant", help="The informant's name (for a named 举报)."),
     contact: Optional[str] = typer.Option(None, "--contact", help="The informant's phone or address."),

@@ -143,3 +143,15 @@ def test_a_hits_file_without_claim_ids_is_named(lake, db, tmp_path):
     assert result.exit_code == 1 and f"{bad}: claim_id: cannot read" in result.output
     missing = yibao("audit", "sample", "--lake", lake, "--hits", tmp_path / "none.parquet", "--seed", 1, "--db", db)
     assert missing.exit_code == 1 and "--hits: no such file" in missing.output
+
+
+def test_evidence_keeps_a_reference_with_colons_and_refuses_one_without(db):
+    url_ref = "https://ybj.example.gov.cn/doc/12"
+    result = yibao("case", "open", "--source", "anomaly", "--subject", "H1", "--ref", "rank 1",
+                   "--evidence", f"document:{url_ref}", "--db", db)
+    assert result.exit_code == 0, result.output
+    with repo.unit(db) as conn:
+        (case,) = repo.cases(conn)
+        assert [(e["kind"], e["ref"]) for e in repo.case(conn, case["case_no"])["evidence"]] == [("document", url_ref)]
+    bare = yibao("case", "open", "--source", "anomaly", "--subject", "H1", "--evidence", "hit", "--db", db)
+    assert bare.exit_code == 1 and "evidence: a hit needs its reference" in bare.output
