@@ -279,8 +279,9 @@ def case_show(case_no: str = typer.Argument(..., help="Case number."), db: Optio
     with repo.unit(db) as conn:
         c, ledger = repo.case(conn, case_no), repo.recovered(conn, case_no)
     console = _console()
-    console.print(f"case {c['case_no']}: {c['subject_kind']} {c['subject_id']} (institution {c['fixmedins_code'] or '—'}), "
-                  f"source {SOURCES[c['source']]} {c['source_ref'] or ''}; at {STATES[c['state']]} since {c['since']}"
+    where = f" of institution {c['fixmedins_code']}" if c["subject_kind"] != "institution" and c["fixmedins_code"] else ""
+    console.print(f"case {c['case_no']}: {c['subject_kind']} {c['subject_id']}{where}, source {SOURCES[c['source']]} "
+                  f"{c['source_ref'] or ''}; at {STATES[c['state']]} since {c['since']}"
                   + (f", next due by {c['due']}" if c["due"] else ""))
     steps = Table(title="steps")
     for col in ("#", "state", "on", "next due", "reason"):
