@@ -26,6 +26,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "yibao.settlement.cli": ("settle",),
     "yibao.store.cli": ("load", "db"),
     "yibao.supervision.cli": ("supervise",),
+    "yibao.supervision.regulator_cli": ("audit", "case", "report", "credit"),
     "yibao.synth.cli": ("synth",),
 }
 _MODULE_OF = {command: module for module, commands in DOMAINS.items() for command in commands}

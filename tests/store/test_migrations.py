@@ -4,12 +4,13 @@ import sqlalchemy as sa
 
 from yibao.store import db
 from yibao.store.models import metadata
+import yibao.supervision.regulator.tables  # noqa: F401 - the supervision tables (0006) in the metadata compared
 
 
 def test_upgrade_and_downgrade(db_url):
     assert db.current(db_url) is None
     db.upgrade(db_url)
-    assert db.current(db_url) == db.head() == "0005"
+    assert db.current(db_url) == db.head() == "0006"
     engine = db.make_engine(db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())
