@@ -10,7 +10,7 @@ import yibao.supervision.regulator.tables  # noqa: F401 - the supervision tables
 def test_upgrade_and_downgrade(db_url):
     assert db.current(db_url) is None
     db.upgrade(db_url)
-    assert db.current(db_url) == db.head() == "0006"
+    assert db.current(db_url) == db.head() == "0007"
     engine = db.make_engine(db_url)
     try:
         names = set(sa.inspect(engine).get_table_names())

@@ -231,6 +231,25 @@ def file_cmd(certno: str = typer.Option(..., "--certno", help="居民身份证�
                   + (f" to {end.date()}" if end else ""), highlight=False)
 
 
+@registry.command("ecard")
+def ecard_cmd(certno: str = typer.Option(..., "--certno", help="居民身份证号 of an insured person"),
+              minutes: Optional[int] = typer.Option(None, "--minutes", help="How long the token is good (default 5)"),
+              db: Optional[str] = typer.Option(None, "--db", help="Database URL (default $YIBAO_DB_URL or sqlite:///yibao.db)")) -> None:
+    """医保电子凭证: issue a token the person shows instead of a card (1101 with 就诊凭证类型 01)."""
+    from yibao.registry import ecard
+    from yibao.registry.insured import person_row
+    from yibao.store import db as store_db
+    from yibao.store.db import connect
+
+    url = db or store_db.default_url()
+    store_db.upgrade(url)
+    with connect(url) as conn:
+        token = ecard.issue(conn, person_row(conn, certno=certno)["psn_no"], dt.datetime.now().replace(microsecond=0),
+                            minutes)
+    console.print(f"电子凭证 of {token['psn_no']}: {token['token']} (good until {token['expires_at']:%Y-%m-%d %H:%M:%S})",
+                  highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``yibao registry …`` to the main app."""
     app.add_typer(registry, name="registry")

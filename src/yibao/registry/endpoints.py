@@ -9,21 +9,17 @@ from yibao.api.table import Call, transaction
 from yibao.errors import NotFoundError
 from yibao.ledger import repository as repo
 from yibao.ledger.service import LedgerError, opening_seed
+from yibao.registry import ecard
 from yibao.registry.insured import identities_on, person_row, spells_on
 
 BY_ID_NUMBER = {"02", "03"}  # 居民身份证 and 社会保障卡 (the card is keyed by the holder's 身份证号)
+BY_ECARD = "01"  # 医保电子凭证: the token the person's phone shows
 
 
 @transaction("1101")
 def person_info(call: Call) -> dict:
     d = call.input["data"]
-    if d["mdtrt_cert_type"] not in BY_ID_NUMBER:
-        raise LedgerError("mdtrt_cert_type", f"就诊凭证类型 {d['mdtrt_cert_type']}：本服务按身份证号(02)或社会保障卡(03)查询")
-    certno = d.get("certno") or d["mdtrt_cert_no"]
-    try:
-        p = person_row(call.conn, certno=certno)
-    except NotFoundError:
-        raise LedgerError("mdtrt_cert_no", f"证件号码 {certno[:6]}****{certno[-4:]} 未参保") from None
+    p = _holder(call, d)
     if d.get("psn_name") and d["psn_name"] != p["name"]:
         raise LedgerError("psn_name", "人员姓名与证件号码不符")
     on = (d.get("begntime") or call.now).date()
@@ -42,6 +38,23 @@ def person_info(call: Call) -> dict:
     idet = [{"psn_idet_type": i, "psn_type_lv": "", "memo": "", "begntime": dt.datetime.combine(on, dt.time()),
              "endtime": None} for i in identities_on(call.conn, p["psn_no"], on)]
     return {"baseinfo": base, "insuinfo": insu, "idetinfo": idet}
+
+
+def _holder(call: Call, d: dict) -> dict:
+    """The person the 就诊凭证 names: a 电子凭证 token, or a 身份证号 (also the key of a 社保卡)."""
+    kind = d["mdtrt_cert_type"]
+    if kind == BY_ECARD:
+        try:
+            return person_row(call.conn, psn_no=ecard.holder(call.conn, d["mdtrt_cert_no"], call.now))
+        except ecard.TokenRefused as e:
+            raise LedgerError("mdtrt_cert_no", e.reason) from None
+    if kind not in BY_ID_NUMBER:
+        raise LedgerError("mdtrt_cert_type", f"就诊凭证类型 {kind}：本服务按电子凭证(01)、身份证号(02)或社会保障卡(03)查询")
+    certno = d.get("certno") or d["mdtrt_cert_no"]
+    try:
+        return person_row(call.conn, certno=certno)
+    except NotFoundError:
+        raise LedgerError("mdtrt_cert_no", f"证件号码 {certno[:6]}****{certno[-4:]} 未参保") from None
 
 
 __all__: list[str] = []  # the handler is reached through yibao.api.table

@@ -371,6 +371,18 @@ class Filing(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
 
 
+class EcardToken(Base):
+    """医保电子凭证: a token the insured person shows (as a QR code) instead of a card, good until
+    ``expires_at``; an institution reads the person by it (1101 with 就诊凭证类型 01)."""
+
+    __tablename__ = "ecard_tokens"
+    __table_args__ = (CheckConstraint("expires_at > issued_at", name="expires_after_issued"),)
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    psn_no: Mapped[str] = mapped_column(ForeignKey("persons.psn_no"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # ---- the settlement ledger (结算台账): what the real-time service received, settled and reversed ----
 
 MSGID = String(40)  # the spec's 30, with room for clients that send more; the service checks the length
