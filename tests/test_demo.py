@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
 from rich.console import Console
 
 
@@ -25,6 +26,14 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     assert result["fund"].accounts.funds["spending_fen"].sum() == paid  # every fen the year paid is in a fund
     # the schemes' persons add up to more than the region's: said, with why
     assert "owe in both 310 and 390" in " ".join(out.getvalue().split()) and "switched scheme" in out.getvalue()
+    # the year screened: hits by rule and severity, the institutions ranked, the re-check draw kept
+    text = out.getvalue()
+    assert "hits by severity" in text and "异常排名" in text and "re-check sample" in text
+    sup = result["supervision"]
+    assert len(sup["hits"]) > 0 and not set(sup["sample"]["claim_id"]) & set(sup["hits"]["claim_id"])
+    assert sup["ranked"]["rank"].tolist()[:3] == [1, 2, 3]
+    with sa.create_engine(f"sqlite:///{tmp_path / 'yibao.db'}").connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM sv_sample_claims")).scalar() == len(sup["sample"]) > 0
 
 
 def test_demo_counts_institutions_in_and_out_of_the_region_apart(tmp_path):

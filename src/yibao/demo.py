@@ -93,8 +93,9 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     fund = _fund(out, pack, statements, console)
     maternity = _maternity(out, pack, console)
     paid = _pay(out, pack, console)
+    supervised = _supervise(out, url, year, seed, console)
     return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "fund": fund,
-            "maternity": maternity, "payment": paid}
+            "maternity": maternity, "payment": paid, "supervision": supervised}
 
 
 def _pay(out: Path, pack, console: Console) -> dict:
@@ -106,6 +107,28 @@ def _pay(out: Path, pack, console: Console) -> dict:
     console.rule("医保支付 paying institutions: DRG / DIP / budgets / clearing")
     print_results(results, console)
     return results
+
+
+def _supervise(out: Path, url: str, year: int, seed: int, console: Console) -> dict:
+    """基金监管 of the year: every claim through the rule library (hits by rule and severity), the
+    institutions ranked against their peers with the reasons, and the 费用审核 re-check draw, kept in
+    the store."""
+    from yibao.supervision.anomaly.detector import DetectorParams, rank_entities
+    from yibao.supervision.anomaly.features import entity_features
+    from yibao.supervision.anomaly.lake import read_claims, read_lines
+    from yibao.supervision.anomaly.report import ranking_table
+    from yibao.supervision.cli import screen, severity_table, summary_table
+    from yibao.supervision.regulator_cli import draw_sample, sample_table
+
+    console.rule("基金监管 supervising the year: rules, peer ranking, re-check sample")
+    book, hits = screen(out)
+    console.print(summary_table(book, hits, top=10))
+    console.print(severity_table(hits))
+    ranked = rank_entities(entity_features(read_claims(out), read_lines(out), "institution"), DetectorParams(seed=seed))
+    console.print(ranking_table(ranked, "institution", 5))
+    no, drawn, quotas = draw_sample(out, set(hits["claim_id"]), seed, url, dt.date(year + 1, 1, 15), "demo screening")
+    console.print(sample_table(no, seed, quotas))
+    return {"hits": hits, "ranked": ranked, "sample": drawn}
 
 
 def _settle(out: Path, pack, console: Console) -> tuple[pd.DataFrame, dict]:

@@ -19,33 +19,57 @@ def run(
     """Screen a year of claims (事后): one row per hit, printed by rule with the money at stake."""
     from yibao.console import new_console
     from yibao.lake.io import check_out, write_rows
+
+    check_out(out)
+    book, frame = screen(lake, rules, backend)
+    write_rows(frame, out)
+    new_console().print(summary_table(book, frame))
+
+
+def screen(lake: Path, rules: Path | None = None, backend: str = "duckdb"):
+    """(the rule book, its hits over the lake's year as a frame, one row per hit)."""
     from yibao.payment.backends import get_backend
     from yibao.supervision.engine import RuleBook, hits_frame
     from yibao.supervision.lake import bind_lake, lake_catalog
     from yibao.supervision.rules import load_rules
 
-    check_out(out)
     book = RuleBook(load_rules(rules), lake_catalog(lake))
-    hits = book.run(bind_lake(get_backend(backend), lake))
-    frame = hits_frame(hits)
-    write_rows(frame, out)
-    new_console().print(summary_table(book, frame))
+    return book, hits_frame(book.run(bind_lake(get_backend(backend), lake)))
 
 
-def summary_table(book, frame):
-    """Hits, claims and money at stake (yuan) per rule, every rule listed (a rule without hits shows 0)."""
+def summary_table(book, frame, top: int | None = None):
+    """Hits, claims and money at stake (yuan) per rule: every rule listed (a rule without hits shows 0),
+    or with ``top`` the rules that hit, the most money first."""
     from rich.table import Table
 
     table = Table(title=f"supervision hits: {len(frame):,} on {frame['claim_id'].nunique():,} claims")
     for col in ("rule", "name", "sev", "hits", "claims", "at stake (yuan)"):
         table.add_column(col, justify="right" if col in ("sev", "hits", "claims", "at stake (yuan)") else "left")
     by = frame.groupby("rule_id").agg(hits=("claim_id", "size"), claims=("claim_id", "nunique"), fen=("vola_amt", "sum"))
-    for c in book.compiled:
+    rules = book.compiled
+    if top is not None:
+        rules = sorted((c for c in rules if c.rule.id in by.index), key=lambda c: -int(by.loc[c.rule.id, "fen"]))[:top]
+    for c in rules:
         r = by.loc[c.rule.id] if c.rule.id in by.index else None
         hits, claims, fen = (0, 0, 0) if r is None else (int(r["hits"]), int(r["claims"]), int(r["fen"]))
         table.add_row(c.rule.id, c.rule.name, str(c.rule.sev_deg), f"{hits:,}", f"{claims:,}", f"{fen / 100:,.2f}")
     table.add_row("total", "", "", f"{len(frame):,}", f"{frame['claim_id'].nunique():,}",
                   f"{int(frame['vola_amt'].sum()) / 100:,.2f}")
+    return table
+
+
+def severity_table(frame):
+    """Hits, claims and money at stake (yuan) by severity (sev_deg 1 明确违规 / 2 高度可疑 / 3 轻度可疑)."""
+    from rich.table import Table
+
+    names = {1: "明确违规", 2: "高度可疑", 3: "轻度可疑"}
+    table = Table(title="hits by severity")
+    for col in ("sev", "meaning", "hits", "claims", "at stake (yuan)"):
+        table.add_column(col, justify="left" if col == "meaning" else "right")
+    for sev in (1, 2, 3):
+        part = frame[frame["sev_deg"] == sev]
+        table.add_row(str(sev), names[sev], f"{len(part):,}", f"{part['claim_id'].nunique():,}",
+                      f"{int(part['vola_amt'].sum()) / 100:,.2f}")
     return table
 
 

@@ -77,23 +77,29 @@ def audit_sample(
 ) -> None:
     """复审抽查: a random re-check sample per institution of the inpatient claims that passed the rules."""
     from yibao.lake.io import check_out, write_rows
-    from yibao.supervision.regulator import repository as repo
-    from yibao.supervision.regulator.params import shipped_params
-    from yibao.supervision.regulator.sampling import CLAIM_COLUMNS, sample
 
     on = _date(date)
     if out is not None:
         check_out(out)
-    claims = _local_claims(lake, CLAIM_COLUMNS)
-    drawn, table = sample(claims, _hit_claims(hits), seed, shipped_params())
-    with repo.unit(db) as conn:
-        no = repo.next_number(conn, "CC", repo.SAMPLES.c.sample_no, on.year)
-        detail = {"lake": str(lake), "hits": str(hits), "quotas": table.to_dict("records")}
-        repo.add_sample(conn, {"sample_no": no, "drawn_on": on, "seed": seed, "detail": _plain(detail)},
-                        drawn.to_dict("records"))
+    no, drawn, table = draw_sample(lake, _hit_claims(hits), seed, db, on, str(hits))
     if out is not None:
         write_rows(drawn, out)
-    _console().print(_sample_table(no, seed, table))
+    _console().print(sample_table(no, seed, table))
+
+
+def draw_sample(lake: Path, hit_claims: set[str], seed: int, db: str | None, on: dt.date, hits: str = ""):
+    """The re-check draw of a lake's year, kept in the store: (its number, the claims drawn, the quotas)."""
+    from yibao.supervision.regulator import repository as repo
+    from yibao.supervision.regulator.params import shipped_params
+    from yibao.supervision.regulator.sampling import CLAIM_COLUMNS, sample
+
+    drawn, table = sample(_local_claims(lake, CLAIM_COLUMNS), hit_claims, seed, shipped_params())
+    with repo.unit(db) as conn:
+        no = repo.next_number(conn, "CC", repo.SAMPLES.c.sample_no, on.year)
+        detail = {"lake": str(lake), "hits": hits, "quotas": table.to_dict("records")}
+        repo.add_sample(conn, {"sample_no": no, "drawn_on": on, "seed": seed, "detail": _plain(detail)},
+                        drawn.to_dict("records"))
+    return no, drawn, table
 
 
 def _local_claims(lake: Path, columns: list[str]):
@@ -116,7 +122,7 @@ def _plain(value):
     return json.loads(json.dumps(value, default=int))
 
 
-def _sample_table(no: str, seed: int, table):
+def sample_table(no: str, seed: int, table):
     from rich.table import Table
 
     from yibao.money import format_yuan
