@@ -54,6 +54,8 @@ def test_fund_report_command_writes_the_pdf_and_the_workbook(lake, tmp_path):
                                    "--xlsx", str(book)])
     assert res.exit_code == 0, res.output
     assert len(PdfReader(pdf).pages) >= 2 and book.stat().st_size > 0
+    text = _text(pdf)
+    assert "基金精算预测" in text and "可支付月数" in text and "2029" in text  # five years from 2024
 
 
 def test_fund_report_names_a_wrong_suffix(lake, tmp_path):

@@ -143,14 +143,21 @@ def _suffix(path: Path | None, option: str, suffix: str) -> None:
 def report_cmd(
     pdf: Path = typer.Option(..., "--pdf", help="Write the report (.pdf) here."),
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
+    years: int = typer.Option(5, "--years", help="The forecast's horizon, 5–10 years."),
 ) -> None:
-    """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators)."""
-    from yibao.fund.pdf import write_pdf, year_chapters
+    """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators,
+    the forecast's balance and months of payment)."""
+    from yibao.fund.forecast import SCENARIOS
+    from yibao.fund.pdf import forecast_chapter, write_pdf, year_chapters
 
     _suffix(pdf, "--pdf", ".pdf")
     _suffix(xlsx, "--xlsx", ".xlsx")
-    year = fund_year(lake, pack, parse_opening(opening))
-    write_pdf(f"医疗保障基金运行报告 fund report {year.accounts.year}", year_chapters(year), pdf, dt.date.today())
+    balances = parse_opening(opening)
+    pk, statements = _settled(lake, pack)
+    year = fund_year(lake, pk, balances, statements)
+    base, rows = _lake_forecast(lake, pk, statements, years, SCENARIOS, balances, None, 0)
+    chapters = [*year_chapters(year), forecast_chapter(rows, base.year)]
+    write_pdf(f"医疗保障基金运行报告 fund report {year.accounts.year}", chapters, pdf, dt.date.today())
     new_console().print(f"report: {pdf}", highlight=False)
     _write_workbook(year, xlsx)
 

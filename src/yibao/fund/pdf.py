@@ -74,6 +74,7 @@ def _plotted(chart, labels: list[str], series: dict[str, list[float]]):
     chart.data = [list(v) for v in series.values()]
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+    chart.categoryAxis.joinAxisMode = "bottom"  # labels under the plot, also when values go below zero
     return chart
 
 
@@ -153,6 +154,28 @@ def indicators_chapter(year) -> Chapter:
     return Chapter("主要指标 the plans' indicators", [rows], drawings, widths=[[45, 20, 70, 45]])
 
 
+def forecast_chapter(rows: pd.DataFrame, base_year: int) -> Chapter:
+    """The forecast: balance and months of payment per scheme and scenario over the horizon."""
+    years = sorted(rows["year"].unique())
+    balance, months = {}, {}
+    for (scenario, insutype), part in rows.groupby(["scenario", "insutype"], sort=False):
+        label = f"{SCHEME_NAMES[insutype]} {scenario}"
+        by_year = part.set_index("year")
+        balance[label] = [_wan(by_year.loc[y, "balance_fen"]) for y in years]
+        months[label] = [float(by_year.loc[y, "months_of_payment"]) for y in years]
+    central = rows[rows["scenario"] == "central"] if (rows["scenario"] == "central").any() else rows
+    table = [["年度 year", "险种 scheme", "收入 (元)", "支出 (元)", "累计结存 (元)", "5–95% (元)", "可支付月数"]]
+    table += [[str(r.year), SCHEME_NAMES[r.insutype], _yuan(r.income_fen), _yuan(r.spending_fen), _yuan(r.balance_fen),
+               f"{_yuan(r.balance_p05_fen)} – {_yuan(r.balance_p95_fen)}", f"{r.months_of_payment:.1f}"]
+              for r in central.itertuples(index=False)]
+    xs = [str(y) for y in years]
+    return Chapter(f"基金精算预测 forecast from {base_year} (central scenario in the table)", [table],
+                   [line_chart("累计结存 balance", xs, balance, "万元"),
+                    line_chart("累计结存可支付月数 months of payment", xs, months, "月")],
+                   ["band: bootstrap of the base year's persons (sampling error only); scenarios: cost growth "
+                    "low / central / high (fund.forecast in the pack)"])
+
+
 def year_chapters(year) -> list[Chapter]:
     return [accounts_chapter(year), monthly_chapter(year), warning_chapter(year), indicators_chapter(year)]
 
@@ -190,4 +213,4 @@ def write_pdf(title: str, chapters: list[Chapter], path: str | Path, made_on: dt
     doc.build(flow)
 
 
-__all__ = ["Chapter", "bar_chart", "line_chart", "write_pdf", "year_chapters"]
+__all__ = ["Chapter", "bar_chart", "forecast_chapter", "line_chart", "write_pdf", "year_chapters"]
