@@ -211,7 +211,16 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
                       float(data.target("cost.cost_sigma")), ip_lr)
 
 
-COURSE_GAP_DAYS = (14, 28)  # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles)
+# days from one course stay's discharge to the next admission (assumption: 3–4 week cycles); never
+# inside the 15-day same-institution readmission window of 分解住院 (see READMISSION_GAP_DAYS)
+COURSE_GAP_DAYS = (19, 28)
+# A person's stays do not overlap. The next stay at the same institution starts at least 19 days after
+# a discharge (beyond the 15-day 分解住院 window, with room for a stay split in two by 1–3 days), at
+# another one at least 4 days after (a stay injected to overlap may run up to 3 days past the
+# discharge), or on the day of discharge when the patient was transferred (医嘱转院). Assumptions: the
+# region's clean stays are not readmissions; readmissions are injected and labelled.
+READMISSION_GAP_DAYS = 19
+NEXT_STAY_GAP_DAYS = 4
 
 
 def expected_courses(courses: np.ndarray, los: np.ndarray, year_days: int = 365) -> np.ndarray:
@@ -576,8 +585,63 @@ def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     return b
 
 
+def separate_stays(m: ClaimModel, b: ClaimBatch) -> ClaimBatch:
+    """Each person's stays moved apart (``READMISSION_GAP_DAYS``, ``NEXT_STAY_GAP_DAYS``); a stay
+    pushed past the end of the person's year is dropped."""
+    c = b.cols
+    stays = np.flatnonzero(c["kind"] == INPATIENT)
+    order = stays[np.lexsort((stays, c["adm"][stays], c["person"][stays]))]
+    person, inst, los = c["person"][order], c["inst"][order], c["los"][order]
+    adm = c["adm"][order].astype(np.int64)
+    same_person = person[1:] == person[:-1]
+    transferred = c["dscg_way"][order][:-1] == vocab.DISCHARGE_TRANSFERRED
+    gap = np.where(inst[1:] == inst[:-1], READMISSION_GAP_DAYS, np.where(transferred, 0, NEXT_STAY_GAP_DAYS))
+    for _ in range(len(order)):
+        earliest = adm[:-1] + los[:-1] + gap
+        late = same_person & (adm[1:] < earliest)
+        if not late.any():
+            break
+        adm[1:][late] = earliest[late]
+    c["adm"][order] = adm
+    last = np.minimum(m.pop.end[c["person"]], m.pop.end.max())
+    ends = c["adm"].astype(np.int64) + np.where(c["kind"] == INPATIENT, c["los"], 0)
+    return b.take(np.flatnonzero((c["kind"] != INPATIENT) | (ends <= last)))
+
+
+def clear_stays(b: ClaimBatch, movable: np.ndarray) -> None:
+    """Visits and purchases (``movable`` ones) dated strictly inside one of the person's stays are
+    moved to that stay's admission day: care during a stay is billed on the stay (in place)."""
+    c = b.cols
+    stays = np.flatnonzero(c["kind"] == INPATIENT)
+    if len(stays) == 0:
+        return
+    key = c["person"][stays].astype(np.int64) * 1_000_000 + c["adm"][stays]
+    order = np.argsort(key, kind="stable")
+    key, stays = key[order], stays[order]
+    dscg = c["adm"][stays].astype(np.int64) + c["los"][stays]
+    person = c["person"][stays]
+    # the latest discharge among the person's stays admitted so far (a stay may run inside another)
+    cover = dscg.copy()
+    for _ in range(8):
+        prev = np.r_[cover[:1], cover[:-1]]
+        run = (np.r_[False, person[1:] == person[:-1]]) & (prev > cover)
+        if not run.any():
+            break
+        cover[run] = prev[run]
+    visits = np.flatnonzero((c["kind"] != INPATIENT) & movable)
+    for _ in range(8):
+        day = c["adm"][visits].astype(np.int64)
+        at = np.searchsorted(key, c["person"][visits].astype(np.int64) * 1_000_000 + day, "left") - 1
+        ok = at >= 0
+        at = np.maximum(at, 0)
+        inside = ok & (person[at] == c["person"][visits]) & (cover[at] > day) & (c["adm"][stays[at]] < day)
+        if not inside.any():
+            break
+        c["adm"][visits[inside]] = c["adm"][stays[at[inside]]]
+
+
 def generate_claims(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     parts = [outpatient(rng, m, persons), chronic_visits(rng, m, persons), pharmacy(rng, m, persons),
              inpatient(rng, m, persons), births(rng, m, persons), newborns(rng, m, persons),
              terminal_stays(rng, m, persons)]
-    return ClaimBatch.concat(parts)
+    return separate_stays(m, ClaimBatch.concat(parts))

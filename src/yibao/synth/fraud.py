@@ -32,6 +32,11 @@ class Labels:
         self.detail.append(np.broadcast_to(np.asarray(detail, dtype=object), (n,)).copy())
         self.ref.append(np.full(n, -1, np.int64) if ref is None else np.asarray(ref, dtype=np.int64))
 
+    def renumber(self, new: np.ndarray) -> None:
+        """Claim indices mapped through ``new`` (old index → new index; labelled claims are kept)."""
+        self.claim = [new[c] for c in self.claim]
+        self.ref = [np.where(r >= 0, new[np.maximum(r, 0)], -1) for r in self.ref]
+
     def arrays(self):
         if not self.claim:
             e = np.zeros(0, np.int64)

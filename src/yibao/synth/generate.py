@@ -23,12 +23,12 @@ from yibao.lake.io import ChunkWriter, write_table
 from yibao.lake.schema import TABLES
 from yibao.synth import data
 from yibao.synth.calibration import Tally
-from yibao.synth.claims import INPATIENT, ClaimBatch, ClaimModel, build_model, generate_claims
+from yibao.synth.claims import INPATIENT, ClaimBatch, ClaimModel, build_model, clear_stays, generate_claims
 from yibao.synth.config import SynthConfig, SynthSummary
 from yibao.synth.coverage import coverage_tables
 from yibao.synth.fraud import Labels, inject_stays
 from yibao.synth.institutions import build_institutions, regions_table
-from yibao.synth.lines import build_lines_model, inject_lines, make_lines
+from yibao.synth.lines import Lines, build_lines_model, inject_lines, make_lines
 from yibao.synth.population import build_population
 from yibao.synth.text import digits, join, prefixed, take_strings
 
@@ -90,6 +90,21 @@ def claims_table(m: ClaimModel, b: ClaimBatch, block: int, medfee: np.ndarray) -
     })
 
 
+def _drop_emptied(batch: ClaimBatch, lines, labels: Labels, drawn: int):
+    """Unlabelled claims whose every line broke a limit (a purchase of drugs the person had just
+    bought elsewhere) are not made; claim and line indices are renumbered in the lines and labels."""
+    has = ~lines.clashed
+    has[labels.arrays()[0]] = True
+    if has.all():
+        return batch, lines, drawn
+    new = np.cumsum(has) - 1
+    kept = has[lines.claim]
+    lines = Lines(new[lines.claim[kept]], lines.item[kept], lines.qty[kept], lines.price[kept], lines.amount[kept],
+                  lines.date[kept], lines.is_drug[kept])
+    labels.renumber(new)
+    return batch.take(np.flatnonzero(has)), lines, int(has[:drawn].sum())
+
+
 def labels_table(labels: Labels, claim_ids: pa.Array) -> pa.Table:
     idx, label, detail, ref = labels.arrays()
     order = np.argsort(idx, kind="stable")
@@ -141,10 +156,12 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
             labels = Labels()
             drawn = len(batch)  # claims drawn by the model; injected ones follow
             batch = inject_stays(rng, model, batch, labels)
+            clear_stays(batch, ~np.isin(np.arange(len(batch)), labels.arrays()[0]))
             lines = None
             if lines_model is not None:
                 lines = make_lines(rng, lines_model, batch)
                 lines = inject_lines(rng, lines_model, batch, lines, labels)
+                batch, lines, drawn = _drop_emptied(batch, lines, labels, drawn)
                 medfee = np.bincount(lines.claim, weights=lines.amount, minlength=len(batch)).astype(np.int64)
             else:
                 medfee = batch.cols["cost"]
