@@ -128,3 +128,52 @@ def test_the_rule_library_finds_nothing_in_a_clean_region(clean):
     hits = book.run(bind_lake(duckdb_backend(), out))
     by_rule = pd.Series([h.rule_id for h in hits]).value_counts()
     assert set(by_rule.index) <= LEGITIMATE, by_rule.to_dict()
+
+
+# ---- labels above the claim, concentration and rings -------------------------------------------
+
+RINGS = {**CLEAN, "ring": 0.01, "duplicate_charge": 0.01, "item_swap": 0.01, "split_stay": 0.05}
+
+
+@pytest.fixture(scope="module")
+def rings(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rings")
+    generate(SynthConfig(persons=6000, seed=12, fraud_rates=RINGS), out)
+    return {name: read_table(out, name).to_pandas() for name in ("claims", "fraud_labels", "fraud_entities", "persons")}
+
+
+def test_fraud_is_concentrated_in_the_labelled_institutions_and_doctors(rings):
+    e, lab, claims = rings["fraud_entities"], rings["fraud_labels"], rings["claims"]
+    inst = set(e.loc[(e["level"] == "institution") & (e["label"] == "propensity"), "entity_id"])
+    docs = e[(e["level"] == "doctor") & (e["label"] == "propensity")]
+    assert inst and len(docs) and set(docs["detail"]) <= inst
+    assert len(inst) < 0.2 * (claims["fixmedins_code"].nunique())
+    lab = lab[lab["label"] != "ring"].merge(claims[["claim_id", "fixmedins_code", "doctor_code"]], on="claim_id")
+    assert len(lab) > 100
+    # most injected claims are billed by the few labelled doctors
+    assert lab["doctor_code"].isin(set(docs["entity_id"])).mean() > 0.6
+    assert lab["fixmedins_code"].isin(inst).mean() > 0.6
+
+
+def test_rings_are_persons_seeing_the_same_doctors_on_the_same_days(rings):
+    e, lab, claims = rings["fraud_entities"], rings["fraud_labels"], rings["claims"]
+    members = e[(e["level"] == "person") & (e["label"] == "ring")]
+    assert set(members["entity_id"]) <= set(rings["persons"]["psn_no"])
+    ring_claims = lab[lab["label"] == "ring"].merge(claims, on="claim_id")
+    assert len(ring_claims) > 50
+    for ring_id, people in members.groupby("detail"):
+        visits = ring_claims[ring_claims["detail"] == ring_id]
+        assert 5 <= len(people) <= 15
+        assert set(visits["psn_no"]) <= set(people["entity_id"])
+        assert visits["fixmedins_code"].nunique() == 1 and visits["doctor_code"].nunique() <= 2
+        # many members on each ring day
+        assert visits.groupby("adm_date")["psn_no"].nunique().median() >= 0.5 * len(people)
+
+
+@pytest.mark.parametrize("field, value", [("fraud_institution_share", 0.0), ("fraud_doctor_share", 1.5),
+                                          ("fraud_concentration", "most")])
+def test_bad_concentration_settings_are_refused(field, value):
+    from yibao.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=field):
+        SynthConfig(**{field: value})

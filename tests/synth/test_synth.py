@@ -18,7 +18,7 @@ from yibao.synth import data as sdata
 
 RATES = {"split_stay": 0.05, "bed_hanging": 0.03, "duplicate_charge": 0.01, "item_swap": 0.01, "overdose": 0.01,
          "sex_violation": 0.002, "age_violation": 0.002, "overlapping_stay": 0.03, "after_death": 0.3,
-         "upcoding": 0.08}
+         "upcoding": 0.08, "ring": 0.005}
 PERSONS = 5000
 
 

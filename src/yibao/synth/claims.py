@@ -18,6 +18,7 @@ from yibao.synth import data
 from yibao.synth.config import SynthConfig
 from yibao.synth.institutions import CATS, Institutions
 from yibao.synth.population import NONE_DAY, Population, age_shape_masked
+from yibao.synth.propensity import Propensity, build_propensity
 
 # Relative use by age for ordinary outpatient visits and for admissions (assumption: U-shaped, rising
 # with age as the bulletins' 在职/退休 split shows — CALIBRATION.md §3, 住院率 在职 11.93% vs 退休 49.02%).
@@ -78,6 +79,7 @@ class ClaimModel:
     n_procs: np.ndarray
     sigma: float
     ip_level_target: np.ndarray  # [cat] cost per stay by level ÷ the mean (case mix included)
+    propensity: Propensity  # where injected fraud concentrates
 
 
 def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
@@ -208,7 +210,7 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     return ClaimModel(cfg, pop, inst, cond, out, chronic, cum_ip, cum_op, rate_ip, rate_op, rate_ph, birth_p,
                       ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr_within, op_lr, los_lr, ip_mix, op_mix,
                       np.cumsum(level_p, axis=1), complexity, comorbid, n_comorbid, procs, n_procs,
-                      float(data.target("cost.cost_sigma")), ip_lr)
+                      float(data.target("cost.cost_sigma")), ip_lr, build_propensity(cfg, inst))
 
 
 # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles); never
@@ -332,6 +334,7 @@ def _base(person, kind, med_type, adm, los, profile, inst, cost, **extra) -> Cla
         "dx": np.zeros(n, object), "proc": np.full(n, None, object), "newborn_weight": np.zeros(n, np.int32),
         "dscg_way": np.full(n, None, object), "surgical": np.zeros(n, bool), "hanging": np.zeros(n, bool),
         "chronic_code": np.full(n, None, object), "dept": np.full(n, None, object),
+        "doctor": np.full(n, -1, np.int64),  # doctor number at the institution; -1 = the person's usual one
     }
     cols.update(extra)
     return ClaimBatch(cols)

@@ -23,7 +23,7 @@ import pyarrow as pa
 from yibao.lake.schema import TABLES
 from yibao.synth import data
 from yibao.synth.claims import CHRONIC, INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel
-from yibao.synth.fraud import Labels, _choose
+from yibao.synth.fraud import Labels, _choose, doctor_numbers
 from yibao.synth.limits import SUPPLY_WINDOW_DAYS, ItemLimits, cap_rolling_supply, conflicts, in_force_all_year, item_limits, per_line_cap
 
 DRUG, SERVICE, CONSUMABLE = 0, 1, 2
@@ -474,6 +474,11 @@ def _again_within(who, item, day, mask, window) -> np.ndarray:
     return out
 
 
+def _weights(lm: LinesModel, b: ClaimBatch, claims: np.ndarray) -> np.ndarray:
+    """Sampling weights of candidate claims: fraud concentrates on the fraudulent doctors."""
+    return lm.m.propensity.weights(b.cols["inst"][claims], doctor_numbers(lm.m, b)[claims])
+
+
 def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Labels) -> Lines:
     """Line-level fraud: duplicate charges, swapped items, overdoses, sex / age restricted items."""
     cfg = lm.m.cfg
@@ -487,7 +492,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
         once |= np.char.startswith(codes, prefix)
     # 重复收费: a once-a-day service line billed a second time on the same day
     claims, pos = _one_line_per_claim(rng, lines, once)
-    pick = _choose(rng, np.arange(len(claims)), cfg.rate("duplicate_charge"))
+    pick = _choose(rng, np.arange(len(claims)), cfg.rate("duplicate_charge"), _weights(lm, b, claims))
     claims, pos = claims[pick], pos[pick]
     labels.add(claims, "duplicate_charge", lm.codes.take(pa.array(lines.item[pos])).to_numpy(zero_copy_only=False).astype(object))
     dup = (claims, lines.item[pos], lines.qty[pos], lines.price[pos], lines.date[pos])
@@ -496,7 +501,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     dear_min = lm.price[lm.dear_services].min() if len(lm.dear_services) else 0
     cheap = service & ~taken & (lines.price < dear_min)
     claims2, pos2 = _one_line_per_claim(rng, lines, cheap)
-    pick = _choose(rng, np.arange(len(claims2)), cfg.rate("item_swap"))
+    pick = _choose(rng, np.arange(len(claims2)), cfg.rate("item_swap"), _weights(lm, b, claims2))
     claims2, pos2 = claims2[pick], pos2[pick]
     if len(pos2) and len(lm.dear_services):
         was = lm.codes.take(pa.array(lines.item[pos2])).to_numpy(zero_copy_only=False).astype(object)
@@ -512,7 +517,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     visit_drug = lines.is_drug & (c["kind"][lines.claim] != INPATIENT)
     drug = visit_drug & ~taken & ~_again_within(c["person"][lines.claim], lines.item, lines.date, visit_drug, SUPPLY_WINDOW_DAYS)
     claims3, pos3 = _one_line_per_claim(rng, lines, drug)
-    pick = _choose(rng, np.arange(len(claims3)), cfg.rate("overdose"))
+    pick = _choose(rng, np.arange(len(claims3)), cfg.rate("overdose"), _weights(lm, b, claims3))
     claims3, pos3 = claims3[pick], pos3[pick]
     factor = rng.integers(5, 11, len(pos3))
     was = lines.qty[pos3].copy()
@@ -529,7 +534,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
         if len(pool) == 0:
             continue
         cand = eligible[sex[eligible] == s]
-        v = _choose(rng, cand, cfg.rate("sex_violation"))
+        v = _choose(rng, cand, cfg.rate("sex_violation"), _weights(lm, b, cand))
         items = pool[rng.integers(0, len(pool), len(v))]
         out = _append(out, v, items, np.ones(len(v)), lm.price[items, level[v]], c["adm"][v])
         labels.add(v, "sex_violation", lm.codes.take(pa.array(items)).to_numpy(zero_copy_only=False).astype(object))
@@ -537,7 +542,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     for cand, pool in ((eligible[age[eligible] >= 18], lm.child_only), (eligible[age[eligible] < 17], lm.adult_only)):
         if len(pool) == 0:
             continue
-        v = _choose(rng, cand, cfg.rate("age_violation"))
+        v = _choose(rng, cand, cfg.rate("age_violation"), _weights(lm, b, cand))
         items = pool[rng.integers(0, len(pool), len(v))]
         out = _append(out, v, items, np.ones(len(v)), lm.price[items, level[v]], c["adm"][v])
         labels.add(v, "age_violation", lm.codes.take(pa.array(items)).to_numpy(zero_copy_only=False).astype(object))
