@@ -32,6 +32,8 @@ class ItemLimits:
     restricted: np.ndarray  # bool
     pair_main: np.ndarray  # int64 base ids, sorted by pair_sub
     pair_sub: np.ndarray
+    is_main: np.ndarray  # bool per base id
+    is_sub: np.ndarray
 
 
 def in_force_all_year(cat: pd.DataFrame, year: int) -> np.ndarray:
@@ -72,20 +74,21 @@ def item_limits(cat: pd.DataFrame) -> ItemLimits:
     main = pairs["main_base_item_code"].map(ids).to_numpy(np.int64)
     sub = pairs["sub_base_item_code"].map(ids).to_numpy(np.int64)
     order = np.argsort(sub, kind="stable")
-    return ItemLimits(base, per_day, period, restricted, main[order], sub[order])
+    is_main, is_sub = np.zeros(len(ids), bool), np.zeros(len(ids), bool)
+    is_main[main], is_sub[sub] = True, True
+    return ItemLimits(base, per_day, period, restricted, main[order], sub[order], is_main, is_sub)
 
 
-def _repeats(groups: tuple[np.ndarray, ...], rank: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Lines in ``mask`` whose group key (``groups``) an earlier line (lower ``rank`` first) already holds."""
+def _repeats(claim: np.ndarray, key: np.ndarray, kept_first: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Lines in ``mask`` whose (claim, key) an earlier line (``kept_first`` ones first) already holds."""
     idx = np.flatnonzero(mask)
     out = np.zeros(len(mask), bool)
     if len(idx) < 2:
         return out
-    order = idx[np.lexsort((rank[idx], *[g[idx] for g in reversed(groups)]))]
-    same = np.ones(len(order) - 1, bool)
-    for g in groups:
-        same &= g[order[1:]] == g[order[:-1]]
-    out[order[1:][same]] = True
+    group = claim[idx].astype(np.int64) * (int(key.max()) + 1) + key[idx]
+    order = idx[np.argsort(group * 2 + ~kept_first[idx], kind="stable")]
+    g = group[np.argsort(group * 2 + ~kept_first[idx], kind="stable")]
+    out[order[1:][g[1:] == g[:-1]]] = True
     return out
 
 
@@ -95,28 +98,34 @@ def _near(who: np.ndarray, key: np.ndarray, day: np.ndarray, window: np.ndarray,
     out = np.zeros(len(mask), bool)
     if len(idx) < 2:
         return out
-    order = idx[np.lexsort((day[idx], key[idx], who[idx]))]
-    a, b = order[1:], order[:-1]
-    near = (who[a] == who[b]) & (key[a] == key[b]) & (day[a] - day[b] <= window[a])
-    out[a[near]] = True
+    d = day[idx].astype(np.int64)
+    d -= d.min()
+    group = who[idx].astype(np.int64) * (int(key.max()) + 1) + key[idx]
+    order = np.argsort(group * (int(d.max()) + 1) + d, kind="stable")
+    g, d, at = group[order], d[order], idx[order]
+    near = (g[1:] == g[:-1]) & (d[1:] - d[:-1] <= window[at[1:]])
+    out[at[1:][near]] = True
     return out
 
 
 def _paired(lim: ItemLimits, claim: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Sub lines of a 两库 pair whose main item is on the same claim."""
-    lo = np.searchsorted(lim.pair_sub, base, "left")
-    hi = np.searchsorted(lim.pair_sub, base, "right")
-    n = hi - lo
     out = np.zeros(len(claim), bool)
-    has = np.flatnonzero(n > 0)
+    width = len(lim.is_main)
+    mains = np.flatnonzero(lim.is_main[base])
+    if len(mains) == 0:
+        return out
+    subs = np.flatnonzero(lim.is_sub[base])
+    lo = np.searchsorted(lim.pair_sub, base[subs], "left")
+    n = np.searchsorted(lim.pair_sub, base[subs], "right") - lo
+    has = subs[n > 0]
+    lo, n = lo[n > 0], n[n > 0]
     if len(has) == 0:
         return out
-    line = np.repeat(has, n[has])
-    start = np.repeat(lo[has], n[has])
-    step = np.arange(len(line)) - np.repeat(np.cumsum(n[has]) - n[has], n[has])
-    main = lim.pair_main[start + step]
-    width = int(base.max()) + 1
-    held = np.unique(claim.astype(np.int64) * width + base)
+    line = np.repeat(has, n)
+    step = np.arange(len(line)) - np.repeat(np.cumsum(n) - n, n)
+    main = lim.pair_main[np.repeat(lo, n) + step]
+    held = claim[mains].astype(np.int64) * width + base[mains]
     found = np.isin(claim[line].astype(np.int64) * width + main, held)
     out[line[found]] = True
     return out
@@ -132,7 +141,7 @@ def conflicts(lim: ItemLimits, is_drug: np.ndarray, claim: np.ndarray, item: np.
     drug = is_drug[item]
     visit = ~stay[claim]
     key = np.where(drug, lim.base.max() + 1 + item, base)  # drugs by their own code, services by base code
-    bad = _repeats((claim, key), fixed.astype(np.int8) * -1, ~drug | visit)
+    bad = _repeats(claim, key, fixed, ~drug | visit)
     who = person[claim]
     bad |= _near(who, item, day, np.full(len(claim), REPEAT_DRUG_DAYS), drug & visit)
     period = lim.period[item]

@@ -40,6 +40,7 @@ IP_CONSUMABLE_SURGICAL, IP_CONSUMABLE_MEDICAL = 0.25, 0.05
 MAX_OUTPATIENT_QTY = 90.0  # units of one item on a visit (assumption: about a three-month supply)
 MAX_DAILY_QTY = 12.0  # units of one item per inpatient day (assumption)
 REDRAWS = 6
+CONFLICT_ROUNDS = 3  # of the redraws, those that also redraw lines breaking a limit (limits.conflicts)
 # items charged at most once a day (两库 第八批之一: 诊查费, 床位费, 护理费; one imaging exam or operation a
 # day): a 重复收费 is one of these billed twice
 ONCE_A_DAY = ("1102", "1109", "1201", "2101", "2102", "2103", "33")
@@ -409,13 +410,15 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
 
     every = np.arange(len(claim))
     bad = unfit(every) | conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay)
-    for _ in range(REDRAWS):
+    for r in range(REDRAWS):
         if not bad.any():
             break
         seg.redraw(item, claim, bad)
         idx = np.flatnonzero(bad)
         price[idx] = lm.price[item[idx], line_level[idx]]
-        bad = conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay)
+        # limits are checked again in the first rounds only; a line still breaking one is dropped below
+        bad = conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay) if r < CONFLICT_ROUNDS \
+            else np.zeros(len(claim), bool)
         bad[idx] |= unfit(idx)
     max_qty = np.minimum(base_max, per_line_cap(lm.limits, item, days))
     qty = np.where(alloc, np.clip(np.round(want / price), 1, max_qty), fixed)
@@ -486,10 +489,8 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     c = b.cols
     level = lm.m.inst.level[c["inst"]]
     service = (lm.kind[lines.item] == SERVICE) & (lines.qty == 1)
-    codes = lm.codes.take(pa.array(lines.item)).to_numpy(zero_copy_only=False).astype(str)
-    once = (lm.kind[lines.item] == SERVICE) & np.char.startswith(codes, ONCE_A_DAY[0])
-    for prefix in ONCE_A_DAY[1:]:
-        once |= np.char.startswith(codes, prefix)
+    once_item = (lm.kind == SERVICE) & lm.catalog["item_code"].astype(str).str.startswith(ONCE_A_DAY).to_numpy()
+    once = once_item[lines.item]
     # 重复收费: a once-a-day service line billed a second time on the same day
     claims, pos = _one_line_per_claim(rng, lines, once)
     pick = _choose(rng, np.arange(len(claims)), cfg.rate("duplicate_charge"), _weights(lm, b, claims))
