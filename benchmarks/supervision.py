@@ -5,7 +5,8 @@
 
 Prints, at claim level: per rule, the claims it flags and the share of them carrying an injected-fraud
 label (precision); per fraud pattern, the share of its labelled claims flagged by any rule (recall) and
-by the rules of the kind meant for it. A 分解住院 hit flags its claim and the earlier stay it names (the
+by the rules of the kind meant for it; then the labels above the claim (``fraud_entities``: ring members,
+the institutions and doctors fraud is concentrated in) and the share of flagged claims they bill. A 分解住院 hit flags its claim and the earlier stay it names (the
 labels mark both parts). Then the batch run time (every rule, DuckDB) and the per-claim check time
 (事中 rules, claims of 15–25 lines with the person's year as history: p50 / p99).
 """
@@ -35,7 +36,7 @@ PAIRED_KINDS = {"split_stay"}  # a hit names the other claim of the violation
 PATTERN_KINDS = {  # the kinds written for each injected pattern
     "split_stay": {"split_stay"}, "bed_hanging": {"bed_hanging"}, "duplicate_charge": {"duplicate"},
     "item_swap": {"unsupported"}, "overdose": {"oversupply"}, "sex_violation": {"sex"}, "age_violation": {"age"},
-    "overlapping_stay": {"overlap"}, "after_death": {"after_death"}, "upcoding": set(),
+    "overlapping_stay": {"overlap"}, "after_death": {"after_death"}, "upcoding": set(), "ring": set(),
 }
 
 
@@ -89,6 +90,25 @@ def quality(book: RuleBook, hits, labels: pd.DataFrame, console) -> None:
     all_labelled = set(labels["claim_id"])
     console.print(f"all rules: {len(any_rule):,} claims flagged, precision {_share(any_rule & all_labelled, any_rule)}, "
                   f"recall {_share(all_labelled & any_rule, all_labelled)} of {len(all_labelled):,} labelled claims")
+
+
+def entities(lake: Path, hits, console) -> None:
+    """The labels above the claim and how much of what the rules flag the labelled institutions bill."""
+    path = lake / "fraud_entities.parquet"
+    if not path.exists():
+        console.print("fraud_entities: none in this lake")
+        return
+    e = pd.read_parquet(path)
+    counts = e.groupby(["level", "label"]).size()
+    console.print("fraud_entities: " + ", ".join(f"{lv} {lab} {n:,}" for (lv, lab), n in counts.items()))
+    claims = pd.read_parquet(lake / "claims", columns=["claim_id", "fixmedins_code", "doctor_code"])
+    flagged = claims[claims["claim_id"].isin({h.claim_id for h in hits})]
+    inst = set(e.loc[e["level"] == "institution", "entity_id"])
+    docs = set(e.loc[e["level"] == "doctor", "entity_id"])
+    console.print(f"flagged claims billed by the labelled institutions {flagged['fixmedins_code'].isin(inst).mean():.3f} "
+                  f"(their share of all claims {claims['fixmedins_code'].isin(inst).mean():.3f}), "
+                  f"by the labelled doctors {flagged['doctor_code'].isin(docs).mean():.3f} "
+                  f"(of all claims {claims['doctor_code'].isin(docs).mean():.3f})")
 
 
 def _share(part: set, whole: set) -> str:
@@ -151,6 +171,7 @@ def main() -> None:
         what = f"--lake {lake}" if args.lake else f"--persons {args.persons:,} --seed {args.seed}"
         console.print(f"region {what}: {n_claims:,} claims, {n_lines:,} lines, {len(labels):,} labels")
         quality(book, hits, labels, console)
+        entities(lake, hits, console)
         slow = sorted(timings.items(), key=lambda kv: -kv[1])[:3]
         console.print(f"batch (DuckDB): {len(book)} rules compiled in {compile_s:.2f} s, run in {run_s:.2f} s "
                       f"({len(hits):,} hits); slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))

@@ -18,7 +18,7 @@ from yibao.synth import data as sdata
 
 RATES = {"split_stay": 0.05, "bed_hanging": 0.03, "duplicate_charge": 0.01, "item_swap": 0.01, "overdose": 0.01,
          "sex_violation": 0.002, "age_violation": 0.002, "overlapping_stay": 0.03, "after_death": 0.3,
-         "upcoding": 0.08}
+         "upcoding": 0.08, "ring": 0.005}
 PERSONS = 5000
 
 
@@ -349,9 +349,10 @@ def test_line_level_patterns_are_visible(region):
         assert billed["price_fen"].max() > cat.loc[was, "price_cap_fen"]
     over = _labelled(t, "overdose")
     for row in over.itertuples():
-        factor = int(row.detail.split("x")[-1])
+        qty, was = (float(x) for x in row.detail.removeprefix("quantity ").split(" for "))
         drugs = lines[(lines["claim_id"] == row.claim_id) & (lines["kind"] == "drug")]
-        assert (drugs["qty"] >= factor).any()
+        # 5–10 times the drawn quantity, and beyond a long prescription's 90 units
+        assert qty in set(drugs["qty"]) and qty >= 5 * was and qty > 90
     for label in ("sex_violation", "age_violation"):
         for row in _labelled(t, label).itertuples():
             item = cat.loc[row.detail]

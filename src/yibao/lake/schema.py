@@ -60,6 +60,10 @@ TABLES: dict[str, pa.Schema] = {
     ]),
     # ground truth of injected fraud and abuse (one row per label; a claim may carry several)
     "fraud_labels": pa.schema([("claim_id", S), ("label", S), ("detail", S)]),
+    # ground truth above the claim: level person / doctor / institution, entity_id psn_no / doctor_code /
+    # fixmedins_code, the label (a FRAUD_LABELS key, or ENTITY_PROPENSITY for a doctor or institution
+    # whose fraud is injected on purpose) and its detail (a ring id, the institution of a doctor …)
+    "fraud_entities": pa.schema([("level", S), ("entity_id", S), ("label", S), ("detail", S)]),
     # choices made at enrolment for a year: 居民缴费档次 (0 = unknown / single-tier region) and the
     # voluntary supplementary tiers joined ('|'-joined pack supplementary.tiers names, e.g. huiminbao)
     "coverage_choices": pa.schema([("psn_no", S), ("year", I16), ("tier", I8), ("supplementary", S)]),
@@ -82,7 +86,10 @@ FRAUD_LABELS = {
     "overlapping_stay": "住院期间重叠结算",
     "after_death": "死亡后就医",
     "upcoding": "高套诊断",
+    "ring": "结伙骗保",
 }
+ENTITY_LEVELS = ("person", "doctor", "institution")
+ENTITY_PROPENSITY = "propensity"  # a doctor or institution that carries injected fraud on purpose
 
 
 def empty(table: str) -> pa.Table:

@@ -18,6 +18,7 @@ from yibao.synth import data
 from yibao.synth.config import SynthConfig
 from yibao.synth.institutions import CATS, Institutions
 from yibao.synth.population import NONE_DAY, Population, age_shape_masked
+from yibao.synth.propensity import Propensity, build_propensity
 
 # Relative use by age for ordinary outpatient visits and for admissions (assumption: U-shaped, rising
 # with age as the bulletins' 在职/退休 split shows — CALIBRATION.md §3, 住院率 在职 11.93% vs 退休 49.02%).
@@ -78,6 +79,7 @@ class ClaimModel:
     n_procs: np.ndarray
     sigma: float
     ip_level_target: np.ndarray  # [cat] cost per stay by level ÷ the mean (case mix included)
+    propensity: Propensity  # where injected fraud concentrates
 
 
 def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
@@ -208,10 +210,19 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     return ClaimModel(cfg, pop, inst, cond, out, chronic, cum_ip, cum_op, rate_ip, rate_op, rate_ph, birth_p,
                       ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr_within, op_lr, los_lr, ip_mix, op_mix,
                       np.cumsum(level_p, axis=1), complexity, comorbid, n_comorbid, procs, n_procs,
-                      float(data.target("cost.cost_sigma")), ip_lr)
+                      float(data.target("cost.cost_sigma")), ip_lr, build_propensity(cfg, inst))
 
 
-COURSE_GAP_DAYS = (14, 28)  # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles)
+# days from one course stay's discharge to the next admission (assumption: 3–4 week cycles); never
+# inside the 15-day same-institution readmission window of 分解住院 (see READMISSION_GAP_DAYS)
+COURSE_GAP_DAYS = (19, 28)
+# A person's stays do not overlap. The next stay at the same institution starts at least 19 days after
+# a discharge (beyond the 15-day 分解住院 window, with room for a stay split in two by 1–3 days), at
+# another one at least 4 days after (a stay injected to overlap may run up to 3 days past the
+# discharge), or on the day of discharge when the patient was transferred (医嘱转院). Assumptions: the
+# region's clean stays are not readmissions; readmissions are injected and labelled.
+READMISSION_GAP_DAYS = 19
+NEXT_STAY_GAP_DAYS = 4
 
 
 def expected_courses(courses: np.ndarray, los: np.ndarray, year_days: int = 365) -> np.ndarray:
@@ -323,6 +334,7 @@ def _base(person, kind, med_type, adm, los, profile, inst, cost, **extra) -> Cla
         "dx": np.zeros(n, object), "proc": np.full(n, None, object), "newborn_weight": np.zeros(n, np.int32),
         "dscg_way": np.full(n, None, object), "surgical": np.zeros(n, bool), "hanging": np.zeros(n, bool),
         "chronic_code": np.full(n, None, object), "dept": np.full(n, None, object),
+        "doctor": np.full(n, -1, np.int64),  # doctor number at the institution; -1 = the person's usual one
     }
     cols.update(extra)
     return ClaimBatch(cols)
@@ -576,8 +588,63 @@ def terminal_stays(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     return b
 
 
+def separate_stays(m: ClaimModel, b: ClaimBatch) -> ClaimBatch:
+    """Each person's stays moved apart (``READMISSION_GAP_DAYS``, ``NEXT_STAY_GAP_DAYS``); a stay
+    pushed past the end of the person's year is dropped."""
+    c = b.cols
+    stays = np.flatnonzero(c["kind"] == INPATIENT)
+    order = stays[np.lexsort((stays, c["adm"][stays], c["person"][stays]))]
+    person, inst, los = c["person"][order], c["inst"][order], c["los"][order]
+    adm = c["adm"][order].astype(np.int64)
+    same_person = person[1:] == person[:-1]
+    transferred = c["dscg_way"][order][:-1] == vocab.DISCHARGE_TRANSFERRED
+    gap = np.where(inst[1:] == inst[:-1], READMISSION_GAP_DAYS, np.where(transferred, 0, NEXT_STAY_GAP_DAYS))
+    for _ in range(len(order)):
+        earliest = adm[:-1] + los[:-1] + gap
+        late = same_person & (adm[1:] < earliest)
+        if not late.any():
+            break
+        adm[1:][late] = earliest[late]
+    c["adm"][order] = adm
+    last = np.minimum(m.pop.end[c["person"]], m.pop.end.max())
+    ends = c["adm"].astype(np.int64) + np.where(c["kind"] == INPATIENT, c["los"], 0)
+    return b.take(np.flatnonzero((c["kind"] != INPATIENT) | (ends <= last)))
+
+
+def clear_stays(b: ClaimBatch, movable: np.ndarray) -> None:
+    """Visits and purchases (``movable`` ones) dated strictly inside one of the person's stays are
+    moved to that stay's admission day: care during a stay is billed on the stay (in place)."""
+    c = b.cols
+    stays = np.flatnonzero(c["kind"] == INPATIENT)
+    if len(stays) == 0:
+        return
+    key = c["person"][stays].astype(np.int64) * 1_000_000 + c["adm"][stays]
+    order = np.argsort(key, kind="stable")
+    key, stays = key[order], stays[order]
+    dscg = c["adm"][stays].astype(np.int64) + c["los"][stays]
+    person = c["person"][stays]
+    # the latest discharge among the person's stays admitted so far (a stay may run inside another)
+    cover = dscg.copy()
+    for _ in range(8):
+        prev = np.r_[cover[:1], cover[:-1]]
+        run = (np.r_[False, person[1:] == person[:-1]]) & (prev > cover)
+        if not run.any():
+            break
+        cover[run] = prev[run]
+    visits = np.flatnonzero((c["kind"] != INPATIENT) & movable)
+    for _ in range(8):
+        day = c["adm"][visits].astype(np.int64)
+        at = np.searchsorted(key, c["person"][visits].astype(np.int64) * 1_000_000 + day, "left") - 1
+        ok = at >= 0
+        at = np.maximum(at, 0)
+        inside = ok & (person[at] == c["person"][visits]) & (cover[at] > day) & (c["adm"][stays[at]] < day)
+        if not inside.any():
+            break
+        c["adm"][visits[inside]] = c["adm"][stays[at[inside]]]
+
+
 def generate_claims(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     parts = [outpatient(rng, m, persons), chronic_visits(rng, m, persons), pharmacy(rng, m, persons),
              inpatient(rng, m, persons), births(rng, m, persons), newborns(rng, m, persons),
              terminal_stays(rng, m, persons)]
-    return ClaimBatch.concat(parts)
+    return separate_stays(m, ClaimBatch.concat(parts))

@@ -20,7 +20,16 @@ DEFAULT_FRAUD_RATES = {
     "overlapping_stay": 0.003,  # a second stay overlapping one in another hospital (share of stays)
     "after_death": 0.05,  # share of deceased persons with a claim after death
     "upcoding": 0.010,  # share of stays (with an upcode target) given a severe diagnosis
+    # 结伙骗保: share of persons recruited into rings of 5–15 who visit one institution's one or two
+    # doctors together on the same days (assumption: about one ring per 5,000 persons)
+    "ring": 0.002,
 }
+# Fraud is concentrated: a share of the institutions, and of the doctors within them, carries most of
+# the claims of the institution-driven patterns (assumption, after the 飞行检查 findings that a few
+# providers account for most recovered funds; no published share).
+FRAUD_INSTITUTION_SHARE = 0.10
+FRAUD_DOCTOR_SHARE = 0.30
+FRAUD_CONCENTRATION = 0.80  # share of those patterns' claims billed by the fraudulent doctors
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,9 @@ class SynthConfig:
     scheme_change_share: float = 0.004  # persons switching 职工 ↔ 居民 during the year (assumption)
     double_enrolments: int | None = None  # persons enrolled twice; default 0.1% of persons
     fraud_rates: dict = field(default_factory=lambda: dict(DEFAULT_FRAUD_RATES))
+    fraud_institution_share: float = FRAUD_INSTITUTION_SHARE
+    fraud_doctor_share: float = FRAUD_DOCTOR_SHARE
+    fraud_concentration: float = FRAUD_CONCENTRATION
     with_lines: bool = True
     # 居民缴费档次 → share of residents; empty = a single-tier region (every tier 0)
     tier_shares: dict = field(default_factory=lambda: dict(target("coverage.resident_tier_shares")))
@@ -72,6 +84,10 @@ class SynthConfig:
         unknown = set(self.fraud_rates) - set(DEFAULT_FRAUD_RATES)
         if unknown:
             raise ValidationError("fraud_rates", f"unknown labels {sorted(unknown)}")
+        for name in ("fraud_institution_share", "fraud_doctor_share", "fraud_concentration"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not 0 < v <= 1:
+                raise ValidationError(name, f"{v!r} is not a share in (0, 1]")
         for k, v in self.fraud_rates.items():
             if not 0 <= v <= 0.5:
                 raise ValidationError(f"fraud_rates.{k}", f"{v!r} is not a rate in [0, 0.5]")

@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from yibao import vocab
-from yibao.synth.claims import INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel, _pick
+from yibao.synth.claims import INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel, _base, _pick
 from yibao.synth.population import NONE_DAY
+from yibao.synth.propensity import doctor_of
+
+RING_SIZE = (5, 15)  # persons in a ring (团伙 of 5–15: assumption)
+RING_DAYS = (6, 12)  # days on which a ring visits together (assumption)
+RING_ATTENDANCE = 0.8  # chance that a member comes on each ring day (assumption)
+RING_COST = 1.5  # a ring visit bills half as much again as an ordinary one (assumption)
 
 
 class Labels:
@@ -23,6 +29,11 @@ class Labels:
         self.label: list[np.ndarray] = []
         self.detail: list[np.ndarray] = []
         self.ref: list[np.ndarray] = []  # other claim index to name in the detail, or -1
+        self.persons: list[tuple[np.ndarray, str, np.ndarray]] = []  # person-level labels: (person, label, detail)
+
+    def add_persons(self, person, label: str, detail) -> None:
+        person = np.asarray(person, dtype=np.int64)
+        self.persons.append((person, label, np.broadcast_to(np.asarray(detail, dtype=object), (len(person),)).copy()))
 
     def add(self, claim, label: str, detail, ref=None):
         claim = np.asarray(claim, dtype=np.int64)
@@ -32,6 +43,11 @@ class Labels:
         self.detail.append(np.broadcast_to(np.asarray(detail, dtype=object), (n,)).copy())
         self.ref.append(np.full(n, -1, np.int64) if ref is None else np.asarray(ref, dtype=np.int64))
 
+    def renumber(self, new: np.ndarray) -> None:
+        """Claim indices mapped through ``new`` (old index → new index; labelled claims are kept)."""
+        self.claim = [new[c] for c in self.claim]
+        self.ref = [np.where(r >= 0, new[np.maximum(r, 0)], -1) for r in self.ref]
+
     def arrays(self):
         if not self.claim:
             e = np.zeros(0, np.int64)
@@ -40,9 +56,28 @@ class Labels:
                 np.concatenate(self.ref))
 
 
-def _choose(rng, candidates: np.ndarray, rate: float) -> np.ndarray:
+def _choose(rng, candidates: np.ndarray, rate: float, weight: np.ndarray | None = None) -> np.ndarray:
+    """A binomial number of the candidates, uniformly or (``weight``) weighted without replacement."""
     k = int(rng.binomial(len(candidates), rate)) if len(candidates) else 0
-    return np.sort(rng.choice(candidates, size=k, replace=False)) if k else np.zeros(0, np.int64)
+    if not k:
+        return np.zeros(0, np.int64)
+    if weight is None:
+        return np.sort(rng.choice(candidates, size=k, replace=False))
+    keys = np.log(rng.random(len(candidates))) / weight  # Efraimidis–Spirakis: the k largest keys
+    return np.sort(candidates[np.argpartition(-keys, k - 1)[:k]])
+
+
+def doctor_numbers(m: ClaimModel, b: ClaimBatch) -> np.ndarray:
+    """Each claim's doctor number at its institution."""
+    c = b.cols
+    return np.where(c["doctor"] >= 0, c["doctor"], doctor_of(m.inst, c["person"], c["inst"]))
+
+
+def _chosen(rng, m: ClaimModel, b: ClaimBatch, candidates: np.ndarray, label: str) -> np.ndarray:
+    """Claims for an institution-driven pattern, concentrated on the fraudulent doctors."""
+    c = b.cols
+    doc = doctor_of(m.inst, c["person"][candidates], c["inst"][candidates])
+    return _choose(rng, candidates, m.cfg.rate(label), m.propensity.weights(c["inst"][candidates], doc))
 
 
 def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatch:
@@ -55,7 +90,7 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
     ordinary = np.flatnonzero((c["kind"] == INPATIENT) & (c["med_type"] == vocab.MED_ORDINARY_INPATIENT) & (c["dscg_way"] != vocab.DISCHARGE_DIED)
                               & (c["newborn_weight"] == 0) & (room >= 4))
     # 分解住院: the stay becomes two at the same hospital with a gap of 1–3 days
-    split = _choose(rng, ordinary[c["los"][ordinary] >= 6], cfg.rate("split_stay"))
+    split = _chosen(rng, m, b, ordinary[c["los"][ordinary] >= 6], "split_stay")
     taken = split
     second = b.take(split)
     first_los = (c["los"][split] // 2).astype(np.int32)
@@ -72,7 +107,7 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
 
     # 挂床住院: a stay with beds and nursing billed but almost no treatment
     rest = ordinary[~np.isin(ordinary, taken) & (c["los"][ordinary] >= 4)]
-    hang = _choose(rng, rest, cfg.rate("bed_hanging"))
+    hang = _chosen(rng, m, b, rest, "bed_hanging")
     c["hanging"][hang] = True
     c["proc"][hang] = None
     c["surgical"][hang] = False
@@ -83,7 +118,7 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
     keys = list(m.cond["key"])
     target = np.array([keys.index(t) if t else -1 for t in m.cond["upcode_to"]])
     up_ok = ordinary[~np.isin(ordinary, taken) & (target[c["profile"][ordinary]] >= 0)]
-    up = _choose(rng, up_ok, cfg.rate("upcoding"))
+    up = _chosen(rng, m, b, up_ok, "upcoding")
     if len(up):
         mild = c["profile"][up]
         severe = target[mild]
@@ -128,4 +163,46 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
         year_end = pop.end.max()
         posthumous.cols["adm"] = np.minimum(pop.death[ghosts] + rng.integers(1, 60, len(ghosts)), year_end).astype(np.int32)
         labels.add(n0 + len(split) + len(ov) + np.arange(len(ghosts)), "after_death", "dated after death")
-    return ClaimBatch.concat([b, second, extra, posthumous])
+        labels.add_persons(ghosts, "after_death", "a claim in the name of a deceased person")
+    out = ClaimBatch.concat([b, second, extra, posthumous])
+    return ClaimBatch.concat([out, rings(rng, m, out, labels, len(out))])
+
+
+def rings(rng, m: ClaimModel, b: ClaimBatch, labels: Labels, first: int) -> ClaimBatch:
+    """结伙骗保: rings of ``RING_SIZE`` persons enrolled all year who visit one fraudulent institution's
+    one or two doctors together on ``RING_DAYS`` days; each visit is labelled ``ring``, each member at
+    person level with the ring id. The new claims are numbered from ``first``."""
+    pop, cfg = m.pop, m.cfg
+    persons = np.unique(b.cols["person"])
+    year_start, year_end = pop.start.min(), pop.end.max()
+    adults = persons[(pop.start[persons] == year_start) & (pop.end[persons] == year_end) & (pop.age[persons] >= 18)]
+    recruits = rng.permutation(adults)[: int(rng.binomial(len(adults), cfg.rate("ring")))]
+    hospitals = np.flatnonzero(m.propensity.institution & ~m.inst.pharmacy)
+    if len(hospitals) == 0:
+        hospitals = np.flatnonzero(~m.inst.pharmacy & m.inst.local)
+    parts, at = [], 0
+    while len(recruits) - at >= RING_SIZE[0]:
+        size = min(int(rng.integers(RING_SIZE[0], RING_SIZE[1] + 1)), len(recruits) - at)
+        members = recruits[at:at + size]
+        at += size
+        where = hospitals[rng.integers(0, len(hospitals))]
+        ndoc = max(int(m.inst.doctors[where]), 1)
+        own = np.flatnonzero(m.propensity.doctor(np.full(min(ndoc, 1000), where), np.arange(min(ndoc, 1000))))
+        pool = own if len(own) else np.arange(ndoc)
+        docs = rng.choice(pool, size=min(int(rng.integers(1, 3)), len(pool)), replace=False)
+        days = np.sort(rng.choice(np.arange(year_start, year_end + 1), size=int(rng.integers(*RING_DAYS)), replace=False))
+        who, day = np.meshgrid(members, days, indexing="ij")
+        come = rng.random(who.shape) < RING_ATTENDANCE
+        who, day = who[come], day[come]
+        dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
+        cost = m.op_scale[pop.scheme[who]] * m.op_level_ratio[m.inst.cat[where]] * m.out["cost_rel"].to_numpy()[dx] * RING_COST
+        v = _base(who, OUTPATIENT, np.full(len(who), vocab.MED_OUTPATIENT, object), day, np.zeros(len(who)), dx,
+                  np.full(len(who), where), cost)
+        v.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
+        v.cols["dept"] = m.out["dept"].to_numpy(dtype=object)[dx]
+        v.cols["doctor"] = docs[rng.integers(0, len(docs), len(who))].astype(np.int64)
+        ring_id = f"R{cfg.seed}-{int(members.min())}"
+        labels.add(first + sum(len(p) for p in parts) + np.arange(len(who)), "ring", ring_id)
+        labels.add_persons(members, "ring", ring_id)
+        parts.append(v)
+    return ClaimBatch.concat(parts) if parts else b.take(np.zeros(0, np.int64))

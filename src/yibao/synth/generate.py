@@ -23,14 +23,15 @@ from yibao.lake.io import ChunkWriter, write_table
 from yibao.lake.schema import TABLES
 from yibao.synth import data
 from yibao.synth.calibration import Tally
-from yibao.synth.claims import INPATIENT, ClaimBatch, ClaimModel, build_model, generate_claims
+from yibao.synth.claims import INPATIENT, ClaimBatch, ClaimModel, build_model, clear_stays, generate_claims
 from yibao.synth.config import SynthConfig, SynthSummary
 from yibao.synth.coverage import coverage_tables
-from yibao.synth.fraud import Labels, inject_stays
+from yibao.synth.fraud import Labels, doctor_numbers, inject_stays
 from yibao.synth.institutions import build_institutions, regions_table
-from yibao.synth.lines import build_lines_model, inject_lines, make_lines
+from yibao.synth.lines import Lines, build_lines_model, inject_lines, make_lines
 from yibao.synth.population import build_population
-from yibao.synth.text import digits, join, prefixed, take_strings
+from yibao.synth.propensity import doctor_codes
+from yibao.synth.text import join, prefixed, take_strings
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 BLOCK = 5_000  # persons per random stream; fixed, so the output does not depend on the chunk size
@@ -61,7 +62,7 @@ def claims_table(m: ClaimModel, b: ClaimBatch, block: int, medfee: np.ndarray) -
     inp = c["kind"] == INPATIENT
     dscg = c["adm"] + np.where(inp, c["los"], 0)
     codes = inst.code.take(pa.array(c["inst"]))
-    doctor = join(["D", pc.utf8_slice_codeunits(codes, 1), digits(c["person"] % np.maximum(inst.doctors[c["inst"]], 1) % 1000, 3)])
+    doctor = doctor_codes(inst, c["inst"], doctor_numbers(m, b))
     away = ~inst.local[c["inst"]]
     rng = np.random.default_rng([m.cfg.seed, 3, block])
     filing = np.where(away, np.array(["filed", "referred", "emergency", "unfiled"], dtype=object)[
@@ -90,6 +91,21 @@ def claims_table(m: ClaimModel, b: ClaimBatch, block: int, medfee: np.ndarray) -
     })
 
 
+def _drop_emptied(batch: ClaimBatch, lines, labels: Labels, drawn: int):
+    """Unlabelled claims whose every line broke a limit (a purchase of drugs the person had just
+    bought elsewhere) are not made; claim and line indices are renumbered in the lines and labels."""
+    has = ~lines.clashed
+    has[labels.arrays()[0]] = True
+    if has.all():
+        return batch, lines, drawn
+    new = np.cumsum(has) - 1
+    kept = has[lines.claim]
+    lines = Lines(new[lines.claim[kept]], lines.item[kept], lines.qty[kept], lines.price[kept], lines.amount[kept],
+                  lines.date[kept], lines.is_drug[kept])
+    labels.renumber(new)
+    return batch.take(np.flatnonzero(has)), lines, int(has[:drawn].sum())
+
+
 def labels_table(labels: Labels, claim_ids: pa.Array) -> pa.Table:
     idx, label, detail, ref = labels.arrays()
     order = np.argsort(idx, kind="stable")
@@ -102,6 +118,19 @@ def labels_table(labels: Labels, claim_ids: pa.Array) -> pa.Table:
         "label": _opt(label),
         "detail": pc.if_else(pa.array(ref >= 0), with_ref, detail_arr),
     })
+
+
+def person_entities(labels: Labels, pop) -> pa.Table:
+    """The block's person-level labels as ``fraud_entities`` rows."""
+    if not labels.persons:
+        return TABLES["fraud_entities"].empty_table()
+    person = np.concatenate([p for p, _, _ in labels.persons])
+    return pa.table({
+        "level": pa.array(["person"] * len(person)),
+        "entity_id": pop.psn_no.take(pa.array(person)),
+        "label": pa.array(np.concatenate([np.full(len(p), lab, dtype=object) for p, lab, _ in labels.persons]), pa.string()),
+        "detail": _opt(np.concatenate([d for _, _, d in labels.persons])),
+    }, schema=TABLES["fraud_entities"])
 
 
 def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = None) -> SynthSummary:
@@ -128,6 +157,7 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
         write_table(out, "catalog", lines_model.catalog_table())
     writers = {t: ChunkWriter(out, t) for t in ("claims", "claim_lines", "fraud_labels")}
     tally = Tally(model)
+    entities = [model.propensity.entities(inst)]
     blocks = list(range(0, cfg.persons, BLOCK))
     per_chunk = max(1, cfg.chunk_persons // BLOCK)
     chunks = [blocks[i:i + per_chunk] for i in range(0, len(blocks), per_chunk)]
@@ -141,10 +171,12 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
             labels = Labels()
             drawn = len(batch)  # claims drawn by the model; injected ones follow
             batch = inject_stays(rng, model, batch, labels)
+            clear_stays(batch, ~np.isin(np.arange(len(batch)), labels.arrays()[0]))
             lines = None
             if lines_model is not None:
                 lines = make_lines(rng, lines_model, batch)
                 lines = inject_lines(rng, lines_model, batch, lines, labels)
+                batch, lines, drawn = _drop_emptied(batch, lines, labels, drawn)
                 medfee = np.bincount(lines.claim, weights=lines.amount, minlength=len(batch)).astype(np.int64)
             else:
                 medfee = batch.cols["cost"]
@@ -154,14 +186,17 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
                 parts["claim_lines"].append(lines.table(claims["claim_id"], lines_model))
             parts["fraud_labels"].append(labels_table(labels, claims["claim_id"]))
             tally.add(batch, medfee, lines, labels, drawn)
+            entities.append(person_entities(labels, pop))
         for t, tables_ in parts.items():
             if tables_:
                 writers[t].write(pa.concat_tables(tables_))
         report("claims", k + 1, len(chunks))
+    write_table(out, "fraud_entities", pa.concat_tables(entities))
     for t, w in writers.items():
         if w.rows == 0:  # keep an empty but valid table
             w.write(TABLES[t].empty_table())
     counts = {name: t.num_rows for name, t in tables.items()}
+    counts["fraud_entities"] = sum(t.num_rows for t in entities)
     counts.update({t: w.rows for t, w in writers.items()})
     if lines_model is not None:
         counts["catalog"] = lines_model.catalog_table().num_rows

@@ -2,7 +2,7 @@
 
 Each clinical profile (an inpatient condition, an outpatient diagnosis or a 慢特病) gets pools of
 catalog items found by name: its drugs (``drugs.yaml`` groups), its examinations and its operation
-(service names in the profile's ``services`` column; operations are 手术治疗 codes ``33…``) and its
+(service names in the profile's ``services`` column; operations are 手术治疗 ``33…`` and 介入 ``32…`` codes) and its
 consumables. Items with sex or age restrictions never enter a pool (they appear only in injected
 violations), nor do items whose 限定支付范围 diagnosis the profile lacks, or inpatient-only items on
 outpatient profiles. A claim's target cost is split into drug, service and consumable budgets
@@ -23,7 +23,8 @@ import pyarrow as pa
 from yibao.lake.schema import TABLES
 from yibao.synth import data
 from yibao.synth.claims import CHRONIC, INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel
-from yibao.synth.fraud import Labels, _choose
+from yibao.synth.fraud import Labels, _choose, doctor_numbers
+from yibao.synth.limits import SUPPLY_WINDOW_DAYS, ItemLimits, cap_rolling_supply, conflicts, in_force_all_year, item_limits, per_line_cap
 
 DRUG, SERVICE, CONSUMABLE = 0, 1, 2
 KIND_CODES = {"drug": DRUG, "service": SERVICE, "consumable": CONSUMABLE}
@@ -39,6 +40,11 @@ IP_CONSUMABLE_SURGICAL, IP_CONSUMABLE_MEDICAL = 0.25, 0.05
 MAX_OUTPATIENT_QTY = 90.0  # units of one item on a visit (assumption: about a three-month supply)
 MAX_DAILY_QTY = 12.0  # units of one item per inpatient day (assumption)
 REDRAWS = 6
+CONFLICT_ROUNDS = 3  # of the redraws, those that also redraw lines breaking a limit (limits.conflicts)
+# items charged at most once a day (两库 第八批之一: 诊查费, 床位费, 护理费; one imaging exam or operation a
+# day): a 重复收费 is one of these billed twice
+ONCE_A_DAY = ("1102", "1109", "1201", "2101", "2102", "2103", "33")
+OVERDOSE_MIN_FACTOR = 1.2  # an injected overdose is at least 1.2 × the long-prescription supply (MAX_OUTPATIENT_QTY)
 DEAR_STAY_FEN = 1_500_000  # a stay above 1.5万 yuan bills proportionally more lines (assumption) …
 MAX_LINE_FACTOR = 40.0  # … up to 40 times as many
 SELF_PAID_SHARE = 0.04  # claims with a 丙类 line (assumption)
@@ -92,6 +98,7 @@ class LinesModel:
     sex_only: dict[str, np.ndarray]  # items restricted to sex "1" / "2"
     child_only: np.ndarray  # items with a maximum age under 18
     adult_only: np.ndarray  # items with a minimum age of 18 or more
+    limits: ItemLimits
 
     def catalog_table(self) -> pa.Table:
         schema = TABLES["catalog"]
@@ -126,11 +133,16 @@ def _load_catalog():
 def build_lines_model(m: ClaimModel) -> LinesModel:
     """The catalog pools (built once per process: they depend on the shipped catalog and the
     curated profiles only) bound to a region's claim model."""
-    return LinesModel(m, *_catalog_pools())
+    return LinesModel(m, *_catalog_pools(m.cfg.year))
+
+
+def _is_operation(code: pd.Series) -> np.ndarray:
+    """手术治疗 (33) and 介入 (32) items: billed only on a claim that records a procedure."""
+    return code.str.startswith(("33", "32")).to_numpy()
 
 
 @functools.cache
-def _catalog_pools() -> tuple:
+def _catalog_pools(year: int) -> tuple:
     cat, prices = _load_catalog()
     cat = cat.reset_index(drop=True)
     n = len(cat)
@@ -152,23 +164,30 @@ def _catalog_pools() -> tuple:
         | cat["restrict_min_age"].notna().to_numpy() | cat["restrict_max_age"].notna().to_numpy()
     leveled = (cat["restrict_min_level"].fillna("").astype(str) != "").to_numpy()
     self_paid_mask = (cat["item_class"] == "C").to_numpy()
-    usable = ~restricted & ~leveled & ~self_paid_mask
+    limits = item_limits(cat)
+    # an item a clean claim may carry: in force all year, without a catalog or 两库 restriction
+    allowed = in_force_all_year(cat, year) & ~restricted & ~leveled & ~limits.restricted
+    usable = allowed & ~self_paid_mask
     inpatient_only = cat["inpatient_only"].fillna(False).astype(bool).to_numpy()
+    is_op = _is_operation(code)
+    # pools not drawn by a profile's diagnosis hold no item with a 限定支付范围 diagnosis
+    any_dx = (cat["required_dx"].fillna("").astype(str) == "").to_numpy()
 
     keyed = code + " " + names
-    generic = {k: np.flatnonzero(_match(keyed, pat) & usable & (kind == SERVICE)) for k, pat in GENERIC.items()}
-    any_service = np.flatnonzero(usable & (kind == SERVICE))
+    generic = {k: np.flatnonzero(_match(keyed, pat) & usable & any_dx & (kind == SERVICE) & (~is_op | (k == "anaesthesia")))
+               for k, pat in GENERIC.items()}
+    any_service = np.flatnonzero(usable & any_dx & ~is_op & (kind == SERVICE))
     for k in generic:
         if len(generic[k]) == 0:
             generic[k] = any_service
-    generic["iv_drug"] = np.flatnonzero(_match(names, "|".join(data.drug_groups()["iv"])) & usable & (kind == DRUG))
-    all_drugs = np.flatnonzero(usable & (kind == DRUG) & ~inpatient_only)
-    all_cons = np.flatnonzero(usable & (kind == CONSUMABLE))
+    generic["iv_drug"] = np.flatnonzero(_match(names, "|".join(data.drug_groups()["iv"])) & usable & any_dx & (kind == DRUG))
+    all_drugs = np.flatnonzero(usable & any_dx & (kind == DRUG) & ~inpatient_only)
+    all_cons = np.flatnonzero(usable & any_dx & (kind == CONSUMABLE))
     if len(all_cons) == 0:
         all_cons = any_service
     if len(generic["iv_drug"]) == 0:
         generic["iv_drug"] = all_drugs
-    surgery = np.flatnonzero(usable & (kind == SERVICE) & code.str.startswith("33").to_numpy())
+    surgery = np.flatnonzero(usable & any_dx & (kind == SERVICE) & is_op)
     if len(surgery) == 0:
         surgery = any_service
 
@@ -199,22 +218,24 @@ def _catalog_pools() -> tuple:
             dm |= group_mask.get(g, np.zeros(n, bool))
         drug_l.append(np.flatnonzero(dm & ok))
         sm = _match(names, svc_pat) & ok & (kind == SERVICE)
-        is_op = code.str.startswith("33").to_numpy()
         svc_l.append(np.flatnonzero(sm & ~is_op))
         op_l.append(np.flatnonzero(sm & is_op))
         cons_l.append(np.flatnonzero(_match(names, cons_pat) & ok & (kind == CONSUMABLE)))
     sex = cat["restrict_sex"].fillna("").astype(str).to_numpy()
+    in_force = in_force_all_year(cat, year)
     max_age = pd.to_numeric(cat["restrict_max_age"], errors="coerce").to_numpy()
     min_age = pd.to_numeric(cat["restrict_min_age"], errors="coerce").to_numpy()
     svc_price = price[:, 0]
-    dear_cut = np.quantile(svc_price[any_service], 0.9) if len(any_service) else 0
+    services = np.flatnonzero(usable & any_dx & (kind == SERVICE))  # swapped-in dear items may be operations
+    dear_cut = np.quantile(svc_price[services], 0.9) if len(services) else 0
     return (
         cat, pa.array(code.tolist(), pa.string()), kind, price, offsets,
         Pools.of(drug_l, all_drugs), Pools.of(svc_l, generic["lab"]), Pools.of(op_l, surgery),
-        Pools.of(cons_l, all_cons), generic, np.flatnonzero(self_paid_mask & ~restricted & ~leveled),
-        any_service[svc_price[any_service] >= dear_cut],
-        {"1": np.flatnonzero(sex == "1"), "2": np.flatnonzero(sex == "2")},
-        np.flatnonzero(np.nan_to_num(max_age, nan=999) < 18), np.flatnonzero(np.nan_to_num(min_age, nan=-1) >= 18),
+        Pools.of(cons_l, all_cons), generic, np.flatnonzero(self_paid_mask & allowed & any_dx & ~is_op),
+        services[svc_price[services] >= dear_cut],
+        {"1": np.flatnonzero((sex == "1") & in_force), "2": np.flatnonzero((sex == "2") & in_force)},
+        np.flatnonzero((np.nan_to_num(max_age, nan=999) < 18) & in_force),
+        np.flatnonzero((np.nan_to_num(min_age, nan=-1) >= 18) & in_force), limits,
     )
 
 
@@ -227,6 +248,7 @@ class Lines:
     amount: np.ndarray  # int64 fen
     date: np.ndarray  # int32 days
     is_drug: np.ndarray
+    clashed: np.ndarray | None = None  # per claim: every line broke a limit (see make_lines)
 
     def table(self, claim_ids: pa.Array, lm: LinesModel) -> pa.Table:
         order = np.argsort(self.claim, kind="stable")
@@ -312,9 +334,12 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
     seg.add(cl, _from(rng, g["lab"]), 0, SERVICE, stay_dates(cl))
     cl = repeat(active, 1 + rng.poisson(dear[active]))
     seg.add(cl, _profiled(rng, lm.services, prof), 0, SERVICE, stay_dates(cl))
+    # an operation or intervention only where the claim records a procedure; anaesthesia for surgery
+    operated = active[c["proc"][active] != None]  # noqa: E711 - object column, None = no procedure
+    seg.add(operated, _profiled(rng, lm.operations, prof), 1, SERVICE, adm[operated] + np.minimum(1, los[operated]))
     surg = active[c["surgical"][active]]
-    seg.add(surg, _profiled(rng, lm.operations, prof), 1, SERVICE, adm[surg] + np.minimum(1, los[surg]))
-    seg.add(surg, _from(rng, g["anaesthesia"]), 1, SERVICE, adm[surg] + np.minimum(1, los[surg]))
+    anaesthetised = operated[c["surgical"][operated]]
+    seg.add(anaesthetised, _from(rng, g["anaesthesia"]), 1, SERVICE, adm[anaesthetised] + np.minimum(1, los[anaesthetised]))
     cl = repeat(surg, 1 + rng.poisson(1.5 * dear[surg]))
     seg.add(cl, _profiled(rng, lm.consumables, prof), 0, CONSUMABLE, stay_dates(cl))
     cl = repeat(active, 3 + rng.poisson(3 * dear[active]))
@@ -372,20 +397,39 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
     want = budget[claim, group] * share_line
     # quantities stay plausible: an item too dear for its budget, or so cheap that it would need an
     # implausible quantity, is redrawn from the same pool a few times
-    max_qty = np.where(kind[claim] == INPATIENT, np.maximum(los[claim], 1) * MAX_DAILY_QTY, MAX_OUTPATIENT_QTY)
+    stay = kind == INPATIENT
+    days = np.where(stay, np.maximum(los, 1), 1)[claim]
+    base_max = np.where(stay[claim], days * MAX_DAILY_QTY, MAX_OUTPATIENT_QTY)
     line_level = level[claim]
     price = lm.price[item, line_level]
-    bad = alloc & ((price > 1.5 * want) | (want > max_qty * price))
-    for _ in range(REDRAWS):
+    person = c["person"]
+
+    def unfit(idx):
+        cap = np.minimum(base_max[idx], per_line_cap(lm.limits, item[idx], days[idx]))
+        return alloc[idx] & ((price[idx] > 1.5 * want[idx]) | (want[idx] > cap * price[idx]))
+
+    every = np.arange(len(claim))
+    bad = unfit(every) | conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay)
+    for r in range(REDRAWS):
         if not bad.any():
             break
         seg.redraw(item, claim, bad)
         idx = np.flatnonzero(bad)
         price[idx] = lm.price[item[idx], line_level[idx]]
-        bad[idx] = (price[idx] > 1.5 * want[idx]) | (want[idx] > max_qty[idx] * price[idx])
+        # limits are checked again in the first rounds only; a line still breaking one is dropped below
+        bad = conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay) if r < CONFLICT_ROUNDS \
+            else np.zeros(len(claim), bool)
+        bad[idx] |= unfit(idx)
+    max_qty = np.minimum(base_max, per_line_cap(lm.limits, item, days))
     qty = np.where(alloc, np.clip(np.round(want / price), 1, max_qty), fixed)
-    # a test or device still far too dear for a small bill is left out
+    # a test or device still far too dear for a small bill is left out, and so is a line that still
+    # breaks a limit after its redraws
+    clash = conflicts(lm.limits, lm.kind == DRUG, claim, item, date, ~alloc, person, stay)
     keep = ~(alloc & (group != DRUG) & (price > 3 * want)) & ~(hang[claim] & alloc)
+    kept_clean = np.bincount(claim, weights=keep & ~(clash & alloc), minlength=n) > 0
+    # a claim keeps its lines when every one clashes; such a claim is marked and not made (generate)
+    clashed = ~kept_clean & (np.bincount(claim, weights=keep, minlength=n) > 0)
+    keep &= ~(clash & alloc) | clashed[claim]
     # one rescaling pass brings each claim's total back towards its target cost
     amt = qty * price * keep
     fixed_amt = np.bincount(claim, weights=np.where(alloc, 0, amt), minlength=n)
@@ -393,10 +437,14 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
     room = np.maximum(c["cost"] - fixed_amt, 0)
     factor = np.divide(room, alloc_amt, out=np.ones(n), where=alloc_amt > 0)
     qty = np.where(alloc, np.clip(np.round(qty * factor[claim]), 1, max_qty), qty)
+    qty = cap_rolling_supply(person[claim], item, date, qty, keep & (lm.kind[item] == DRUG) & ~stay[claim])
+    clashed |= np.bincount(claim, weights=keep & (qty > 0), minlength=n) == 0
+    keep &= (qty > 0) | clashed[claim]
+    qty = np.maximum(qty, 1)
     qty, price, claim, item, date = qty[keep], price[keep], claim[keep], item[keep], date[keep]
     amount = (qty * price).astype(np.int64)
     return Lines(claim, item, qty.astype(np.float64), price.astype(np.int64), amount, date.astype(np.int32),
-                 lm.kind[item] == DRUG)
+                 lm.kind[item] == DRUG, clashed)
 
 
 def _append(lines: Lines, claim, item, qty, price, date) -> Lines:
@@ -404,7 +452,8 @@ def _append(lines: Lines, claim, item, qty, price, date) -> Lines:
     return Lines(np.concatenate([lines.claim, claim]), np.concatenate([lines.item, item]),
                  np.concatenate([lines.qty, qty]), np.concatenate([lines.price, price]),
                  np.concatenate([lines.amount, (qty * price).astype(np.int64)]),
-                 np.concatenate([lines.date, date]).astype(np.int32), np.concatenate([lines.is_drug, np.zeros(len(claim), bool)]))
+                 np.concatenate([lines.date, date]).astype(np.int32), np.concatenate([lines.is_drug, np.zeros(len(claim), bool)]),
+                 lines.clashed)
 
 
 def _one_line_per_claim(rng, lines: Lines, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -417,6 +466,22 @@ def _one_line_per_claim(rng, lines: Lines, mask: np.ndarray) -> tuple[np.ndarray
     return claims, pos[first]
 
 
+def _again_within(who, item, day, mask, window) -> np.ndarray:
+    """Lines in ``mask`` whose (person, item) is billed again within ``window`` days after them."""
+    idx = np.flatnonzero(mask)
+    out = np.zeros(len(mask), bool)
+    order = idx[np.lexsort((day[idx], item[idx], who[idx]))]
+    a, b = order[:-1], order[1:]
+    again = (who[a] == who[b]) & (item[a] == item[b]) & (day[b] - day[a] < window)
+    out[a[again]] = True
+    return out
+
+
+def _weights(lm: LinesModel, b: ClaimBatch, claims: np.ndarray) -> np.ndarray:
+    """Sampling weights of candidate claims: fraud concentrates on the fraudulent doctors."""
+    return lm.m.propensity.weights(b.cols["inst"][claims], doctor_numbers(lm.m, b)[claims])
+
+
 def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Labels) -> Lines:
     """Line-level fraud: duplicate charges, swapped items, overdoses, sex / age restricted items."""
     cfg = lm.m.cfg
@@ -424,9 +489,11 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     c = b.cols
     level = lm.m.inst.level[c["inst"]]
     service = (lm.kind[lines.item] == SERVICE) & (lines.qty == 1)
-    # 重复收费: a service line billed a second time on the same day
-    claims, pos = _one_line_per_claim(rng, lines, service)
-    pick = _choose(rng, np.arange(len(claims)), cfg.rate("duplicate_charge"))
+    once_item = (lm.kind == SERVICE) & lm.catalog["item_code"].astype(str).str.startswith(ONCE_A_DAY).to_numpy()
+    once = once_item[lines.item]
+    # 重复收费: a once-a-day service line billed a second time on the same day
+    claims, pos = _one_line_per_claim(rng, lines, once)
+    pick = _choose(rng, np.arange(len(claims)), cfg.rate("duplicate_charge"), _weights(lm, b, claims))
     claims, pos = claims[pick], pos[pick]
     labels.add(claims, "duplicate_charge", lm.codes.take(pa.array(lines.item[pos])).to_numpy(zero_copy_only=False).astype(object))
     dup = (claims, lines.item[pos], lines.qty[pos], lines.price[pos], lines.date[pos])
@@ -435,7 +502,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     dear_min = lm.price[lm.dear_services].min() if len(lm.dear_services) else 0
     cheap = service & ~taken & (lines.price < dear_min)
     claims2, pos2 = _one_line_per_claim(rng, lines, cheap)
-    pick = _choose(rng, np.arange(len(claims2)), cfg.rate("item_swap"))
+    pick = _choose(rng, np.arange(len(claims2)), cfg.rate("item_swap"), _weights(lm, b, claims2))
     claims2, pos2 = claims2[pick], pos2[pick]
     if len(pos2) and len(lm.dear_services):
         was = lm.codes.take(pa.array(lines.item[pos2])).to_numpy(zero_copy_only=False).astype(object)
@@ -444,16 +511,21 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
         lines.price[pos2] = lm.price[new, level[claims2]]
         lines.amount[pos2] = (lines.qty[pos2] * lines.price[pos2]).astype(np.int64)
         labels.add(claims2, "item_swap", "billed for " + was)
-    # 超量开药: one drug line at 5–10 times its quantity
+    # 超量开药: one drug line at 5–10 times its quantity, and beyond a long prescription's supply; not
+    # a drug the person gets again within the supply window (that later visit would break the
+    # 30-day supply through this one, unlabelled)
     taken = np.isin(lines.claim, np.concatenate([claims, claims2]))
-    drug = lines.is_drug & ~taken & (c["kind"][lines.claim] != INPATIENT)
+    visit_drug = lines.is_drug & (c["kind"][lines.claim] != INPATIENT)
+    drug = visit_drug & ~taken & ~_again_within(c["person"][lines.claim], lines.item, lines.date, visit_drug, SUPPLY_WINDOW_DAYS)
     claims3, pos3 = _one_line_per_claim(rng, lines, drug)
-    pick = _choose(rng, np.arange(len(claims3)), cfg.rate("overdose"))
+    pick = _choose(rng, np.arange(len(claims3)), cfg.rate("overdose"), _weights(lm, b, claims3))
     claims3, pos3 = claims3[pick], pos3[pick]
     factor = rng.integers(5, 11, len(pos3))
-    lines.qty[pos3] = lines.qty[pos3] * factor
+    was = lines.qty[pos3].copy()
+    floor = np.ceil(MAX_OUTPATIENT_QTY * (OVERDOSE_MIN_FACTOR + rng.random(len(pos3))))
+    lines.qty[pos3] = np.maximum(was * factor, floor)
     lines.amount[pos3] = (lines.qty[pos3] * lines.price[pos3]).astype(np.int64)
-    labels.add(claims3, "overdose", np.char.add("quantity x", factor.astype(str)).astype(object))
+    labels.add(claims3, "overdose", np.array([f"quantity {a:g} for {b:g}" for a, b in zip(lines.qty[pos3], was)], dtype=object))
     out = _append(lines, *dup)
     # 限性别 / 限年龄: an item restricted to the other sex, or to other ages, billed to the person
     eligible = np.flatnonzero(c["kind"] != PHARMACY)
@@ -463,7 +535,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
         if len(pool) == 0:
             continue
         cand = eligible[sex[eligible] == s]
-        v = _choose(rng, cand, cfg.rate("sex_violation"))
+        v = _choose(rng, cand, cfg.rate("sex_violation"), _weights(lm, b, cand))
         items = pool[rng.integers(0, len(pool), len(v))]
         out = _append(out, v, items, np.ones(len(v)), lm.price[items, level[v]], c["adm"][v])
         labels.add(v, "sex_violation", lm.codes.take(pa.array(items)).to_numpy(zero_copy_only=False).astype(object))
@@ -471,7 +543,7 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
     for cand, pool in ((eligible[age[eligible] >= 18], lm.child_only), (eligible[age[eligible] < 17], lm.adult_only)):
         if len(pool) == 0:
             continue
-        v = _choose(rng, cand, cfg.rate("age_violation"))
+        v = _choose(rng, cand, cfg.rate("age_violation"), _weights(lm, b, cand))
         items = pool[rng.integers(0, len(pool), len(v))]
         out = _append(out, v, items, np.ones(len(v)), lm.price[items, level[v]], c["adm"][v])
         labels.add(v, "age_violation", lm.codes.take(pa.array(items)).to_numpy(zero_copy_only=False).astype(object))
