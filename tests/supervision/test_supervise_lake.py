@@ -65,6 +65,6 @@ def test_the_whole_library_agrees_at_both_speeds_on_a_region(lake):
     for v in visits:
         people.setdefault(v.claim.psn_no, []).append(v)
     live = [h for v in visits for h in book.check_claim(v.claim, v.lines, people[v.claim.psn_no], scene=None)]
-    assert len(batch) > 50
+    assert len(batch) > 30 and len({h.rule_id for h in batch}) >= 8  # a region's worth of hits, of many rules
     assert sorted(h.key() for h in batch) == sorted(h.key() for h in live)
     assert sorted(h.vola_cont for h in batch) == sorted(h.vola_cont for h in live)

@@ -48,20 +48,26 @@ def test_rank_prints_the_top_and_writes_the_whole_ranking(lake, tmp_path, level)
     assert ranked.iloc[0]["entity"] in r.output and "团伙 ring candidates" in r.output
 
 
-def test_truth_without_fraud_entities_is_the_share_of_labelled_claims(lake):
-    claims = read_claims(lake)
-    truth, source = entity_truth(lake, claims, "institution")
-    labelled = claims["claim_id"].isin(pd.read_parquet(lake / "fraud_labels")["claim_id"])
+def _copy(lake: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copytree(lake, to)
+    return to
+
+
+def test_truth_without_fraud_entities_is_the_share_of_labelled_claims(lake, tmp_path):
+    older = _copy(lake, tmp_path / "lake")
+    (older / "fraud_entities.parquet").unlink()  # as a lake from before the generator labelled entities
+    claims = read_claims(older)
+    truth, source = entity_truth(older, claims, "institution")
+    labelled = claims["claim_id"].isin(pd.read_parquet(older / "fraud_labels")["claim_id"])
     share = labelled.groupby(claims["fixmedins_code"]).mean()
     assert source.startswith("share of labelled claims")
     assert truth.to_dict() == (share > 2 * labelled.mean()).to_dict()
 
 
 def test_truth_from_fraud_entities_when_the_lake_has_them(lake, tmp_path):
-    import shutil
-
-    copy = tmp_path / "lake"
-    shutil.copytree(lake, copy)
+    copy = _copy(lake, tmp_path / "lake")
     claims = read_claims(copy)
     bad = sorted(claims["fixmedins_code"].unique())[0]
     pd.DataFrame({"level": ["institution", "person"], "entity_id": [bad, "X"], "label": ["concentrated", "ring"],

@@ -8,11 +8,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from yibao import vocab
 from yibao.cli import app
 from yibao.store import upgrade
 from yibao.supervision.regulator import repository as repo
 
 SEED = 43  # no benchmark uses it
+
+
+INPATIENT = sorted(vocab.INPATIENT_MED_TYPES)
 
 
 def yibao(*args):
@@ -62,8 +66,8 @@ def test_audit_sample_meets_each_quota_and_is_stored(lake, hits, db, tmp_path):
     claims = local_claims(lake).set_index("claim_id")
     hit_ids = set(pq.read_table(hits).column("claim_id").to_pylist())
     assert len(drawn) and not set(drawn.claim_id) & hit_ids
-    assert claims.loc[drawn.claim_id, "med_type"].isin(["21", "2101", "22", "52"]).all()
-    passed = claims[claims.med_type.isin(["21", "2101", "22", "52"]) & ~claims.index.isin(hit_ids)]
+    assert claims.loc[drawn.claim_id, "med_type"].isin(INPATIENT).all()
+    passed = claims[claims.med_type.isin(INPATIENT) & ~claims.index.isin(hit_ids)]
     for code, total in passed.groupby("fixmedins_code").medfee_sumamt_fen.sum().items():
         assert drawn[drawn.fixmedins_code == code].amount_fen.sum() * 20 >= total  # ≥ 5% of it
     with repo.unit(db) as conn:
