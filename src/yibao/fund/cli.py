@@ -128,6 +128,26 @@ def kpi_cmd(
         new_console().print(f"workbook: {xlsx}", highlight=False)
 
 
+@fund_app.command("simulate")
+def simulate_cmd(
+    lake: Path = typer.Option(..., "--lake", help="Lake folder (one year of claims)."),
+    pack: str = typer.Option("demo", "--pack", help="The baseline policy pack: name or folder."),
+    reform: Path = typer.Option(..., "--reform", help="Reform YAML: name, ref and overrides {parameter path: …}."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the report as a workbook (.xlsx) here."),
+) -> None:
+    """政策模拟: a reform replayed on the lake's year through the settlement (and payment) engines,
+    beside the baseline: spending by tier, the persons' burden, the catastrophic line, DRG/DIP payment."""
+    from yibao.fund.simulate import print_simulation, simulate, write_simulation
+
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
+    sim = simulate(lake, pack, reform)
+    print_simulation(sim, new_console())
+    if xlsx is not None:
+        write_simulation(sim, xlsx)
+        new_console().print(f"workbook: {xlsx}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(fund_app, name="fund")
 

@@ -348,6 +348,8 @@ PARAMETERS: dict = {
                           side="one of below above, required", value="number, required", level="text, required",
                           meaning="text, required", ref="text"),
         },
+        # 高额医疗费用支出: a person's year of 自付 + 自费 above catastrophic_share × disposable_income
+        "burden": {"disposable_income": "yuan", "catastrophic_share": "rate"},
     },
 }
 
