@@ -211,3 +211,17 @@ def test_a_payment_reform_goes_through_the_payment_engine(region, tmp_path):
     factor = (1 + float(growth) + 0.05) / (1 + float(growth))
     assert int(dip["r_fen"].sum()) == pytest.approx(int(dip["b_fen"].sum()) * factor, rel=1e-4)
     assert (sim.payment.loc[sim.payment["b_fen"] > 0, "change_fen"] > 0).all()
+
+
+def test_an_account_reform_reads_the_balances_under_each_pack(region, tmp_path):
+    """No accrual to the 个人账户 of active employees: the accounts pay less and cash more, as two
+    separate settlements say."""
+    base = load_pack("demo")
+    f = tmp_path / "account.yaml"
+    f.write_text("name: no-accrual\nref: 'simulation: 在职 划入 0'\noverrides:\n"
+                 "  account.active_share_of_base: {2024-01-01: 0}\n")
+    sim = simulate(region, base, f)
+    r_rows, _ = settle_lake(region, base.reform_file(f))
+    for field in ("acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hifp_pay"):
+        assert tier(sim, field)[1] == int(r_rows[field].sum()), field
+    assert tier(sim, "acct_pay")[1] < tier(sim, "acct_pay")[0]
