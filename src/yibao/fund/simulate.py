@@ -46,6 +46,7 @@ FIELDS = tuple(f for f, _ in TIERS) + ("medfee_sumamt", "inscp_scp_amt", "psn_pa
 RATIO_PAID = ("hifp_pay", "hifmi_pay", "hifob_pay")  # what 政策范围内报销比例 counts (as settle_lake's summary)
 SCHEMES = (vocab.EMPLOYEE, vocab.RESIDENT)
 NO_IDENTITY = "普通"  # a person holding no 救助 identity
+IDENTITY_KEYS = tuple(vocab.IDENTITIES)
 DECILES = 10
 
 
@@ -121,45 +122,43 @@ class _Part:
     identity: np.ndarray
 
 
-def _by_scheme(scheme: np.ndarray, out: dict[str, np.ndarray], hit: np.ndarray | None = None) -> np.ndarray:
-    sums = np.zeros((len(SCHEMES), len(FIELDS)), dtype=I64)
-    for j, f in enumerate(FIELDS):
-        v = np.broadcast_to(out[f], scheme.shape)
-        for s in range(len(SCHEMES)):
-            sel = scheme == s if hit is None else (scheme == s) & hit
-            sums[s, j] = int(v[sel].sum())
-    return sums
+def _by_scheme(masks: list[np.ndarray], out: dict[str, np.ndarray]) -> np.ndarray:
+    """Sums of every field (columns) over each mask (rows)."""
+    n = len(masks[0])
+    return np.array([[int(np.broadcast_to(out[f], (n,))[m].sum()) for f in FIELDS] for m in masks], dtype=I64)
 
 
-def settle_part(claims: dict, lines: dict, base: Pack, reform: Pack, catalog: Any, rescope: bool,
-                identities: tuple[str, ...]) -> _Part | None:
-    """Settle one part under both packs; None for a part without claims."""
+def settle_part(claims: dict, lines: dict, r_claims: dict, base: Pack, reform: Pack, catalog: Any,
+                rescope: bool) -> _Part | None:
+    """Settle one part under both packs; None for a part without claims. ``r_claims`` are the claims as
+    the reform reads them (``claims`` itself unless the reform moves the 个人账户 balances)."""
     from yibao.settlement.batch import settle_arrays
     from yibao.settlement.inputs import build_inputs
 
     inputs = build_inputs(claims, lines, base, catalog, strict=False)
     if not len(inputs.order):
         return None
-    other = build_inputs(claims, lines, reform, catalog, strict=False) if rescope else reform_inputs(inputs, reform)
+    other = (build_inputs(r_claims, lines, reform, catalog, strict=False) if rescope or r_claims is not claims
+             else reform_inputs(inputs, reform))
     outs = [settle_arrays(i.kinds, i.kind_id, i.person, i.year, i.scope, p.rounding)
             for i, p in ((inputs, base), (other, reform))]
     c = inputs.claims
     scheme = np.asarray(c["insutype"] == vocab.RESIDENT).astype(I64)
     inpatient = coded.isin(c["med_type"], vocab.INPATIENT_MED_TYPES)
+    masks = [scheme == s for s in range(len(SCHEMES))]
+    masks += [m & inpatient for m in masks]
     plan = inputs.plans[max(inputs.plans)]
-    governing = coded.per_value(c["identities"], lambda s: _identity_code(plan.identity_of(_split(s)), identities), I64)
+    governing = coded.per_value(c["identities"], lambda s: _identity_code(plan.identity_of(_split(s))), I64)
     person = np.asarray(c["person"], dtype=I64)
-    first = np.r_[True, person[1:] != person[:-1]]  # claims are in (person, date) order
-    starts = np.flatnonzero(first)
+    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])  # claims are in (person, date) order
     last = np.r_[starts[1:], len(person)] - 1
     burdens = [np.add.reduceat(np.broadcast_to(o["psn_part_amt"], person.shape).astype(I64), starts) for o in outs]
-    return _Part(_by_scheme(scheme, outs[0]), _by_scheme(scheme, outs[1]), _by_scheme(scheme, outs[0], inpatient),
-                 _by_scheme(scheme, outs[1], inpatient), person[starts], burdens[0], burdens[1], scheme[last],
-                 governing[last])
+    (b, b_in), (r, r_in) = [np.split(_by_scheme(masks, o), 2) for o in outs]
+    return _Part(b, r, b_in, r_in, person[starts], burdens[0], burdens[1], scheme[last], governing[last])
 
 
-def _identity_code(identity: str, identities: tuple[str, ...]) -> int:
-    return identities.index(identity) + 1 if identity else 0
+def _identity_code(identity: str) -> int:
+    return IDENTITY_KEYS.index(identity) + 1 if identity else 0
 
 
 def _split(joined: str) -> tuple[str, ...]:
@@ -187,38 +186,20 @@ def settle_both(folder: str | Path, base: Pack, reform: Pack, rescope: bool, rer
 
     catalog = _lake_catalog(folder)
     people = read_people(folder, base, True)
-    identities = tuple(vocab.IDENTITIES)
-    if reread_accounts:  # the reform moves the 个人账户: read the balances under each pack
-        reformed = read_people(folder, reform, True)
-        work = _paired_parts(folder, people, reformed)
+    if reread_accounts:  # the reform moves the 个人账户: the claims carry each pack's balances
+        pairs = zip(lake_parts(folder, people), lake_parts(folder, read_people(folder, reform, True)))
+        work = ((c, ln, rc) for (c, ln), (rc, _) in pairs)
     else:
-        work = ((c, ln, c, ln) for c, ln in lake_parts(folder, people))
+        work = ((c, ln, c) for c, ln in lake_parts(folder, people))
     done: list[_Part] = []
     with ThreadPoolExecutor(workers) as pool:
         pending: deque = deque()
-        for c, ln, rc, rln in work:
-            pending.append(pool.submit(_settle_pair, c, ln, rc, rln, base, reform, catalog, rescope, identities))
+        for c, ln, rc in work:
+            pending.append(pool.submit(settle_part, c, ln, rc, base, reform, catalog, rescope))
             if len(pending) >= workers:
                 done.append(pending.popleft().result())
         done += [f.result() for f in pending]
     return _combine([p for p in done if p is not None], _main_year(folder))
-
-
-def _paired_parts(folder, people, reformed):
-    from yibao.lake.claims import lake_parts
-
-    for (c, ln), (rc, rln) in zip(lake_parts(folder, people), lake_parts(folder, reformed)):
-        yield c, ln, rc, rln
-
-
-def _settle_pair(claims, lines, r_claims, r_lines, base, reform, catalog, rescope, identities) -> _Part | None:
-    if r_claims is claims:
-        return settle_part(claims, lines, base, reform, catalog, rescope, identities)
-    b = settle_part(claims, lines, base, base, catalog, False, identities)
-    r = settle_part(r_claims, r_lines, reform, reform, catalog, False, identities)
-    if b is None:
-        return None
-    return dataclasses.replace(b, r=r.r, r_inpatient=r.r_inpatient, r_burden=r.r_burden)
 
 
 def _combine(done: list[_Part], year: int) -> _Year:
@@ -270,11 +251,11 @@ def deciles(burden: np.ndarray) -> np.ndarray:
     return rank * DECILES // max(n, 1) + 1
 
 
-def burden_table(persons: pd.DataFrame, identities: tuple[str, ...]) -> pd.DataFrame:
+def burden_table(persons: pd.DataFrame) -> pd.DataFrame:
     """The persons' burden by scheme, identity and baseline-burden decile."""
     p = persons.assign(decile=deciles(persons["b_burden"].to_numpy()))
     names = {"scheme": dict(enumerate(SCHEMES)),
-             "identity": {0: NO_IDENTITY, **{k + 1: vocab.IDENTITIES[v][0] for k, v in enumerate(identities)}},
+             "identity": {0: NO_IDENTITY, **{k + 1: vocab.IDENTITIES[v][0] for k, v in enumerate(IDENTITY_KEYS)}},
              "decile": {d: f"D{d}" for d in range(1, DECILES + 1)}}
     rows = []
     for by in ("scheme", "identity", "decile"):
@@ -339,7 +320,6 @@ def simulate(folder: str | Path, base: Pack | str, reform_file: str | Path, work
     year = settle_both(folder, base, reform, rescope, _touches(changed, "account"), workers)
     if rescope:
         notes.append("the reform changes benefits.scope: the lines' scope is worked out under each pack")
-    identities = tuple(vocab.IDENTITIES)
     if _touches(changed, "payment"):
         payment = payment_table(folder, base, reform)
     else:
@@ -348,7 +328,7 @@ def simulate(folder: str | Path, base: Pack | str, reform_file: str | Path, work
                      "institution's DRG and DIP payment is the baseline's (change 0)")
     notes.append("the lake holds no incomes: deciles rank the persons with a claim by their baseline burden")
     return Simulation(year.year, base.name, reform.name, changed, tier_table(year), ratio_table(year),
-                      burden_table(year.persons, identities), catastrophic_table(year.persons, base, reform, year.year),
+                      burden_table(year.persons), catastrophic_table(year.persons, base, reform, year.year),
                       payment, notes)
 
 
