@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from yibao.cli import app
 from yibao.errors import PolicyError
-from yibao.fund.simulate import TIERS, catastrophic_line_fen, deciles, simulate
+from yibao.fund.simulate import TIERS, catastrophic_line_fen, deciles, simulate_reform
 from yibao.lake import io as lake_io
 from yibao.policy.pack import load_pack
 from yibao.settlement.batch import settle_lake
@@ -99,7 +99,7 @@ def tier(sim, field, insutype=None):
 def test_deductible_plus_100_costs_the_fund_100_yuan_per_stay_above_it(region, tmp_path):
     lake = three_person_lake(region, tmp_path / "three")
     base = flat_pack()
-    sim = simulate(lake, base, deductible_reform(base, tmp_path / "ded.yaml"))
+    sim = simulate_reform(lake, base, deductible_reform(base, tmp_path / "ded.yaml"))
     rows, _ = settle_lake(lake, base)
     assert rows["psn_no"].nunique() == 3
     stays = rows[rows["med_type"].isin(INPATIENT_MED_TYPES) & (rows["med_type"] != MED_DAY_SURGERY)]  # not 日间手术 (unchanged)
@@ -120,7 +120,7 @@ def test_deductible_plus_100_costs_the_fund_100_yuan_per_stay_above_it(region, t
 def test_one_pass_equals_two_settlements(region, tmp_path):
     base = load_pack("demo")
     f = deductible_reform(base, tmp_path / "ded.yaml", add_yuan=300)
-    sim = simulate(region, base, f)
+    sim = simulate_reform(region, base, f)
     b_rows, _ = settle_lake(region, base)
     r_rows, _ = settle_lake(region, base.reform_file(f))
     for field, _ in TIERS:
@@ -144,7 +144,7 @@ def test_a_scope_reform_reworks_the_lines_scope(region, tmp_path):
     f.write_text(yaml.safe_dump({"name": "item-rates", "ref": "simulation: 先行自付 30%, 统筹 50% for 20 items",
                                  "overrides": {"benefits.scope.item_rates": {"values": {DAY: {
                                      "value": rows, "ref": "simulation"}}}}}, allow_unicode=True))
-    sim = simulate(region, base, f)
+    sim = simulate_reform(region, base, f)
     r_rows, summary = settle_lake(region, base.reform_file(f))
     assert tier(sim, "hifp_pay")[1] == int(r_rows["hifp_pay"].sum())
     ratio = sim.ratio.set_index("insutype")
@@ -171,13 +171,22 @@ def test_a_misspelled_key_names_the_file_the_key_and_the_nearest(region, tmp_pat
     f = tmp_path / "typo.yaml"
     f.write_text("name: t\noverrides:\n  benefits.pooling.rulez: {2024-01-01: []}\n")
     with pytest.raises(PolicyError, match=r"typo\.yaml.*rulez.*did you mean rules"):
-        simulate(region, "demo", f)
+        simulate_reform(region, "demo", f)
     f.write_text("name: t\noverides:\n  benefits.pooling.rules: {2024-01-01: []}\n")
     with pytest.raises(PolicyError, match="needs 'overrides'"):
-        simulate(region, "demo", f)
+        simulate_reform(region, "demo", f)
     f.write_text("name: t\nrefs: x\noverrides: {}\n")
     with pytest.raises(PolicyError, match=r"typo\.yaml.*'refs'.*did you mean ref"):
-        simulate(region, "demo", f)
+        simulate_reform(region, "demo", f)
+    f.write_text("name: t\noverrides:\n  benefits.pooling.rules:\n    2024-01-01:\n      - {insutype: '310', med: inpatient, "
+                 "level: '*', psn: '*', deductable: 900, per: stay, rate: 0.9, cap_group: pooling}\n")
+    with pytest.raises(PolicyError, match=r"typo\.yaml.*unknown column 'deductable'.*did you mean deductible"):
+        simulate_reform(region, "demo", f)
+    f.write_text("name: t\noverrides: [benefits.pooling.rules]\n")
+    with pytest.raises(PolicyError, match=r"typo\.yaml: overrides: expected a mapping"):
+        simulate_reform(region, "demo", f)
+    with pytest.raises(PolicyError, match="no such reform file"):
+        simulate_reform(region, "demo", tmp_path / "missing.yaml")
 
 
 def test_the_command_prints_the_report_and_writes_the_workbook(region, tmp_path):
@@ -204,7 +213,7 @@ def test_a_payment_reform_goes_through_the_payment_engine(region, tmp_path):
     f = tmp_path / "growth.yaml"
     f.write_text(f"name: growth\nref: 'simulation: budget growth +5 points'\noverrides:\n"
                  f"  payment.budget.growth_rate: {{2024-01-01: {float(growth) + 0.05}}}\n")
-    sim = simulate(region, base, f)
+    sim = simulate_reform(region, base, f)
     assert sim.changed == ["payment.budget.growth_rate"]
     assert tier(sim, "hifp_pay")[0] == tier(sim, "hifp_pay")[1]  # the settlement reads no payment rule
     dip = sim.payment[sim.payment["method"] == "DIP"]
@@ -220,7 +229,7 @@ def test_an_account_reform_reads_the_balances_under_each_pack(region, tmp_path):
     f = tmp_path / "account.yaml"
     f.write_text("name: no-accrual\nref: 'simulation: 在职 划入 0'\noverrides:\n"
                  "  account.active_share_of_base: {2024-01-01: 0}\n")
-    sim = simulate(region, base, f)
+    sim = simulate_reform(region, base, f)
     r_rows, _ = settle_lake(region, base.reform_file(f))
     for field in ("acct_pay", "acct_mulaid_pay", "psn_cash_pay", "hifp_pay"):
         assert tier(sim, field)[1] == int(r_rows[field].sum()), field

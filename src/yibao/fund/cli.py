@@ -117,14 +117,24 @@ def kpi_cmd(
                                       help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
 ) -> None:
     """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
-    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
+    from yibao.fund.report import write_workbook
+
+    check_xlsx(xlsx)
     year = fund_year(lake, pack, parse_opening(opening))
     print_year(year, new_console())
-    if xlsx is not None:
-        from yibao.fund.report import write_workbook
+    save_workbook(write_workbook, year, xlsx)
 
-        write_workbook(year, xlsx)
+
+def check_xlsx(xlsx: Path | None) -> None:
+    """An --xlsx path must end in .xlsx (refused before any work is done)."""
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
+
+
+def save_workbook(write, result, xlsx: Path | None) -> None:
+    """``write(result, xlsx)`` when a workbook was asked for, and say where it is."""
+    if xlsx is not None:
+        write(result, xlsx)
         new_console().print(f"workbook: {xlsx}", highlight=False)
 
 
@@ -137,15 +147,12 @@ def simulate_cmd(
 ) -> None:
     """政策模拟: a reform replayed on the lake's year through the settlement (and payment) engines,
     beside the baseline: spending by tier, the persons' burden, the catastrophic line, DRG/DIP payment."""
-    from yibao.fund.simulate import print_simulation, simulate, write_simulation
+    from yibao.fund.simulate import print_simulation, simulate_reform, write_simulation
 
-    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
-        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
-    sim = simulate(lake, pack, reform)
+    check_xlsx(xlsx)
+    sim = simulate_reform(lake, pack, reform)
     print_simulation(sim, new_console())
-    if xlsx is not None:
-        write_simulation(sim, xlsx)
-        new_console().print(f"workbook: {xlsx}", highlight=False)
+    save_workbook(write_simulation, sim, xlsx)
 
 
 @fund_app.command("calibrate")

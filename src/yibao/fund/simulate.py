@@ -308,7 +308,7 @@ def payment_table(folder: str | Path, base: Pack, reform: Pack) -> pd.DataFrame:
     return t
 
 
-def simulate(folder: str | Path, base: Pack | str, reform_file: str | Path, workers: int = 2) -> Simulation:
+def simulate_reform(folder: str | Path, base: Pack | str, reform_file: str | Path, workers: int = 2) -> Simulation:
     """The reform in ``reform_file`` on the lake's year beside ``base`` (see the module docstring)."""
     base = load_pack(base) if isinstance(base, (str, Path)) else base
     reform = reformed_pack(base, reform_file)
@@ -416,5 +416,5 @@ def write_simulation(sim: Simulation, path: str | Path) -> None:
 def _cell(v):
     return v.item() if isinstance(v, np.generic) else v
 
-__all__ = ["Simulation", "TIERS", "simulate", "print_simulation", "write_simulation", "reformed_pack", "changed_paths", "reform_inputs", "deciles",
+__all__ = ["Simulation", "TIERS", "simulate_reform", "print_simulation", "write_simulation", "reformed_pack", "changed_paths", "reform_inputs", "deciles",
            "catastrophic_line_fen"]
