@@ -203,6 +203,9 @@ def test_the_command_prints_the_report_and_writes_the_workbook(region, tmp_path)
     bad.write_text("name: t\noverrides:\n  benefits.pooling.rulez: {2024-01-01: []}\n")
     res = CliRunner().invoke(app, ["fund", "simulate", "--lake", str(region), "--reform", str(bad)])
     assert res.exit_code == 1 and "error:" in res.output and "bad.yaml" in res.output
+    res = CliRunner().invoke(app, ["fund", "simulate", "--lake", str(region), "--reform", str(f), "--xlsx",
+                                   str(tmp_path / "sim.csv")])
+    assert res.exit_code == 1 and "--xlsx" in res.output and ".csv" in res.output
 
 
 def test_a_payment_reform_goes_through_the_payment_engine(region, tmp_path):

@@ -117,24 +117,14 @@ def kpi_cmd(
                                       help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none)."),
 ) -> None:
     """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
-    from yibao.fund.report import write_workbook
-
-    check_xlsx(xlsx)
-    year = fund_year(lake, pack, parse_opening(opening))
-    print_year(year, new_console())
-    save_workbook(write_workbook, year, xlsx)
-
-
-def check_xlsx(xlsx: Path | None) -> None:
-    """An --xlsx path must end in .xlsx (refused before any work is done)."""
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
-
-
-def save_workbook(write, result, xlsx: Path | None) -> None:
-    """``write(result, xlsx)`` when a workbook was asked for, and say where it is."""
+    year = fund_year(lake, pack, parse_opening(opening))
+    print_year(year, new_console())
     if xlsx is not None:
-        write(result, xlsx)
+        from yibao.fund.report import write_workbook
+
+        write_workbook(year, xlsx)
         new_console().print(f"workbook: {xlsx}", highlight=False)
 
 
@@ -149,10 +139,13 @@ def simulate_cmd(
     beside the baseline: spending by tier, the persons' burden, the catastrophic line, DRG/DIP payment."""
     from yibao.fund.simulate import print_simulation, simulate_reform, write_simulation
 
-    check_xlsx(xlsx)
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise ValidationError("--xlsx", f"{xlsx.suffix or 'no suffix'}: give a .xlsx file", record=str(xlsx))
     sim = simulate_reform(lake, pack, reform)
     print_simulation(sim, new_console())
-    save_workbook(write_simulation, sim, xlsx)
+    if xlsx is not None:
+        write_simulation(sim, xlsx)
+        new_console().print(f"workbook: {xlsx}", highlight=False)
 
 
 @fund_app.command("calibrate")
