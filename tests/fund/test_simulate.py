@@ -121,8 +121,9 @@ def test_one_pass_equals_two_settlements(region, tmp_path):
     base = load_pack("demo")
     f = deductible_reform(base, tmp_path / "ded.yaml", add_yuan=300)
     sim = simulate_reform(region, base, f)
-    b_rows, _ = settle_lake(region, base)
+    b_rows, summary = settle_lake(region, base)
     r_rows, _ = settle_lake(region, base.reform_file(f))
+    assert all(said in sim.notes for said in summary["note"].split("; "))  # what the settlement says, said too
     for field, _ in TIERS:
         for ins in ("310", "390"):
             assert tier(sim, field, ins) == (int(b_rows.loc[b_rows["insutype"] == ins, field].sum()),

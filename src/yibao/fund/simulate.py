@@ -61,7 +61,7 @@ class Simulation:
     tiers: pd.DataFrame  # insutype, tier, field, b_fen, r_fen, change_fen
     ratio: pd.DataFrame  # insutype, b_ratio, r_ratio (政策范围内住院费用报销比例)
     burden: pd.DataFrame  # by, group, persons, b_fen, r_fen, change_fen, b_mean_fen, r_mean_fen
-    catastrophic: pd.DataFrame  # insutype, line_fen, persons, b_above, r_above
+    catastrophic: pd.DataFrame  # insutype, b_line_fen, r_line_fen, persons, b_above, r_above
     payment: pd.DataFrame | None  # fixmedins_code, method, b_fen, r_fen, change_fen (None: not rerun)
     notes: list[str]
 
@@ -120,6 +120,7 @@ class _Part:
     r_burden: np.ndarray
     scheme: np.ndarray
     identity: np.ndarray
+    gaps: dict  # what the lenient settlement took as it came (unknown items, unlisted 门诊慢特病), counted
 
 
 def _by_scheme(masks: list[np.ndarray], out: dict[str, np.ndarray]) -> np.ndarray:
@@ -154,7 +155,8 @@ def settle_part(claims: dict, lines: dict, r_claims: dict, base: Pack, reform: P
     last = np.r_[starts[1:], len(person)] - 1
     burdens = [np.add.reduceat(np.broadcast_to(o["psn_part_amt"], person.shape).astype(I64), starts) for o in outs]
     (b, b_in), (r, r_in) = [np.split(_by_scheme(masks, o), 2) for o in outs]
-    return _Part(b, r, b_in, r_in, person[starts], burdens[0], burdens[1], scheme[last], governing[last])
+    gaps = {"unknown_items": inputs.unknown_items, "unlisted_chronic": inputs.unlisted_chronic, "warning": inputs.warning}
+    return _Part(b, r, b_in, r_in, person[starts], burdens[0], burdens[1], scheme[last], governing[last], gaps)
 
 
 def _identity_code(identity: str) -> int:
@@ -175,6 +177,7 @@ class _Year:
     r_inpatient: np.ndarray
     persons: pd.DataFrame  # person, b_burden, r_burden, scheme, identity (persons with a claim)
     year: int
+    said: list[str]  # what the lake's reading and the lenient settlement took as it came
 
 
 def settle_both(folder: str | Path, base: Pack, reform: Pack, rescope: bool, reread_accounts: bool,
@@ -199,10 +202,19 @@ def settle_both(folder: str | Path, base: Pack, reform: Pack, rescope: bool, rer
             if len(pending) >= workers:
                 done.append(pending.popleft().result())
         done += [f.result() for f in pending]
-    return _combine([p for p in done if p is not None], _main_year(folder))
+    year = _combine([p for p in done if p is not None], _main_year(folder))
+    no_spell = people.gaps.get("no_spell")
+    year.said = [people.note] + year.said + ([f"{no_spell:,} claims fall in no enrolment spell: settled as 在职 / 成年居民"]
+                                             if no_spell else [])
+    return year
 
 
 def _combine(done: list[_Part], year: int) -> _Year:
+    from yibao.settlement.batch import data_gaps
+
+    gaps = {"unknown_items": sum(p.gaps["unknown_items"] for p in done),
+            "unlisted_chronic": sum(p.gaps["unlisted_chronic"] for p in done),
+            "warning": next((p.gaps["warning"] for p in done if p.gaps["warning"]), "")}
     zero = np.zeros((len(SCHEMES), len(FIELDS)), dtype=I64)
     persons = pd.DataFrame({
         "person": np.concatenate([p.person for p in done] or [np.zeros(0, I64)]),
@@ -213,7 +225,7 @@ def _combine(done: list[_Part], year: int) -> _Year:
     })
     return _Year(sum((p.b for p in done), zero), sum((p.r for p in done), zero),
                  sum((p.b_inpatient for p in done), zero), sum((p.r_inpatient for p in done), zero),
-                 persons, year)
+                 persons, year, data_gaps(gaps))
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -313,11 +325,12 @@ def simulate_reform(folder: str | Path, base: Pack | str, reform_file: str | Pat
     base = load_pack(base) if isinstance(base, (str, Path)) else base
     reform = reformed_pack(base, reform_file)
     changed = changed_paths(base, reform)
-    notes = []
+    notes: list[str] = []
     if not changed:
         notes.append(f"{reform_file}: the reform changes no parameter: both columns are the baseline")
     rescope = _touches(changed, "benefits.scope")
     year = settle_both(folder, base, reform, rescope, _touches(changed, "account"), workers)
+    notes += [n for n in year.said if n]
     if rescope:
         notes.append("the reform changes benefits.scope: the lines' scope is worked out under each pack")
     if _touches(changed, "payment"):
