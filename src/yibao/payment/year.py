@@ -63,6 +63,7 @@ from yibao.payment.drg.payment import DrgRules, base_rate, drg_institutions, drg
 from yibao.payment.per_diem import PerDiemRules, fee_for_service, per_diem_pay
 from yibao.payment.review import ReviewRules
 from yibao.policy import Params, load_pack
+from yibao.policy.pack import Pack
 from yibao.vocab import INPATIENT_MED_TYPES
 
 __all__ = ["pay_year", "YearRules", "print_results", "Panel"]
@@ -99,7 +100,7 @@ class YearRules:
 
 def pay_year(
     lake_folder: str | Path,
-    pack: str = "demo",
+    pack: "str | Pack" = "demo",
     backend: str | Backend = "duckdb",
     year: int | None = None,
     history: list[str | Path] | None = None,
@@ -117,7 +118,8 @@ def pay_year(
     if isinstance(reviews, pa.Table):
         reviews = be.table(reviews)
     cases, year = inpatient_cases(be, lake_folder, year)
-    rules = YearRules.from_params(load_pack(pack).at(dt.date(year, 7, 1)))
+    pack = load_pack(pack) if isinstance(pack, (str, Path)) else pack  # a Pack: a reform's copy
+    rules = YearRules.from_params(pack.at(dt.date(year, 7, 1)))
     institutions = lake_table(be, lake_folder, "institutions")
     claims = lake_claims(be, lake_folder)
     per_diem = per_diem_pay(cases, rules.per_diem)
@@ -145,7 +147,7 @@ def pay_year(
     statements = clear(_accounts(budget, dues, rules.budget), rules.clearing)
 
     summary = pd.DataFrame([{
-        "year": year, "pack": pack, "backend": be.name, "inpatient_cases": _count(cases),
+        "year": year, "pack": pack.name, "backend": be.name, "inpatient_cases": _count(cases),
         "cross_region_cases": cross_region_stays(claims, year),
         **{f"pool_{k}_fen": v for k, v in pools.items()},
         **{f"target_{k}_fen": v for k, v in split_pools(sum(pools.values()), rules.budget).items()},

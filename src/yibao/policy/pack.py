@@ -40,6 +40,7 @@ from yibao.policy.schema import (META_KEYS, NEEDS, NO_LIMIT, PARAMETER_KEYS, VAL
                                  nearest, schema_at, spec_of)
 
 PACKS_DIR = Path(__file__).parent / "packs"
+REFORM_KEYS = ("name", "ref", "description", "overrides")  # what a reform file may say
 
 
 @dataclass(frozen=True)
@@ -180,16 +181,20 @@ class Pack:
         dates = self.change_dates()
         return dates[-1] if dates else None
 
-    def reform(self, overrides: Mapping[str, Any], name: str | None = None, ref: str | None = None) -> "Pack":
+    def reform(self, overrides: Mapping[str, Any], name: str | None = None, ref: str | None = None,
+               source: str | None = None) -> "Pack":
         """A copy with parameters overridden (policy simulation; the baseline is untouched).
 
         ``overrides`` maps a dotted path either to a full parameter node (``{unit, values}``) or to
         ``{date: value}`` / ``{date: {value, ref}}`` entries added to the existing parameter.
+        ``source`` (the reform's file) is what an error names.
         """
         name = name or f"{self.name}+reform"
         params = copy.deepcopy(self.params)
+        source = source or f"reform {name}"
+        if not isinstance(overrides, Mapping):
+            raise PolicyError(f"{source}: overrides: expected a mapping of parameter paths, got {overrides!r}")
         for path, change in overrides.items():
-            source = f"reform {name}"
             if isinstance(change, Mapping) and "values" in change:
                 params[path] = _parse_parameter(path, change, source)
                 continue
@@ -213,7 +218,8 @@ class Pack:
         doc = _read_yaml(Path(path))
         if not isinstance(doc, Mapping) or "overrides" not in doc:
             raise PolicyError(f"{path}: a reform file needs 'overrides'")
-        return self.reform(doc["overrides"], name=doc.get("name"), ref=doc.get("ref"))
+        _unknown_keys(doc, REFORM_KEYS, str(path), "in a reform file")
+        return self.reform(doc["overrides"], name=doc.get("name"), ref=doc.get("ref"), source=str(path))
 
 
 class Params:

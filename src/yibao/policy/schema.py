@@ -370,6 +370,8 @@ PARAMETERS: dict = {
         },
         # 收支预算 (yibao.fund.budget)
         "budget": {"min_surplus_rate": "rate", "reserve_ibnr": "bool"},
+        # 高额医疗费用支出: a person's year of 自付 + 自费 above catastrophic_share × disposable_income
+        "burden": {"disposable_income": "yuan", "catastrophic_share": "rate"},
     },
 }
 
