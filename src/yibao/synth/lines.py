@@ -43,7 +43,8 @@ REDRAWS = 6
 CONFLICT_ROUNDS = 3  # of the redraws, those that also redraw lines breaking a limit (limits.conflicts)
 # items charged at most once a day (两库 第八批之一: 诊查费, 床位费, 护理费; one imaging exam or operation a
 # day): a 重复收费 is one of these billed twice
-ONCE_A_DAY = ("1102", "1109", "1201", "2101", "2102", "2103", "33")
+# (医疗服务项目 code prefixes, written as one text: "2101" here is a service chapter, not the 医疗类别 普通住院)
+ONCE_A_DAY = tuple("1102 1109 1201 2101 2102 2103 33".split())
 OVERDOSE_MIN_FACTOR = 1.2  # an injected overdose is at least 1.2 × the long-prescription supply (MAX_OUTPATIENT_QTY)
 DEAR_STAY_FEN = 1_500_000  # a stay above 1.5万 yuan bills proportionally more lines (assumption) …
 MAX_LINE_FACTOR = 40.0  # … up to 40 times as many
