@@ -61,3 +61,24 @@ def test_fund_report_command_writes_the_pdf_and_the_workbook(lake, tmp_path):
 def test_fund_report_names_a_wrong_suffix(lake, tmp_path):
     res = CliRunner().invoke(app, ["fund", "report", "--lake", str(lake), "--pdf", str(tmp_path / "r.txt")])
     assert res.exit_code == 1 and "give a .pdf file" in res.output
+
+
+def test_a_reform_adds_its_chapter_with_the_burden_by_decile(lake, tmp_path):
+    from yibao.fund.pdf import reform_chapter
+    from yibao.fund.simulate import simulate_reform
+    from yibao.policy.pack import load_pack
+
+    reform = tmp_path / "r.yaml"
+    reform.write_text("name: 取消家庭共济\nref: 'simulation'\noverrides:\n  account.family_mutual_aid:\n"
+                      "    2024-01-01: false\n", encoding="utf-8")
+    sim = simulate_reform(lake, load_pack("zibo"), reform)
+    chapter = reform_chapter(sim)
+    deciles = sim.burden[sim.burden["by"] == "decile"]
+    chart = chapter.drawings[0].contents[1]
+    assert [list(s) for s in chart.data] == [[int(v) / 100 for v in deciles["b_mean_fen"]],
+                                             [int(v) / 100 for v in deciles["r_mean_fen"]]]
+    pdf = tmp_path / "r.pdf"
+    res = CliRunner().invoke(app, ["fund", "report", "--lake", str(lake), "--pack", "zibo", "--pdf", str(pdf),
+                                   "--reform", str(reform)])
+    assert res.exit_code == 0, res.output
+    assert "政策模拟 取消家庭共济" in _text(pdf)

@@ -144,11 +144,12 @@ def report_cmd(
     pdf: Path = typer.Option(..., "--pdf", help="Write the report (.pdf) here."),
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
     years: int = typer.Option(5, "--years", help="The forecast's horizon, 5–10 years."),
+    reform: Path | None = typer.Option(None, "--reform", help="Also simulate this reform (as `yibao fund simulate`)."),
 ) -> None:
     """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators,
-    the forecast's balance and months of payment)."""
+    the forecast's balance and months of payment, and a reform's distributional effect)."""
     from yibao.fund.forecast import SCENARIOS
-    from yibao.fund.pdf import forecast_chapter, write_pdf, year_chapters
+    from yibao.fund.pdf import forecast_chapter, reform_chapter, write_pdf, year_chapters
 
     _suffix(pdf, "--pdf", ".pdf")
     _suffix(xlsx, "--xlsx", ".xlsx")
@@ -157,6 +158,10 @@ def report_cmd(
     year = fund_year(lake, pk, balances, statements)
     base, rows = _lake_forecast(lake, pk, statements, years, SCENARIOS, balances, None, 0)
     chapters = [*year_chapters(year), forecast_chapter(rows, base.year)]
+    if reform is not None:
+        from yibao.fund.simulate import simulate_reform
+
+        chapters.append(reform_chapter(simulate_reform(lake, pk, reform)))
     write_pdf(f"医疗保障基金运行报告 fund report {year.accounts.year}", chapters, pdf, dt.date.today())
     new_console().print(f"report: {pdf}", highlight=False)
     _write_workbook(year, xlsx)

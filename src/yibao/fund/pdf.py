@@ -176,6 +176,23 @@ def forecast_chapter(rows: pd.DataFrame, base_year: int) -> Chapter:
                     "low / central / high (fund.forecast in the pack)"])
 
 
+def reform_chapter(sim) -> Chapter:
+    """A reform beside the baseline: spending by tier, the persons' mean burden by decile (the
+    distributional effect), and the persons above the catastrophic-spending line."""
+    tiers = [["险种 scheme", "支付层次 tier", "基线 baseline (元)", "改革 reform (元)", "变化 change (元)"]]
+    tiers += [[SCHEME_NAMES.get(r.insutype, r.insutype), r.tier, _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen)]
+              for r in sim.tiers.itertuples(index=False) if r.b_fen or r.r_fen]
+    above = [["险种 scheme", "高额支出线 line (元)", "人数 persons", "基线 baseline", "改革 reform"]]
+    above += [[SCHEME_NAMES.get(r.insutype, r.insutype), _yuan(r.r_line_fen), f"{r.persons:,}", f"{r.b_above:,}",
+               f"{r.r_above:,}"] for r in sim.catastrophic.itertuples(index=False)]
+    deciles = sim.burden[sim.burden["by"] == "decile"]
+    chart = bar_chart("人均个人负担 (自付+自费) 按负担十分位 mean burden by decile", [str(g) for g in deciles["group"]],
+                      {"基线 baseline": [int(v) / 100 for v in deciles["b_mean_fen"]],
+                       "改革 reform": [int(v) / 100 for v in deciles["r_mean_fen"]]}, "元")
+    return Chapter(f"政策模拟 {sim.reform} beside {sim.baseline}, {sim.year}", [tiers, above], [chart],
+                   [f"changed: {', '.join(sim.changed) or 'nothing'}", *sim.notes])
+
+
 def year_chapters(year) -> list[Chapter]:
     return [accounts_chapter(year), monthly_chapter(year), warning_chapter(year), indicators_chapter(year)]
 
@@ -213,4 +230,4 @@ def write_pdf(title: str, chapters: list[Chapter], path: str | Path, made_on: dt
     doc.build(flow)
 
 
-__all__ = ["Chapter", "bar_chart", "forecast_chapter", "line_chart", "write_pdf", "year_chapters"]
+__all__ = ["Chapter", "bar_chart", "forecast_chapter", "line_chart", "reform_chapter", "write_pdf", "year_chapters"]
