@@ -166,8 +166,9 @@ def test_rings_are_persons_seeing_the_same_doctors_on_the_same_days(rings):
         assert 5 <= len(people) <= 15
         assert set(visits["psn_no"]) <= set(people["entity_id"])
         assert visits["fixmedins_code"].nunique() == 1 and visits["doctor_code"].nunique() <= 2
-        # many members on each ring day
+        # many members on each ring day, all with the day's one doctor
         assert visits.groupby("adm_date")["psn_no"].nunique().median() >= 0.5 * len(people)
+        assert (visits.groupby("adm_date")["doctor_code"].nunique() == 1).all()
 
 
 @pytest.mark.parametrize("field, value", [("fraud_institution_share", 0.0), ("fraud_doctor_share", 1.5),

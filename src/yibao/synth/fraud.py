@@ -170,7 +170,7 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
 
 def rings(rng, m: ClaimModel, b: ClaimBatch, labels: Labels, first: int) -> ClaimBatch:
     """结伙骗保: rings of ``RING_SIZE`` persons enrolled all year who visit one fraudulent institution's
-    one or two doctors together on ``RING_DAYS`` days; each visit is labelled ``ring``, each member at
+    one or two doctors together on ``RING_DAYS`` days (the ring meets one of them on each day); each visit is labelled ``ring``, each member at
     person level with the ring id. The new claims are numbered from ``first``."""
     pop, cfg = m.pop, m.cfg
     persons = np.unique(b.cols["person"])
@@ -192,15 +192,16 @@ def rings(rng, m: ClaimModel, b: ClaimBatch, labels: Labels, first: int) -> Clai
         docs = rng.choice(pool, size=min(int(rng.integers(1, 3)), len(pool)), replace=False)
         days = np.sort(rng.choice(np.arange(year_start, year_end + 1), size=int(rng.integers(*RING_DAYS)), replace=False))
         who, day = np.meshgrid(members, days, indexing="ij")
+        day_doctor = np.broadcast_to(docs[rng.integers(0, len(docs), len(days))], who.shape)  # a session a day
         come = rng.random(who.shape) < RING_ATTENDANCE
-        who, day = who[come], day[come]
+        who, day, doctor = who[come], day[come], day_doctor[come]
         dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
         cost = m.op_scale[pop.scheme[who]] * m.op_level_ratio[m.inst.cat[where]] * m.out["cost_rel"].to_numpy()[dx] * RING_COST
         v = _base(who, OUTPATIENT, np.full(len(who), vocab.MED_OUTPATIENT, object), day, np.zeros(len(who)), dx,
                   np.full(len(who), where), cost)
         v.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
         v.cols["dept"] = m.out["dept"].to_numpy(dtype=object)[dx]
-        v.cols["doctor"] = docs[rng.integers(0, len(docs), len(who))].astype(np.int64)
+        v.cols["doctor"] = doctor.astype(np.int64)
         ring_id = f"R{cfg.seed}-{int(members.min())}"
         labels.add(first + sum(len(p) for p in parts) + np.arange(len(who)), "ring", ring_id)
         labels.add_persons(members, "ring", ring_id)
