@@ -65,6 +65,21 @@ def test_pair_weight_is_the_poisson_tail_of_the_shared_days():
     assert g.nodes["R0"]["kind"] == "person" and g.nodes["D3"]["kind"] == "doctor" and g.has_edge("D3", "H1")
 
 
+def test_a_ring_at_a_busy_doctor_is_found_though_no_single_pair_clears_a_bonferroni_bound():
+    """2,000 regular patients at one doctor make about two million pairs tested: a bound on the chance
+    of any false pair would need p below 5e-9, which five shared days of five visits (p ≈ 3e-8) do not
+    reach; fifteen such pairs together are a discovery at a 1% false discovery rate."""
+    rng = np.random.default_rng(3)
+    background = pd.DataFrame({"psn_no": np.repeat([f"P{k:04d}" for k in range(2000)], 3), "doctor_code": "D1",
+                               "fixmedins_code": "H1", "adm_date": rng.choice(DAYS[:300], 6000)})
+    ring = _ring(persons=6, days=5, doctor="D1", inst="H1")
+    pairs, tested = improbable_pairs(pd.concat([background, ring], ignore_index=True))
+    assert tested > 1_500_000 and pairs["weight"].max() < np.log10(tested / 0.01)
+    assert sorted(set(pairs["a"]) | set(pairs["b"])) == [f"R{k}" for k in range(6)]
+    rings = find_rings(pd.concat([background, ring], ignore_index=True))
+    assert list(rings["persons"]) == ["|".join(f"R{k}" for k in range(6))]
+
+
 def test_claims_without_the_encounter_columns_are_refused():
     with pytest.raises(ValidationError, match="doctor_code: column missing from claims"):
         find_rings(_background().drop(columns="doctor_code"))

@@ -3,8 +3,10 @@ same institution, far more often than chance allows.
 
 For a doctor who worked ``D`` days and two of their patients seen on ``n_a`` and ``n_b`` of those
 days, chance gives about ``λ = n_a·n_b / D`` shared days; ``k`` shared days have the Poisson tail
-probability ``p = P(X ≥ k | λ)``. A pair is an edge of the graph, weighted ``−log10 p``, when ``p`` is
-below 1% after a Bonferroni correction for every pair that was tested. The graph (networkx) holds
+probability ``p = P(X ≥ k | λ)``. A pair is an edge of the graph, weighted ``−log10 p``, when it is a
+discovery of the Benjamini–Hochberg procedure over every pair that was tested, at a false discovery
+rate of 1%: of the pairs kept, about one in a hundred is chance. (A Bonferroni bound over millions of
+pairs would keep only the strongest pairs of a ring, too few to see the ring.) The graph (networkx) holds
 persons, doctors and institutions; its dense communities of persons (Louvain, seeded) are the ring
 candidates, with the doctors and institution they met at and the shared days as evidence.
 """
@@ -23,11 +25,11 @@ ENCOUNTER_COLUMNS = ("psn_no", "doctor_code", "fixmedins_code", "adm_date")
 
 @dataclass(frozen=True)
 class RingParams:
-    """``min_shared``: the fewest shared days a pair needs; ``alpha``: the family-wise error rate of
-    the pair test; ``min_persons``: the smallest ring reported."""
+    """``min_shared``: the fewest shared days a pair needs; ``fdr``: the false discovery rate of the
+    pair test; ``min_persons``: the smallest ring reported."""
 
     min_shared: int = 3
-    alpha: float = 0.01
+    fdr: float = 0.01
     min_persons: int = 3
     seed: int = 0
 
@@ -72,8 +74,19 @@ def improbable_pairs(claims: pd.DataFrame, params: RingParams = RingParams()) ->
     expected = na * nb / d
     weight = -poisson.logsf(shared["shared"].to_numpy() - 1, expected) / np.log(10)
     out = shared.rename(columns={"psn_no_a": "a", "psn_no_b": "b"}).assign(expected=expected, weight=weight)
-    threshold = np.log10(tested / params.alpha)
-    return out[out["weight"] >= threshold].reset_index(drop=True), tested
+    return out[_discoveries(weight, tested, params.fdr)].reset_index(drop=True), tested
+
+
+def _discoveries(weight: np.ndarray, tested: int, fdr: float) -> np.ndarray:
+    """Benjamini–Hochberg over ``tested`` pairs (the untested ones have p near 1 and are never kept):
+    keep the k strongest, k the largest rank whose p is at most k × fdr / tested."""
+    order = np.argsort(-weight, kind="stable")
+    ranks = np.arange(1, len(weight) + 1)
+    passing = np.flatnonzero(-weight[order] <= np.log10(ranks * fdr / tested))
+    keep = np.zeros(len(weight), dtype=bool)
+    if len(passing):
+        keep[order[: passing[-1] + 1]] = True
+    return keep
 
 
 def ring_graph(pairs: pd.DataFrame):
