@@ -332,9 +332,8 @@ def settle(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[
         "acct_pay_fen": s["acct_pay"] + s["acct_mulaid_pay"], "psn_cash_pay_fen": s["psn_cash_pay"],
         "statement": json.dumps(_stored(statement), ensure_ascii=False), "change": json.dumps(change.to_dict()),
         "msgid": msgid})
-    sns = [ln["feedetl_sn"] for ln in lines]
-    if repo.mark_settled(conn, enc["mdtrt_id"], sns, setl_id) != len(sns):
-        raise LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 的费用明细已被另一笔结算占用")
+    repo.tie_lines(conn, enc["mdtrt_id"], [ln["feedetl_sn"] for ln in lines], setl_id,
+                   LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 的费用明细已被另一笔结算占用"))
     repo.put_position(conn, enc["psn_no"], year, after, version)
     return setl_id, statement
 
