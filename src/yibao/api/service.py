@@ -28,7 +28,6 @@ from yibao.api.table import Call, handlers, label
 from yibao.errors import YibaoError
 from yibao.ledger import audit, repository as repo
 from yibao.ledger.db import ledger_engine
-from yibao.ledger.sql import hook
 from yibao.ledger.service import LedgerError, Region
 
 log = logging.getLogger("yibao.api")
@@ -58,7 +57,7 @@ class Service:
         """``master_key``: requests must be signed (:mod:`yibao.api.signing`) with the credential of the
         institution they name; None accepts unsigned requests from any registered institution (tests,
         a closed network behind a gateway that signs)."""
-        self.engine = hook(engine or ledger_engine(url))
+        self.engine = engine or ledger_engine(url)
         self.region = region
         self.master_key = master_key
         self.window = window_seconds

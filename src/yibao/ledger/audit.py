@@ -41,7 +41,7 @@ def append(conn: sa.Connection, chain: str, record: dict[str, Any]) -> int:
     row = chain_row(int(head["seq"]), head["hash"], record)
     defer(conn, _LINK, {"chain": chain, "seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
                         "record": row.record_json})
-    defer(conn, _MOVE, {"c": chain, "h": row.hash}, expect=1)
+    defer(conn, _MOVE, {"c": chain, "h": row.hash})  # the row is ours: _BUMP locked it
     return row.seq
 
 

@@ -12,7 +12,10 @@ on SQLite, in process, they simply run one after another. On an engine made read
 :func:`defer` holds a write back until the transaction's next statement or its commit and sends it
 with that one: a settlement's writes, its message and its audit link cost two round trips, the
 commit included. A deferred write still runs before anything after it (SQLAlchemy's own statements
-included), and a write whose row count is checked is checked before the commit is sent.
+included), and a write whose row count is checked is checked before the commit is sent. The
+``BEGIN`` is deferred the same way (the driver connection is in autocommit mode and the hook sends
+``BEGIN`` and ``COMMIT`` itself), so it goes with the transaction's first statement; code that works
+on the driver connection directly must first run a statement through SQLAlchemy or :func:`run`.
 """
 
 from __future__ import annotations
@@ -107,16 +110,37 @@ _HOOKED: "weakref.WeakSet[sa.Engine]" = weakref.WeakSet()
 
 
 def hook(engine: sa.Engine) -> sa.Engine:
-    """Let :func:`defer` hold writes back on this engine's connections (PostgreSQL; on SQLite a
-    deferred write runs at once)."""
+    """Let :func:`defer` hold writes back on this engine's connections, the ``BEGIN`` too on those
+    it opens from now on (PostgreSQL; on SQLite a deferred write runs at once)."""
     if engine.dialect.name != "postgresql" or engine in _HOOKED:
         return engine
     _HOOKED.add(engine)
+    sa.event.listen(engine, "connect", _own_begin)
+    sa.event.listen(engine, "begin", _defer_begin)
     sa.event.listen(engine, "before_cursor_execute", lambda conn, *_: _flush(conn))
     sa.event.listen(engine, "commit", lambda conn: _flush(conn, commit=True))
     sa.event.listen(engine, "rollback", lambda conn: conn.info.pop(_QUEUE, None))
-    sa.event.listen(engine.pool, "reset", lambda _dbapi, record, *_: record.info.pop(_QUEUE, None))
+    sa.event.listen(engine.pool, "reset", _forget)
     return engine
+
+
+def _forget(dbapi_connection, connection_record, reset_state) -> None:  # noqa: ANN001 - the pool's names
+    """A connection back in the pool keeps no write of the transaction it left."""
+    connection_record.info.pop(_QUEUE, None)
+
+
+_BEGIN = "BEGIN"
+
+
+def _own_begin(dbapi_conn, record) -> None:  # noqa: ANN001
+    """The driver sends no BEGIN of its own on this connection: :func:`_defer_begin` queues it."""
+    dbapi_conn.autocommit = True
+    record.info["yibao.sql.own_begin"] = True
+
+
+def _defer_begin(conn: sa.Connection) -> None:
+    if conn.info.get("yibao.sql.own_begin"):
+        conn.info[_QUEUE] = [_Write(_Form(_BEGIN, None, (), (), (), ()), None, False, None, None)]
 
 
 def defer(conn: sa.Connection, stmt: Prepared, values: dict[str, Any] | Sequence[dict[str, Any]], *,
@@ -155,19 +179,19 @@ def _flush(conn: sa.Connection, commit: bool = False, last: tuple[_Form, Any] | 
     """Send the deferred writes (with ``last``, a statement whose result is wanted, or the commit)
     in one round trip; check their row counts."""
     queued = conn.info.pop(_QUEUE, None)
-    if not queued:
-        return None
+    if not queued or (commit and len(queued) == 1 and queued[0].form.sql == _BEGIN):
+        return None  # nothing was sent: nothing to commit
     commit = commit and last is None and all(w.expect is None for w in queued)
     driver = conn.connection.dbapi_connection
-    cursors = [driver.cursor() for _ in range(len(queued) + (last is not None))]
+    cursors = [driver.cursor() for _ in range(len(queued) + 1)]
     try:
         with driver.pipeline():
             for cursor, w in zip(cursors, queued):
                 (cursor.executemany if w.many else cursor.execute)(w.form.sql, w.params)
             if last is not None:
                 cursors[-1].execute(last[0].sql, last[1])
-            if commit:
-                driver.commit()
+            elif commit:  # the driver's commit() would not see the BEGIN still in the pipeline
+                cursors[-1].execute("COMMIT")
         for cursor, w in zip(cursors, queued):
             _check(cursor.rowcount, w.expect, w.error)
         return Result(_rows(conn, last[0], cursors[-1]), cursors[-1].rowcount) if last is not None else None
