@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from yibao.errors import NotFoundError
 from yibao.ledger.position import Change, Position
-from yibao.ledger.sql import Prepared, defer, run
+from yibao.ledger.sql import Prepared, defer, run, run_all
 from yibao.store.models import (
     Encounter,
     FeeLine,
@@ -76,6 +76,14 @@ _LINES = Prepared(sa.select(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"),
 
 def lines(conn: sa.Connection, mdtrt_id: str, status: str = "active") -> list[dict[str, Any]]:
     return run(conn, _LINES, {"id": mdtrt_id, "status": status}).rows
+
+
+def encounter_with_lines(conn: sa.Connection, mdtrt_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The encounter and its active lines, read in one round trip."""
+    enc, found = run_all(conn, [(_ENCOUNTER, {"id": mdtrt_id}), (_LINES, {"id": mdtrt_id, "status": "active"})])
+    if not enc.rows:
+        raise NotFoundError(f"encounter {mdtrt_id!r} not found")
+    return enc.rows[0], found.rows
 
 
 _WIDEST = 1024  # the longest IN list compiled; longer lists go in parts
@@ -303,6 +311,7 @@ __all__ = [
     "encounter",
     "update_encounter",
     "lines",
+    "encounter_with_lines",
     "existing_line_numbers",
     "add_lines",
     "withdraw_lines",

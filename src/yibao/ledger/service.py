@@ -92,10 +92,15 @@ def register(conn: sa.Connection, inst: dict[str, Any], *, psn_no: str, insutype
 
 
 def own_encounter(conn: sa.Connection, inst: dict[str, Any], mdtrt_id: str, psn_no: str | None = None,
-                  kind: str | None = None) -> dict[str, Any]:
-    """The encounter, refused when it is another institution's, another person's or of another kind."""
+                  kind: str | None = None, with_lines: bool = False) -> dict[str, Any]:
+    """The encounter, refused when it is another institution's, another person's or of another kind;
+    ``with_lines``: its active lines read with it (a settlement's), kept as ``enc["lines"]``."""
     try:
-        enc = repo.encounter(conn, mdtrt_id)
+        if with_lines:
+            enc, lines = repo.encounter_with_lines(conn, mdtrt_id)
+            enc = {**enc, "lines": lines}
+        else:
+            enc = repo.encounter(conn, mdtrt_id)
     except NotFoundError:
         raise LedgerError("mdtrt_id", f"就诊ID {mdtrt_id} 不存在") from None
     if enc["fixmedins_code"] != inst["fixmedins_code"]:
@@ -178,7 +183,8 @@ def upload(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[
 
 
 def _unsettled(conn: sa.Connection, enc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [ln for ln in repo.lines(conn, enc["mdtrt_id"]) if ln["setl_id"] is None]
+    active = enc["lines"] if "lines" in enc else repo.lines(conn, enc["mdtrt_id"])
+    return [ln for ln in active if ln["setl_id"] is None]
 
 
 def line_scope(region: Region, inst: dict[str, Any], enc: dict[str, Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

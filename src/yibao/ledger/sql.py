@@ -175,28 +175,32 @@ def _check(count: int, expect: int | None, error: Exception | None) -> None:
         raise error or RuntimeError(f"{count} rows written, {expect} expected")
 
 
-def _flush(conn: sa.Connection, commit: bool = False, last: tuple[_Form, Any] | None = None) -> Result | None:
-    """Send the deferred writes (with ``last``, a statement whose result is wanted, or the commit)
-    in one round trip; check their row counts."""
+def _flush(conn: sa.Connection, commit: bool = False) -> None:
+    """Send the deferred writes (and the commit, when asked and no write is checked) in one round trip."""
     queued = conn.info.pop(_QUEUE, None)
     if not queued or (commit and len(queued) == 1 and queued[0].form.sql == _BEGIN):
-        return None  # nothing was sent: nothing to commit
-    commit = commit and last is None and all(w.expect is None for w in queued)
+        return  # nothing was sent: nothing to commit
+    _send(conn, queued, [], commit and all(w.expect is None for w in queued))
+
+
+def _send(conn: sa.Connection, queued: list[_Write], reads: Sequence[tuple[_Form, Any]], commit: bool) -> list[Result]:
+    """The deferred writes, then ``reads`` (or the ``COMMIT``), in one pipeline; the writes' row counts
+    checked; the reads' results."""
     driver = conn.connection.dbapi_connection
-    cursors = [driver.cursor() for _ in range(len(queued) + 1)]
+    cursors = [driver.cursor() for _ in range(len(queued) + max(len(reads), 1))]
     try:
         with driver.pipeline():
             for cursor, w in zip(cursors, queued):
                 (cursor.executemany if w.many else cursor.execute)(w.form.sql, w.params)
-            if last is not None:
-                cursors[-1].execute(last[0].sql, last[1])
-            elif commit:  # the driver's commit() would not see the BEGIN still in the pipeline
+            for cursor, (form, params) in zip(cursors[len(queued):], reads):
+                cursor.execute(form.sql, params)
+            if commit:  # the driver's commit() would not see a BEGIN still in the pipeline
                 cursors[-1].execute("COMMIT")
         for cursor, w in zip(cursors, queued):
             _check(cursor.rowcount, w.expect, w.error)
-        return Result(_rows(conn, last[0], cursors[-1]), cursors[-1].rowcount) if last is not None else None
+        return [Result(_rows(conn, form, c), c.rowcount) for c, (form, _) in zip(cursors[len(queued):], reads)]
     except conn.dialect.loaded_dbapi.Error as e:  # the pipeline says which statement only in the text
-        every = [w.form.sql for w in queued] + ([last[0].sql] if last is not None else [])
+        every = [w.form.sql for w in queued] + [form.sql for form, _ in reads]
         raise _driver_error(conn, _Form("; ".join(every), None, (), (), (), ()), None, e) from e
     finally:
         for cursor in cursors:
@@ -241,7 +245,7 @@ def run(conn: sa.Connection, stmt: Prepared, values: dict[str, Any] | None = Non
     """Run one statement in the connection's transaction (after the deferred writes)."""
     form, params = _params(conn, stmt, values or {})
     if conn.info.get(_QUEUE):
-        return _flush(conn, last=(form, params))
+        return _send(conn, conn.info.pop(_QUEUE), [(form, params)], False)[0]
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(form.sql, params)
@@ -269,24 +273,12 @@ def run_many(conn: sa.Connection, stmt: Prepared, rows: Sequence[dict[str, Any]]
 
 
 def run_all(conn: sa.Connection, batch: Sequence[tuple[Prepared, dict[str, Any]]]) -> list[Result]:
-    """Several statements, in order, in one round trip on PostgreSQL; each one's result."""
-    if conn.dialect.name != "postgresql" or len(batch) == 1:
+    """Several statements, in order, in one round trip on PostgreSQL (with the deferred writes); each
+    one's result."""
+    if conn.dialect.name != "postgresql":
         return [run(conn, stmt, values) for stmt, values in batch]
-    _flush(conn)
-    driver = conn.connection.dbapi_connection
-    sent = [_params(conn, stmt, values) for stmt, values in batch]
-    cursors = [driver.cursor() for _ in sent]
-    try:
-        with driver.pipeline():
-            for cursor, (form, params) in zip(cursors, sent):
-                cursor.execute(form.sql, params)
-        return [Result(_rows(conn, f, c), c.rowcount) for c, (f, _) in zip(cursors, sent)]
-    except conn.dialect.loaded_dbapi.Error as e:  # the pipeline says which statement only in the text
-        every = _Form("; ".join(f.sql for f, _ in sent), None, (), (), ())
-        raise _driver_error(conn, every, [p for _, p in sent], e) from e
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    queued = conn.info.pop(_QUEUE, None) or []
+    return _send(conn, queued, [_params(conn, stmt, values) for stmt, values in batch], False)
 
 
 __all__ = ["Prepared", "Result", "defer", "hook", "run", "run_all", "run_many"]
