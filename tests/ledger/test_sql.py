@@ -135,3 +135,28 @@ def test_a_2207_costs_five_round_trips_to_postgresql(ledger):
     # BEGIN with the replay check, the encounter with its lines, the locked position, the settlement's
     # writes with the message and the audit head, the audit link with the commit
     assert counts == [5, 5, 5]
+
+
+def test_more_lines_than_one_in_list_are_checked_tied_and_freed_in_parts(ledger):
+    from yibao.ledger import repository as repo
+    from yibao.ledger import service
+
+    n = 2 * 1024 + 3  # three parts: 1024, 1024 and 3 (padded to 4)
+    with ledger.engine.begin() as conn:
+        inst = ledger.inst(conn)
+        enc = service.register(conn, inst, psn_no="P00001", insutype=None, kind="outpatient",
+                               begntime=dt.datetime(2025, 3, 1, 9), ipt_otp_no="OPbig", msgid="regbig")
+        lines = [ledger.line(f"{k:05d}", "110200001", 800) for k in range(n)]
+        service.upload(conn, ledger.region, inst, enc, lines, "upbig")
+        with pytest.raises(LedgerError, match="02050 已上传"):  # found in the third part
+            service.upload(conn, ledger.region, inst, enc, [ledger.line("99999", "110200001", 800),
+                                                            ledger.line("02050", "110200001", 800)], "upbig2")
+    with ledger.engine.begin() as conn:
+        enc = service.own_encounter(conn, inst, enc["mdtrt_id"], with_lines=True)
+        setl_id, _ = service.settle(conn, ledger.region, inst, enc, medfee_sumamt=800 * n, msgid="sbig",
+                                    now=dt.datetime(2025, 3, 1, 10))
+    with ledger.engine.begin() as conn:
+        assert {ln["setl_id"] for ln in repo.lines(conn, enc["mdtrt_id"])} == {setl_id}
+        service.reverse(conn, inst, setl_id, msgid="rbig", now=dt.datetime(2025, 3, 1, 11))
+    with ledger.engine.connect() as conn:
+        assert {ln["setl_id"] for ln in repo.lines(conn, enc["mdtrt_id"])} == {None}
