@@ -32,6 +32,11 @@ def _encounter(ledger, conn) -> None:
                      begntime=dt.datetime(2025, 3, 1, 9), ipt_otp_no="O1", msgid="M" * 30)
 
 
+def _message(msgid: str, code: str) -> dict:
+    return {"msgid": msgid, "infno": "2207", "fixmedins_code": code, "body_digest": "d", "response": "{}",
+            "received_at": dt.datetime(2025, 3, 1, 9), "reversed_by": None}
+
+
 def _mdtrt(conn) -> str:
     return conn.execute(sa.text("SELECT mdtrt_id FROM encounters")).scalar_one()
 
@@ -50,8 +55,7 @@ def test_a_prepared_statement_reads_and_writes_as_sqlalchemy_does(ledger):
 
 def test_deferred_writes_run_before_later_statements_and_commit_with_the_transaction(ledger):
     insert = sql.Prepared(sa.insert(MSG))
-    message = {"msgid": "A" * 30, "infno": "2207", "fixmedins_code": ledger.hospital, "body_digest": "d",
-               "response": "{}", "received_at": dt.datetime(2025, 3, 1, 9), "reversed_by": None}
+    message = _message("A" * 30, ledger.hospital)
     with ledger.engine.begin() as conn:
         sql.defer(conn, insert, message)
         seen = conn.execute(sa.select(sa.func.count()).select_from(MSG)).scalar()  # SQLAlchemy's own statement
@@ -62,8 +66,7 @@ def test_deferred_writes_run_before_later_statements_and_commit_with_the_transac
 
 def test_a_deferred_write_is_lost_with_its_transaction_and_a_missed_count_refuses_before_the_commit(ledger):
     insert = sql.Prepared(sa.insert(MSG))
-    message = {"msgid": "B" * 30, "infno": "2207", "fixmedins_code": ledger.hospital, "body_digest": "d",
-               "response": "{}", "received_at": dt.datetime(2025, 3, 1, 9), "reversed_by": None}
+    message = _message("B" * 30, ledger.hospital)
     with pytest.raises(ZeroDivisionError):
         with ledger.engine.begin() as conn:
             sql.defer(conn, insert, message)
@@ -79,8 +82,7 @@ def test_a_deferred_write_is_lost_with_its_transaction_and_a_missed_count_refuse
 
 def test_a_duplicate_key_in_a_deferred_write_is_sqlalchemys_integrity_error(ledger):
     insert = sql.Prepared(sa.insert(MSG))
-    message = {"msgid": "C" * 30, "infno": "2207", "fixmedins_code": ledger.hospital, "body_digest": "d",
-               "response": "{}", "received_at": dt.datetime(2025, 3, 1, 9), "reversed_by": None}
+    message = _message("C" * 30, ledger.hospital)
     with ledger.engine.begin() as conn:
         sql.defer(conn, insert, message)
     with pytest.raises(sa.exc.IntegrityError):  # what the dispatcher turns into a replay of the stored answer
