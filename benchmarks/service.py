@@ -6,17 +6,21 @@
 What it runs (the figures are the real command's: ``yibao serve`` as its own processes, signed HTTP
 requests from a separate load process):
 1. a PostgreSQL cluster (throwaway, from Debian's package, unless ``--db``), a synthetic region of
-   ``--persons`` loaded into it, 10 of its hospitals given credentials;
+   ``--persons`` loaded into it, 10 institutions of the region (hospitals added where the synthetic
+   region has fewer) given credentials;
 2. ``yibao serve --db URL --workers W``;
 3. setup: one 2201 挂号 per encounter;
 4. load: per encounter a 2204 (two lines) then a 2207 结算, from ``--procs`` processes × ``--clients``
    threads; settlements/s (= 2207 answered infcode 0 per second of the load phase) and p50 / p99 of
    2207;
 5. the same clients sending only 1101 and only 2206 (rates);
-6. the floor: a bare locked PostgreSQL transaction of the same shape (lock the person's row, insert a
+6. the inner figure: ``Service.handle`` in this process (no HTTP, no signing, one thread), CPU and wall
+   milliseconds per 2204 and per 2207, and the round trips to PostgreSQL per message (counted in the
+   driver's protocol trace: each turn from sending to receiving is one);
+7. the floor: a bare locked PostgreSQL transaction of the same shape (lock the person's row, insert a
    settlement, tie two lines, update the row, insert the message and an audit link) from as many
    threads, without HTTP or the engine;
-7. the demo service's start-up time (``yibao serve --demo`` until /health answers).
+8. the demo service's start-up time (``yibao serve --demo`` until /health answers).
 """
 
 from __future__ import annotations
@@ -93,8 +97,22 @@ def _threads(work, n: int) -> float:
 # -- the region ---------------------------------------------------------------------------------------
 
 
+INSTITUTIONS = 10
+
+
+def _add_hospitals(url: str, admdvs: str, have: int) -> None:
+    """一级 hospitals of the region added until it has ``INSTITUTIONS`` (a small synthetic region has fewer)."""
+    from yibao.store.repositories import Store
+
+    with Store(url).unit() as uow:
+        for k in range(INSTITUTIONS - have):
+            uow.institutions.add({"fixmedins_code": f"H{admdvs}{90001 + k}", "name": f"基准测试第{k + 1}医院",
+                                  "kind": "hospital", "level": "1", "admdvs": admdvs, "beds": None,
+                                  "agreement_start": dt.date(2024, 1, 1), "agreement_end": None})
+
+
 def prepare(url: str, folder: Path, persons: int, key: bytes) -> dict:
-    """The synthetic region in ``url`` and credentials for 10 hospitals of the region."""
+    """The synthetic region in ``url`` and credentials for 10 institutions of the region."""
     import sqlalchemy as sa
 
     from yibao.api import credentials
@@ -105,10 +123,12 @@ def prepare(url: str, folder: Path, persons: int, key: bytes) -> dict:
     upgrade(url)
     region = demo_prepare(folder, key, persons=persons, url=url)
     engine = ledger_engine(url)
+    local = sa.text("SELECT fixmedins_code FROM institutions WHERE admdvs LIKE :r ORDER BY kind, fixmedins_code LIMIT :n")
     with engine.begin() as c:
-        codes = [r[0] for r in c.execute(sa.text(
-            "SELECT fixmedins_code FROM institutions WHERE admdvs LIKE :r ORDER BY kind, fixmedins_code LIMIT 10"),
-            {"r": region.admdvs[:4] + "%"})]
+        have = len(c.execute(local, {"r": region.admdvs[:4] + "%", "n": INSTITUTIONS}).all())
+    _add_hospitals(url, region.admdvs, have)
+    with engine.begin() as c:
+        codes = [r[0] for r in c.execute(local, {"r": region.admdvs[:4] + "%", "n": INSTITUTIONS})]
         creds = {code: credentials.issue(c, code, key, dt.datetime.now()) for code in codes}
         people = [dict(r) for r in c.execute(sa.text(
             "SELECT p.psn_no, p.certno, p.name, e.insutype, e.psn_type, e.admdvs FROM persons p "
@@ -248,23 +268,17 @@ def bare_rate(url: str, threads: int, n: int, persons: int) -> float:
     return n / _threads(work, threads)
 
 
-def inner(url: str, region: dict, jobs: list) -> dict[str, float]:
-    """Inner figure (no HTTP, no signing, one thread): ``Service.handle`` on the same database, CPU and
-    wall milliseconds per 2204 and per 2207."""
+def _inner_messages(svc, his, jobs: list, tag: str, infnos=("2201", "2204", "2207")) -> dict[str, tuple[float, float]]:
+    """2201, 2204 and 2207 for each job through ``svc.handle``: CPU and wall ms per message of each."""
     from yibao.api import his as H
-    from yibao.api.app import service_of
 
-    svc = service_of(url, "demo", None)
-    code = jobs[0]["code"]
-    his = H.His(code, region["admdvs"], first_seq=9000)
-    mine = [j for j in jobs if j["code"] == code][:200]
-    out: dict[str, float] = {}
-    for infno in ("2201", "2204", "2207"):
+    out: dict[str, tuple[float, float]] = {}
+    for infno in infnos:
         cpu, wall = time.process_time(), time.perf_counter()
-        for j in mine:
+        for j in jobs:
             p = j["person"]
             if infno == "2201":
-                body = his.body("2201", H.register(p, f"{DAY} 09:00:00", f"I{j['n']}"))
+                body = his.body("2201", H.register(p, f"{DAY} 09:00:00", f"I{tag}{j['n']}"))
             elif infno == "2204":
                 body = his.body("2204", {"feedetail": [
                     H.fee_line("1", j["inner"], p["psn_no"], "110200001", "8.00", "1", f"{DAY} 09:10:00"),
@@ -272,10 +286,60 @@ def inner(url: str, region: dict, jobs: list) -> dict[str, float]:
             else:
                 body = his.body("2207", H.settle(p, j["inner"], "53.00"))
             answer = json.loads(svc.handle(body))
+            if answer["infcode"] != 0:
+                raise SystemExit(f"inner {infno} refused: {answer['err_msg']}")
             if infno == "2201":
                 j["inner"] = answer["output"]["data"]["mdtrt_id"]
-        out[infno] = ((time.process_time() - cpu) / len(mine) * 1000, (time.perf_counter() - wall) / len(mine) * 1000)
+        out[infno] = ((time.process_time() - cpu) / len(jobs) * 1000, (time.perf_counter() - wall) / len(jobs) * 1000)
+    return out
+
+
+def round_trips(trace: Path) -> int:
+    """Turns from the client sending to the server answering in a libpq protocol trace."""
+    turns, last = 0, "B"
+    for line in trace.read_text().splitlines():
+        side = line[:1]
+        if side == "B" and last == "F":
+            turns += 1
+        if side in "FB":
+            last = side
+    return turns
+
+
+def inner(url: str, region: dict, jobs: list) -> dict[str, tuple[float, ...]]:
+    """Inner figure (no HTTP, no signing, one thread): ``Service.handle`` on the same database, CPU and
+    wall milliseconds per 2204 and per 2207, then round trips per message on 20 more encounters with
+    the driver's protocol trace on."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from yibao.api import his as H
+    from yibao.api.app import service_of
+
+    svc = service_of(url, "demo", None)
+    code = jobs[0]["code"]
+    his = H.His(code, region["admdvs"], first_seq=9000)
+    mine = [dict(j) for j in jobs if j["code"] == code][:220]
+    out = _inner_messages(svc, his, mine[:200], "A")
     svc.engine.dispose()
+    traced: list = []  # (driver connection, trace file) of each connection opened from here on
+
+    @sa.event.listens_for(svc.engine, "connect")
+    def _trace(dbapi_conn, _record):  # noqa: ANN001
+        path = Path(tempfile.mkstemp(prefix="yibao-pq-trace.")[1])
+        dbapi_conn.pgconn.trace(os.open(path, os.O_WRONLY | os.O_APPEND))
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        traced.append((dbapi_conn, path))
+
+    for infno in ("2201", "2204", "2207"):
+        _inner_messages(svc, his, mine[200:], "T", (infno,))
+        for dbapi_conn, _ in traced:
+            dbapi_conn.pgconn.untrace()  # flushes the trace
+        out[infno] += (sum(round_trips(path) for _, path in traced) / len(mine[200:]),)
+        svc.engine.dispose()
+        for _, path in traced:
+            path.unlink()
+        traced.clear()
     return out
 
 
@@ -349,7 +413,8 @@ def main() -> None:
         server = None
         fig = inner(url, region, jobs)
         print("inner figure (Service.handle in this process, no HTTP or signing, one thread): "
-              + ", ".join(f"{k} {c:.1f} ms CPU / {w:.1f} ms wall" for k, (c, w) in fig.items() if k != "2201"))
+              + ", ".join(f"{k} {c:.1f} ms CPU / {w:.1f} ms wall / {n:.0f} round trips"
+                          for k, (c, w, n) in fig.items() if k != "2201"))
         bare = bare_rate(url, a.procs * a.clients, max(3000, a.encounters), a.persons)
         print(f"floor: bare locked PostgreSQL transaction of the same shape, {a.procs * a.clients} threads: "
               f"{bare:,.0f}/s; the service reaches {rate / bare:.0%} of it (target ≥ 40%)")

@@ -5,6 +5,9 @@ the file itself. ``/health`` says the service is up.
 
 ``from_env()`` builds the app from ``YIBAO_SERVE_*`` environment variables, so uvicorn can start
 several worker processes of one configuration (``yibao serve --workers N``).
+
+A worker runs at most ``threads`` messages at once (each on a thread, holding a pooled connection);
+the rest wait in the event loop. More threads than that only fight over the interpreter lock.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import logging
 import os
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -27,14 +30,19 @@ from yibao.api.session import FileAnswer
 PATH = "/fsi/api/rsfComIfsService/callService"
 MAX_BODY = 8 * 1024 * 1024  # a 2204 upload of 10,000 lines is about 6 MB
 JSON = "application/json; charset=utf-8"
+THREADS = 8  # messages one worker runs at once (its connection pool holds 8, more on overflow)
 
 
-def create_app(service: Service) -> Starlette:
+def create_app(service: Service, threads: int = THREADS) -> Starlette:
+    running: list[anyio.CapacityLimiter] = []  # made in the event loop, on the first request
+
     async def call(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
             return Response(service.too_large(len(body), MAX_BODY), media_type=JSON)
-        answer = await run_in_threadpool(service.handle, body, request.headers)
+        if not running:
+            running.append(anyio.CapacityLimiter(threads))
+        answer = await anyio.to_thread.run_sync(service.handle, body, request.headers, limiter=running[0])
         if isinstance(answer, FileAnswer):
             return Response(bytes(answer), media_type="application/octet-stream")
         return Response(answer, media_type=JSON)
@@ -78,15 +86,16 @@ def masked_logs() -> None:
 
 
 def from_env() -> Starlette:
-    """The app for a uvicorn worker: ``YIBAO_SERVE_DB``, ``YIBAO_SERVE_PACK`` and, unless
-    ``YIBAO_SERVE_INSECURE`` is 1, the master key (:func:`yibao.api.keys.master_key`)."""
+    """The app for a uvicorn worker: ``YIBAO_SERVE_DB``, ``YIBAO_SERVE_PACK``, ``YIBAO_SERVE_THREADS``
+    and, unless ``YIBAO_SERVE_INSECURE`` is 1, the master key (:func:`yibao.api.keys.master_key`)."""
     from yibao.api.keys import master_key
 
     url = os.environ["YIBAO_SERVE_DB"]
     insecure = os.environ.get("YIBAO_SERVE_INSECURE") == "1"
     masked_logs()
     return create_app(service_of(url, os.environ.get("YIBAO_SERVE_PACK", "demo"),
-                                 None if insecure else master_key(url, create=False)))
+                                 None if insecure else master_key(url, create=False)),
+                      int(os.environ.get("YIBAO_SERVE_THREADS", THREADS)))
 
 
-__all__ = ["MAX_BODY", "PATH", "create_app", "from_env", "masked_logs", "region_of", "service_of"]
+__all__ = ["MAX_BODY", "PATH", "THREADS", "create_app", "from_env", "masked_logs", "region_of", "service_of"]

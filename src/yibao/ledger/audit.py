@@ -1,6 +1,7 @@
 """The audit log's store side: each accepted message appended to its institution's SM3 chain in the
-message's own transaction (the chain head row is locked while a link is added), and the chains read
-back in order for :func:`yibao.ledger.audit_chain.verify_chain`.
+message's own transaction (the chain head row is locked while a link is added: one ``UPDATE …
+RETURNING`` moves its sequence on, locks it and reads the previous hash), and the chains read back
+in order for :func:`yibao.ledger.audit_chain.verify_chain`.
 
 A record holds no personal data: the msgid, transaction, institution, time and the SHA-256 digests of
 the request body and of the answer, so the log can be shown to an auditor as it is.
@@ -15,28 +16,32 @@ import sqlalchemy as sa
 
 from yibao.ledger.audit_chain import GENESIS_HASH, ChainReport, chain_row, verify_chain
 from yibao.ledger.repository import dialect_insert
+from yibao.ledger.sql import Prepared, defer, run
 from yibao.store.models import AuditEntry, AuditHead
 
 LOG, HEAD = AuditEntry.__table__, AuditHead.__table__
 
 
-_HEAD = sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == sa.bindparam("chain")).with_for_update()
-_LINK = sa.insert(LOG)
-_MOVE = sa.update(HEAD).where(HEAD.c.chain == sa.bindparam("c"))
+# the new sequence number and the hash it follows (RETURNING gives the row as updated: seq moved, hash not yet)
+_BUMP = Prepared(sa.update(HEAD).where(HEAD.c.chain == sa.bindparam("c")).values(seq=HEAD.c.seq + 1)
+                 .returning(HEAD.c.seq, HEAD.c.hash))
+_LINK = Prepared(sa.insert(LOG))
+_MOVE = Prepared(sa.update(HEAD).where(HEAD.c.chain == sa.bindparam("c")).values(hash=sa.bindparam("h")))
 
 
 def append(conn: sa.Connection, chain: str, record: dict[str, Any]) -> int:
-    """Add ``record`` to ``chain``; returns its sequence number."""
-    key = {"chain": chain}
-    head = conn.execute(_HEAD, key).first()
+    """Add ``record`` to ``chain``; returns its sequence number. The link and the head's new hash
+    are written with the transaction's next statement (usually its commit)."""
+    key = {"c": chain}
+    head = run(conn, _BUMP, key).first()
     if head is None:  # the institution's first message
         conn.execute(dialect_insert(conn, HEAD).values(chain=chain, seq=0, hash=GENESIS_HASH)
                      .on_conflict_do_nothing(index_elements=["chain"]))
-        head = conn.execute(_HEAD, key).one()
-    row = chain_row(int(head.seq) + 1, head.hash, record)
-    conn.execute(_LINK, {"chain": chain, "seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
-                         "record": row.record_json})
-    conn.execute(_MOVE, {"c": chain, "seq": row.seq, "hash": row.hash})
+        head = run(conn, _BUMP, key).rows[0]
+    row = chain_row(int(head["seq"]), head["hash"], record)
+    defer(conn, _LINK, {"chain": chain, "seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
+                        "record": row.record_json})
+    defer(conn, _MOVE, {"c": chain, "h": row.hash})  # the row is ours: _BUMP locked it
     return row.seq
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from yibao.ledger.sql import hook
 from yibao.store.db import make_engine, parse_url
 
 
 def ledger_engine(url: str | None = None, **kwargs) -> sa.Engine:
-    """An engine for the service: pooled connections; on SQLite, immediate transactions."""
+    """An engine for the service: pooled connections; on SQLite, immediate transactions; on
+    PostgreSQL, writes deferred to the next statement (:func:`yibao.ledger.sql.hook`)."""
     if parse_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 8)
         kwargs.setdefault("max_overflow", 8)
-        return make_engine(url, **kwargs)
+        return hook(make_engine(url, **kwargs))
     engine = make_engine(url, **kwargs)
 
     @sa.event.listens_for(engine, "connect")

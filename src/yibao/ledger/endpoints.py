@@ -169,7 +169,7 @@ def inpatient_withdraw(call: Call) -> dict:
 
 def _settle(call: Call, kind: str, final: bool) -> dict:
     d = call.input["data"]
-    enc = service.own_encounter(call.conn, call.inst, d["mdtrt_id"], d["psn_no"], kind)
+    enc = service.own_encounter(call.conn, call.inst, d["mdtrt_id"], d["psn_no"], kind, with_lines=True)
     if d.get("insutype") and d["insutype"] != enc["insutype"]:
         raise LedgerError("insutype", f"险种类型 {d['insutype']} 与就诊登记的 {enc['insutype']} 不符")
     if kind == "outpatient" and d.get("med_type") and d["med_type"] != enc["med_type"]:

@@ -1,7 +1,9 @@
 """The ledger's queries (SQLAlchemy Core on a connection in a transaction): encounters, fee lines,
 positions under a row lock, append-only settlements, messages by msgid.
 
-Only this module writes the ledger tables; :mod:`yibao.ledger.service` decides what to write.
+Only this module writes the ledger tables; :mod:`yibao.ledger.service` decides what to write. The
+statements every settlement runs are :class:`~yibao.ledger.sql.Prepared` (compiled once, run on the
+driver's cursor); an ``IN`` list is padded to a power of two so a few compiled shapes serve any count.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 
 from yibao.errors import NotFoundError
 from yibao.ledger.position import Change, Position
+from yibao.ledger.sql import Prepared, defer, run, run_all
 from yibao.store.models import (
     Encounter,
     FeeLine,
@@ -45,40 +48,82 @@ def institution(conn: sa.Connection, code: str) -> dict[str, Any] | None:
 # -- encounters and lines ---------------------------------------------------------------------------
 
 
+_INSERT_ENC = Prepared(sa.insert(ENC))
+
+
 def add_encounter(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(sa.insert(ENC).values(**row))
+    run(conn, _INSERT_ENC, row)
 
 
-_ENCOUNTER = sa.select(ENC).where(ENC.c.mdtrt_id == sa.bindparam("id"))
+_ENCOUNTER = Prepared(sa.select(ENC).where(ENC.c.mdtrt_id == sa.bindparam("id")))
 
 
 def encounter(conn: sa.Connection, mdtrt_id: str) -> dict[str, Any]:
-    row = conn.execute(_ENCOUNTER, {"id": mdtrt_id}).mappings().first()
+    row = run(conn, _ENCOUNTER, {"id": mdtrt_id}).first()
     if row is None:
         raise NotFoundError(f"encounter {mdtrt_id!r} not found")
-    return dict(row)
+    return row
 
 
 def update_encounter(conn: sa.Connection, mdtrt_id: str, **values: Any) -> None:
     conn.execute(sa.update(ENC).where(ENC.c.mdtrt_id == mdtrt_id).values(**values))
 
 
-_LINES = sa.select(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"), LINES.c.status == sa.bindparam("status")
-                                ).order_by(LINES.c.fee_ocur_time, LINES.c.feedetl_sn)
+_LINES = Prepared(sa.select(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"),
+                                         LINES.c.status == sa.bindparam("status")
+                                         ).order_by(LINES.c.fee_ocur_time, LINES.c.feedetl_sn))
 
 
 def lines(conn: sa.Connection, mdtrt_id: str, status: str = "active") -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(_LINES, {"id": mdtrt_id, "status": status}).mappings()]
+    return run(conn, _LINES, {"id": mdtrt_id, "status": status}).rows
+
+
+def encounter_with_lines(conn: sa.Connection, mdtrt_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The encounter and its active lines, read in one round trip."""
+    enc, found = run_all(conn, [(_ENCOUNTER, {"id": mdtrt_id}), (_LINES, {"id": mdtrt_id, "status": "active"})])
+    if not enc.rows:
+        raise NotFoundError(f"encounter {mdtrt_id!r} not found")
+    return enc.rows[0], found.rows
+
+
+_WIDEST = 1024  # the longest IN list compiled; longer lists go in parts
+
+
+def _shapes(make: Callable[[list[sa.BindParameter]], sa.Executable]) -> Callable[[int], Prepared]:
+    """A statement with an ``IN`` list of ``n`` parameters ``sn0 …``, compiled once per power of two."""
+    made: dict[int, Prepared] = {}
+
+    def of(width: int) -> Prepared:
+        if width not in made:
+            made[width] = Prepared(make([sa.bindparam(f"sn{i}") for i in range(width)]))
+        return made[width]
+    return of
+
+
+def _in_parts(sns: list[str]) -> Iterable[tuple[int, dict[str, str]]]:
+    """``sns`` in parts of at most ``_WIDEST``, each padded (with its last number) to a power of two."""
+    for start in range(0, len(sns), _WIDEST):
+        part = sns[start:start + _WIDEST]
+        width = 1 << (len(part) - 1).bit_length()
+        yield width, {f"sn{i}": part[min(i, len(part) - 1)] for i in range(width)}
+
+
+_TAKEN = _shapes(lambda sns: sa.select(LINES.c.feedetl_sn).where(LINES.c.mdtrt_id == sa.bindparam("id"),
+                                                                 LINES.c.feedetl_sn.in_(sns)))
 
 
 def existing_line_numbers(conn: sa.Connection, mdtrt_id: str, sns: Iterable[str]) -> set[str]:
-    q = sa.select(LINES.c.feedetl_sn).where(LINES.c.mdtrt_id == mdtrt_id, LINES.c.feedetl_sn.in_(list(sns)))
-    return set(conn.execute(q).scalars())
+    found: set[str] = set()
+    for width, params in _in_parts(list(sns)):
+        found.update(r["feedetl_sn"] for r in run(conn, _TAKEN(width), {"id": mdtrt_id, **params}).rows)
+    return found
+
+
+_INSERT_LINES = Prepared(sa.insert(LINES))
 
 
 def add_lines(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(sa.insert(LINES), rows)
+    defer(conn, _INSERT_LINES, rows)
 
 
 def withdraw_lines(conn: sa.Connection, mdtrt_id: str, sns: list[str] | None = None, batch: str | None = None) -> int:
@@ -97,33 +142,47 @@ def lines_of_message(conn: sa.Connection, msgid: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in conn.execute(q)]
 
 
-_FREE = sa.update(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"),
-                               LINES.c.feedetl_sn.in_(sa.bindparam("sns", expanding=True)))
-_TIE = _FREE.where(LINES.c.setl_id.is_(None))
+def _free(sns: list[sa.BindParameter]) -> sa.Update:
+    return sa.update(LINES).where(LINES.c.mdtrt_id == sa.bindparam("id"), LINES.c.feedetl_sn.in_(sns))
+
+
+_FREE = _shapes(_free)
+_TIE = _shapes(lambda sns: _free(sns).where(LINES.c.setl_id.is_(None)))
 
 
 def mark_settled(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: str | None) -> int:
     """Tie lines to a settlement (or free them again with None); only lines still free are tied."""
-    return conn.execute(_TIE if setl_id else _FREE, {"id": mdtrt_id, "sns": sns, "setl_id": setl_id}).rowcount
+    shape = _TIE if setl_id else _FREE
+    return sum(run(conn, shape(width), {"id": mdtrt_id, "setl_id": setl_id, **params}).rowcount
+               for width, params in _in_parts(sns))
+
+
+def tie_lines(conn: sa.Connection, mdtrt_id: str, sns: list[str], setl_id: str, taken: Exception) -> None:
+    """Tie the lines ``sns`` to a settlement with the transaction's next statement; ``taken`` is
+    raised (before the commit) if any of them is no longer free."""
+    for width, params in _in_parts(sns):
+        defer(conn, _TIE(width), {"id": mdtrt_id, "setl_id": setl_id, **params},
+              expect=len(set(params.values())), error=taken)
 
 
 # -- positions ----------------------------------------------------------------------------------------
 
 
-_LOCKED = sa.select(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("year")).with_for_update()
+_LOCKED = Prepared(sa.select(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("year"))
+                   .with_for_update())
 
 
 def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Callable[[], Position]) -> tuple[Position, int]:
     """The person's position for ``year`` locked for this transaction (``FOR UPDATE``), created from
     ``seed()`` when the year has none yet; returns it with its version."""
     key = {"psn": psn_no, "year": year}
-    row = conn.execute(_LOCKED, key).mappings().first()
+    row = run(conn, _LOCKED, key).first()
     if row is None:
         first = seed()
         conn.execute(dialect_insert(conn, POS).values(
             psn_no=psn_no, year=year, accumulators=json.dumps(dict(first.accumulators)), account_fen=first.account,
             family_fen=first.family, version=0).on_conflict_do_nothing(index_elements=["psn_no", "year"]))
-        row = conn.execute(_LOCKED, key).mappings().one()
+        row = run(conn, _LOCKED, key).rows[0]
     return _position(row), int(row["version"])
 
 
@@ -136,17 +195,17 @@ def _position(row) -> Position:
     return Position(json.loads(row["accumulators"]), int(row["account_fen"]), int(row["family_fen"]))
 
 
-_PUT = sa.update(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("yr"),
-                            POS.c.version == sa.bindparam("was"))
+_PUT = Prepared(sa.update(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("yr"),
+                                     POS.c.version == sa.bindparam("was")))
 
 
 def put_position(conn: sa.Connection, psn_no: str, year: int, pos: Position, version: int) -> None:
-    """Write the locked position back; the version check catches a writer that skipped the lock."""
-    done = conn.execute(_PUT, {"psn": psn_no, "yr": year, "was": version, "version": version + 1,
-                               "accumulators": json.dumps(dict(sorted(pos.accumulators.items()))),
-                               "account_fen": pos.account, "family_fen": pos.family}).rowcount
-    if done != 1:
-        raise RuntimeError(f"position {psn_no}/{year} changed under its lock")
+    """Write the locked position back (with the transaction's next statement); the version check
+    catches a writer that skipped the lock."""
+    defer(conn, _PUT, {"psn": psn_no, "yr": year, "was": version, "version": version + 1,
+                       "accumulators": json.dumps(dict(sorted(pos.accumulators.items()))),
+                       "account_fen": pos.account, "family_fen": pos.family},
+          expect=1, error=RuntimeError(f"position {psn_no}/{year} changed under its lock"))
 
 
 def set_opening(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -160,11 +219,11 @@ def set_opening(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 # -- settlements --------------------------------------------------------------------------------------
 
 
-_INSERT_SETL = sa.insert(SETL)
+_INSERT_SETL = Prepared(sa.insert(SETL))
 
 
 def add_settlement(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(_INSERT_SETL, row)
+    defer(conn, _INSERT_SETL, row)
 
 
 def settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any]:
@@ -229,17 +288,16 @@ def settle_lists(conn: sa.Connection) -> list[dict[str, Any]]:
 # -- messages -----------------------------------------------------------------------------------------
 
 
-_MESSAGE = sa.select(MSG).where(MSG.c.msgid == sa.bindparam("id"))
-_INSERT_MSG = sa.insert(MSG)
+_MESSAGE = Prepared(sa.select(MSG).where(MSG.c.msgid == sa.bindparam("id")))
+_INSERT_MSG = Prepared(sa.insert(MSG))
 
 
 def message(conn: sa.Connection, msgid: str) -> dict[str, Any] | None:
-    row = conn.execute(_MESSAGE, {"id": msgid}).mappings().first()
-    return dict(row) if row else None
+    return run(conn, _MESSAGE, {"id": msgid}).first()
 
 
 def add_message(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(_INSERT_MSG, row)
+    defer(conn, _INSERT_MSG, row)
 
 
 def mark_message_reversed(conn: sa.Connection, msgid: str, by: str) -> None:
@@ -253,11 +311,13 @@ __all__ = [
     "encounter",
     "update_encounter",
     "lines",
+    "encounter_with_lines",
     "existing_line_numbers",
     "add_lines",
     "withdraw_lines",
     "lines_of_message",
     "mark_settled",
+    "tie_lines",
     "lock_position",
     "position",
     "put_position",

@@ -92,10 +92,15 @@ def register(conn: sa.Connection, inst: dict[str, Any], *, psn_no: str, insutype
 
 
 def own_encounter(conn: sa.Connection, inst: dict[str, Any], mdtrt_id: str, psn_no: str | None = None,
-                  kind: str | None = None) -> dict[str, Any]:
-    """The encounter, refused when it is another institution's, another person's or of another kind."""
+                  kind: str | None = None, with_lines: bool = False) -> dict[str, Any]:
+    """The encounter, refused when it is another institution's, another person's or of another kind;
+    ``with_lines``: its active lines read with it (a settlement's), kept as ``enc["lines"]``."""
     try:
-        enc = repo.encounter(conn, mdtrt_id)
+        if with_lines:
+            enc, lines = repo.encounter_with_lines(conn, mdtrt_id)
+            enc = {**enc, "lines": lines}
+        else:
+            enc = repo.encounter(conn, mdtrt_id)
     except NotFoundError:
         raise LedgerError("mdtrt_id", f"就诊ID {mdtrt_id} 不存在") from None
     if enc["fixmedins_code"] != inst["fixmedins_code"]:
@@ -178,7 +183,8 @@ def upload(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[
 
 
 def _unsettled(conn: sa.Connection, enc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [ln for ln in repo.lines(conn, enc["mdtrt_id"]) if ln["setl_id"] is None]
+    active = enc["lines"] if "lines" in enc else repo.lines(conn, enc["mdtrt_id"])
+    return [ln for ln in active if ln["setl_id"] is None]
 
 
 def line_scope(region: Region, inst: dict[str, Any], enc: dict[str, Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -332,9 +338,8 @@ def settle(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[
         "acct_pay_fen": s["acct_pay"] + s["acct_mulaid_pay"], "psn_cash_pay_fen": s["psn_cash_pay"],
         "statement": json.dumps(_stored(statement), ensure_ascii=False), "change": json.dumps(change.to_dict()),
         "msgid": msgid})
-    sns = [ln["feedetl_sn"] for ln in lines]
-    if repo.mark_settled(conn, enc["mdtrt_id"], sns, setl_id) != len(sns):
-        raise LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 的费用明细已被另一笔结算占用")
+    repo.tie_lines(conn, enc["mdtrt_id"], [ln["feedetl_sn"] for ln in lines], setl_id,
+                   LedgerError("mdtrt_id", f"就诊ID {enc['mdtrt_id']} 的费用明细已被另一笔结算占用"))
     repo.put_position(conn, enc["psn_no"], year, after, version)
     return setl_id, statement
 
