@@ -42,6 +42,7 @@ _DOMAINS: list[str] = [
     "yibao.settlement.allowance_cli",
     "yibao.settlement.cli",
     "yibao.store.cli",
+    "yibao.scale.cli",
     "yibao.supervision.cli",
     "yibao.synth.cli",
 ]
