@@ -44,10 +44,12 @@ def settle_cmd(
     from pyspark.sql import functions as F
 
     from yibao.console import new_console
+    from yibao.scale.partition import check_cut
     from yibao.scale.settle import settle_on_spark, write_statements
 
     if out.exists() and not out.is_dir():
         raise ValidationError("--out", "is a file: give a folder for the Parquet dataset", record=str(out))
+    check_cut(lake, buckets)
     backend = session(master)
     cut = _buckets(backend, lake, work, out, buckets)
     write_statements(settle_on_spark(backend.session, cut, pack), out)

@@ -26,6 +26,7 @@ from yibao.lake.io import has_table, table_path
 PERSON_TABLES = ("enrollments", "identities", "coverage_choices", "account_balances", "contributions")
 SHARED_TABLES = ("institutions", "employers", "catalog", "regions")
 CLAIMS_PER_BUCKET = 500_000  # a bucket's settlement holds about this many claims in memory at once
+BROADCAST_PERSONS = 5_000_000  # up to this many persons, each task gets the whole (psn_no → bucket) map
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class Buckets:
     work: Path
     count: int
     folders: dict[int, Path]
+
+
+def check_cut(lake: Path, count: int | None) -> None:
+    """Refuse, before Spark does any work, a lake that is no folder or fewer than one bucket."""
+    if not Path(lake).is_dir():
+        raise ValidationError("--lake", f"not a lake folder: {lake}")
+    if count is not None and count < 1:
+        raise ValidationError("--buckets", f"{count} buckets: give at least 1")
 
 
 def bucket_count(lake: str | Path) -> int:
@@ -69,17 +78,16 @@ def partition_lake(session, lake: str | Path, work: str | Path, count: int | Non
     from pyspark.sql import functions as F
 
     lake, work = Path(lake), Path(work)
-    if not lake.is_dir():
-        raise ValidationError("--lake", f"not a lake folder: {lake}")
-    count = count or bucket_count(lake)
-    if count < 1:
-        raise ValidationError("--buckets", f"{count} buckets: give at least 1")
+    check_cut(lake, count)
+    count = bucket_count(lake) if count is None else count
     if work.exists():
         shutil.rmtree(work)
     persons = _read(session, lake, "persons")
     household = F.coalesce(F.nullif(F.col("household_id"), F.lit("")), F.col("psn_no"))
     persons = persons.withColumn("bucket", F.pmod(F.xxhash64(household), F.lit(count)).cast("int"))
     by_person = persons.select("psn_no", "bucket")
+    if persons.count() <= BROADCAST_PERSONS:  # joined where the rows are, without shuffling them by person
+        by_person = F.broadcast(by_person)
     _write(persons, work / "persons")
     for table in PERSON_TABLES:
         if has_table(lake, table):
@@ -96,7 +104,8 @@ def partition_lake(session, lake: str | Path, work: str | Path, count: int | Non
 
 
 def _write(frame, folder: Path) -> None:
-    frame.repartition("bucket").write.mode("overwrite").partitionBy("bucket").parquet(str(folder))
+    """Each task writes its rows into the bucket folders (a file per task and bucket): no shuffle."""
+    frame.write.mode("overwrite").partitionBy("bucket").parquet(str(folder))
 
 
 def _bucket_folders(lake: Path, work: Path, count: int) -> dict[int, Path]:
@@ -119,4 +128,4 @@ def _bucket_folders(lake: Path, work: Path, count: int) -> dict[int, Path]:
     return folders
 
 
-__all__ = ["Buckets", "CLAIMS_PER_BUCKET", "PERSON_TABLES", "SHARED_TABLES", "bucket_count", "partition_lake"]
+__all__ = ["Buckets", "CLAIMS_PER_BUCKET", "PERSON_TABLES", "SHARED_TABLES", "bucket_count", "check_cut", "partition_lake"]
