@@ -38,10 +38,10 @@ def spark_schema(schema: pa.Schema):
 
 
 def bucket_frame(session, buckets: Buckets):
-    """One row per bucket that holds claims, one Spark partition each."""
+    """One row per bucket that holds claims, one Spark partition each (sliced, not hashed: two
+    buckets hashed into one partition would settle one after the other)."""
     rows = [(k, str(folder)) for k, folder in sorted(buckets.folders.items())]
-    frame = session.createDataFrame(rows, "bucket int, folder string")
-    return frame.repartition(max(1, len(rows)), "bucket")
+    return session.createDataFrame(session.sparkContext.parallelize(rows, max(1, len(rows))), "bucket int, folder string")
 
 
 def settle_buckets(batches, pack: str):
