@@ -24,6 +24,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "yibao.registry.cli": ("registry",),
     "yibao.settlement.allowance_cli": ("maternity",),
     "yibao.settlement.cli": ("settle",),
+    "yibao.scale.cli": ("scale",),
     "yibao.store.cli": ("load", "db"),
     "yibao.supervision.cli": ("supervise",),
     "yibao.supervision.regulator_cli": ("audit", "case", "report", "credit"),

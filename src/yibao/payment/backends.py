@@ -103,20 +103,27 @@ def duckdb_backend() -> Backend:
 _spark: Backend | None = None
 
 
-def spark_backend(partitions: int = 2) -> Backend:
-    """PySpark in local mode (2 cores, small shuffles, no UI); one session per process."""
+def spark_backend(partitions: int = 2, master: str = "local[2]") -> Backend:
+    """PySpark in local mode (2 cores, small shuffles, no UI); one session per process (the first
+    call's ``master`` and ``partitions`` hold for the process)."""
     global _spark
     if _spark is None:
         with _quiet("pyspark"):
-            _spark = _start_spark(partitions)
+            _spark = _start_spark(partitions, master)
     return _spark
 
 
-def _start_spark(partitions: int) -> Backend:
+def _start_spark(partitions: int, master: str) -> Backend:
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
 
+    # Python workers (mapInArrow, applyInPandas) run this interpreter, the one yibao is installed in,
+    # rather than whichever python3 is first on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master(master)
         .appName("yibao-payment")
         .config("spark.sql.shuffle.partitions", str(partitions))
         .config("spark.default.parallelism", str(partitions))

@@ -87,9 +87,21 @@ def findings(t: ir.Table, claim_id, vola_amt, line_nos=None, item_code=None, obs
     cols = {}
     for name, typ in FINDING_TYPES.items():
         v = values[name]
-        cols[name] = (ibis.null().cast(typ) if v is None else v.cast(typ)) if not isinstance(v, (int, float, str)) \
-            else ibis.literal(v).cast(typ)
+        v = ibis.literal(v) if isinstance(v, (int, float, str)) else v
+        cols[name] = ibis.null().cast(typ) if v is None else _cast(v, typ)
     return t.select(**cols)
+
+
+def _cast(v: ir.Value, typ: str) -> ir.Value:
+    """``v`` as ``typ``; a literal keeps its cast in the SQL. Ibis drops a cast to the type a literal
+    already has, and Spark then types ``ARRAY()`` as array<void> (which its Arrow transfer refuses)
+    and ``1.0`` as a decimal."""
+    import ibis.expr.datatypes as dt
+    import ibis.expr.operations as ops
+
+    if isinstance(v.op(), ops.Literal):
+        return ops.Cast(v.op(), to=dt.dtype(typ)).to_expr()
+    return v.cast(typ)
 
 
 def one_line(t: ir.Table) -> ir.Value:

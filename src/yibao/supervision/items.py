@@ -244,9 +244,11 @@ class Diagnosis(Restriction):
 
     def batch(self, rule, data, t):
         x = self.matched(rule, data, t).filter(lambda s: s.r_required_dx.notnull())
-        pref = x.select("claim_id", "line_no", prefix=x.r_required_dx.split("|").unnest())
+        # re_split, not split: Ibis compiles split to Spark's SPLIT, which takes its delimiter as a
+        # regular expression, so '|' would cut between every character there
+        pref = x.select("claim_id", "line_no", prefix=x.r_required_dx.re_split(r"\|").unnest())
         c = t.claims.filter(t.claims.diagnoses.notnull())
-        dx = c.select("claim_id", dx=c.diagnoses.split("|").unnest())
+        dx = c.select("claim_id", dx=c.diagnoses.re_split(r"\|").unnest())
         ok = pref.join(dx, [pref.claim_id == dx.claim_id, dx.dx.substr(0, pref.prefix.length()) == pref.prefix])
         ok = ok.select(pref.claim_id, pref.line_no).distinct()
         bad = x.anti_join(ok, [x.claim_id == ok.claim_id, x.line_no == ok.line_no])

@@ -30,12 +30,13 @@ def bind(backend, claims, lines, persons, institutions) -> Tables:
     before_birthday = (adm.month() * 100 + adm.day()) < (born.month() * 100 + born.day())
     is_stay = c.med_type.isin(sorted(STAY_MED_TYPES))
     a, d = adm.epoch_days(), c.dscg_date.epoch_days()
+    # the first diagnosis by re_split: Spark's SPLIT reads '|' as a regular expression (see items.py)
     c = c.mutate(
         adm=a, dscg=d, death=c.death_date.epoch_days(), total=c.medfee_sumamt_fen, is_stay=is_stay,
         stay_days=ibis.ifelse(is_stay, ibis.greatest(1, c.los.cast("int64").fill_null(d - a)), 1),
         age=(adm.year() - born.year() - before_birthday.cast("int64")).cast("int64"),
         level=c.level.try_cast("int64"),
-        principal=ibis.ifelse(c.diagnoses == "", ibis.null("string"), c.diagnoses.split("|")[0]),
+        principal=ibis.ifelse(c.diagnoses == "", ibis.null("string"), c.diagnoses.re_split(r"\|")[0]),
     )
     ln = lines.select("claim_id", "line_no", "item_code", "kind", "service_date", "qty", "price_fen", "amount_fen")
     ln = ln.mutate(base=ln.item_code.substr(0, 9), day=ln.service_date.epoch_days())
