@@ -53,16 +53,39 @@ def test_fund_accounts_on_spark_equal_the_local_accounts(spark, region, buckets,
     assert local.funds["income_fen"].notna().sum() == 3 and local.spending_fen() > 0
 
 
-def test_supervision_rules_on_spark_hit_what_duckdb_hits(spark, region):
+def _with_unindicated_drugs(region, to):
+    """The region with, on each of its first 20 visits, a drug line the catalog limits to diagnoses the
+    visit does not have (限适应症): the diagnosis rule then has hits to compare."""
+    import shutil
+
+    import pyarrow as pa
+
+    shutil.copytree(region, to)
+    catalog = pq.read_table(to / "catalog.parquet").to_pandas()
+    drug = catalog[(catalog["kind"] == "drug") & catalog["required_dx"].notna()].iloc[0]
+    part = sorted((to / "claim_lines").glob("*.parquet"))[0]
+    lines = pq.read_table(part)
+    claims = pq.read_table(sorted((to / "claims").glob("*.parquet"))[0]).to_pandas()
+    visits = claims[~claims["diagnoses"].fillna("").str.startswith(tuple(drug["required_dx"].split("|")))].head(20)
+    extra = pd.DataFrame({"claim_id": visits["claim_id"], "line_no": 900, "item_code": drug["item_code"],
+                          "kind": "drug", "service_date": visits["adm_date"], "qty": 1.0, "price_fen": 100,
+                          "amount_fen": 100})
+    pq.write_table(pa.concat_tables([lines, pa.Table.from_pandas(extra, schema=lines.schema, preserve_index=False)]),
+                   part)
+    return to
+
+
+def test_supervision_rules_on_spark_hit_what_duckdb_hits(spark, region, tmp_path):
     from yibao.payment.backends import duckdb_backend
     from yibao.scale.rules import rules_on_spark
 
+    region = _with_unindicated_drugs(region, tmp_path / "region")
     duck, on_spark = rules_on_spark(duckdb_backend(), region), rules_on_spark(spark, region)
     key = ["rule_id", "claim_id", "vola_evid"]
     a, b = duck.sort_values(key).reset_index(drop=True), on_spark.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     # 限适应症 splits the '|'-joined diagnoses: Spark's SPLIT took '|' as a regular expression
-    assert (a["rule_id"] == "SV-DX-01").sum() > 0 and a["rule_id"].nunique() > 10
+    assert (a["rule_id"] == "SV-DX-01").sum() >= 20 and a["rule_id"].nunique() > 10
 
 
 def test_a_claim_of_a_person_not_in_persons_is_refused(spark, region, tmp_path):
