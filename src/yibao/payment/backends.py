@@ -67,6 +67,12 @@ class Backend:
                 return self.con.table(name)
             return self.con.create_table(name, data, temp=True, overwrite=True)
 
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once and kept (a DuckDB temporary table, a persisted Spark frame) for the
+        queries that follow."""
+        with _quiet(self.name):
+            return expr.cache()
+
     def read_parquet(self, path: str, name: str | None = None) -> ir.Table:
         """A Parquet file or dataset folder as a table (read lazily by the engine)."""
         with _quiet(self.name):

@@ -44,7 +44,9 @@ def bind(backend, claims, lines, persons, institutions) -> Tables:
 
 
 def bind_lake(backend, folder: str | Path) -> Tables:
-    """A lake folder's claims, claim_lines, persons and institutions, read lazily by the backend."""
+    """A lake folder's claims, claim_lines, persons and institutions, read by the backend and joined
+    once: the bound claims and lines are cached (a DuckDB temporary table, a persisted Spark frame), so
+    the library's fifty queries do not each read and join the Parquet files again."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError("--lake", f"not a lake folder: {folder}")
@@ -52,7 +54,8 @@ def bind_lake(backend, folder: str | Path) -> Tables:
     for name in ("claims", "claim_lines", "persons", "institutions"):
         path = table_path(folder, name)
         parts.append(backend.read_parquet(str(path / "*.parquet") if path.is_dir() else str(path)))
-    return bind(backend, *parts)
+    tables = bind(backend, *parts)
+    return Tables(backend.cache(tables.claims), backend.cache(tables.lines), backend)
 
 
 def _codes(text) -> tuple[str, ...]:
