@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from command import run_yibao
 from yibao.console import new_console
 from yibao.fund.backtest import SCHEMES, backtest, mean_abs_error
 from yibao.fund.budget import lake_budget
@@ -71,6 +72,9 @@ def run_lake(lake: Path, pack_name: str, seed: int) -> None:
         reserves = {ins: lake_ibnr(lake, pack, statements, seed, ins) for ins in ("310", "390")}
     with timed("budget: accounts, a 5-year central forecast, IBNR, budget"):
         lake_budget(lake, pack, statements, seed)
+    for command in (["forecast", "--years", "10"], ["ibnr"], ["budget"]):  # what a user runs, whole
+        wall, cpu, rss = run_yibao(["fund", *command, "--lake", lake, "--pack", pack_name])
+        TIMES.append((f"the command `yibao fund {command[0]}` (peak RSS {rss / 2**20:,.0f} MiB)", wall, cpu))
     print(f"lake {lake}: {len(statements):,} settled claims, {int(base.population.sum()):,} insured at year end")
     for ins, r in reserves.items():
         print(f"IBNR {ins}: reserve {r.reserve.total_reserve / 100:,.0f} 元 ± {r.reserve.total_se / 100:,.0f} "
@@ -96,6 +100,7 @@ def main() -> None:
             with timed(f"synthesize {args.persons:,} persons (not a fund step)"):
                 generate(SynthConfig(persons=args.persons, seed=args.seed, year=2025), Path(tmp))
             run_lake(Path(tmp), args.pack, args.seed)
+    print("inner figures (in this process) first, then the commands as a user runs them:")
     for step, wall, cpu in TIMES:
         print(f"{step:58s} wall {wall:7.2f} s   cpu {cpu:7.2f} s")
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from command import run_yibao
 
 CLOCK = os.sysconf("SC_CLK_TCK")
 
@@ -66,14 +66,7 @@ class Clock:
 
 def local_settle(lake: Path, pack: str, out: Path) -> tuple[float, float, int]:
     """Wall, CPU and peak RSS of ``yibao settle`` on the lake, as a child process."""
-    yibao = Path(sys.executable).with_name("yibao")
-    t0 = time.perf_counter()
-    child = subprocess.Popen([str(yibao), "settle", "--pack", pack, "--claims", str(lake), "--out", str(out)],
-                             stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"yibao settle failed with status {os.waitstatus_to_exitcode(status)}")
-    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    return run_yibao(["settle", "--pack", pack, "--claims", lake, "--out", out])
 
 
 def main() -> None:

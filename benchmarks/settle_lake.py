@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pyarrow.dataset as ds
+from command import run_yibao
 
 TABLES = ("claims", "claim_lines", "persons", "enrollments", "identities", "coverage_choices", "account_balances",
           "institutions", "employers", "catalog")
@@ -40,16 +41,8 @@ def read_with_pyarrow(lake: Path) -> tuple[float, int, dict[str, int]]:
 
 def run_command(lake: Path, pack: str, out: Path) -> tuple[float, int]:
     """Wall seconds and the child's peak RSS (bytes) of the settle command."""
-    yibao = Path(sys.executable).with_name("yibao")
-    t0 = time.perf_counter()
-    child = subprocess.Popen([str(yibao), "settle", "--pack", pack, "--claims", str(lake), "--out", str(out)],
-                             stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own resource use, not earlier children's
-    wall = time.perf_counter() - t0
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"yibao settle failed with status {child.returncode}")
-    return wall, usage.ru_maxrss * 1024
+    wall, _, rss = run_yibao(["settle", "--pack", pack, "--claims", lake, "--out", out])
+    return wall, rss
 
 
 def synthesize(persons: int, folder: Path) -> None:

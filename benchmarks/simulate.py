@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from command import run_yibao
 
 RULES = "benefits.pooling.rules"
 
@@ -41,18 +39,6 @@ def deductible_reform(pack_name: str, day: str, out: Path, add_yuan: int = 100) 
     return out
 
 
-def run(args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, the child's CPU seconds and its peak RSS (bytes)."""
-    yibao = Path(sys.executable).with_name("yibao")
-    t0 = time.perf_counter()
-    child = subprocess.Popen([str(yibao), *args], stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"yibao {' '.join(args)} failed with status {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lake", type=Path, required=True)
@@ -63,9 +49,9 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         reform = a.reform or deductible_reform(a.pack, a.year_start, Path(tmp) / "reform.yaml")
-        figures = {"simulate": run(["fund", "simulate", "--lake", str(a.lake), "--pack", a.pack, "--reform", str(reform)])}
+        figures = {"simulate": run_yibao(["fund", "simulate", "--lake", str(a.lake), "--pack", a.pack, "--reform", str(reform)])}
         if not a.no_settle:
-            figures["settle"] = run(["settle", "--pack", a.pack, "--claims", str(a.lake), "--out", str(Path(tmp) / "s.parquet")])
+            figures["settle"] = run_yibao(["settle", "--pack", a.pack, "--claims", str(a.lake), "--out", str(Path(tmp) / "s.parquet")])
     print(f"lake {a.lake}, pack {a.pack}, reform {reform.name if a.reform else 'deductible +100 yuan'}, "
           f"{os.cpu_count()} cores")
     for name, (wall, cpu, rss) in figures.items():

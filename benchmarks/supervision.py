@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from command import run_yibao
 from yibao.console import new_console
 from yibao.lake.schema import FRAUD_LABELS
 from yibao.payment.backends import duckdb_backend
@@ -173,8 +174,11 @@ def main() -> None:
         quality(book, hits, labels, console)
         entities(lake, hits, console)
         slow = sorted(timings.items(), key=lambda kv: -kv[1])[:3]
-        console.print(f"batch (DuckDB): {len(book)} rules compiled in {compile_s:.2f} s, run in {run_s:.2f} s "
+        console.print(f"inner figure, batch (DuckDB): {len(book)} rules compiled in {compile_s:.2f} s, run in {run_s:.2f} s "
                       f"({len(hits):,} hits); slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
+        wall, cpu, rss = run_yibao(["supervise", "run", "--lake", lake, "--out", Path(tmp) / "hits.parquet"])
+        console.print(f"the command `yibao supervise run` (what a user runs: read, compile, every rule, write the "
+                      f"hits): {wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS {rss / 2**20:,.0f} MiB")
         realtime(book, tables, lake, args.sample, console)
 
 
