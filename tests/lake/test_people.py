@@ -106,7 +106,7 @@ def test_the_identities_in_force_at_discharge_are_joined_in_the_table_order(regi
 def test_the_lake_year_is_the_year_of_most_discharges(tmp_path, statistics):
     import pyarrow.parquet as pq
 
-    from yibao.lake.claims import _main_year
+    from yibao.lake.claims import main_year
 
     (tmp_path / "claims").mkdir()
     days = {"part-00000": [dt.date(2023, 12, 30)] * 5,  # one year throughout: counted from the statistics
@@ -114,7 +114,7 @@ def test_the_lake_year_is_the_year_of_most_discharges(tmp_path, statistics):
     for name, dates in days.items():
         pq.write_table(pa.table({"dscg_date": pa.array(dates, pa.date32())}), tmp_path / "claims" / f"{name}.parquet",
                        write_statistics=statistics)
-    assert _main_year(tmp_path) == 2023  # 7 claims against 6
+    assert main_year(tmp_path) == 2023  # 7 claims against 6
     pq.write_table(pa.table({"dscg_date": pa.array([dt.date(2024, 3, 1)] * 2, pa.date32())}),
                    tmp_path / "claims" / "part-00002.parquet", write_statistics=statistics)
-    assert _main_year(tmp_path) == 2024
+    assert main_year(tmp_path) == 2024

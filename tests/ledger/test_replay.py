@@ -14,7 +14,7 @@ from yibao.ledger import service
 from yibao.ledger import repository as repo
 from yibao.policy.pack import load_pack
 from yibao.settlement import settle_lake
-from yibao.settlement.batch import _lake_catalog
+from yibao.catalog.items import Catalog
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.store import load_lake
 from yibao.store.db import connect
@@ -86,7 +86,7 @@ def test_replay_through_the_ledger_equals_batch(region, tmp_path):
 
     lake_claims = read_table(region, "claims", columns=["claim_id", "fixmedins_code"]).to_pandas()
     batch, summary = settle_lake(region, "demo", closing=True)
-    ctx = service.Region(load_pack("demo"), _lake_catalog(region))
+    ctx = service.Region(load_pack("demo"), Catalog.of_lake(region))
     year = int(pd.Timestamp(claims["dscg_date"].min()).year)
     with connect(url) as conn:
         firsts = claims.drop_duplicates("psn_no")

@@ -337,6 +337,15 @@ class Catalog:
         return cls(full, name=name)
 
     @classmethod
+    def of_lake(cls, folder: str | Path) -> "Catalog":
+        """A lake's own catalog (its ``catalog`` table), else the one shipped with yibao."""
+        from yibao.lake.io import has_table, read_table
+
+        if has_table(folder, "catalog"):
+            return cls(read_table(folder, "catalog").to_pandas(), name=f"{folder} catalog")
+        return cls.shipped()
+
+    @classmethod
     def shipped(cls) -> "Catalog":
         """The catalog shipped with yibao (cached)."""
         return _shipped_catalog()

@@ -18,7 +18,6 @@ burden (persons ranked once, so a decile's change is the same persons' change).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -96,16 +95,6 @@ def _touches(changed: list[str], prefix: str) -> bool:
 # -- settling both packs --------------------------------------------------------------------------
 
 
-def reform_inputs(inputs, reform: Pack):
-    """The baseline's settlement inputs with the claims' kinds resolved under ``reform`` (the lines'
-    scope kept: valid while the reform leaves ``benefits.scope`` alone)."""
-    from yibao.settlement.inputs import _kinds, _periods
-
-    period, plans = _periods(inputs.claims["dscg_date"], reform)
-    kind_id, kinds, _ = _kinds(inputs.claims, period, plans, strict=False)
-    return dataclasses.replace(inputs, kinds=kinds, kind_id=kind_id, period=period, plans=plans)
-
-
 @dataclass
 class _Part:
     """One part's sums: per scheme (row) × field (column) for the whole year and inpatient care, and
@@ -140,7 +129,7 @@ def settle_part(claims: dict, lines: dict, r_claims: dict, base: Pack, reform: P
     if not len(inputs.order):
         return None
     other = (build_inputs(r_claims, lines, reform, catalog, strict=False) if rescope or r_claims is not claims
-             else reform_inputs(inputs, reform))
+             else inputs.under(reform))
     outs = [settle_arrays(i.kinds, i.kind_id, i.person, i.year, i.scope, p.rounding)
             for i, p in ((inputs, base), (other, reform))]
     c = inputs.claims
@@ -184,10 +173,10 @@ def settle_both(folder: str | Path, base: Pack, reform: Pack, rescope: bool, rer
                 workers: int = 2) -> _Year:
     """The lake's year settled under both packs, part by part (``workers`` parts at once, as
     :func:`yibao.settlement.batch.settle_lake` does)."""
-    from yibao.lake.claims import _main_year, lake_parts, read_people
-    from yibao.settlement.batch import _lake_catalog
+    from yibao.lake.claims import main_year, lake_parts, read_people
+    from yibao.catalog.items import Catalog
 
-    catalog = _lake_catalog(folder)
+    catalog = Catalog.of_lake(folder)
     people = read_people(folder, base, True)
     if reread_accounts:  # the reform moves the 个人账户: the claims carry each pack's balances
         pairs = zip(lake_parts(folder, people), lake_parts(folder, read_people(folder, reform, True)))
@@ -202,7 +191,7 @@ def settle_both(folder: str | Path, base: Pack, reform: Pack, rescope: bool, rer
             if len(pending) >= workers:
                 done.append(pending.popleft().result())
         done += [f.result() for f in pending]
-    year = _combine([p for p in done if p is not None], _main_year(folder))
+    year = _combine([p for p in done if p is not None], main_year(folder))
     no_spell = people.gaps.get("no_spell")
     year.said = [people.note] + year.said + ([f"{no_spell:,} claims fall in no enrolment spell: settled as 在职 / 成年居民"]
                                              if no_spell else [])
@@ -429,5 +418,5 @@ def write_simulation(sim: Simulation, path: str | Path) -> None:
 def _cell(v):
     return v.item() if isinstance(v, np.generic) else v
 
-__all__ = ["Simulation", "TIERS", "simulate_reform", "print_simulation", "write_simulation", "reformed_pack", "changed_paths", "reform_inputs", "deciles",
+__all__ = ["Simulation", "TIERS", "simulate_reform", "print_simulation", "write_simulation", "reformed_pack", "changed_paths", "deciles",
            "catastrophic_line_fen"]

@@ -100,14 +100,14 @@ def read_people(folder: str | Path, pack=None, accounts: bool = True) -> People:
     with ThreadPoolExecutor(2) as pool:  # independent tables; Arrow reads and looks up without the GIL
         spells, identities, coverage = (pool.submit(read, folder, psn) for read in (_spells, _identities, _coverage))
         institutions = pool.submit(_institutions, folder)
-        year = _main_year(folder)
+        year = main_year(folder)
         acct, fam, note = _balances(folder, persons, psn, pack, year) if accounts else (
             np.zeros(n, I64), np.zeros(n, I64), "account balances: none")
         return People(psn, encode(persons["sex"]), _days(persons["birth_date"]), spells.result(), identities.result(),
                       coverage.result(), acct, fam, institutions.result(), note)
 
 
-def _main_year(folder) -> int:
+def main_year(folder) -> int:
     """The year most claims are discharged in (the year a lake describes): counted from the Parquet
     statistics of each row group whose discharges all fall in one year, else from the dates."""
     counts = _year_counts_from_statistics(folder)
@@ -434,4 +434,4 @@ def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, A
             yield part
 
 
-__all__ = ["People", "read_people", "lake_parts", "parts", "read_part"]
+__all__ = ["People", "lake_parts", "main_year", "parts", "read_part", "read_people"]

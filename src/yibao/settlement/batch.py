@@ -389,6 +389,7 @@ def _closing_frame(closing: list, psn: np.ndarray, year: np.ndarray) -> pd.DataF
 def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Claims (as a settlement frame), lines and the lake's catalog of a whole lake, for inspection:
     the columns :func:`settle_lake` settles on, with 个人账户 balances at 1 January (no accruals)."""
+    from yibao.catalog.items import Catalog
     from yibao.lake.claims import lake_parts, read_people
 
     people = read_people(folder, None)
@@ -399,17 +400,7 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         ids = np.asarray(c["claim_id"], dtype=object)
         lines.append(pd.DataFrame({"claim_id": ids[ln["claim"]], "item_code": np.asarray(ln["item_code"], dtype=object),
                                    "qty": ln["qty_milli"] / 1000, "amount_fen": ln["amount"]}))
-    return pd.concat(claims, ignore_index=True), pd.concat(lines, ignore_index=True), _lake_catalog(folder)
-
-
-def _lake_catalog(folder: str | Path) -> Any:
-    """The lake's own catalog, else the one shipped with yibao."""
-    from yibao.catalog.items import Catalog
-    from yibao.lake.io import has_table, read_table
-
-    if has_table(folder, "catalog"):
-        return Catalog(read_table(folder, "catalog").to_pandas(), name=f"{folder} catalog")
-    return Catalog.shipped()
+    return pd.concat(claims, ignore_index=True), pd.concat(lines, ignore_index=True), Catalog.of_lake(folder)
 
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
@@ -432,14 +423,15 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); with
     ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
     """
+    from yibao.catalog.items import Catalog
     from yibao.lake.claims import lake_parts, read_people
 
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
     with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
-        lake_catalog = aside.submit(_lake_catalog, folder) if catalog is None else None
+        reading = aside.submit(Catalog.of_lake, folder) if catalog is None else None
         people = read_people(folder, pack, accounts)
-        catalog = catalog if catalog is not None else lake_catalog.result()
+        catalog = catalog if catalog is not None else reading.result()
     results, after, totals = [], [], {}
     gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
 
@@ -573,4 +565,5 @@ def summarize(result: pd.DataFrame) -> dict:
     return summary_of(totals)
 
 
-__all__ = ["claim_scope", "settle_arrays", "settle_frame", "settle_batch", "settle_lake", "lake_frame", "summarize"]
+__all__ = ["claim_scope", "lake_frame", "settle_arrays", "settle_batch", "settle_frame", "settle_lake",
+           "summarize"]

@@ -27,6 +27,7 @@ the catalog's own checker (:meth:`yibao.catalog.items.Catalog.violations`). The 
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -83,6 +84,13 @@ class Inputs:
     unknown_items: int = 0
     unlisted_chronic: int = 0
     warning: str = ""
+
+    def under(self, pack: Pack) -> "Inputs":
+        """The same claims and line scope with their kinds resolved under ``pack`` (a reform that
+        leaves ``benefits.scope`` alone: the scope does not change)."""
+        period, plans = _periods(self.claims["dscg_date"], pack)
+        kind_id, kinds, _ = _kinds(self.claims, period, plans, strict=False)
+        return dataclasses.replace(self, kinds=kinds, kind_id=kind_id, period=period, plans=plans)
 
 
 def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack, catalog: Any = None,

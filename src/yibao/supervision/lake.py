@@ -97,11 +97,9 @@ def _date(v):
 def lake_catalog(folder: str | Path):
     """The lake's own 医保目录 (``catalog.parquet``), else the shipped one."""
     from yibao.catalog.items import Catalog
-    from yibao.lake.io import has_table
 
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         raise ValidationError("--lake", f"not a lake folder: {folder}")
-    return Catalog.read(table_path(folder, "catalog")) if has_table(folder, "catalog") else Catalog.shipped()
+    return Catalog.of_lake(folder)
 
 __all__ = ["bind", "bind_lake", "claim_of", "lake_catalog", "line_of"]
