@@ -49,6 +49,13 @@ def read_table(folder: str | Path, table: str, columns: list[str] | None = None)
                               str(table_path(folder, table))) from None
 
 
+def local_claims(folder: str | Path, columns: list[str]) -> "pd.DataFrame":
+    """The lake's claims treated in the pooling region, at its own 定点医药机构: 异地就医 claims are
+    reviewed where they were treated and cleared nationally, so supervision leaves them out."""
+    claims = read_table(folder, "claims", [*columns, "out_of_region"]).to_pandas()
+    return claims[~claims.pop("out_of_region").fillna(False).astype(bool)]
+
+
 def iter_batches(folder: str | Path, table: str, batch_size: int = 200_000, columns=None) -> Iterator[pa.RecordBatch]:
     try:
         yield from dataset(folder, table).to_batches(batch_size=batch_size, columns=columns)

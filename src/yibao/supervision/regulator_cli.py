@@ -89,26 +89,18 @@ def audit_sample(
 
 def draw_sample(lake: Path, hit_claims: set[str], seed: int, db: str | None, on: dt.date, hits: str = ""):
     """The re-check draw of a lake's year, kept in the store: (its number, the claims drawn, the quotas)."""
+    from yibao.lake.io import local_claims
     from yibao.supervision.regulator import repository as repo
     from yibao.supervision.regulator.params import shipped_params
     from yibao.supervision.regulator.sampling import CLAIM_COLUMNS, sample
 
-    drawn, table = sample(_local_claims(lake, CLAIM_COLUMNS), hit_claims, seed, shipped_params())
+    drawn, table = sample(local_claims(lake, CLAIM_COLUMNS), hit_claims, seed, shipped_params())
     with repo.unit(db) as conn:
         no = repo.next_number(conn, "CC", repo.SAMPLES.c.sample_no, on.year)
         detail = {"lake": str(lake), "hits": hits, "quotas": table.to_dict("records")}
         repo.add_sample(conn, {"sample_no": no, "drawn_on": on, "seed": seed, "detail": _plain(detail)},
                         drawn.to_dict("records"))
     return no, drawn, table
-
-
-def _local_claims(lake: Path, columns: list[str]):
-    """The lake's claims treated in the pooling region: its own 定点医药机构 (异地就医 claims are
-    reviewed where they were treated and cleared nationally)."""
-    from yibao.lake.io import read_table
-
-    claims = read_table(lake, "claims", [*columns, "out_of_region"]).to_pandas()
-    return claims[~claims.pop("out_of_region").fillna(False).astype(bool)]
 
 
 def _hit_claims(path: Path) -> set[str]:
@@ -149,13 +141,13 @@ def audit_draw(
     date: Optional[str] = TODAY,
 ) -> None:
     """双随机一公开: draw institutions (worse grades more often) and a conflict-free team for each; publish."""
-    from yibao.lake.io import read_table
+    from yibao.lake.io import local_claims, read_table
     from yibao.supervision.regulator import repository as repo
     from yibao.supervision.regulator.draw import UNGRADED, draw_inspections
     from yibao.supervision.regulator.params import shipped_params
 
     on = _date(date)
-    local = set(_local_claims(lake, ["fixmedins_code"])["fixmedins_code"])
+    local = set(local_claims(lake, ["fixmedins_code"])["fixmedins_code"])
     rows = read_table(lake, "institutions", ["fixmedins_code", "name"]).to_pylist()
     names = {r["fixmedins_code"]: r["name"] for r in rows if r["fixmedins_code"] in local}
     team = _inspectors(inspectors)
@@ -407,11 +399,13 @@ def credit_grade(
 
 
 def _claim_counts(lake: Path | None, hits: Path | None) -> dict[str, tuple[int, int]]:
+    from yibao.lake.io import local_claims
+
     if lake is None:
         if hits is not None:
             raise ValidationError("--hits", "needs --lake: the share of claims with a hit needs the claims")
         return {}
-    claims = _local_claims(lake, ["claim_id", "fixmedins_code"])
+    claims = local_claims(lake, ["claim_id", "fixmedins_code"])
     sev1 = set()
     if hits is not None:
         frame = _read_hits(hits, ["claim_id", "sev_deg"])

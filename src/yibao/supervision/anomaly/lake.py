@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from yibao.errors import ValidationError
-from yibao.lake.io import has_table, read_table
+from yibao.lake.io import has_table, local_claims, read_table
 from yibao.supervision.anomaly.features import LINE_COLUMNS
 from yibao.vocab import INPATIENT_MED_TYPES
 
 READ_COLUMNS = ["claim_id", "psn_no", "fixmedins_code", "dept", "doctor_code", "med_type", "adm_date", "dscg_date",
-                "los", "diagnoses", "procedures", "dscg_way", "newborn_weight_g", "medfee_sumamt_fen", "out_of_region"]
+                "los", "diagnoses", "procedures", "dscg_way", "newborn_weight_g", "medfee_sumamt_fen"]
 
 
 def _folder(folder: str | Path) -> Path:
@@ -34,8 +34,7 @@ def read_claims(folder: str | Path, drg_version: str = "chs-1.1") -> pd.DataFram
     from yibao.payment.drg.batch import cases_from_claims, group_many
 
     folder = _folder(folder)
-    claims = read_table(folder, "claims", READ_COLUMNS).to_pandas()
-    claims = claims[~claims["out_of_region"].fillna(False).astype(bool)].drop(columns="out_of_region")
+    claims = local_claims(folder, READ_COLUMNS)
     inst = read_table(folder, "institutions", ["fixmedins_code", "kind", "level"]).to_pandas()
     inst["peer"] = inst["kind"].astype(str) + "/" + inst["level"].astype(str)
     claims = claims.merge(inst[["fixmedins_code", "peer"]], on="fixmedins_code", how="left")
