@@ -198,15 +198,39 @@ def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, 
 
     out_ids: list = []
     _threads(work, threads)
-    out.put({"lat": lat, "ok": ok, "bad": bad, "errs": errs[:5], "ids": out_ids})
+    out.put({"lat": lat, "ok": ok, "bad": bad, "errs": errs[:5], "ids": out_ids, "cpu": time.process_time()})
 
 
 _PHASES = iter(range(10**6))
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def run_phase(port, jobs, procs, threads, region, phase) -> dict:
+def _cpu_by_part(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far by the service's processes (the server's process group) and by
+    PostgreSQL's (every process named postgres), read from /proc."""
+    out = {"service": 0.0, "postgres": 0.0}
+    group = os.getpgid(server_pid) if server_pid else None
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        used = (int(rest[11]) + int(rest[12])) / TICK  # utime, stime
+        if name == "postgres":
+            out["postgres"] += used
+        elif group is not None and int(rest[2]) == group:
+            out["service"] += used
+    return out
+
+
+def run_phase(port, jobs, procs, threads, region, phase, server_pid: int | None = None) -> dict:
     """``jobs`` split over ``procs`` processes of ``threads`` clients each; each phase and process gets
-    its own quarter of the msgid sequence numbers, so no two tills reuse one within a second."""
+    its own quarter of the msgid sequence numbers, so no two tills reuse one within a second. ``cpu``:
+    CPU seconds the phase cost the service, PostgreSQL and the load processes."""
+    before = _cpu_by_part(server_pid)
     q: mp.Queue = mp.Queue()
     base = 1 + (next(_PHASES) % 4) * 2500
     chunks = [jobs[i::procs] for i in range(procs)]
@@ -220,10 +244,12 @@ def run_phase(port, jobs, procs, threads, region, phase) -> dict:
     for p in ps:
         p.join()
     wall = time.perf_counter() - t0
+    after = _cpu_by_part(server_pid)
+    cpu = {k: after[k] - before[k] for k in after} | {"load": sum(r["cpu"] for r in results)}
     lat = sorted(x for r in results for x in r["lat"])
     return {"wall": wall, "ok": sum(r["ok"] for r in results), "bad": sum(r["bad"] for r in results),
             "errs": [e for r in results for e in r["errs"]][:5], "ids": [x for r in results for x in r["ids"]],
-            "p50": statistics.median(lat) * 1000 if lat else 0,
+            "cpu": cpu, "p50": statistics.median(lat) * 1000 if lat else 0,
             "p99": lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0}
 
 
@@ -320,7 +346,8 @@ def inner(url: str, region: dict, jobs: list) -> dict[str, tuple[float, ...]]:
     code = jobs[0]["code"]
     his = H.His(code, region["admdvs"], first_seq=9000)
     mine = [dict(j) for j in jobs if j["code"] == code][:220]
-    out = _inner_messages(svc, his, mine[:200], "A")
+    timed, traced_jobs = mine[: len(mine) * 10 // 11], mine[len(mine) * 10 // 11:]  # 200 and 20 at full size
+    out = _inner_messages(svc, his, timed, "A")
     svc.engine.dispose()
     traced: list = []  # (driver connection, trace file) of each connection opened from here on
 
@@ -332,10 +359,10 @@ def inner(url: str, region: dict, jobs: list) -> dict[str, tuple[float, ...]]:
         traced.append((dbapi_conn, path))
 
     for infno in ("2201", "2204", "2207"):
-        _inner_messages(svc, his, mine[200:], "T", (infno,))
+        _inner_messages(svc, his, traced_jobs, "T", (infno,))
         for dbapi_conn, _ in traced:
             dbapi_conn.pgconn.untrace()  # flushes the trace
-        out[infno] += (sum(round_trips(path) for _, path in traced) / len(mine[200:]),)
+        out[infno] += (sum(round_trips(path) for _, path in traced) / len(traced_jobs),)
         svc.engine.dispose()
         for _, path in traced:
             path.unlink()
@@ -356,6 +383,14 @@ def demo_startup() -> float:
     finally:
         _stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _print_cpu(what: str, phase: dict) -> None:
+    """Where the two cores went in a phase: CPU ms per answered message by part."""
+    n = max(phase["ok"] + phase["bad"], 1)
+    parts = ", ".join(f"{k} {v / n * 1000:.2f}" for k, v in phase["cpu"].items())
+    print(f"  CPU ms per {what}: {parts}; all {sum(phase['cpu'].values()) / n * 1000:.2f} "
+          f"(2 cores give {2 * phase['wall'] / n * 1000:.2f})")
 
 
 def main() -> None:
@@ -396,19 +431,24 @@ def main() -> None:
         ids = dict(reg["ids"])
         jobs = [{**j, "mdtrt_id": ids[j["n"]]} for j in jobs if ids.get(j["n"])]
         print(f"setup: {len(jobs):,} encounters registered (2201) in {reg['wall']:.1f} s; refused {len(reg['errs'])}")
-        load = run_phase(port, jobs, a.procs, a.clients, region, "settle")
+        load = run_phase(port, jobs, a.procs, a.clients, region, "settle", server.pid)
         rate = load["ok"] / load["wall"]
         print(f"2204 + 2207 per encounter: {load['ok']:,} settled in {load['wall']:.2f} s = {rate:,.0f} settlements/s "
               f"(target ≥ 500); 2207 p50 {load['p50']:.1f} ms, p99 {load['p99']:.1f} ms (target ≤ 50); "
               f"refused {load['bad']} {load['errs'][:2]}")
-        info = run_phase(port, jobs[: min(len(jobs), 3000)], a.procs, a.clients, region, "1101")
-        print(f"1101 人员信息: {info['ok'] / info['wall']:,.0f}/s, p50 {info['p50']:.1f} ms, p99 {info['p99']:.1f} ms")
+        _print_cpu("2204 + 2207 pair", load)
+        info = run_phase(port, jobs[: min(len(jobs), 3000)], a.procs, a.clients, region, "1101", server.pid)
+        print(f"1101 人员信息: {info['ok'] / info['wall']:,.0f}/s, p50 {info['p50']:.1f} ms, p99 {info['p99']:.1f} ms; "
+              f"refused {info['bad']} {info['errs'][:2]}")
+        _print_cpu("1101", info)
         extra = run_phase(port, [{**j, "n": -j["n"] - 1, "ipt": f"P{j['n']}"} for j in jobs[:1000]], a.procs,
                           a.clients, region, "register")
         fresh = [{**j, "mdtrt_id": md} for j, (_, md) in zip(jobs[:1000], sorted(extra["ids"], reverse=True)) if md]
         run_phase(port, fresh, a.procs, a.clients, region, "upload")
-        pre = run_phase(port, fresh * 3, a.procs, a.clients, region, "2206")
-        print(f"2206 预结算: {pre['ok'] / pre['wall']:,.0f}/s, p50 {pre['p50']:.1f} ms, p99 {pre['p99']:.1f} ms")
+        pre = run_phase(port, fresh * 3, a.procs, a.clients, region, "2206", server.pid)
+        print(f"2206 预结算: {pre['ok'] / pre['wall']:,.0f}/s, p50 {pre['p50']:.1f} ms, p99 {pre['p99']:.1f} ms; "
+              f"refused {pre['bad']} {pre['errs'][:2]}")
+        _print_cpu("2206", pre)
         _stop(server)
         server = None
         fig = inner(url, region, jobs)

@@ -174,6 +174,17 @@ def test_person_info_by_id_number(his, person):
     assert "未参保" in his.refused("1101", H.person_info("110101199003074514"))
 
 
+def test_person_info_gives_each_identity_by_its_national_code(his, person, ledger):
+    from yibao.store.repositories import Store
+
+    with Store(engine=ledger.engine).unit() as uow:
+        for identity in ("dibao", "monitored"):  # 低保对象 2303; 防止返贫监测对象, a local extension 2360
+            uow.identities.add({"psn_no": "P00001", "identity": identity, "start_date": dt.date(2024, 1, 1),
+                                "end_date": None})
+    out = his.ok("1101", H.person_info(person["certno"]) | {"begntime": f"{DAY} 09:00:00"})
+    assert sorted(i["psn_idet_type"] for i in out["idetinfo"]) == ["2303", "2360"]
+
+
 def test_business_refusals_name_the_field(his, person):
     md = _visit(his, person)
     assert his.refused("2207", H.settle(person, md, "388.01")).startswith("medfee_sumamt(医疗费总额)：")

@@ -35,7 +35,7 @@ def person_info(call: Call) -> dict:
                      "psn_insu_date": s["start_date"], "paus_insu_date": s["end_date"],
                      "cvlserv_flag": "1" if s["civil_servant"] else "0", "insuplc_admdvs": s["admdvs"],
                      "emp_name": s["emp_no"] or ""})
-    idet = [{"psn_idet_type": i, "psn_type_lv": "", "memo": "", "begntime": dt.datetime.combine(on, dt.time()),
+    idet = [{"psn_idet_type": vocab.IDENTITIES[i][1], "psn_type_lv": "", "memo": "", "begntime": dt.datetime.combine(on, dt.time()),
              "endtime": None} for i in identities_on(call.conn, p["psn_no"], on)]
     return {"baseinfo": base, "insuinfo": insu, "idetinfo": idet}
 

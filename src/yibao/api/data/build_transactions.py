@@ -65,7 +65,9 @@ SENT_EMPTY = {("1101", "data", "certno"), ("1101", "data", "psn_name")}
 
 # msgid is 机构编号(12)+时间(14)+顺序号(4) = 30 in the spec; clients send 20 to 30 (the spec's sample: 29).
 MIN_LENGTHS = {"msgid": 20}
-LENGTH_FIXES = {"infno": 5}  # 交易编号 字符型 4, but provincial numbers such as 4101A have five
+# 交易编号 字符型 4, but provincial numbers such as 4101A have five; 人员身份类别 字符型 3, but the
+# dictionary's own codes have four digits (2303 低保救助对象) and the local extensions six (230801)
+LENGTH_FIXES = {"infno": 5, "psn_idet_type": 6}
 
 BASELINE = "国家医疗保障信息平台定点医药机构接口规范（XJ-K01-2020 基线）"
 REVOKE_STAY = [("mdtrt_id", "就诊ID", "字符型", "30", "", "Y"), ("psn_no", "人员编号", "字符型", "30", "", "Y"),
@@ -158,7 +160,7 @@ def field(row, infno: str, node: str, dictionaries: set[str], nested: dict[str, 
     else:
         entry["type"] = "text" if key == "exp_content" else "string"
         if size.isdigit():
-            entry["length"] = int(size)
+            entry["length"] = LENGTH_FIXES.get(key, int(size))
     entry["required"] = required in ("Y", "是") and (infno, node, key) not in SENT_EMPTY
     dictionary = None if key in NO_DICT else DICT_ALIASES.get(key, key)
     if entry["type"] == "string" and dictionary in dictionaries and (coded == "Y" or "字典" in remark
@@ -251,7 +253,6 @@ def build(spec: Path) -> tuple[dict, list]:
     for entry in envelope:
         if entry["key"] in MIN_LENGTHS:
             entry["min_length"] = MIN_LENGTHS[entry["key"]]
-        entry["length"] = LENGTH_FIXES.get(entry["key"], entry.get("length"))
     used = _used(envelope) | {d for t in transactions.values() for s in t["input"] + t["output"]
                               for d in _used(s["fields"])}
     document = {
