@@ -1,4 +1,4 @@
-"""The hot path's statement layer (yibao.ledger.sql): compiled statements on the driver's cursor give
+"""The hot path's statement layer (yibao.store.sql): compiled statements on the driver's cursor give
 what SQLAlchemy gives; deferred writes keep their order, their checks and the transaction's fate; a
 2207 costs five round trips to PostgreSQL."""
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from yibao.api import his as H
 from yibao.api.service import Service
-from yibao.ledger import sql
+from yibao.store import sql
 from yibao.ledger.repository import LINES, MSG
 from yibao.ledger.service import LedgerError
 

@@ -17,6 +17,7 @@ import binascii
 import copy
 import csv
 import json
+from json.encoder import encode_basestring as _quoted  # a str as json.dumps(ensure_ascii=False) writes it
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -685,10 +686,15 @@ def _render_moment(f: _Field, value: object, path: str) -> str:
 def dumps_output(output: object) -> str:
     """JSON text of a rendered output, amounts written as numbers with their places (``12.30``), which
     ``json.dumps`` cannot do with a ``Decimal``."""
-    if isinstance(output, Decimal):
+    kind = type(output)
+    if kind is str:
+        return _quoted(output)
+    if kind is Decimal:
         return format(output, "f")
+    if kind is int:
+        return str(output)
     if isinstance(output, dict):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dumps_output(v)}" for k, v in output.items()) + "}"
+        return "{" + ",".join(f"{_quoted(str(k))}:{dumps_output(v)}" for k, v in output.items()) + "}"
     if isinstance(output, list):
         return "[" + ",".join(dumps_output(v) for v in output) + "]"
     return json.dumps(output, ensure_ascii=False)

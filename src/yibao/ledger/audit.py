@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from yibao.ledger.audit_chain import GENESIS_HASH, ChainReport, chain_row, verify_chain
 from yibao.ledger.repository import dialect_insert
-from yibao.ledger.sql import Prepared, defer, run
+from yibao.store.sql import Prepared, defer, run
 from yibao.store.models import AuditEntry, AuditHead
 
 LOG, HEAD = AuditEntry.__table__, AuditHead.__table__

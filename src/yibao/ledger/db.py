@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from yibao.ledger.sql import hook
+from yibao.store.sql import hook
 from yibao.store.db import make_engine, parse_url
 
 
 def ledger_engine(url: str | None = None, **kwargs) -> sa.Engine:
     """An engine for the service: pooled connections; on SQLite, immediate transactions; on
-    PostgreSQL, writes deferred to the next statement (:func:`yibao.ledger.sql.hook`)."""
+    PostgreSQL, writes deferred to the next statement (:func:`yibao.store.sql.hook`)."""
     if parse_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 8)
         kwargs.setdefault("max_overflow", 8)

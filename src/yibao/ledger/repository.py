@@ -2,7 +2,7 @@
 positions under a row lock, append-only settlements, messages by msgid.
 
 Only this module writes the ledger tables; :mod:`yibao.ledger.service` decides what to write. The
-statements every settlement runs are :class:`~yibao.ledger.sql.Prepared` (compiled once, run on the
+statements every settlement runs are :class:`~yibao.store.sql.Prepared` (compiled once, run on the
 driver's cursor); an ``IN`` list is padded to a power of two so a few compiled shapes serve any count.
 """
 
@@ -16,8 +16,10 @@ import sqlalchemy as sa
 
 from yibao.errors import NotFoundError
 from yibao.ledger.position import Change, Position
-from yibao.ledger.sql import Prepared, defer, run, run_all
+from yibao.store.sql import Prepared, Result, defer, run, run_all
 from yibao.store.models import (
+    Account,
+    AccountBalance,
     Encounter,
     FeeLine,
     Institution,
@@ -27,8 +29,9 @@ from yibao.store.models import (
     YearPosition,
 )
 
-ENC, LINES, POS, SETL, MSG, INST, LIST = (m.__table__ for m in (Encounter, FeeLine, YearPosition, Settlement, Message,
-                                                                Institution, SettleList))
+ENC, LINES, POS, SETL, MSG, INST, LIST, ACC, BAL = (
+    m.__table__ for m in (Encounter, FeeLine, YearPosition, Settlement, Message, Institution, SettleList, Account,
+                          AccountBalance))
 
 
 def dialect_insert(conn: sa.Connection, table: sa.Table):
@@ -186,9 +189,36 @@ def lock_position(conn: sa.Connection, psn_no: str, year: int, seed: Callable[[]
     return _position(row), int(row["version"])
 
 
+_POSITION = Prepared(sa.select(POS).where(POS.c.psn_no == sa.bindparam("psn"), POS.c.year == sa.bindparam("year")))
+_ACCOUNT = Prepared(sa.select(ACC.c.balance_fen).where(ACC.c.psn_no == sa.bindparam("psn")))
+_OPENING = Prepared(sa.select(BAL.c.balance_fen).where(BAL.c.psn_no == sa.bindparam("psn"),
+                                                       BAL.c.year == sa.bindparam("year")))
+
+
 def position(conn: sa.Connection, psn_no: str, year: int) -> Position | None:
-    row = conn.execute(sa.select(POS).where(POS.c.psn_no == psn_no, POS.c.year == year)).mappings().first()
+    row = run(conn, _POSITION, {"psn": psn_no, "year": year}).first()
     return _position(row) if row else None
+
+
+def _balances(psn_no: str, year: int) -> list:
+    return [(_ACCOUNT, {"psn": psn_no}), (_OPENING, {"psn": psn_no, "year": year})]
+
+
+def _seed(account: Result, opening: Result) -> Position:
+    bal = account.first() or opening.first()
+    return Position({}, int(bal["balance_fen"] or 0) if bal else 0, 0)
+
+
+def opening_seed(conn: sa.Connection, psn_no: str, year: int) -> Position:
+    """A year opened on first use: the 个人账户 at its registry balance (the year's opening balance
+    when the registry keeps no running account), no 家庭共济 and nothing accumulated."""
+    return _seed(*run_all(conn, _balances(psn_no, year)))
+
+
+def position_or_opening(conn: sa.Connection, psn_no: str, year: int) -> Position:
+    """The person's position for ``year``, or the one the year would open with (one round trip)."""
+    pos, account, opening = run_all(conn, [(_POSITION, {"psn": psn_no, "year": year}), *_balances(psn_no, year)])
+    return _position(pos.rows[0]) if pos.rows else _seed(account, opening)
 
 
 def _position(row) -> Position:
@@ -319,7 +349,9 @@ __all__ = [
     "mark_settled",
     "tie_lines",
     "lock_position",
+    "opening_seed",
     "position",
+    "position_or_opening",
     "put_position",
     "set_opening",
     "add_settlement",

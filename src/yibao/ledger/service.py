@@ -267,18 +267,6 @@ def _claim(enc: dict[str, Any], inst: dict[str, Any], lines: list[Line], when: d
                  diagnoses=diagnoses, chronic_disease=enc["chronic_disease"])
 
 
-def opening_seed(conn: sa.Connection, psn_no: str, year: int) -> Position:
-    """A year opened on first use: the 个人账户 at its registry balance (the year's opening balance
-    when the registry keeps no running account), no 家庭共济 and nothing accumulated."""
-    from yibao.store.models import Account, AccountBalance
-
-    a, b = Account.__table__, AccountBalance.__table__
-    bal = conn.execute(sa.select(a.c.balance_fen).where(a.c.psn_no == psn_no)).scalar()
-    if bal is None:
-        bal = conn.execute(sa.select(b.c.balance_fen).where(b.c.psn_no == psn_no, b.c.year == year)).scalar()
-    return Position({}, int(bal or 0), 0)
-
-
 def settle_date(enc: dict[str, Any], lines: list[dict[str, Any]], mid: bool) -> dt.date:
     """The date a settlement counts on: the visit's day, the discharge day, or for 中途结算 the day
     of the newest line settled."""
@@ -305,9 +293,9 @@ def price(conn: sa.Connection, region: Region, inst: dict[str, Any], enc: dict[s
     when = settle_date(enc, lines, mid)
     if lock:
         pos, version = repo.lock_position(conn, enc["psn_no"], when.year,
-                                          lambda: opening_seed(conn, enc["psn_no"], when.year))
+                                          lambda: repo.opening_seed(conn, enc["psn_no"], when.year))
     else:
-        pos, version = repo.position(conn, enc["psn_no"], when.year) or opening_seed(conn, enc["psn_no"], when.year), -1
+        pos, version = repo.position_or_opening(conn, enc["psn_no"], when.year), -1
     available = pos if acct_used else Position(pos.accumulators, 0, 0)
     claim = _claim(enc, inst, _net(lines), when, available)
     try:
@@ -402,4 +390,4 @@ def open_year(conn: sa.Connection, year: int, rows: list[dict[str, Any]]) -> Non
 
 __all__ = ["LedgerError", "Region", "register", "own_encounter", "cancel", "describe", "discharge",
            "undo_discharge", "own_settlement", "upload", "line_scope", "withdraw", "price", "settle", "reverse", "open_year",
-           "opening_seed", "clr_type_of", "charge_type", "new_id", "settle_date"]
+           "clr_type_of", "charge_type", "new_id", "settle_date"]

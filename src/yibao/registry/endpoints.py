@@ -8,9 +8,9 @@ from yibao import vocab
 from yibao.api.table import Call, transaction
 from yibao.errors import NotFoundError
 from yibao.ledger import repository as repo
-from yibao.ledger.service import LedgerError, opening_seed
+from yibao.ledger.service import LedgerError
 from yibao.registry import ecard
-from yibao.registry.insured import identities_on, person_row, spells_on
+from yibao.registry.insured import cover_on, person_row
 
 BY_ID_NUMBER = {"02", "03"}  # 居民身份证 and 社会保障卡 (the card is keyed by the holder's 身份证号)
 BY_ECARD = "01"  # 医保电子凭证: the token the person's phone shows
@@ -27,16 +27,15 @@ def person_info(call: Call) -> dict:
     base = {"psn_no": p["psn_no"], "psn_cert_type": "01", "certno": p["certno"], "psn_name": p["name"],
             "gend": p["sex"], "naty": "1", "brdy": born,
             "age": on.year - born.year - ((on.month, on.day) < (born.month, born.day))}
-    insu = []
-    for s in spells_on(call.conn, p["psn_no"], on):
-        pos = repo.position(call.conn, p["psn_no"], on.year) or opening_seed(call.conn, p["psn_no"], on.year)
-        insu.append({"balc": pos.account if s["insutype"] == vocab.EMPLOYEE else 0, "insutype": s["insutype"],
-                     "psn_type": s["psn_type"], "psn_insu_stas": "1",
-                     "psn_insu_date": s["start_date"], "paus_insu_date": s["end_date"],
-                     "cvlserv_flag": "1" if s["civil_servant"] else "0", "insuplc_admdvs": s["admdvs"],
-                     "emp_name": s["emp_no"] or ""})
-    idet = [{"psn_idet_type": vocab.IDENTITIES[i][1], "psn_type_lv": "", "memo": "", "begntime": dt.datetime.combine(on, dt.time()),
-             "endtime": None} for i in identities_on(call.conn, p["psn_no"], on)]
+    spells, identities = cover_on(call.conn, p["psn_no"], on)
+    employee = any(s["insutype"] == vocab.EMPLOYEE for s in spells)  # only 职工 have a 个人账户 balance
+    account = repo.position_or_opening(call.conn, p["psn_no"], on.year).account if employee else 0
+    insu = [{"balc": account if s["insutype"] == vocab.EMPLOYEE else 0, "insutype": s["insutype"],
+             "psn_type": s["psn_type"], "psn_insu_stas": "1", "psn_insu_date": s["start_date"],
+             "paus_insu_date": s["end_date"], "cvlserv_flag": "1" if s["civil_servant"] else "0",
+             "insuplc_admdvs": s["admdvs"], "emp_name": s["emp_no"] or ""} for s in spells]
+    idet = [{"psn_idet_type": vocab.IDENTITIES[i][1], "psn_type_lv": "", "memo": "",
+             "begntime": dt.datetime.combine(on, dt.time()), "endtime": None} for i in identities]
     return {"baseinfo": base, "insuinfo": insu, "idetinfo": idet}
 
 

@@ -17,68 +17,89 @@ import sqlalchemy as sa
 from yibao.errors import NotFoundError, ValidationError
 from yibao.settlement.model import Person
 from yibao.ids import pooling_region
+from yibao.store.sql import Prepared, Result, run, run_all
 from yibao.store.models import CoverageChoice, Employer, Enrollment, Filing, Identity, Person as PersonRow
 
 P, E, I, C, EMP, F = (m.__table__ for m in (PersonRow, Enrollment, Identity, CoverageChoice, Employer, Filing))
+ON, PSN = sa.bindparam("on", type_=sa.Date), sa.bindparam("psn")
+
+
+def _open_on(t: sa.Table):
+    """The table's spells open on ``:on`` (no end date: still open)."""
+    return sa.and_(t.c.start_date <= ON, sa.or_(t.c.end_date.is_(None), t.c.end_date >= ON))
+
+
+# Each statement is compiled once (the service reads the registry on every 1101, 2201 and 2401).
+_BY_PSN_NO = Prepared(sa.select(P).where(P.c.psn_no == PSN))
+_BY_CERTNO = Prepared(sa.select(P).where(P.c.certno == sa.bindparam("certno")))
+_SPELLS = Prepared(sa.select(E, EMP.c.has_supplementary).select_from(E.outerjoin(EMP, EMP.c.emp_no == E.c.emp_no))
+                   .where(E.c.psn_no == PSN, _open_on(E)).order_by(E.c.insutype))
+_IDENTITIES = Prepared(sa.select(I.c.identity).where(I.c.psn_no == PSN, _open_on(I)).order_by(I.c.identity))
+_CHOICE = Prepared(sa.select(C.c.tier, C.c.supplementary).where(C.c.psn_no == PSN, C.c.year == sa.bindparam("year")))
+_FILINGS = Prepared(sa.select(F.c.kind, F.c.place).where(F.c.psn_no == PSN, _open_on(F)).order_by(F.c.start_date))
+
+
+def _person(found: Result, who: str) -> dict[str, Any]:
+    if not found.rows:
+        raise NotFoundError(f"person {who!r} not found")
+    return found.rows[0]
 
 
 def person_row(conn: sa.Connection, *, psn_no: str | None = None, certno: str | None = None) -> dict[str, Any]:
     """The person by 人员编号 or by 证件号码; NotFoundError when there is none."""
-    where = P.c.psn_no == psn_no if psn_no is not None else P.c.certno == certno
-    row = conn.execute(sa.select(P).where(where)).mappings().first()
-    if row is None:
-        raise NotFoundError(f"person {psn_no or certno!r} not found")
-    return dict(row)
+    if psn_no is not None:
+        return _person(run(conn, _BY_PSN_NO, {"psn": psn_no}), psn_no)
+    return _person(run(conn, _BY_CERTNO, {"certno": certno}), certno)
 
 
 def spells_on(conn: sa.Connection, psn_no: str, on: dt.date) -> list[dict[str, Any]]:
-    """The person's enrolment spells open on ``on`` (one per 险种)."""
-    q = sa.select(E).where(E.c.psn_no == psn_no, E.c.start_date <= on,
-                           sa.or_(E.c.end_date.is_(None), E.c.end_date >= on)).order_by(E.c.insutype)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    """The person's enrolment spells open on ``on`` (one per 险种), each with its employer's
+    ``has_supplementary`` (企业补充医疗保险; None without an employer)."""
+    return run(conn, _SPELLS, {"psn": psn_no, "on": on}).rows
 
 
 def identities_on(conn: sa.Connection, psn_no: str, on: dt.date) -> list[str]:
-    q = sa.select(I.c.identity).where(I.c.psn_no == psn_no, I.c.start_date <= on,
-                                      sa.or_(I.c.end_date.is_(None), I.c.end_date >= on)).order_by(I.c.identity)
-    return list(conn.execute(q).scalars())
+    return [r["identity"] for r in run(conn, _IDENTITIES, {"psn": psn_no, "on": on}).rows]
+
+
+def cover_on(conn: sa.Connection, psn_no: str, on: dt.date) -> tuple[list[dict[str, Any]], list[str]]:
+    """The spells and the identities open on ``on``, in one round trip."""
+    spells, identities = run_all(conn, [(_SPELLS, {"psn": psn_no, "on": on}), (_IDENTITIES, {"psn": psn_no, "on": on})])
+    return spells.rows, [r["identity"] for r in identities.rows]
 
 
 def filing_on(conn: sa.Connection, psn_no: str, place: str, on: dt.date) -> str | None:
     """The person's 异地就医备案 (``filed`` / ``referred``) in force on ``on`` for the pooling region of
     ``place``, or None."""
-    q = sa.select(F.c.kind, F.c.place).where(F.c.psn_no == psn_no, F.c.start_date <= on,
-                                            sa.or_(F.c.end_date.is_(None), F.c.end_date >= on)).order_by(F.c.start_date)
     region = pooling_region(place)
-    return next((kind for kind, at in conn.execute(q) if pooling_region(at) == region), None)
+    rows = run(conn, _FILINGS, {"psn": psn_no, "on": on}).rows
+    return next((r["kind"] for r in rows if pooling_region(r["place"]) == region), None)
 
 
 def insured_at(conn: sa.Connection, psn_no: str, insutype: str | None, on: dt.date) -> dict[str, Any]:
     """The person's cover in ``insutype`` (None: the one open spell) on ``on``; a person not insured
     then is a ValidationError naming ``insutype``."""
-    person = person_row(conn, psn_no=psn_no)
+    key = {"psn": psn_no, "on": on}
+    found, spells, identities, choice = run_all(conn, [
+        (_BY_PSN_NO, {"psn": psn_no}), (_SPELLS, key), (_IDENTITIES, key), (_CHOICE, {"psn": psn_no, "year": on.year})])
+    person = _person(found, psn_no)
     if person["death_date"] is not None and person["death_date"] < on:
         raise ValidationError("psn_no", f"人员 {psn_no} 已于 {person['death_date']} 死亡")
-    spells = [s for s in spells_on(conn, psn_no, on) if insutype in (None, s["insutype"])]
+    spells = [s for s in spells.rows if insutype in (None, s["insutype"])]
     if not spells:
         what = f"险种 {insutype}" if insutype else "任何险种"
         raise ValidationError("insutype", f"人员 {psn_no} 于 {on} 未参加{what}")
-    spell = spells[0]
-    choice = conn.execute(sa.select(C.c.tier, C.c.supplementary).where(C.c.psn_no == psn_no, C.c.year == on.year)
-                          ).mappings().first()
-    enterprise = False
-    if spell["emp_no"]:
-        enterprise = bool(conn.execute(sa.select(EMP.c.has_supplementary).where(EMP.c.emp_no == spell["emp_no"])
-                                       ).scalar())
+    spell, choice = spells[0], choice.first()
     return {
         "psn_no": psn_no, "certno": person["certno"], "name": person["name"], "sex": person["sex"],
         "birth_date": person["birth_date"].isoformat(), "admdvs": spell["admdvs"],
         "household_id": person["household_id"], "insutype": spell["insutype"], "psn_type": spell["psn_type"],
         "emp_no": spell["emp_no"], "civil_servant": bool(spell["civil_servant"]),
-        "identities": identities_on(conn, psn_no, on),
+        "identities": [r["identity"] for r in identities.rows],
         "tier": int(choice["tier"]) if choice else 0,
         "supplementary": [t for t in (choice["supplementary"] or "").split("|") if t] if choice else [],
-        "enterprise_supplementary": enterprise, "begin": spell["start_date"].isoformat(),
+        "enterprise_supplementary": bool(spell["emp_no"] and spell["has_supplementary"]),
+        "begin": spell["start_date"].isoformat(),
     }
 
 
@@ -94,4 +115,4 @@ def person_of(insured: dict[str, Any], accumulators: dict[str, int], account: in
         enterprise_supplementary=insured["enterprise_supplementary"], accumulators=dict(accumulators))
 
 
-__all__ = ["filing_on", "identities_on", "insured_at", "person_of", "person_row", "spells_on"]
+__all__ = ["cover_on", "filing_on", "identities_on", "insured_at", "person_of", "person_row", "spells_on"]

@@ -40,9 +40,8 @@ class _Form:
     types: tuple[Any, ...]  # their types as the dialect implements them
     readers: dict = field(default_factory=dict)  # the driver's column type codes → converters
 
-    def converters(self, dialect: sa.Dialect, description) -> list[tuple[int, Callable[[Any], Any]]]:
+    def converters(self, dialect: sa.Dialect, codes: tuple) -> list[tuple[int, Callable[[Any], Any]]]:
         """(column, converter) of the columns the dialect converts, for the type codes the driver gave."""
-        codes = tuple(d[1] for d in description)
         found = self.readers.get(codes)
         if found is None:
             procs = (t.result_processor(dialect, code) for t, code in zip(self.types, codes))
@@ -219,11 +218,22 @@ def _params(conn: sa.Connection, stmt: Prepared, values: dict[str, Any]) -> tupl
     return form, params
 
 
+def _type_codes(cursor) -> tuple | None:
+    """The result's column type codes, None for a statement that returns no rows. psycopg builds a
+    new ``description`` (a Column object per column) on every access: its result is read directly."""
+    result = getattr(cursor, "pgresult", None)
+    if result is not None:
+        return tuple(result.ftype(i) for i in range(result.nfields)) if result.nfields else None
+    description = cursor.description
+    return None if description is None else tuple(d[1] for d in description)
+
+
 def _rows(conn: sa.Connection, form: _Form, cursor) -> list[dict[str, Any]]:
-    if cursor.description is None:
+    codes = _type_codes(cursor)
+    if codes is None:
         return []
     keys = form.keys
-    procs = form.converters(conn.dialect, cursor.description)
+    procs = form.converters(conn.dialect, codes)
     out = []
     for raw in cursor.fetchall():
         row = list(raw)
