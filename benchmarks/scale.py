@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py --lake /work/lakes/p1m                  # settlement (8.65M claims)
     python benchmarks/scale.py --lake /work/lakes/p100k --accounts --rules   # and the accounts and rules
+    python benchmarks/scale.py --lake /work/lakes/l10m --rules-only          # the rules alone, 11.3M lines
 
 Local: ``yibao settle --pack demo --claims LAKE --out FILE`` as a child process (wall, its CPU, peak
 RSS), as ``benchmarks/settle_lake.py`` runs it. Spark (``--master``, default ``local[2]``), in this
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--accounts", action="store_true", help="also the fund accounts, against lake_accounts")
     ap.add_argument("--rules", action="store_true", help="also the supervision rules, against DuckDB")
     ap.add_argument("--no-local", action="store_true", help="skip the local engine runs")
+    ap.add_argument("--rules-only", action="store_true", help="only the supervision rules (no settlement)")
     args = ap.parse_args()
 
     import pyarrow.dataset as ds
@@ -97,6 +99,12 @@ def run(args, tmp: Path, claims: int) -> None:
     from yibao.scale.partition import partition_lake
     from yibao.scale.settle import settle_on_spark, write_statements
 
+    if args.rules_only:
+        clock = Clock()
+        print(f"Spark {args.master}:")
+        backend, _, _ = clock.phase("session start", lambda: session(args.master))
+        clock.jvm = backend.session.sparkContext._gateway.proc.pid
+        return rules(args, clock, backend)
     if not args.no_local:
         wall, cpu, rss = local_settle(args.lake, args.pack, tmp / "local.parquet")
         print(f"local engine (yibao settle)    wall {wall:8.1f} s   CPU {cpu:8.1f} s  {claims / cpu:>9,.0f} claims per CPU s"

@@ -12,7 +12,8 @@ requests from a separate load process):
 3. setup: one 2201 挂号 per encounter;
 4. load: per encounter a 2204 (two lines) then a 2207 结算, from ``--procs`` processes × ``--clients``
    threads; settlements/s (= 2207 answered infcode 0 per second of the load phase) and p50 / p99 of
-   2207;
+   2207; where the CPU went (the service's processes, PostgreSQL's, the load processes'); then the
+   same pair from ``--light-clients`` clients (a load the service is not saturated by: its latency);
 5. the same clients sending only 1101 and only 2206 (rates);
 6. the inner figure: ``Service.handle`` in this process (no HTTP, no signing, one thread), CPU and wall
    milliseconds per 2204 and per 2207, and the round trips to PostgreSQL per message (counted in the
@@ -385,6 +386,14 @@ def demo_startup() -> float:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _fresh(port: int, jobs: list, a, region: dict, tag: str, offset: int) -> list:
+    """``jobs`` again, each with an encounter of its own registered now (2201)."""
+    done = run_phase(port, [{**j, "n": -j["n"] - offset, "ipt": f"{tag}{j['n']}"} for j in jobs], a.procs, a.clients,
+                     region, "register")
+    ids = {-n - offset: md for n, md in done["ids"] if md}
+    return [{**j, "mdtrt_id": ids[j["n"]]} for j in jobs if j["n"] in ids]
+
+
 def _print_cpu(what: str, phase: dict) -> None:
     """Where the two cores went in a phase: CPU ms per answered message by part."""
     n = max(phase["ok"] + phase["bad"], 1)
@@ -401,6 +410,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--clients", type=int, default=16, help="threads per load process")
     ap.add_argument("--procs", type=int, default=2, help="load processes")
+    ap.add_argument("--light-clients", type=int, default=4, help="clients of the light-load phase (one process)")
     a = ap.parse_args()
     stop = None
     url = a.db
@@ -441,9 +451,10 @@ def main() -> None:
         print(f"1101 人员信息: {info['ok'] / info['wall']:,.0f}/s, p50 {info['p50']:.1f} ms, p99 {info['p99']:.1f} ms; "
               f"refused {info['bad']} {info['errs'][:2]}")
         _print_cpu("1101", info)
-        extra = run_phase(port, [{**j, "n": -j["n"] - 1, "ipt": f"P{j['n']}"} for j in jobs[:1000]], a.procs,
-                          a.clients, region, "register")
-        fresh = [{**j, "mdtrt_id": md} for j, (_, md) in zip(jobs[:1000], sorted(extra["ids"], reverse=True)) if md]
+        light = run_phase(port, _fresh(port, jobs[:600], a, region, "L", 1), 1, a.light_clients, region, "settle")
+        print(f"the same pair at a light load ({a.light_clients} clients): {light['ok'] / light['wall']:,.0f} "
+              f"settlements/s; 2207 p50 {light['p50']:.1f} ms, p99 {light['p99']:.1f} ms; refused {light['bad']}")
+        fresh = _fresh(port, jobs[:1000], a, region, "P", 100_001)
         run_phase(port, fresh, a.procs, a.clients, region, "upload")
         pre = run_phase(port, fresh * 3, a.procs, a.clients, region, "2206", server.pid)
         print(f"2206 预结算: {pre['ok'] / pre['wall']:,.0f}/s, p50 {pre['p50']:.1f} ms, p99 {pre['p99']:.1f} ms; "
