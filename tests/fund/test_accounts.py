@@ -274,3 +274,47 @@ def test_synthetic_clearing_lands_every_fen_the_payment_engine_paid(lake):
     # what the pooling funds spent on care = what the institutions were paid + the 异地 claims cleared nationally
     assert int(pooled["amount_fen"].sum()) == int(result["clearing"]["settled_fen"].sum()) + int(rows.loc[remote, "hifp_pay"].sum())
     assert set(pooled[pooled["item"].str.startswith("年终清算")]["month"]) == {12}
+
+
+BIRTHS = pd.DataFrame({
+    "claim_id": ["b1", "b2", "b3", "b4"], "psn_no": ["m1", "m2", "r1", "m1"], "insutype": ["310", "310", "390", "310"],
+    "med_type": ["52", "52", "52", "21"],
+    "dscg_date": [dt.date(2024, 5, 10), dt.date(2024, 5, 20), dt.date(2024, 6, 1), dt.date(2024, 7, 1)]})
+MOTHERS = pd.DataFrame({
+    "psn_no": ["m1", "m2", "m2"], "insutype": ["310", "310", "310"],
+    "start_date": [dt.date(2020, 1, 1), dt.date(2019, 1, 1), dt.date(2024, 1, 1)],
+    "end_date": [None, dt.date(2023, 12, 31), None], "contribution_base_fen": [600_000, 1, 500_001]})
+
+
+def test_maternity_allowance_of_each_employee_birth_is_booked_in_its_month():
+    from yibao.fund.maternity import allowance_lines
+
+    booked, note = allowance_lines(BIRTHS, MOTHERS, load_pack("demo"), 2024)
+    # demo: 缴费基数 ÷ 30 × 98 days — 600,000 → 1,960,000; 500,001 → 1,633,336.6 → 1,633,337 (the 2024 spell's base)
+    assert booked[["fund", "month", "item", "amount_fen"]].values.tolist() == [["310100", 5, "生育津贴", 3_593_337]]
+    assert "2 职工 births" in note and "顺产" in note  # the resident's birth and the ordinary stay book none
+
+
+def test_maternity_allowance_needs_a_rule_and_a_base():
+    from yibao.fund.maternity import allowance_lines
+
+    booked, note = allowance_lines(BIRTHS, MOTHERS, load_pack("national"), 2024)
+    assert booked.empty and "has no allowance rule" in note
+    with pytest.raises(ValidationError, match="claim b2"):
+        allowance_lines(BIRTHS, MOTHERS[MOTHERS["contribution_base_fen"] != 500_001], load_pack("demo"), 2024)
+
+
+def test_packs_cite_the_transfer_and_the_interest_rule():
+    shenyang = AccountRules.from_pack(load_pack("shenyang"), 2024)
+    assert shenyang.serious_illness_per_capita_fen == 7_000 and "沈阳市“十四五”医疗保障事业发展规划" in shenyang.refs[
+        "serious_illness_per_capita"]
+    national = AccountRules.from_pack(load_pack("national"), 2024)
+    assert national.serious_illness_per_capita_fen is None  # 国办发〔2015〕57号 leaves it to the region
+    assert (national.current_ppm, national.carried_ppm) == (3_500, 11_000) and "国发〔1998〕44号" in national.refs["current_rate"]
+
+
+def test_the_warning_watches_a_scheme_net_of_its_funds_transfers():
+    from yibao.fund.warning import scheme_figures
+
+    resident = next(s for s in scheme_figures(accounts()) if s.insutype == "390")
+    assert resident.spending_fen == 5_000 + 1_200  # 居民统筹's and 大病's claims; the 14,000 transfer is internal

@@ -123,6 +123,13 @@ def test_fund_kpi_command_prints_and_writes_the_workbook(lake, tmp_path):
     assert "年终清算 clearing by institution" in res.output and "按月结存" in res.output
 
 
+def test_fund_kpi_without_clearing_books_the_statements_only_and_says_so(lake):
+    res = CliRunner().invoke(app, ["fund", "kpi", "--lake", str(lake), "--pack", "zibo", "--no-clearing"], terminal_width=250)
+    assert res.exit_code == 0, res.output
+    assert "年终清算: not booked" in res.output and "clearing by institution" not in res.output
+    assert "按月结存 month-end balance" in res.output and "no opening balance given" in res.output
+
+
 @pytest.mark.parametrize("args, says", [
     (["--opening", "310=100"], "no opening balance for 390"),
     (["--opening", "320=100", "--opening", "390=1"], "expected 310=YUAN"),
