@@ -75,9 +75,9 @@ def run_lake(lake: Path, pack_name: str, seed: int) -> None:
         reserves = {ins: lake_ibnr(lake, pack, statements, seed, ins) for ins in ("310", "390")}
     with timed("budget: accounts, a 5-year central forecast, IBNR, budget"):
         lake_budget(lake, pack, statements, seed)
-    with timed("accounts by month: registry, transfers, interest (no clearing)"):
+    with timed("accounts by month (no clearing)"):
         lake_accounts(lake, pack, statements)
-    with timed("accounts by month with the clearing: pay_year + accounts"):
+    with timed("accounts by month + clearing (pay_year)"):
         lake_accounts(lake, pack, statements, payment=pay_year(lake, pack))
     for command in (["forecast", "--years", "10"], ["ibnr"], ["budget"], ["kpi", "--no-clearing"], ["kpi"]):
         wall, cpu, rss = run_yibao(["fund", *command, "--lake", lake, "--pack", pack_name])
@@ -109,7 +109,7 @@ def main() -> None:
             run_lake(Path(tmp), args.pack, args.seed)
     print("inner figures (in this process) first, then the commands as a user runs them:")
     for step, wall, cpu in TIMES:
-        print(f"{step:58s} wall {wall:7.2f} s   cpu {cpu:7.2f} s")
+        print(f"{step:64s} wall {wall:7.2f} s   cpu {cpu:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -318,3 +318,9 @@ def test_the_warning_watches_a_scheme_net_of_its_funds_transfers():
 
     resident = next(s for s in scheme_figures(accounts()) if s.insutype == "390")
     assert resident.spending_fen == 5_000 + 1_200  # 居民统筹's and 大病's claims; the 14,000 transfer is internal
+
+
+def test_long_term_care_is_said_absent_or_not_booked():
+    assert any("长期护理保险: absent" in n for n in accounts().notes)
+    with_ltc = AccountRules(None, None, None, 0, 0, Rounding.HALF_UP, {}, ltc=True)
+    assert any("no 长护 fund is booked" in n for n in accounts(rules=with_ltc).notes)

@@ -28,6 +28,7 @@ from yibao import vocab
 from yibao.errors import ValidationError
 from yibao.fund.income import INCOME, LINE_COLUMNS, SPENDING, AccountRules, lines
 from yibao.money import PPM, div_round
+
 # fund code → (名称, the setlinfo field(s) it pays, the scheme (insutype) whose claims count; None: all)
 FUNDS = {
     vocab.FUND_EMPLOYEE_POOLING: ("职工统筹", ("hifp_pay",), vocab.EMPLOYEE),
@@ -42,7 +43,6 @@ FUNDS = {
 }
 # what a settled claim's funds paid in all: the fund total plus the personal accounts
 PAID_FIELDS = ("fund_pay_sumamt", "acct_pay", "acct_mulaid_pay")
-MONEY = ("employer_fen", "individual_fen", "subsidy_fen", "sponsored_fen")
 CLAIMS_ITEM, MATERNITY_ITEM = "医疗待遇 (结算单)", "生育医疗费 (结算单)"
 ASSISTANCE_FUNDED, ASSISTANCE_BUDGET = "财政安排 (按当月支出列收)", "财政预算安排"
 INTEREST_ITEM = "利息收入"
@@ -247,7 +247,9 @@ def _notes(rules: AccountRules, opening, cleared: bool) -> list[str]:
         out.append("opening balances given for 职工统筹 and 居民统筹; the other funds start from 0 on 1 January")
     out.append("年终清算: the payment engine's year is booked in December" if cleared else
                "年终清算: not booked (no payment engine result): spending is the statements' only")
-    out.append("长期护理保险: absent — the pack has no 长护 parameters and the lake no 长护 fund")
+    out.append("长期护理保险: the pack has 长护 benefits (benefits.ltc) but the lake holds no 长护 contributions, "
+               "assessments or bills: no 长护 fund is booked" if rules.ltc else
+               "长期护理保险: absent — the pack has no 长护 parameters (benefits.ltc)")
     return out
 
 

@@ -45,6 +45,7 @@ class AccountRules:
     carried_ppm: int
     rounding: Rounding
     refs: dict
+    ltc: bool = False  # the pack has 长护 benefits (benefits.ltc)
 
     @classmethod
     def from_pack(cls, pack, year: int) -> "AccountRules":
@@ -60,7 +61,8 @@ class AccountRules:
             return None if v is None else int(v)
 
         return cls(fen("serious_illness_per_capita"), fen("large_expense_levy"), fen("assistance_budget"),
-                   rate_to_ppm(p[paths["current_rate"]]), rate_to_ppm(p[paths["carried_rate"]]), pack.rounding, refs)
+                   rate_to_ppm(p[paths["current_rate"]]), rate_to_ppm(p[paths["carried_rate"]]), pack.rounding, refs,
+                   bool(p.get("benefits.ltc.benefits")))
 
 
 def lines(rows: list[dict]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from yibao.scale.partition import Buckets
 
 REGISTRY_SCHEMA = pa.schema([("fund", pa.string()), ("month", pa.int64()), ("side", pa.string()), ("item", pa.string()),
                              ("amount_fen", pa.int64()), ("counterpart", pa.string())])
+LINE_KEYS = ["fund", "month", "side", "item", "counterpart"]  # a line's key: its amounts sum across buckets
 
 
 def statement_sums(statements, year: int) -> pd.DataFrame:
@@ -67,11 +68,10 @@ def registry_sums(batches, pack: str, year: int):
     from yibao.policy.pack import load_pack
 
     loaded = load_pack(pack)
-    keys = ["fund", "month", "side", "item", "counterpart"]
     for batch in batches:
         for folder in batch.column("folder").to_pylist():
             booked, _ = lake_registry(folder, loaded, year)
-            rows = booked.fillna({"counterpart": ""}).groupby(keys, as_index=False)["amount_fen"].sum()
+            rows = booked.fillna({"counterpart": ""}).groupby(LINE_KEYS, as_index=False)["amount_fen"].sum()
             yield from pa.Table.from_pandas(rows[REGISTRY_SCHEMA.names], schema=REGISTRY_SCHEMA,
                                             preserve_index=False).to_batches()
 
@@ -88,14 +88,13 @@ def accounts_on_spark(session, statements, buckets: Buckets, pack: str = "demo",
 
     year = statement_year(statements, buckets.lake)
     sums = statement_sums(statements, year)
-    keys = ["fund", "month", "side", "item", "counterpart"]
     with _quiet("pyspark"):
         registry = (bucket_frame(session, buckets)
                     .mapInArrow(lambda it: registry_sums(it, pack, year), spark_schema(REGISTRY_SCHEMA))
-                    .groupBy(*keys).agg({"amount_fen": "sum"}).toArrow().to_pandas())
+                    .groupBy(*LINE_KEYS).agg({"amount_fen": "sum"}).toArrow().to_pandas())
     registry = registry.rename(columns={"sum(amount_fen)": "amount_fen"}).astype({"amount_fen": "int64", "month": "int64"})
     registry["counterpart"] = registry["counterpart"].replace("", None)
-    registry = registry.sort_values(keys, kind="stable").reset_index(drop=True)
+    registry = registry.sort_values(LINE_KEYS, kind="stable").reset_index(drop=True)
     return fund_accounts(sums, registry, year, AccountRules.from_pack(load_pack(pack), year), opening)
 
 
