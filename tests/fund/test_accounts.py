@@ -52,9 +52,9 @@ ACCRUALS = pd.DataFrame({"psn_no": ["p1", "p1"], "month": [1, 2], "amount_fen": 
 RULES = AccountRules(7_000, None, None, current_ppm=120_000, carried_ppm=240_000, rounding=Rounding.HALF_UP, refs={})
 
 
-def accounts(statements=STATEMENTS, rules=RULES, opening=None, clearing=None):
+def accounts(statements=STATEMENTS, rules=RULES, opening=None, clearing=None, account_opening=None):
     registry = registry_lines(CONTRIBUTIONS, enrolment_months(ENROLLMENTS, 2024), ACCRUALS, rules, 2024)
-    return fund_accounts(statements, registry, 2024, rules, opening, clearing)
+    return fund_accounts(statements, registry, 2024, rules, opening, clearing, account_opening=account_opening)
 
 
 def month(acc, name, m):
@@ -324,3 +324,18 @@ def test_long_term_care_is_said_absent_or_not_booked():
     assert any("长期护理保险: absent" in n for n in accounts().notes)
     with_ltc = AccountRules(None, None, None, 0, 0, Rounding.HALF_UP, {}, ltc=True)
     assert any("no 长护 fund is booked" in n for n in accounts(rules=with_ltc).notes)
+
+
+def test_the_personal_accounts_open_with_their_balances_on_1_january():
+    acc = accounts(account_opening=3_000)
+    f = acc.funds.set_index("name")
+    assert (f.loc["个人账户", "opening_fen"], f.loc["个人账户", "closing_fen"]) == (3_000, 3_000 + 5_000 - 600)
+    assert month(acc, "个人账户", 1)["balance_fen"] == 3_000 + 2_500 - 500  # c1's 500 from the account in January
+    assert any("opening balances: 个人账户 (个人账户: the lake's account_balances" in n for n in acc.notes)
+
+
+def test_synthetic_personal_accounts_open_with_the_lake_s_balances(lake):
+    folder, pack, rows = lake
+    balances = pd.read_parquet(folder / "account_balances.parquet")
+    f = lake_accounts(folder, pack, rows).funds.set_index("name")
+    assert f.loc["个人账户", "opening_fen"] == int(balances.loc[balances["year"] == 2024, "balance_fen"].sum()) > 0

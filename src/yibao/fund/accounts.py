@@ -209,12 +209,13 @@ def _tables(booked: pd.DataFrame, opening: dict[str, int], financed: set[str]) -
 
 def fund_accounts(statements: pd.DataFrame, registry: pd.DataFrame, year: int, rules: AccountRules,
                   opening: dict[str, int] | None = None, clearing: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-                  notes: tuple[str, ...] = ()) -> FundAccounts:
+                  notes: tuple[str, ...] = (), account_opening: int | None = None) -> FundAccounts:
     """The accounts of ``year``: the settled rows, the lines financed outside them (``registry``: the
     registry's income, the transfers, the 生育津贴 — :func:`yibao.fund.income.registry_lines`,
     :func:`yibao.fund.maternity.allowance_lines`), the pack's rules, the pooling funds' opening balance
-    by scheme (fen; none: 0, said) and the clearing (lines, per-institution reconciliation) of
-    :func:`yibao.fund.clearing.clearing_lines`. Pure: every input is a frame or a value."""
+    by scheme (fen; none: 0, said), the clearing (lines, per-institution reconciliation) of
+    :func:`yibao.fund.clearing.clearing_lines` and the 个人账户's balance on 1 January. Pure: every input
+    is a frame or a value."""
     _check_statements(statements, year)
     claims = claim_lines(statements)
     _reconcile(claims, statements)
@@ -224,15 +225,17 @@ def fund_accounts(statements: pd.DataFrame, registry: pd.DataFrame, year: int, r
     assistance, assistance_note = assistance_lines(booked, rules)
     booked = pd.concat([booked, assistance], ignore_index=True)
     by_fund = {OPENING_FUNDS[k]: int(v) for k, v in (opening or {}).items()}
+    if account_opening is not None:
+        by_fund[vocab.FUND_EMPLOYEE_ACCOUNT] = int(account_opening)
     booked = pd.concat([booked, interest_lines(booked, by_fund, rules)], ignore_index=True)
     financed = _financed(rules)
     funds, monthly = _tables(booked, by_fund, financed)
-    said = list(notes) + [assistance_note] + _notes(rules, opening, clearing is not None)
+    said = list(notes) + [assistance_note] + _notes(rules, by_fund, clearing is not None)
     booked.insert(1, "name", booked["fund"].map(lambda c: FUNDS[c][0]))
     return FundAccounts(year, funds, monthly, booked, tuple(said), None if clearing is None else clearing[1])
 
 
-def _notes(rules: AccountRules, opening, cleared: bool) -> list[str]:
+def _notes(rules: AccountRules, opening: dict[str, int], cleared: bool) -> list[str]:
     out = [f"{FUNDS[c][0]}: no income figure — {why}" for c, why in UNFINANCED.items()]
     if rules.serious_illness_per_capita_fen is None:
         out.append("大病保险: the pack gives no per-capita transfer from 居民统筹 (fund.income.serious_illness_per_capita): "
@@ -241,10 +244,12 @@ def _notes(rules: AccountRules, opening, cleared: bool) -> list[str]:
         out.append("职工大额: the pack gives no levy (fund.income.large_expense_levy): no income figure")
     out.append(f"利息: {', '.join(FUNDS[c][0] for c in INTEREST_FUNDS)} at the 活期 rate on the year's money and the "
                f"3-month rate on the carried balance ({rules.refs.get('current_rate', '')})")
-    if opening is None:
-        out.append("no opening balance given (--opening): every balance starts from 0 on 1 January")
-    else:
-        out.append("opening balances given for 职工统筹 and 居民统筹; the other funds start from 0 on 1 January")
+    given = [FUNDS[c][0] for c in FUNDS if c in opening]
+    if vocab.FUND_EMPLOYEE_POOLING not in opening:
+        out.append("no opening balance given for the pooling funds (--opening): they start from 0 on 1 January")
+    out.append(f"opening balances: {', '.join(given) or 'none'}"
+               + (" (个人账户: the lake's account_balances on 1 January)" if vocab.FUND_EMPLOYEE_ACCOUNT in opening else "")
+               + "; every other fund starts from 0 on 1 January")
     out.append("年终清算: the payment engine's year is booked in December" if cleared else
                "年终清算: not booked (no payment engine result): spending is the statements' only")
     out.append("长期护理保险: the pack has 长护 benefits (benefits.ltc) but the lake holds no 长护 contributions, "
@@ -293,7 +298,17 @@ def lake_accounts(folder, pack, statements: pd.DataFrame | None = None, opening:
     registry, notes = lake_registry(folder, pack, year)
     rules = AccountRules.from_pack(pack, year)
     cleared = None if payment is None else clearing_lines(statements, payments_of_lake(folder, payment), pack.rounding)
-    return fund_accounts(statements, registry, year, rules, opening, cleared, notes)
+    return fund_accounts(statements, registry, year, rules, opening, cleared, notes, lake_account_opening(folder, year))
+
+
+def lake_account_opening(folder, year: int) -> int | None:
+    """The 个人账户 balances on 1 January of ``year`` (the lake's ``account_balances``), or None without them."""
+    from yibao.lake.io import has_table, read_table
+
+    if not has_table(folder, "account_balances"):
+        return None
+    balances = read_table(folder, "account_balances").to_pandas()
+    return int(balances.loc[balances["year"].astype(int) == year, "balance_fen"].sum())
 
 
 def lake_contributions(folder, pack, year: int) -> pd.DataFrame:
@@ -317,4 +332,4 @@ def lake_year(statements: pd.DataFrame, folder) -> int:
 
 
 __all__ = ["FUNDS", "FundAccounts", "claim_lines", "fund_accounts", "interest_lines", "lake_accounts", "lake_contributions",
-           "lake_registry", "lake_year"]
+           "lake_account_opening", "lake_registry", "lake_year"]

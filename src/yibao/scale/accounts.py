@@ -79,7 +79,7 @@ def registry_sums(batches, pack: str, year: int):
 def accounts_on_spark(session, statements, buckets: Buckets, pack: str = "demo", opening: dict[str, int] | None = None):
     """The year's :class:`~yibao.fund.accounts.FundAccounts` from statements settled on Spark
     (:func:`yibao.scale.settle.settle_on_spark`, or read back) and the buckets' registry."""
-    from yibao.fund.accounts import fund_accounts
+    from yibao.fund.accounts import fund_accounts, lake_account_opening
     from yibao.fund.income import AccountRules
     from yibao.policy.pack import load_pack
     from yibao.scale.settle import bucket_frame, spark_schema
@@ -95,7 +95,8 @@ def accounts_on_spark(session, statements, buckets: Buckets, pack: str = "demo",
     registry = registry.rename(columns={"sum(amount_fen)": "amount_fen"}).astype({"amount_fen": "int64", "month": "int64"})
     registry["counterpart"] = registry["counterpart"].replace("", None)
     registry = registry.sort_values(LINE_KEYS, kind="stable").reset_index(drop=True)
-    return fund_accounts(sums, registry, year, AccountRules.from_pack(load_pack(pack), year), opening)
+    return fund_accounts(sums, registry, year, AccountRules.from_pack(load_pack(pack), year), opening,
+                         account_opening=lake_account_opening(buckets.lake, year))
 
 
 __all__ = ["accounts_on_spark", "registry_sums", "statement_sums", "statement_year"]
