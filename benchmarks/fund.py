@@ -1,5 +1,6 @@
-"""Fund forecast benchmark: the backtest errors on the national 2021–2025 series, and the times of the
-forecast, IBNR and budget steps on a synthetic lake (20k persons by default), wall and process CPU.
+"""Fund benchmark: the backtest errors on the national 2021–2025 series, and the times of the forecast,
+IBNR, budget and monthly-accounts steps (with and without the payment engine's clearing) and of the
+commands on a synthetic lake (20k persons by default), wall and process CPU.
 
     .venv/bin/python benchmarks/fund.py                     # synthesize a 20k-person 2025 lake
     .venv/bin/python benchmarks/fund.py --lake DIR --pack demo
@@ -20,10 +21,12 @@ from pathlib import Path
 
 from command import run_yibao
 from yibao.console import new_console
+from yibao.fund.accounts import lake_accounts
 from yibao.fund.backtest import SCHEMES, backtest, mean_abs_error
 from yibao.fund.budget import lake_budget
 from yibao.fund.forecast import forecast, lake_base_year
 from yibao.fund.ibnr import lake_ibnr
+from yibao.payment import pay_year
 from yibao.policy.pack import load_pack
 from yibao.settlement.batch import settle_lake
 
@@ -72,9 +75,13 @@ def run_lake(lake: Path, pack_name: str, seed: int) -> None:
         reserves = {ins: lake_ibnr(lake, pack, statements, seed, ins) for ins in ("310", "390")}
     with timed("budget: accounts, a 5-year central forecast, IBNR, budget"):
         lake_budget(lake, pack, statements, seed)
-    for command in (["forecast", "--years", "10"], ["ibnr"], ["budget"]):  # what a user runs, whole
+    with timed("accounts by month (no clearing)"):
+        lake_accounts(lake, pack, statements)
+    with timed("accounts by month + clearing (pay_year)"):
+        lake_accounts(lake, pack, statements, payment=pay_year(lake, pack))
+    for command in (["forecast", "--years", "10"], ["ibnr"], ["budget"], ["kpi", "--no-clearing"], ["kpi"]):
         wall, cpu, rss = run_yibao(["fund", *command, "--lake", lake, "--pack", pack_name])
-        TIMES.append((f"the command `yibao fund {command[0]}` (peak RSS {rss / 2**20:,.0f} MiB)", wall, cpu))
+        TIMES.append((f"the command `yibao fund {' '.join(command)}` (peak RSS {rss / 2**20:,.0f} MiB)", wall, cpu))
     print(f"lake {lake}: {len(statements):,} settled claims, {int(base.population.sum()):,} insured at year end")
     for ins, r in reserves.items():
         print(f"IBNR {ins}: reserve {r.reserve.total_reserve / 100:,.0f} 元 ± {r.reserve.total_se / 100:,.0f} "
@@ -102,7 +109,7 @@ def main() -> None:
             run_lake(Path(tmp), args.pack, args.seed)
     print("inner figures (in this process) first, then the commands as a user runs them:")
     for step, wall, cpu in TIMES:
-        print(f"{step:58s} wall {wall:7.2f} s   cpu {cpu:7.2f} s")
+        print(f"{step:64s} wall {wall:7.2f} s   cpu {cpu:7.2f} s")
 
 
 if __name__ == "__main__":

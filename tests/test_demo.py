@@ -23,7 +23,7 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     assert "基金风险预警" in out.getvalue() and "主要指标" in out.getvalue()
     totals = [t["totals_fen"] for t in result["settlement"]["by_insutype"].values()]
     paid = sum(t["fund_pay_sumamt"] + t["acct_pay"] + t.get("acct_mulaid_pay", 0) for t in totals)
-    assert result["fund"].accounts.funds["spending_fen"].sum() == paid  # every fen the year paid is in a fund
+    assert result["fund"].accounts.claims_paid_fen() == paid  # every fen the year paid is in a fund
     # the schemes' persons add up to more than the region's: said, with why
     assert "owe in both 310 and 390" in " ".join(out.getvalue().split()) and "switched scheme" in out.getvalue()
     # the year screened: hits by rule and severity, the institutions ranked, the re-check draw kept

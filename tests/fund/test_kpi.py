@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from yibao.cli import app
 from yibao.fund.accounts import fund_accounts
+from yibao.fund.income import AccountRules, registry_lines
+from yibao.money import Rounding
 from yibao.fund.kpi import assistance_ratio, indicators, inscope_ratio, personal_burden, subsidy_to_fee
 from yibao.fund.warning import scheme_figures
 from yibao.synth.config import SynthConfig
@@ -49,6 +51,12 @@ CONTRIBUTIONS = pd.DataFrame([
      "subsidy_fen": 670, "sponsored_fen": 300},
 ])
 ACCRUALS = pd.DataFrame({"psn_no": ["p1"], "month": [1], "amount_fen": [20_000]})
+MONTHS = pd.DataFrame({"psn_no": ["p1", "p2"], "insutype": ["310", "390"], "month": [1, 1]})
+RULES = AccountRules(None, None, None, 0, 0, Rounding.HALF_UP, {})  # no transfer, no interest: the sums by hand
+
+
+def year_accounts():
+    return fund_accounts(STATEMENTS, registry_lines(CONTRIBUTIONS, MONTHS, ACCRUALS, RULES, 2024), 2024, RULES)
 
 
 def test_inscope_ratio_counts_inpatient_pooling_large_expense_and_serious_illness():
@@ -67,7 +75,7 @@ def test_subsidy_to_fee_and_personal_burden():
 
 
 def test_every_indicator_has_a_value_or_says_why_and_targets_are_judged():
-    acc = fund_accounts(STATEMENTS, CONTRIBUTIONS, ACCRUALS, 2024)
+    acc = year_accounts()
     out = {i.key: i for i in indicators(STATEMENTS, acc, CONTRIBUTIONS, IDENTITIES, scheme_figures(acc))}
     assert all(i.value is not None or i.why for i in out.values())
     assert out["coverage_rate"].value is None and "户籍" in out["coverage_rate"].why
@@ -81,7 +89,7 @@ def test_every_indicator_has_a_value_or_says_why_and_targets_are_judged():
 
 
 def test_no_priority_claims_is_said_not_zero():
-    acc = fund_accounts(STATEMENTS, CONTRIBUTIONS, ACCRUALS, 2024)
+    acc = year_accounts()
     out = {i.key: i for i in indicators(STATEMENTS, acc, CONTRIBUTIONS, IDENTITIES.iloc[1:], scheme_figures(acc))}
     assert out["assistance_ratio"].value is None
     assert "重点救助对象" in out["assistance_ratio"].why
@@ -101,11 +109,25 @@ def test_fund_kpi_command_prints_and_writes_the_workbook(lake, tmp_path):
     assert res.exit_code == 0, res.output
     assert "职工医保政策范围内住院费用报销比例" in res.output and "not computable" in res.output
     wb = load_workbook(book)
-    assert wb.sheetnames == ["指标 indicators", "基金账户 accounts", "按月 monthly", "预警 warning"]
-    rows = list(wb["基金账户 accounts"].iter_rows(min_row=2, values_only=True))
+    assert wb.sheetnames == ["指标 indicators", "基金账户 accounts (元)", "收支项目 items (元)", "按月结存 balances (元)",
+                             "按月 monthly", "年终清算 clearing (元)", "说明 notes", "预警 warning"]
+    rows = list(wb["基金账户 accounts (元)"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows][:2] == ["310100", "310200"]
     monthly = list(wb["按月 monthly"].iter_rows(min_row=2, values_only=True))
-    assert round(sum(r[3] for r in monthly if r[0] == "310100"), 2) == rows[0][3]
+    assert round(sum(r[4] for r in monthly if r[0] == "310100"), 2) == rows[0][4]  # spending by month adds up
+    december = [r for r in monthly if r[0] == "310100"][-1]
+    assert december[5] == rows[0][6]  # the December balance is the closing one
+    assert rows[0][2] == 1.0  # --opening 310=1
+    balances = list(wb["按月结存 balances (元)"].iter_rows(values_only=True))
+    assert balances[0][:2] == ("月 month", "职工统筹") and len(balances) == 13
+    assert "年终清算 clearing by institution" in res.output and "按月结存" in res.output
+
+
+def test_fund_kpi_without_clearing_books_the_statements_only_and_says_so(lake):
+    res = CliRunner().invoke(app, ["fund", "kpi", "--lake", str(lake), "--pack", "zibo", "--no-clearing"], terminal_width=250)
+    assert res.exit_code == 0, res.output
+    assert "年终清算: not booked" in res.output and "clearing by institution" not in res.output
+    assert "按月结存 month-end balance" in res.output and "no opening balance given" in res.output
 
 
 @pytest.mark.parametrize("args, says", [

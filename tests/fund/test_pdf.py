@@ -30,10 +30,13 @@ def test_the_report_holds_each_chapter_with_the_year_s_own_figures(lake, tmp_pat
     path = tmp_path / "r.pdf"
     write_pdf("基金运行报告", year_chapters(year), path, dt.date(2025, 1, 31))
     text = _text(path)
-    for heading in ("基金账户", "按月支出", "基金风险预警", "主要指标"):
+    for heading in ("基金账户", "按月收支与结存", "月末结存", "基金风险预警", "主要指标"):
         assert heading in text
     employee = year.accounts.funds.set_index("fund").loc["310100"]
     assert f"{int(employee.spending_fen) / 100:,.2f}" in text  # the table keeps yuan to the fen
+    march = year.accounts.monthly.set_index(["fund", "month"]).loc[("310100", 3), "balance_fen"]
+    assert f"{int(march) / 100:,.2f}" in text  # the month-end balance table
+    assert "划转大病保险" in text and "利息收入" in text  # the items table
     inpatient = next(i for i in year.indicators if i.value is not None and i.unit == "share")
     assert inpatient.shown() in text
     assert "2025-01-31" in text
@@ -56,6 +59,7 @@ def test_fund_report_command_writes_the_pdf_and_the_workbook(lake, tmp_path):
     assert len(PdfReader(pdf).pages) >= 2 and book.stat().st_size > 0
     text = _text(pdf)
     assert "基金精算预测" in text and "可支付月数" in text and "2029" in text  # five years from 2024
+    assert "年终清算" in text and "实际支付" in text  # the payment engine's year is booked by default
 
 
 def test_fund_report_names_a_wrong_suffix(lake, tmp_path):

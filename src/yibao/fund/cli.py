@@ -48,16 +48,21 @@ def parse_opening(items: list[str]) -> dict[str, int] | None:
 
 
 def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
-              statements: pd.DataFrame | None = None) -> FundYear:
+              statements: pd.DataFrame | None = None, clearing: bool = False) -> FundYear:
     """The lake's year — settled here unless its ``statements`` are given — as accounts, warnings and
-    indicators."""
+    indicators; with ``clearing``, the payment engine pays the year and its clearing is booked."""
     from yibao.lake.io import has_table, read_table
     from yibao.settlement.batch import settle_lake
 
     pack = load_pack(pack_name) if isinstance(pack_name, (str, Path)) else pack_name
     if statements is None:
         statements, _ = settle_lake(lake, pack)
-    accounts = lake_accounts(lake, pack, statements)
+    payment = None
+    if clearing:
+        from yibao.payment import pay_year
+
+        payment = pay_year(lake, pack)
+    accounts = lake_accounts(lake, pack, statements, opening, payment)
     schemes = scheme_figures(accounts, opening)
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
                   else pd.DataFrame(columns=["psn_no", "identity", "start_date", "end_date"]))
@@ -70,13 +75,32 @@ def _yuan(fen) -> str:
     return "—" if pd.isna(fen) else f"{int(fen) / 100:,.2f}"
 
 
+def _filled(title: str, table: tuple[list[str], list[list]], left: int = 1) -> Table:
+    """One of the accounts' tables (:mod:`yibao.fund.report`), money in yuan."""
+    header, rows = table
+    t = _table(title, header, tuple(header[:left]))
+    for r in rows:
+        t.add_row(*[v if isinstance(v, str) else _yuan(v) for v in r])
+    return t
+
+
+def print_accounts(accounts: FundAccounts, console) -> None:
+    """The year per fund, its items, the month-end balances, the clearing per institution and the notes."""
+    from yibao.fund.report import account_rows, balance_rows, clearing_rows, item_rows
+
+    for title, table, left in (
+            (f"基金账户 fund accounts {accounts.year} (元)", account_rows(accounts), 2),
+            ("收支项目 income and spending by item (元)", item_rows(accounts), 3),
+            ("按月结存 month-end balance by fund (元)", balance_rows(accounts), 1)):
+        console.print(_filled(title, table, left))
+    if accounts.institutions is not None:
+        console.print(_filled("年终清算 clearing by institution (元)", clearing_rows(accounts)))
+    for note in accounts.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
 def print_year(year: FundYear, console) -> None:
-    t = Table(title=f"基金账户 fund accounts {year.accounts.year} (元)", title_justify="left")
-    for col in ("fund", "名称", "income", "spending", "surplus"):
-        t.add_column(col, justify="left" if col in ("fund", "名称") else "right")
-    for r in year.accounts.funds.itertuples(index=False):
-        t.add_row(r.fund, r.name, _yuan(r.income_fen), _yuan(r.spending_fen), _yuan(r.surplus_fen))
-    console.print(t)
+    print_accounts(year.accounts, console)
     t = Table(title="基金风险预警 risk warning", title_justify="left")
     for col in ("scheme", *FIGURE_NAMES.values()):
         t.add_column(col, justify="left" if col == "scheme" else "right")
@@ -113,6 +137,8 @@ LAKE = typer.Option(..., "--lake", help="Lake folder (one settled year).")
 PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
 XLSX = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here.")
 OPENING = typer.Option([], "--opening", help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none).")
+CLEARING = typer.Option(True, "--clearing/--no-clearing",
+                        help="Pay the year by the payment engine and book its 年终清算 (default), or book the statements only.")
 
 
 def _write_workbook(year, xlsx: Path | None) -> None:
@@ -126,10 +152,11 @@ def _write_workbook(year, xlsx: Path | None) -> None:
 @fund_app.command("kpi")
 def kpi_cmd(
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
+    clearing: bool = CLEARING,
 ) -> None:
-    """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts and warnings."""
+    """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts by month and warnings."""
     _suffix(xlsx, "--xlsx", ".xlsx")
-    year = fund_year(lake, pack, parse_opening(opening))
+    year = fund_year(lake, pack, parse_opening(opening), clearing=clearing)
     print_year(year, new_console())
     _write_workbook(year, xlsx)
 
@@ -145,6 +172,7 @@ def report_cmd(
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
     years: int = typer.Option(5, "--years", help="The forecast's horizon, 5–10 years."),
     reform: Path | None = typer.Option(None, "--reform", help="Also simulate this reform (as `yibao fund simulate`)."),
+    clearing: bool = CLEARING,
 ) -> None:
     """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators,
     the forecast's balance and months of payment, and a reform's distributional effect)."""
@@ -155,7 +183,7 @@ def report_cmd(
     _suffix(xlsx, "--xlsx", ".xlsx")
     balances = parse_opening(opening)
     pk, statements = _settled(lake, pack)
-    year = fund_year(lake, pk, balances, statements)
+    year = fund_year(lake, pk, balances, statements, clearing)
     base, rows = _lake_forecast(lake, pk, statements, years, SCENARIOS, balances, None, 0)
     chapters = [*year_chapters(year), forecast_chapter(rows, base.year)]
     if reform is not None:
@@ -378,4 +406,4 @@ def print_budget(budgets, console) -> None:
                   "regional budget), for comparison", highlight=False)
 
 
-__all__ = ["FundYear", "fund_year", "parse_opening", "print_year", "register"]
+__all__ = ["FundYear", "fund_year", "parse_opening", "print_accounts", "print_year", "register"]

@@ -137,8 +137,7 @@ def personal_burden(statements: pd.DataFrame) -> Fraction | None:
 
 
 def _fund_sum(accounts: FundAccounts, column: str, codes) -> int:
-    f = accounts.funds.set_index("fund")
-    return int(sum(int(f.loc[c, column]) for c in codes))
+    return accounts.consolidated(codes, column)
 
 
 def indicators(statements: pd.DataFrame, accounts: FundAccounts, contributions: pd.DataFrame,

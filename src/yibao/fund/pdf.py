@@ -1,5 +1,6 @@
-"""The fund year as a PDF people read (ReportLab): accounts with spending by fund, spending by month,
-the risk warning and the indicators against their targets, each as a table and a chart.
+"""The fund year as a PDF people read (ReportLab): accounts by fund and item, month-end balances and
+spending by month, the clearing by institution, the risk warning and the indicators against their
+targets, as tables and charts.
 
 Chinese text is set in ReportLab's built-in CID font STSong-Light (Adobe's Chinese font pack, which
 every PDF reader carries), so no font file ships with yibao. Later chapters (the forecast, a reform)
@@ -100,29 +101,50 @@ def _drawing(title: str, unit: str, chart, series: dict):
     return d
 
 
+def _cells(table: tuple[list[str], list[list]]) -> list[list[str]]:
+    header, rows = table
+    return [header, *[[v if isinstance(v, str) else _yuan(v) for v in r] for r in rows]]
+
+
 def accounts_chapter(year) -> Chapter:
-    funds = year.accounts.funds
-    rows = [["基金 fund", "名称", "收入 income (元)", "支出 spending (元)", "结余 surplus (元)"]]
-    rows += [[r.fund, r.name, _yuan(r.income_fen), _yuan(r.spending_fen), _yuan(r.surplus_fen)]
-             for r in funds.itertuples(index=False)]
+    """The year per fund and by item, with spending by fund."""
+    from yibao.fund.report import account_rows, item_rows
+
+    accounts = year.accounts
+    funds = accounts.funds
     spent = funds[funds["spending_fen"] > 0]
     chart = bar_chart("各基金支出 spending by fund", list(spent["name"]),
                       {"支出 spending": [_wan(v) for v in spent["spending_fen"]]}, "万元")
-    notes = ["收入为空的基金不由参保登记筹资 (大病、大额、救助等由划转或财政安排), 而非零收入。"]
-    return Chapter(f"基金账户 fund accounts {year.accounts.year}", [rows], [chart], notes)
+    notes = ["金额 元. 收入为空的基金不由登记或政策包筹资 (公务员补助、企业补充等), 而非零收入。", *accounts.notes]
+    return Chapter(f"基金账户 fund accounts {accounts.year}", [_cells(account_rows(accounts)), _cells(item_rows(accounts))],
+                   [chart], notes, [[18, 22, 24, 24, 24, 24, 24], [22, 20, 100, 30]])
 
 
 def monthly_chapter(year) -> Chapter:
-    monthly = year.accounts.monthly
+    """Month-end balances per fund (table and chart), spending by month, and the clearing by institution."""
+    from yibao.fund.report import balance_rows, clearing_rows
+
+    accounts = year.accounts
+    monthly = accounts.monthly
     months = sorted(monthly["month"].unique())
-    series = {}
+    spending, balance = {}, {}
     for name, part in monthly.groupby("name", sort=False):
-        by_month = part.set_index("month")["spending_fen"]
-        if by_month.sum() > 0:
-            series[name] = [_wan(by_month.get(m, 0)) for m in months]
-    top = dict(sorted(series.items(), key=lambda kv: -sum(kv[1]))[:5])  # the five largest funds stay legible
-    chart = line_chart("按出院月份支出 spending by month of discharge", [str(m) for m in months], top, "万元")
-    return Chapter("按月支出 monthly spending", [], [chart])
+        by_month = part.set_index("month")
+        if by_month["spending_fen"].sum() > 0:
+            spending[name] = [_wan(by_month.loc[m, "spending_fen"]) for m in months]
+        if by_month["balance_fen"].notna().all():
+            balance[name] = [_wan(by_month.loc[m, "balance_fen"]) for m in months]
+
+    def top(series):  # the five largest funds stay legible
+        return dict(sorted(series.items(), key=lambda kv: -sum(abs(v) for v in kv[1]))[:5])
+
+    xs = [str(m) for m in months]
+    tables = [_cells(balance_rows(accounts))]
+    if accounts.institutions is not None:
+        tables.append(_cells(clearing_rows(accounts)))
+    return Chapter("按月收支与结存 monthly income, spending and balance (元)", tables,
+                   [line_chart("月末结存 month-end balance", xs, top(balance), "万元"),
+                    line_chart("按月支出 spending by month (清算 in December)", xs, top(spending), "万元")])
 
 
 def warning_chapter(year) -> Chapter:

@@ -72,12 +72,11 @@ class Warning:
 
 
 def scheme_figures(accounts: FundAccounts, opening_fen: dict[str, int] | None = None) -> list[SchemeFigures]:
-    """Each scheme's income and spending from its pooling funds' accounts."""
-    funds = accounts.funds.set_index("fund")
+    """Each scheme's income and spending from its pooling funds' accounts, net of their transfers to each other."""
     out = []
     for insutype, codes in SCHEME_FUNDS.items():
-        income = int(funds.loc[codes[0], "income_fen"])
-        spending = int(sum(int(funds.loc[c, "spending_fen"]) for c in codes))
+        income = accounts.consolidated(codes, "income_fen")
+        spending = accounts.consolidated(codes, "spending_fen")
         out.append(SchemeFigures(insutype, None if opening_fen is None else opening_fen.get(insutype, 0),
                                  income, spending))
     return out

@@ -372,6 +372,9 @@ PARAMETERS: dict = {
         "budget": {"min_surplus_rate": "rate", "reserve_ibnr": "bool"},
         # 高额医疗费用支出: a person's year of 自付 + 自费 above catastrophic_share × disposable_income
         "burden": {"disposable_income": "yuan", "catastrophic_share": "rate"},
+        # 基金账户 (yibao.fund.accounts): what finances the funds the registry does not, and interest
+        "income": {"serious_illness_per_capita": "yuan", "large_expense_levy": "yuan", "assistance_budget": "yuan"},
+        "interest": {"current_rate": "rate", "carried_rate": "rate"},
     },
 }
 
