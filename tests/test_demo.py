@@ -24,6 +24,8 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     totals = [t["totals_fen"] for t in result["settlement"]["by_insutype"].values()]
     paid = sum(t["fund_pay_sumamt"] + t["acct_pay"] + t.get("acct_mulaid_pay", 0) for t in totals)
     assert result["fund"].accounts.claims_paid_fen() == paid  # every fen the year paid is in a fund
+    assert result["fund"].accounts.institutions is not None  # the payment's year-end clearing is booked
+    assert "年终清算: the payment engine's year is booked in December" in result["fund"].accounts.notes
     # the schemes' persons add up to more than the region's: said, with why
     assert "owe in both 310 and 390" in " ".join(out.getvalue().split()) and "switched scheme" in out.getvalue()
     # the year screened: hits by rule and severity, the institutions ranked, the re-check draw kept

@@ -90,9 +90,9 @@ def run(out: Path, persons: int, year: int, seed: int, pack_name: str, console: 
     _print_summary(tables, pack, console)
     console.print(persons_behind(due, spells, year).message)  # why the schemes' persons add up to more
     statements, settled = _settle(out, pack, console)
-    fund = _fund(out, pack, statements, console)
     maternity = _maternity(out, pack, console)
     paid = _pay(out, pack, console)
+    fund = _fund(out, pack, statements, paid, console)
     supervised = _supervise(out, url, year, seed, console)
     return {"synth": summary, "loaded": loaded, "summary": tables, "settlement": settled, "fund": fund,
             "maternity": maternity, "payment": paid, "supervision": supervised}
@@ -143,11 +143,12 @@ def _settle(out: Path, pack, console: Console) -> tuple[pd.DataFrame, dict]:
     return rows, summary
 
 
-def _fund(out: Path, pack, statements: pd.DataFrame, console: Console):
-    """The fund's year from the settled claims: accounts, the risk warning state and the plans' indicators."""
+def _fund(out: Path, pack, statements: pd.DataFrame, paid: dict, console: Console):
+    """The fund's year from the settled claims and the institutions' payment (its clearing booked in
+    December): accounts, the risk warning state and the plans' indicators."""
     from yibao.fund.cli import fund_year, print_year
 
-    year = fund_year(out, pack, None, statements)
+    year = fund_year(out, pack, None, statements, clearing=True, payment=paid)
     console.rule("基金运行 the fund's year: accounts, warning, indicators")
     print_year(year, console)
     return year

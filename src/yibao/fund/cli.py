@@ -48,20 +48,22 @@ def parse_opening(items: list[str]) -> dict[str, int] | None:
 
 
 def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
-              statements: pd.DataFrame | None = None, clearing: bool = False) -> FundYear:
+              statements: pd.DataFrame | None = None, clearing: bool = False, payment: dict | None = None) -> FundYear:
     """The lake's year — settled here unless its ``statements`` are given — as accounts, warnings and
-    indicators; with ``clearing``, the payment engine pays the year and its clearing is booked."""
+    indicators; with ``clearing``, the payment engine pays the year (unless its ``payment`` result is
+    given) and its clearing is booked."""
     from yibao.lake.io import has_table, read_table
     from yibao.settlement.batch import settle_lake
 
     pack = load_pack(pack_name) if isinstance(pack_name, (str, Path)) else pack_name
     if statements is None:
         statements, _ = settle_lake(lake, pack)
-    payment = None
-    if clearing:
+    if clearing and payment is None:
         from yibao.payment import pay_year
 
         payment = pay_year(lake, pack)
+    elif not clearing:
+        payment = None
     accounts = lake_accounts(lake, pack, statements, opening, payment)
     schemes = scheme_figures(accounts, opening)
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
