@@ -52,16 +52,16 @@ def test_a_severe_code_on_a_mild_bill_is_upcoding_with_the_drg_gain_at_stake(sv)
     rate = _half_up(total * 10_000, 4 * er + 6 * es)
     assert (e["weight_billed"], e["weight_supported"], e["base_rate_fen"]) == (er / 10_000, es / 10_000, rate)
     assert hit.vola_amt == _half_up(er * rate, 10_000) - _half_up(es * rate, 10_000) > 0
-    # the peers: 75th percentile of the six pneumonia stays' cost and LOS at the same level
+    # the peers: the median of the six pneumonia stays' cost and LOS at the same level
     assert (e["cost_fen"], e["peer_cost_fen"], e["los"], e["peer_los"], e["peers"], e["peer_level"]) == \
-        (350000, 442500, 7, 8.75, 6, "3")
-    assert hit.sev_deg == 2 and "高套诊断" in hit.vola_cont and hit.ref.startswith("assumption: ")
+        (350000, 410000, 7, 8.0, 6, "3")
+    assert hit.sev_deg == 3 and "高套诊断" in hit.vola_cont and hit.ref.startswith("assumption: ")
 
 
 def test_genuine_severe_stays_dear_or_long_ones_and_other_diagnoses_are_not_hits(sv):
     w = _region(sv)
-    _stay(w, w.person(), "2024-07-01", 7, 4620, RESP_FAILURE)  # above the peers' cost (4,425)
-    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' 8.75 days
+    _stay(w, w.person(), "2024-07-01", 7, 4620, RESP_FAILURE)  # above the peers' median cost (4,100)
+    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' median 8 days
     _stay(w, w.person(), "2024-09-01", 6, 3000, ANGINA)  # a mild diagnosis of another pair, no peers
     assert sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables())) == []
 
@@ -99,3 +99,17 @@ def test_it_runs_after_the_year_only_and_refuses_a_bad_pair(sv, tmp_path):
     _stay(w, w.person(), "2024-07-01", 7, 3900, RESP_FAILURE)
     book = sv.book("SV-UPC-01")
     assert all(book.check_claim(v.claim, v.lines, (), scene=None) == [] for v in w.visits())
+
+
+def test_a_stay_set_aside_for_review_is_left_out_of_the_rate(sv):
+    w = _region(sv)
+    dear = _stay(w, w.person(), "2024-08-01", 9, 63000, PNEUMONIA)  # above 5 × its group's mean: 特病单议
+    _stay(w, w.person(born="1955-01-01"), "2024-07-01", 7, 3500, RESP_FAILURE)
+    (hit,) = sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables()))
+    cost = {c["claim_id"]: c["medfee_sumamt_fen"] for c in w.claims}
+    pneumonia = [cost[c["claim_id"]] for c in w.claims if c["diagnoses"] == PNEUMONIA]
+    failure = [cost[c["claim_id"]] for c in w.claims if c["diagnoses"] == RESP_FAILURE]
+    total = sum(pneumonia + failure)
+    er, es = (_half_up(10_000 * sum(g) * 11, len(g) * total) for g in (failure, pneumonia))
+    assert cost[dear] > 5 * sum(pneumonia) / len(pneumonia)
+    assert hit.vola_evid["base_rate_fen"] == _half_up((total - cost[dear]) * 10_000, 4 * er + 6 * es)

@@ -79,19 +79,18 @@ class Upcoding(Kind):
         return t.memtable(found)
 
     def text(self, rule, data, f):
-        return f"{rule.name}：{f.item_code}，费用与住院日不高于轻症同级病例的 {float(rule.params['peer_quantile']):.0%} 分位"
+        return f"{rule.name}：{f.item_code}，费用与住院日不高于轻症同级病例的 {float(rule.params['peer_quantile']):.0%} 分位数"
 
 
 def principal(diagnoses: pd.Series) -> pd.Series:
     return diagnoses.fillna("").str.split("|").str[0]
 
 
-def _peer_limits(stays: pd.DataFrame, first: pd.Series, pair: Pair, q: float, min_peers: int) -> pd.DataFrame:
-    """Per level, the mild peers' cost and LOS at quantile ``q`` (the region's where a level is thin)."""
-    mild = stays[first.str.startswith(pair.mild)]
-    los = mild["los"].astype("float64")
-    region = (len(mild), mild["total"].quantile(q), los.quantile(q))
-    by = mild.assign(los=los).groupby("level")
+def _peer_limits(peers: pd.DataFrame, q: float, min_peers: int) -> pd.DataFrame:
+    """Per level, the peers' count, cost and LOS at quantile ``q``, and the region's (``*``)."""
+    los = peers["los"].astype("float64")
+    region = (len(peers), peers["total"].quantile(q), los.quantile(q))
+    by = peers.assign(los=los).groupby("level")
     per = pd.DataFrame({"n": by.size(), "cost": by["total"].quantile(q), "los": by["los"].quantile(q)})
     per = per[per["n"] >= min_peers]
     if region[0] >= min_peers:
@@ -104,7 +103,7 @@ def _candidates(stays: pd.DataFrame, first: pd.Series, scope: pd.Series, pairs, 
     rows = []
     for pair in pairs:  # a handful of pairs
         coded = stays[scope & first.str.startswith(pair.severe) & ~first.str.startswith(pair.mild)]
-        limits = _peer_limits(stays, first, pair, q, min_peers)
+        limits = _peer_limits(stays[first.str.startswith(pair.mild)], q, min_peers)
         if coded.empty or limits.empty:
             continue
         key = coded["level"].where(coded["level"].isin(limits.index), "*")
@@ -129,7 +128,7 @@ def _weights(stays: pd.DataFrame, groups: pd.DataFrame, rules) -> tuple[dict[str
     """Each DRG's weight (×10 000) fitted on the year's stays, and the cost-neutral 费率 (fen)."""
     import ibis
 
-    from yibao.payment.drg.payment import base_rate, drg_weights
+    from yibao.payment.drg.payment import base_rate, drg_pay, drg_weights
 
     ok = groups[groups["status"] == "ok"]
     cost = stays.set_index("claim_id")["total"].reindex(ok.index).astype("int64")
@@ -138,7 +137,9 @@ def _weights(stays: pd.DataFrame, groups: pd.DataFrame, rules) -> tuple[dict[str
                                     "drg": pa.array(ok["drg"].astype(str).tolist(), pa.string()),
                                     "cost_fen": pa.array(cost.tolist(), pa.int64())}))
     weights = drg_weights(table, rules)
-    rate = base_rate(table, weights, rules, int(cost.sum()))
+    trial = drg_pay(table, weights, rules, 1)  # the cases set aside (特病单议) are paid apart: not in the budget
+    payable = trial.filter(trial.kind != "review").cost_fen.sum().to_pyarrow().as_py() or 0
+    rate = base_rate(table, weights, rules, int(payable))
     w = weights.to_pyarrow()
     return dict(zip(w["drg"].to_pylist(), w["weight_e4"].to_pylist())), rate
 
