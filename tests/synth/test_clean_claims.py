@@ -25,7 +25,7 @@ UNLABELLED_PATTERNS = {"cost_inflation": 0.1, "drug_share": 0.1, "item_concentra
 def clean(tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
     generate(SynthConfig(persons=6000, seed=11, fraud_rates=CLEAN, institution_patterns=UNLABELLED_PATTERNS,
-                         institution_scale=30), out)
+                         institution_scale=100), out)
     t = {name: read_table(out, name).to_pandas() for name in ("claims", "claim_lines", "catalog", "fraud_labels",
                                                               "fraud_entities")}
     t["lines"] = t["claim_lines"].merge(t["claims"], on="claim_id")

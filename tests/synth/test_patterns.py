@@ -19,7 +19,7 @@ OFF = {k: 0.0 for k in DEFAULT_INSTITUTION_PATTERNS}
 
 def _region(tmp_path_factory, name, patterns):
     out = tmp_path_factory.mktemp(name)
-    generate(SynthConfig(persons=4000, seed=21, institution_patterns=patterns, institution_scale=100), out)
+    generate(SynthConfig(persons=4000, seed=21, institution_patterns=patterns, institution_scale=200), out)
     t = {n: read_table(out, n).to_pandas() for n in ("claims", "claim_lines", "fraud_labels", "fraud_entities")}
     t["lines"] = t["claim_lines"].merge(t["claims"][["claim_id", "fixmedins_code", "doctor_code", "los"]], on="claim_id")
     return t
@@ -86,13 +86,16 @@ def test_one_doctor_bills_one_test_on_every_claim(regions):
     on, _ = regions
     e = on["fraud_entities"]
     labelled = set(on["fraud_labels"]["claim_id"])
+    seen = 0
     for row in e[e["label"] == "item_concentration"].itertuples():
         item = row.detail.split(": ")[1].split()[0]
         mine = on["lines"][(on["lines"]["doctor_code"] == row.entity_id) & ~on["lines"]["claim_id"].isin(labelled)]
         with_item = mine.groupby("claim_id")["item_code"].apply(lambda s: (s == item).any())
-        assert len(with_item) >= 3 and with_item.mean() > 0.95
+        seen += len(with_item)
+        assert with_item.empty or with_item.mean() > 0.95
         others = on["lines"][on["lines"]["doctor_code"] != row.entity_id]
         assert others.groupby("claim_id")["item_code"].apply(lambda s: (s == item).any()).mean() < 0.2
+    assert seen >= 10
 
 
 def test_the_default_region_has_too_few_institutions_for_any_pattern():

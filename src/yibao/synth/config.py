@@ -30,11 +30,12 @@ DEFAULT_FRAUD_RATES = {
 FRAUD_INSTITUTION_SHARE = 0.10
 FRAUD_DOCTOR_SHARE = 0.30
 FRAUD_CONCENTRATION = 0.80  # share of those patterns' claims billed by the fraudulent doctors
-# Patterns above the claim (synth/patterns.py): each one's share of the local hospitals and primary
-# institutions, rounded down (assumption: a few in a city's hundreds; none in a region of a handful)
+# Patterns above the claim (synth/patterns.py): each one's share of the local hospitals (stay patterns)
+# or of the local hospitals and primary institutions, rounded down (assumption: a few in a city's
+# hundreds; none in a region of a handful)
 DEFAULT_INSTITUTION_PATTERNS = {
-    "cost_inflation": 0.04,  # 次均费用虚高: every stay billed more
-    "readmission": 0.04,  # 分解住院 concentrated: many of its stays split
+    "cost_inflation": 0.08,  # 次均费用虚高: every stay billed more (hospitals)
+    "readmission": 0.08,  # 分解住院 concentrated: many of its stays split (hospitals)
     "drug_share": 0.04,  # 药品/耗材占比 inflated
     "item_concentration": 0.04,  # one doctor bills one test on every claim
 }

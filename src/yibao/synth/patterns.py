@@ -11,8 +11,9 @@ anomaly detection is for.
 - 单一项目集中 (``item_concentration``): one doctor of the institution bills one laboratory test on
   every claim (level doctor; the test in ``detail``).
 
-``SynthConfig.institution_patterns`` gives each pattern's share of the local hospitals and primary
-institutions (rounded down, so a region with few of them gets none).
+``SynthConfig.institution_patterns`` gives each pattern's share of the local hospitals (the two stay
+patterns: a primary institution has too few stays to show them) or of the local hospitals and
+primary institutions (the other two), rounded down, so a region with few of them gets none.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from yibao.synth.propensity import DOCTOR_CODES, doctor_codes
 
 PATTERNS = {"cost_inflation": "次均费用虚高", "readmission": "分解住院集中", "drug_share": "药品耗材占比虚高",
             "item_concentration": "单一项目集中"}
+STAY_PATTERNS = ("cost_inflation", "readmission")  # seen in stays: carried by hospitals, not primary care
 COST_INFLATION = 1.5  # assumption: the excess 飞行检查 reports find in 过度诊疗 hospitals is of this order
 READMIT_SHARE = 0.15  # assumption: the region's injected rate is 1%
 SHARE_BOOST = 2.5  # assumption: lifts an inpatient drug share of about 24% to about 45%
@@ -76,16 +78,22 @@ def _what(pattern: str) -> str:
 
 
 def build_patterns(cfg, inst: Institutions) -> Patterns:
-    """Each pattern's institutions, drawn apart from one another from the seed; a doctor number for
-    each item-concentrating one."""
+    """Each pattern's institutions, drawn apart from one another from the seed — the stay patterns'
+    from the hospitals, the others' from hospitals and primary institutions; a doctor number for each
+    item-concentrating one."""
+    from yibao.synth.institutions import CATS
+
     rng = np.random.default_rng([cfg.seed, 6])
-    pool = rng.permutation(np.flatnonzero(inst.local & ~inst.pharmacy))
-    out, at = {}, 0
+    local = inst.local & ~inst.pharmacy
+    pools = {True: rng.permutation(np.flatnonzero(local & (inst.cat != CATS.index("primary")))),
+             False: rng.permutation(np.flatnonzero(local))}
+    out, taken = {}, np.zeros(len(inst.local), bool)
     for pattern in PATTERNS:
+        pool = pools[pattern in STAY_PATTERNS]
         k = int(cfg.institution_patterns.get(pattern, 0.0) * len(pool))
         on = np.zeros(len(inst.local), bool)
-        on[pool[at:at + k]] = True
-        at += k
+        on[pool[~taken[pool]][:k]] = True
+        taken |= on
         out[pattern] = on
     doctor = np.full(len(inst.local), -1, np.int64)
     chosen = np.flatnonzero(out["item_concentration"])
