@@ -20,9 +20,17 @@ def _half_up(num: int, den: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
-def _stay(w, p, start, days, cost_yuan, dx, inst="H3"):
+def _claim(w, *args, way="1", **kwargs):
+    """A stay discharged ``way`` (1 医嘱离院, 2 医嘱转院 …)."""
+    cid = w.claim(*args, **kwargs)
+    w.claims[-1]["dscg_way"] = way
+    return cid
+
+
+def _stay(w, p, start, days, cost_yuan, dx, inst="H3", way="1"):
     end = f"2024-{int(start[5:7]):02d}-{int(start[8:]) + days:02d}"
-    return w.claim(p, start, end, med="2101", inst=inst, dx=dx, lines=[(BED, "service", days, cost_yuan * 100 // days)])
+    return _claim(w, p, start, end, med="2101", inst=inst, dx=dx, way=way,
+                  lines=[(BED, "service", days, cost_yuan * 100 // days)])
 
 
 def _region(sv):
@@ -52,17 +60,21 @@ def test_a_severe_code_on_a_mild_bill_is_upcoding_with_the_drg_gain_at_stake(sv)
     rate = _half_up(total * 10_000, 4 * er + 6 * es)
     assert (e["weight_billed"], e["weight_supported"], e["base_rate_fen"]) == (er / 10_000, es / 10_000, rate)
     assert hit.vola_amt == _half_up(er * rate, 10_000) - _half_up(es * rate, 10_000) > 0
-    # the peers: the median of the six pneumonia stays' cost and LOS at the same level
-    assert (e["cost_fen"], e["peer_cost_fen"], e["los"], e["peer_los"], e["peers"], e["peer_level"]) == \
-        (350000, 410000, 7, 8.0, 6, "3")
+    # the peers: the 75th percentile of the six pneumonia stays' cost and LOS at the same level
+    assert (e["cost_fen"], e["episode_cost_fen"], e["episode_los"], e["episode_stays"]) == (350000, 350000, 7, 1)
+    assert (e["peer_cost_fen"], e["peer_los"], e["peers"], e["peer_group"]) == (442500, 8.75, 6, "3/无手术操作")
     assert hit.sev_deg == 3 and "高套诊断" in hit.vola_cont and hit.ref.startswith("assumption: ")
 
 
 def test_genuine_severe_stays_dear_or_long_ones_and_other_diagnoses_are_not_hits(sv):
     w = _region(sv)
-    _stay(w, w.person(), "2024-07-01", 7, 4620, RESP_FAILURE)  # above the peers' median cost (4,100)
-    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' median 8 days
+    _stay(w, w.person(), "2024-07-01", 7, 4620, RESP_FAILURE)  # above the peers' 75th percentile cost (4,425)
+    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' 8.75 days
     _stay(w, w.person(), "2024-09-01", 6, 3000, ANGINA)  # a mild diagnosis of another pair, no peers
+    _stay(w, w.person(), "2024-10-01", 5, 3000, RESP_FAILURE, way="2")  # short because transferred
+    for k in range(5):  # 脑梗死 for 短暂性脑缺血 on a cheap stay: the same DRG (BR25), no heavier group paid
+        _stay(w, w.person(), f"2024-0{k + 1}-12", 6, 2400, "G45.900")
+    _stay(w, w.person(), "2024-11-01", 5, 2000, "I63.900")
     assert sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables())) == []
 
 
@@ -72,7 +84,22 @@ def test_a_level_with_too_few_peers_is_judged_against_the_region(sv):
         _stay(w, w.person(), f"2024-0{k + 2}-10", 5, 2000, PNEUMONIA, inst="H2")
     up = _stay(w, w.person(), "2024-10-01", 5, 2500, RESP_FAILURE, inst="H2")
     (hit,) = sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables()))
-    assert hit.claim_id == up and hit.vola_evid["peer_level"] == "*" and hit.vola_evid["peers"] == 10
+    assert hit.claim_id == up and hit.vola_evid["peer_group"] == "*/无手术操作" and hit.vola_evid["peers"] == 10
+
+
+def test_a_split_stay_is_judged_whole_and_peers_share_the_procedure_status(sv):
+    w = _region(sv)
+    p = w.person()
+    _stay(w, p, "2024-07-01", 5, 3000, RESP_FAILURE)  # each part cheap and short, the episode neither
+    _stay(w, p, "2024-07-08", 5, 3000, RESP_FAILURE)
+    for k in range(5):  # operated pneumonia stays are dear: an operated 呼吸衰竭 stay is compared with them
+        _claim(w, w.person(), f"2024-0{k + 1}-20", f"2024-0{k + 1}-28", med="2101", dx=PNEUMONIA, proc="96.0400",
+               lines=[(BED, "service", 8, 100000)])
+    operated = _claim(w, w.person(), "2024-09-01", "2024-09-08", med="2101", dx=RESP_FAILURE, proc="96.0400",
+                      lines=[(BED, "service", 7, 100000)])
+    (hit,) = sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables()))
+    assert hit.claim_id == operated and hit.vola_evid["peer_group"] == "3/手术操作"
+    assert hit.vola_evid["peer_cost_fen"] == 800000
 
 
 def test_it_runs_after_the_year_only_and_refuses_a_bad_pair(sv, tmp_path):
@@ -81,7 +108,7 @@ def test_it_runs_after_the_year_only_and_refuses_a_bad_pair(sv, tmp_path):
           R-UP:
             name: 高套
             kind: upcoding
-            params: {pairs: ["J96>J18.900"], peer_quantile: 0.75, min_peers: 5, pack: demo}
+            params: {pairs: ["J96>J18.900"], peer_quantile: 0.75, min_peers: 5, episode_days: 15, discharge_ways: ["1"], pack: demo}
             sev_deg: 2
             scene: [事中, 事后]
             period: 医保年度
@@ -103,13 +130,14 @@ def test_it_runs_after_the_year_only_and_refuses_a_bad_pair(sv, tmp_path):
 
 def test_a_stay_set_aside_for_review_is_left_out_of_the_rate(sv):
     w = _region(sv)
-    dear = _stay(w, w.person(), "2024-08-01", 9, 63000, PNEUMONIA)  # above 5 × its group's mean: 特病单议
+    for k in range(5):
+        _stay(w, w.person(), f"2024-0{k + 1}-15", 6, 3000, ANGINA)
+    dear = _stay(w, w.person(), "2024-08-01", 10, 100000, ANGINA)  # above 5 × its group's mean: 特病单议
     _stay(w, w.person(born="1955-01-01"), "2024-07-01", 7, 3500, RESP_FAILURE)
     (hit,) = sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables()))
     cost = {c["claim_id"]: c["medfee_sumamt_fen"] for c in w.claims}
-    pneumonia = [cost[c["claim_id"]] for c in w.claims if c["diagnoses"] == PNEUMONIA]
-    failure = [cost[c["claim_id"]] for c in w.claims if c["diagnoses"] == RESP_FAILURE]
-    total = sum(pneumonia + failure)
-    er, es = (_half_up(10_000 * sum(g) * 11, len(g) * total) for g in (failure, pneumonia))
-    assert cost[dear] > 5 * sum(pneumonia) / len(pneumonia)
-    assert hit.vola_evid["base_rate_fen"] == _half_up((total - cost[dear]) * 10_000, 4 * er + 6 * es)
+    groups = [[cost[c["claim_id"]] for c in w.claims if c["diagnoses"] == dx] for dx in (RESP_FAILURE, PNEUMONIA, ANGINA)]
+    total, n = sum(map(sum, groups)), sum(map(len, groups))
+    er, es, fr = (_half_up(10_000 * sum(g) * n, len(g) * total) for g in groups)
+    assert cost[dear] > 5 * sum(groups[2]) / len(groups[2])
+    assert hit.vola_evid["base_rate_fen"] == _half_up((total - cost[dear]) * 10_000, 4 * er + 6 * es + 5 * fr)

@@ -9,7 +9,7 @@ diagnosis the bill supports; each group's weight is fitted on the year's stays b
 (:func:`yibao.payment.drg.payment.drg_weights`) and paid at the 费率 that makes the year's DRG payment
 equal its cost (:func:`~yibao.payment.drg.payment.base_rate` with the stays' cost as budget: the pack
 fixes the rate from a budget the lake does not carry). A stay whose regrouping lands in the same group
-(or a heavier one) is still a hit, a coding error, with nothing at stake.
+(or a heavier one) is no hit: 高套 is the heavier group paid.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from yibao.payment.common import W
 from yibao.supervision.common import Kind
 from yibao.supervision.rules import ParamSpec
 
-STAY_COLUMNS = ("claim_id", "psn_no", "adm_date", "los", "dscg_way", "newborn_weight_g", "dept", "diagnoses",
-                "procedures", "total", "level", "sex", "birth_date")
+STAY_COLUMNS = ("claim_id", "psn_no", "fixmedins_code", "adm", "dscg", "adm_date", "los", "dscg_way",
+                "newborn_weight_g", "dept", "diagnoses", "procedures", "total", "level", "sex", "birth_date")
 
 
 class Pair(NamedTuple):
@@ -52,14 +52,19 @@ def parse_pairs(texts, where: str) -> tuple[Pair, ...]:
 
 
 class Upcoding(Kind):
-    """高套诊断: the principal diagnosis starts with a pair's ``severe`` prefix while the stay's cost and
-    LOS are both at most the ``peer_quantile`` of the stays whose principal is the pair's ``mild`` code
-    (at the same institution level; the whole region when the level has fewer than ``min_peers``)."""
+    """高套诊断: the principal diagnosis starts with a pair's ``severe`` prefix while the cost and LOS of
+    its episode (:func:`episodes`, ``episode_days``) are both at most the ``peer_quantile`` of the
+    episodes of the stays whose principal is the pair's ``mild`` code, at the same institution level
+    and with the same procedure status (:func:`peer_key`; the region's when the level has fewer than
+    ``min_peers``), and the mild diagnosis groups the stay into a lighter DRG. Only stays (and peers)
+    discharged one of ``discharge_ways`` are judged: a death, a transfer or a patient leaving cuts a
+    stay short for a reason its bill does not show."""
 
     name, label = "upcoding", "高套诊断"
     per_claim = False
-    params = ParamSpec({"pairs": "list of text", "peer_quantile": "rate", "min_peers": "int", "pack": "text",
-                        "drg_version": "text"}, ("pairs", "peer_quantile", "min_peers", "pack"))
+    params = ParamSpec({"pairs": "list of text", "peer_quantile": "rate", "min_peers": "int", "episode_days": "int",
+                        "discharge_ways": "list of text", "pack": "text", "drg_version": "text"},
+                       ("pairs", "peer_quantile", "min_peers", "episode_days", "discharge_ways", "pack"))
 
     def resolve(self, rule, catalog):
         from yibao.payment.drg.payment import DrgRules
@@ -86,16 +91,36 @@ def principal(diagnoses: pd.Series) -> pd.Series:
     return diagnoses.fillna("").str.split("|").str[0]
 
 
+def episodes(stays: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Each stay's episode: its person's stays at the same institution each admitted within ``days`` of
+    the last discharge, one care episode (a stay split in two is judged whole). Adds ``ep_cost``,
+    ``ep_los`` and ``ep_stays``."""
+    s = stays.sort_values(["psn_no", "fixmedins_code", "adm", "claim_id"], kind="stable")
+    same = (s["psn_no"] == s["psn_no"].shift()) & (s["fixmedins_code"] == s["fixmedins_code"].shift())
+    new = ~same | (s["adm"] - s["dscg"].shift() > days)
+    ep = new.cumsum()
+    g = s.groupby(ep)
+    s = s.assign(ep_cost=g["total"].transform("sum"), ep_los=g["los"].transform("sum").astype("float64"),
+                 ep_stays=g["claim_id"].transform("size"))
+    return s.reindex(stays.index)
+
+
+def peer_key(stays: pd.DataFrame, region: bool = False) -> pd.Series:
+    """The peer group of a stay: its institution level (``*`` the region's) and whether it records a
+    procedure — an upcoded stay keeps the procedures of the mild one."""
+    operated = stays["procedures"].fillna("").ne("").map({True: "手术操作", False: "无手术操作"})
+    level = "*" if region else stays["level"].astype("string").fillna("?")
+    return level + "/" + operated
+
+
 def _peer_limits(peers: pd.DataFrame, q: float, min_peers: int) -> pd.DataFrame:
-    """Per level, the peers' count, cost and LOS at quantile ``q``, and the region's (``*``)."""
-    los = peers["los"].astype("float64")
-    region = (len(peers), peers["total"].quantile(q), los.quantile(q))
-    by = peers.assign(los=los).groupby("level")
-    per = pd.DataFrame({"n": by.size(), "cost": by["total"].quantile(q), "los": by["los"].quantile(q)})
-    per = per[per["n"] >= min_peers]
-    if region[0] >= min_peers:
-        per.loc["*"] = region
-    return per
+    """Per peer group (and the region's, ``*/…``), the peers' count and episode cost and LOS at ``q``."""
+    parts = []
+    for key in (peer_key(peers), peer_key(peers, region=True)):
+        by = peers.groupby(key)
+        parts.append(pd.DataFrame({"n": by.size(), "cost": by["ep_cost"].quantile(q), "los": by["ep_los"].quantile(q)}))
+    per = pd.concat(parts)
+    return per[per["n"] >= min_peers]
 
 
 def _candidates(stays: pd.DataFrame, first: pd.Series, scope: pd.Series, pairs, q: float, min_peers: int) -> pd.DataFrame:
@@ -106,14 +131,13 @@ def _candidates(stays: pd.DataFrame, first: pd.Series, scope: pd.Series, pairs, 
         limits = _peer_limits(stays[first.str.startswith(pair.mild)], q, min_peers)
         if coded.empty or limits.empty:
             continue
-        key = coded["level"].where(coded["level"].isin(limits.index), "*")
+        key = peer_key(coded).where(peer_key(coded).isin(limits.index), peer_key(coded, region=True))
         lim = limits.reindex(key.to_numpy())
-        low = (coded["total"].to_numpy() <= lim["cost"].to_numpy()) & \
-              (coded["los"].astype("float64").to_numpy() <= lim["los"].to_numpy())
-        picked = coded[low].assign(mild=pair.mild, peer_level=key[low].to_numpy(), peers=lim["n"].to_numpy()[low],
+        low = (coded["ep_cost"].to_numpy() <= lim["cost"].to_numpy()) & (coded["ep_los"].to_numpy() <= lim["los"].to_numpy())
+        picked = coded[low].assign(mild=pair.mild, peer_group=key[low].to_numpy(), peers=lim["n"].to_numpy()[low],
                                    max_cost=lim["cost"].to_numpy()[low], max_los=lim["los"].to_numpy()[low])
         rows.append(picked)
-    return pd.concat(rows) if rows else stays.iloc[:0].assign(mild="", peer_level="", peers=0, max_cost=0.0, max_los=0.0)
+    return pd.concat(rows) if rows else stays.iloc[:0].assign(mild="", peer_group="", peers=0, max_cost=0.0, max_los=0.0)
 
 
 def _grouped(stays: pd.DataFrame, version: str) -> pd.DataFrame:
@@ -147,7 +171,10 @@ def _weights(stays: pd.DataFrame, groups: pd.DataFrame, rules) -> tuple[dict[str
 def upcoded(stays: pd.DataFrame, scope: pd.Series, data: Coding, params: dict) -> pa.Table:
     """The Finding rows of the stays in ``scope`` coded up (``stays``: the year's, for peers and weights)."""
     first = principal(stays["diagnoses"])
-    found = _candidates(stays, first, scope, data.pairs, float(params["peer_quantile"]), params["min_peers"])
+    stays = episodes(stays, params["episode_days"])
+    judged = stays["dscg_way"].isin(params["discharge_ways"])
+    found = _candidates(stays[judged], first[judged], scope[judged], data.pairs, float(params["peer_quantile"]),
+                        params["min_peers"])
     if found.empty:
         return _findings(found, [], [])
     version = params.get("drg_version", "chs-1.1")
@@ -158,14 +185,16 @@ def upcoded(stays: pd.DataFrame, scope: pd.Series, data: Coding, params: dict) -
     for row, b, s in zip(found.itertuples(index=False), billed, supported):  # the few stays found, not the year
         wb, ws = weight.get(b) if isinstance(b, str) else None, weight.get(s) if isinstance(s, str) else None
         gain = div_round(wb * rate, W) - div_round(ws * rate, W) if wb is not None and ws is not None else 0
-        gains.append(max(gain, 0))  # the same group (or a lighter one): a coding error, no money gained
+        gains.append(gain)
         evidence.append({
             "billed_dx": row.diagnoses.split("|")[0], "supported_dx": row.mild, "billed_drg": b, "supported_drg": s,
             "weight_billed": None if wb is None else wb / W, "weight_supported": None if ws is None else ws / W,
-            "base_rate_fen": rate, "cost_fen": int(row.total), "peer_cost_fen": int(round(row.max_cost)),
-            "los": int(row.los), "peer_los": float(row.max_los), "peers": int(row.peers),
-            "peer_level": str(row.peer_level), "quantile": float(params["peer_quantile"])})
-    return _findings(found, gains, evidence)
+            "base_rate_fen": rate, "cost_fen": int(row.total), "episode_cost_fen": int(row.ep_cost),
+            "episode_los": int(row.ep_los), "episode_stays": int(row.ep_stays),
+            "peer_cost_fen": int(round(row.max_cost)), "peer_los": float(row.max_los), "peers": int(row.peers),
+            "peer_group": str(row.peer_group), "quantile": float(params["peer_quantile"])})
+    keep = np.array(gains) > 0  # the same group (or a heavier one): a coding error the DRG does not pay for
+    return _findings(found[keep], list(np.array(gains)[keep]), [e for e, k in zip(evidence, keep) if k])
 
 
 def _findings(found: pd.DataFrame, gains: list[int], evidence: list[dict]) -> pa.Table:
@@ -174,7 +203,7 @@ def _findings(found: pd.DataFrame, gains: list[int], evidence: list[dict]) -> pa
         "claim_id": pa.array(found["claim_id"].astype(str).tolist(), pa.string()),
         "line_nos": pa.array([[] for _ in gains], pa.list_(pa.int64())),
         "item_code": pa.array(items, pa.string()),
-        "observed": pa.array(found["total"].astype("float64").tolist(), pa.float64()),
+        "observed": pa.array(found["ep_cost"].astype("float64").tolist(), pa.float64()),
         "limit": pa.array(found["max_cost"].astype("float64").tolist(), pa.float64()),
         "vola_amt": pa.array([int(g) for g in gains], pa.int64()),
         "ref_claim_id": pa.nulls(len(gains), pa.string()),
