@@ -1,12 +1,19 @@
 """The anomaly detector and the ring finder measured against the synthetic region's labels, and timed.
 
-    python benchmarks/anomaly.py --persons 100000 --seed 2031     # synthesizes the lake first (not timed)
+    python benchmarks/anomaly.py --persons 100000 --institution-scale 40 --seed 2031   # synthesizes first (not timed)
     python benchmarks/anomaly.py --lake /path/to/lake
+
+The seed 2031 is used by no test and no tuning. ``--institution-scale`` gives the region a city's
+spread of providers (the institutions of ``persons × scale`` inhabitants), so that the ranking is
+measured on hundreds of institutions, a dozen carriers of each pattern among them.
 
 Truth per entity: the lake's ``fraud_entities`` rows at the level when it has that table, else an
 entity whose share of labelled claims is more than twice the region's. Prints, for the institution
 and doctor rankings (robust z and IsolationForest): entities, positives, AUC and precision at the top
-k; ring recall (a labelled ring is found when one candidate holds at least half its persons) and
+k over every label (``all``), then per pattern above the claim (``cost_inflation``, ``readmission``,
+``drug_share`` for institutions, ``item_concentration`` for doctors; ``propensity`` is where the
+claim-level fraud concentrates): that pattern's carriers against the entities with no label at all,
+pharmacies left out of the institution rows of a pattern (no carrier is one); ring recall (a labelled ring is found when one candidate holds at least half its persons) and
 precision (a candidate is right when most of its persons are of one labelled ring); and the time of
 each step, wall and process CPU.
 """
@@ -30,9 +37,10 @@ from yibao.supervision.anomaly.lake import entity_truth, read_claims, read_lines
 from yibao.supervision.anomaly.rings import RingParams, find_rings
 
 
-def synthesize(persons: int, seed: int, folder: Path) -> Path:
+def synthesize(persons: int, seed: int, folder: Path, scale: float = 1.0) -> Path:
     lake = folder / "lake"
-    cmd = [sys.executable, "-m", "yibao.cli", "synth", "--persons", str(persons), "--seed", str(seed), "--out", str(lake)]
+    cmd = [sys.executable, "-m", "yibao.cli", "synth", "--persons", str(persons), "--seed", str(seed), "--out", str(lake),
+           "--institution-scale", str(scale)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return lake
 
@@ -61,6 +69,35 @@ def precision_at(ranked: pd.DataFrame, truth: pd.Series, k: int) -> float:
     return float(ranked.head(k)["entity"].map(truth).fillna(False).mean())
 
 
+def _figures(level, method, what, ranked: pd.DataFrame, truth: pd.Series, top: int, source: str) -> tuple:
+    score = ranked.set_index("entity")["score"]
+    t = truth.reindex(score.index).fillna(False).astype(bool)
+    a = auc(score, t)
+    return (level, method, what, len(ranked), int(t.sum()), "—" if a is None else f"{a:.3f}",
+            f"{precision_at(ranked, truth, top):.2f}", int(ranked["extreme"].sum()), source)
+
+
+def _patterns(lake: Path, ranked: pd.DataFrame, level: str) -> dict[str, tuple[set, set]]:
+    """Per label at ``level``: its carriers and the entities with no label (pharmacies left out of a
+    pattern's institution rows: the patterns are injected into hospitals and primary institutions)."""
+    path = lake / "fraud_entities.parquet"
+    if not path.exists():
+        return {}
+    e = pd.read_parquet(path)
+    e = e[e["level"] == level]
+    entities = set(ranked["entity"])
+    clean = entities - set(e["entity_id"])
+    out = {}
+    for label, rows in e.groupby("label"):
+        mine = set(rows["entity_id"]) & entities
+        if level == "institution" and label != "propensity":
+            peers = clean - set(ranked.loc[ranked["peer"].str.startswith("pharmacy"), "entity"])
+        else:
+            peers = clean
+        out[label] = (mine, peers)
+    return out
+
+
 def ring_quality(rings: pd.DataFrame, truth: pd.Series | None) -> tuple[str, str, int]:
     """Recall, precision and the count of labelled rings (``truth``: person → ring id)."""
     if truth is None:
@@ -80,13 +117,15 @@ def ring_quality(rings: pd.DataFrame, truth: pd.Series | None) -> tuple[str, str
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=100_000)
-    ap.add_argument("--seed", type=int, default=2031)
+    ap.add_argument("--seed", type=int, default=2031, help="a seed no test or tuning uses")
+    ap.add_argument("--institution-scale", type=float, default=40.0,
+                    help="institutions per inhabitant × this when synthesizing (a city's providers)")
     ap.add_argument("--lake", type=Path, help="An existing lake (skips synthesis).")
     ap.add_argument("--top", type=int, default=10, help="k of precision at the top k.")
     args = ap.parse_args(argv)
     console = new_console()
     with tempfile.TemporaryDirectory() as tmp:
-        lake = args.lake or synthesize(args.persons, args.seed, Path(tmp))
+        lake = args.lake or synthesize(args.persons, args.seed, Path(tmp), args.institution_scale)
         timer = Timer()
         claims = timer.run("read claims + group stays", read_claims, lake)
         lines = timer.run("read lines", read_lines, lake)
@@ -97,11 +136,11 @@ def main(argv=None) -> None:
             for method in METHODS:
                 ranked = timer.run(f"rank: {level} ({method})", rank_entities, features,
                                    DetectorParams(method=method, seed=args.seed))
-                score = ranked.set_index("entity")["score"]
-                t = truth.reindex(score.index).fillna(False).astype(bool)
-                a = auc(score, t)
-                rows.append((level, method, len(ranked), int(t.sum()), "—" if a is None else f"{a:.3f}",
-                             f"{precision_at(ranked, truth, args.top):.2f}", int(ranked["extreme"].sum()), source))
+                rows.append(_figures(level, method, "all", ranked, truth, args.top, source))
+                for pattern, (mine, clean) in _patterns(lake, ranked, level).items():
+                    sub = ranked[ranked["entity"].isin(mine | clean)]
+                    rows.append(_figures(level, method, pattern, sub, pd.Series(sub["entity"].isin(mine).to_numpy(), index=sub["entity"]),
+                                         args.top, "fraud_entities, vs unlabelled"))
         rings = timer.run("rings", find_rings, claims, RingParams(seed=args.seed))
         recall, precision, n_rings = ring_quality(rings, ring_truth(lake))
         command = run_yibao(["supervise", "rank", "--lake", lake, "--level", "institution",
@@ -116,9 +155,10 @@ def main(argv=None) -> None:
 def _print(console, args, rows, ring_figures, timer: Timer, n_claims: int) -> None:
     from rich.table import Table
 
-    where = f"lake {args.lake}" if args.lake else f"{args.persons:,} persons, seed {args.seed}"
+    where = f"lake {args.lake}" if args.lake else \
+        f"{args.persons:,} persons, institution scale {args.institution_scale:g}, seed {args.seed}"
     t = Table(title=f"anomaly ranking against the labels ({where}; {n_claims:,} claims in the region)")
-    for col in ("level", "method", "entities", "positives", "AUC", f"P@{args.top}", "extreme", "truth"):
+    for col in ("level", "method", "labels", "entities", "positives", "AUC", f"P@{args.top}", "extreme", "truth"):
         t.add_column(col)
     for r in rows:
         t.add_row(*(str(v) for v in r))

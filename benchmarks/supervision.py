@@ -37,7 +37,7 @@ PAIRED_KINDS = {"split_stay"}  # a hit names the other claim of the violation
 PATTERN_KINDS = {  # the kinds written for each injected pattern
     "split_stay": {"split_stay"}, "bed_hanging": {"bed_hanging"}, "duplicate_charge": {"duplicate"},
     "item_swap": {"unsupported"}, "overdose": {"oversupply"}, "sex_violation": {"sex"}, "age_violation": {"age"},
-    "overlapping_stay": {"overlap"}, "after_death": {"after_death"}, "upcoding": set(), "ring": set(),
+    "overlapping_stay": {"overlap"}, "after_death": {"after_death"}, "upcoding": {"upcoding"}, "ring": set(),
 }
 
 

@@ -96,6 +96,7 @@ def hit_rows(hits) -> list[tuple]:
 def both_speeds(world: World, *rule_ids: str, rulebook: RuleBook | None = None) -> list:
     """The hits of the rules on the world, asserted equal at both speeds; returns the batch hits."""
     b = rulebook or book(*rule_ids)
+    assert all(c.kind.per_claim for c in b.compiled), "a kind judged against the year has no per-claim speed"
     batch = b.run(bind(duckdb_backend(), *world.tables()))
     visits = world.visits()
     live = []

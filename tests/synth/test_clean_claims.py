@@ -1,6 +1,8 @@
 """A region synthesized without injected fraud breaks no supervision rule by accident: each limit the
 generator keeps to is asserted on the lines and claims, then the whole shipped rule library is run
-over the region and may only hit the 轻度可疑 rule the synth README names."""
+over the region and may only hit the 轻度可疑 rules the synth README names. The patterns above the
+claim that make no claim-level violation (inflated costs and drug shares, one doctor's test on every
+claim) are on in it: their claims must stay as clean."""
 
 from __future__ import annotations
 
@@ -13,14 +15,19 @@ from yibao.lake.io import read_table
 from yibao.synth import DEFAULT_FRAUD_RATES, SynthConfig, generate
 
 CLEAN = {k: 0.0 for k in DEFAULT_FRAUD_RATES}
-LEGITIMATE = {"SV-SWP-02"}  # 轻度可疑: a dear test or treatment on an outpatient visit (see synth/README.md)
+# 轻度可疑 (see synth/README.md): a dear test or treatment on an outpatient visit; a genuine severe stay as
+# cheap and short as the mild stays of its pair (高套诊断 screening)
+LEGITIMATE = {"SV-SWP-02", "SV-UPC-01"}
+UNLABELLED_PATTERNS = {"cost_inflation": 0.1, "drug_share": 0.1, "item_concentration": 0.1, "readmission": 0.0}
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
-    generate(SynthConfig(persons=6000, seed=11, fraud_rates=CLEAN), out)
-    t = {name: read_table(out, name).to_pandas() for name in ("claims", "claim_lines", "catalog", "fraud_labels")}
+    generate(SynthConfig(persons=6000, seed=11, fraud_rates=CLEAN, institution_patterns=UNLABELLED_PATTERNS,
+                         institution_scale=100), out)
+    t = {name: read_table(out, name).to_pandas() for name in ("claims", "claim_lines", "catalog", "fraud_labels",
+                                                              "fraud_entities")}
     t["lines"] = t["claim_lines"].merge(t["claims"], on="claim_id")
     return out, t
 
@@ -28,6 +35,8 @@ def clean(tmp_path_factory):
 def test_a_clean_region_has_no_labels(clean):
     _, t = clean
     assert t["fraud_labels"].empty
+    patterns = t["fraud_entities"].groupby("label").size()
+    assert all(patterns.get(p, 0) >= 1 for p in ("cost_inflation", "drug_share", "item_concentration"))
 
 
 def test_every_item_is_billed_inside_its_catalog_version(clean):

@@ -40,3 +40,10 @@ def test_too_few_persons_name_the_option(tmp_path):
     code, out = _run("synth", "--persons", "0", "--out", str(tmp_path / "lake"))
     assert code == 1
     assert "error:" in out and "--persons" in out
+
+
+def test_an_institution_scale_out_of_range_names_the_option(tmp_path):
+    code, out = _run("synth", "--persons", "200", "--institution-scale", "0", "--out", str(tmp_path / "lake"))
+    assert code == 1
+    assert "error: --institution-scale: 0.0 is not a multiple in [0.1, 200]" in out
+    assert not (tmp_path / "lake").exists()

@@ -20,7 +20,7 @@ from yibao.supervision.model import Claim, Finding, Line, Visit
 from yibao.supervision.rules import ParamSpec, Rule
 
 FINDING_TYPES = {"claim_id": "string", "line_nos": "array<int64>", "item_code": "string", "observed": "float64",
-                 "limit": "float64", "vola_amt": "int64", "ref_claim_id": "string"}
+                 "limit": "float64", "vola_amt": "int64", "ref_claim_id": "string", "detail": "string"}
 NO_END = 2**31 - 1  # day number of an item version with no end date
 
 
@@ -30,6 +30,7 @@ class Kind:
 
     name: str = ""
     label: str = ""  # the Chinese name of the kind
+    per_claim = True  # False: judged against the year's peers, so 事后 only (no check of one claim)
     params = ParamSpec({})
 
     def resolve(self, rule: Rule, catalog) -> Any:
@@ -80,10 +81,10 @@ def _day(d) -> int:
 
 
 def findings(t: ir.Table, claim_id, vola_amt, line_nos=None, item_code=None, observed=None, limit=None,
-             ref=None) -> ir.Table:
+             ref=None, detail=None) -> ir.Table:
     """A query's rows as Finding columns (typed nulls where a kind has nothing to say)."""
     values = {"claim_id": claim_id, "line_nos": line_nos, "item_code": item_code, "observed": observed,
-              "limit": limit, "vola_amt": vola_amt, "ref_claim_id": ref}
+              "limit": limit, "vola_amt": vola_amt, "ref_claim_id": ref, "detail": detail}
     cols = {}
     for name, typ in FINDING_TYPES.items():
         v = values[name]

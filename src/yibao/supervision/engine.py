@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from yibao.errors import PolicyError
 from yibao.supervision.model import Claim, Finding, Hit, Line, Visit
 from yibao.supervision.rules import SEVERITIES, Rule, load_rules
 
@@ -29,6 +30,8 @@ def to_hit(c: Compiled, f: Finding) -> Hit:
     """The hit a Finding makes: text, evidence (lines and history claims), severity and citation."""
     evid = {"lines": [int(n) for n in f.line_nos], "history": [f.ref_claim_id] if f.ref_claim_id else [],
             "item_code": f.item_code, "observed": f.observed, "limit": f.limit}
+    if f.detail:
+        evid.update(json.loads(f.detail))
     return Hit(claim_id=f.claim_id, rule_id=c.rule.id, rule_name=c.rule.name, kind=c.rule.kind, sev_deg=c.rule.sev_deg,
                vola_cont=c.kind.text(c.rule, c.data, f), vola_amt=int(f.vola_amt), vola_evid=evid, ref=c.rule.ref,
                related_claim_id=f.ref_claim_id)
@@ -41,6 +44,12 @@ class RuleBook:
         from yibao.supervision.kinds import KINDS
 
         self.catalog = catalog
+        rules = list(rules)
+        for r in rules:
+            live = [s for s in r.scene if s != "事后"]
+            if live and not KINDS[r.kind].per_claim:
+                raise PolicyError(f"{r.file}: rule {r.id}: scene: kind {r.kind} judges a claim against the year's "
+                                  f"peers, so it runs 事后 only, not {', '.join(live)}")
         self.compiled = [Compiled(r, KINDS[r.kind], KINDS[r.kind].resolve(r, catalog)) for r in rules]
         self._by_scene: dict = {}
 
@@ -55,13 +64,14 @@ class RuleBook:
 
     def for_scene(self, scene: str | None) -> list[Compiled]:
         if scene not in self._by_scene:
-            self._by_scene[scene] = [c for c in self.compiled if scene is None or scene in c.rule.scene]
+            self._by_scene[scene] = [c for c in self.compiled if c.kind.per_claim and (scene is None or scene in c.rule.scene)]
         return self._by_scene[scene]
 
     def check_claim(self, claim: Claim, lines: Iterable[Line], history: Iterable[Visit] = (),
                     scene: str | None = "事中") -> list[Hit]:
         """The hits of one claim given the person's earlier claims (``history``), for the rules of a
-        scene (事前 3101 / 事中 3102; None: every rule). Pure: no clock, store or network."""
+        scene (事前 3101 / 事中 3102; None: every rule that can judge one claim — not those judged
+        against the year's peers). Pure: no clock, store or network."""
         from yibao.supervision.common import ClaimCheck
 
         ctx = ClaimCheck(claim, lines, history)
@@ -80,7 +90,7 @@ class RuleBook:
             expr = c.kind.batch(c.rule, c.data, tables)
             rows = tables.backend.to_arrow(expr).to_pylist()
             hits.extend(to_hit(c, Finding(r["claim_id"], tuple(r["line_nos"] or ()), r["item_code"], r["observed"],
-                                          r["limit"], r["vola_amt"], r["ref_claim_id"])) for r in rows)
+                                          r["limit"], r["vola_amt"], r["ref_claim_id"], r["detail"])) for r in rows)
             if timings is not None:
                 timings[c.rule.id] = time.perf_counter() - start
         return hits

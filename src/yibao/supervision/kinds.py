@@ -4,6 +4,7 @@ query over a year and its check of one claim. ``KINDS`` by name; ``PARAMS`` thei
 
 from __future__ import annotations
 
+from yibao.supervision.coding import Upcoding
 from yibao.supervision.common import Kind
 from yibao.supervision.counts import Duplicate, Frequency, LosUnits, Pair
 from yibao.supervision.history import Course, Interval, Oversupply, PeriodCount, RepeatDrug
@@ -15,7 +16,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Sex(), Age(), Diagnosis(), Level(), Setting(), Scheme(), PriceCap(), OutOfCatalog(), Unsupported(),
     Frequency(), LosUnits(), Duplicate(), Pair(),
     PeriodCount(), Course(), Interval(), RepeatDrug(), Oversupply(),
-    SplitStay(), BedHanging(), Overlap(), AfterDeath(),
+    SplitStay(), BedHanging(), Overlap(), AfterDeath(), Upcoding(),
 )}
 PARAMS = {name: kind.params for name, kind in KINDS.items()}
 

@@ -14,7 +14,7 @@ from yibao.supervision.common import Tables
 from yibao.supervision.model import STAY_MED_TYPES, Claim, Line
 
 CLAIM_COLUMNS = ("claim_id", "psn_no", "fixmedins_code", "insutype", "med_type", "adm_date", "dscg_date", "los",
-                 "diagnoses", "procedures", "medfee_sumamt_fen")
+                 "diagnoses", "procedures", "medfee_sumamt_fen", "dscg_way", "newborn_weight_g", "dept")
 
 
 def bind(backend, claims, lines, persons, institutions) -> Tables:

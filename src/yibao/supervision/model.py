@@ -135,6 +135,7 @@ class Finding(NamedTuple):
     limit: float | None
     vola_amt: int
     ref_claim_id: str | None
+    detail: str | None = None  # JSON of a kind's own evidence, merged into ``vola_evid``
 
 
 @dataclass(frozen=True)

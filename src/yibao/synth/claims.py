@@ -18,6 +18,7 @@ from yibao.synth import data
 from yibao.synth.config import SynthConfig
 from yibao.synth.institutions import CATS, Institutions
 from yibao.synth.population import NONE_DAY, Population, age_shape_masked
+from yibao.synth.patterns import Patterns, build_patterns
 from yibao.synth.propensity import Propensity, build_propensity
 
 # Relative use by age for ordinary outpatient visits and for admissions (assumption: U-shaped, rising
@@ -80,6 +81,7 @@ class ClaimModel:
     sigma: float
     ip_level_target: np.ndarray  # [cat] cost per stay by level ÷ the mean (case mix included)
     propensity: Propensity  # where injected fraud concentrates
+    patterns: Patterns  # the institutions and doctors carrying a pattern above the claim
 
 
 def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
@@ -210,7 +212,8 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
     return ClaimModel(cfg, pop, inst, cond, out, chronic, cum_ip, cum_op, rate_ip, rate_op, rate_ph, birth_p,
                       ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr_within, op_lr, los_lr, ip_mix, op_mix,
                       np.cumsum(level_p, axis=1), complexity, comorbid, n_comorbid, procs, n_procs,
-                      float(data.target("cost.cost_sigma")), ip_lr, build_propensity(cfg, inst))
+                      float(data.target("cost.cost_sigma")), ip_lr, build_propensity(cfg, inst),
+                      build_patterns(cfg, inst))
 
 
 # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles); never

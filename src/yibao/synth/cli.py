@@ -21,6 +21,8 @@ def synth(
     region: str = typer.Option("zibo", "--region", help="Region in synth/data/regions.yaml (zibo, shenyang)."),
     share_60_plus: float = typer.Option(None, "--share-60-plus", help="Share of persons aged 60+ (default 0.23)."),
     active_retired_ratio: float = typer.Option(None, "--active-retired-ratio", help="职工 在职:退休 (default 2.63; 沈阳 1.47)."),
+    institution_scale: float = typer.Option(1.0, "--institution-scale", help="Institutions per inhabitant × this "
+                                            "(a small population with a city's spread of providers)."),
     no_lines: bool = typer.Option(False, "--no-lines", help="Skip itemised claim lines."),
     history_years: int = typer.Option(0, "--history-years", help="Also write the inpatient stays of this many "
                                       "years before --year into OUT/history/<year> (to fit payment on)."),
@@ -29,7 +31,8 @@ def synth(
     from yibao.synth import generate
 
     console = new_console()
-    kwargs = {"persons": persons, "year": year, "seed": seed, "region": region, "with_lines": not no_lines}
+    kwargs = {"persons": persons, "year": year, "seed": seed, "region": region, "with_lines": not no_lines,
+              "institution_scale": institution_scale}
     if share_60_plus is not None:
         kwargs["share_60_plus"] = share_60_plus
     if active_retired_ratio is not None:

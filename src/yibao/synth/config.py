@@ -30,6 +30,15 @@ DEFAULT_FRAUD_RATES = {
 FRAUD_INSTITUTION_SHARE = 0.10
 FRAUD_DOCTOR_SHARE = 0.30
 FRAUD_CONCENTRATION = 0.80  # share of those patterns' claims billed by the fraudulent doctors
+# Patterns above the claim (synth/patterns.py): each one's share of the local hospitals (stay patterns)
+# or of the local hospitals and primary institutions, rounded down (assumption: a few in a city's
+# hundreds; none in a region of a handful)
+DEFAULT_INSTITUTION_PATTERNS = {
+    "cost_inflation": 0.08,  # 次均费用虚高: every stay billed more (hospitals)
+    "readmission": 0.08,  # 分解住院 concentrated: many of its stays split (hospitals)
+    "drug_share": 0.04,  # 药品/耗材占比 inflated
+    "item_concentration": 0.04,  # one doctor bills one test on every claim
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class SynthConfig:
     fraud_institution_share: float = FRAUD_INSTITUTION_SHARE
     fraud_doctor_share: float = FRAUD_DOCTOR_SHARE
     fraud_concentration: float = FRAUD_CONCENTRATION
+    institution_patterns: dict = field(default_factory=lambda: dict(DEFAULT_INSTITUTION_PATTERNS))
+    # institutions per inhabitant × this: a small population with a city's spread of providers, so that
+    # ranking them against their peers means something (1: the NHC per-capita counts)
+    institution_scale: float = 1.0
     with_lines: bool = True
     # 居民缴费档次 → share of residents; empty = a single-tier region (every tier 0)
     tier_shares: dict = field(default_factory=lambda: dict(target("coverage.resident_tier_shares")))
@@ -91,6 +104,18 @@ class SynthConfig:
         for k, v in self.fraud_rates.items():
             if not 0 <= v <= 0.5:
                 raise ValidationError(f"fraud_rates.{k}", f"{v!r} is not a rate in [0, 0.5]")
+        unknown = set(self.institution_patterns) - set(DEFAULT_INSTITUTION_PATTERNS)
+        if unknown:
+            raise ValidationError("institution_patterns", f"unknown patterns {sorted(unknown)} "
+                                  f"(known: {', '.join(DEFAULT_INSTITUTION_PATTERNS)})")
+        for k, v in self.institution_patterns.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 0.25:
+                raise ValidationError(f"institution_patterns.{k}", f"{v!r} is not a share of institutions in [0, 0.25]")
+        if sum(self.institution_patterns.values()) > 0.5:
+            raise ValidationError("institution_patterns", "the patterns' shares add up to more than half the institutions")
+        s = self.institution_scale
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0.1 <= s <= 200:
+            raise ValidationError("institution_scale", f"{s!r} is not a multiple in [0.1, 200]")
 
     @property
     def n_double(self) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 
 from yibao import vocab
 from yibao.synth.claims import INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel, _base, _pick
+from yibao.synth.patterns import READMIT_SHARE
 from yibao.synth.population import NONE_DAY
 from yibao.synth.propensity import doctor_of
 
@@ -89,8 +90,13 @@ def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatc
     room = m.pop.end[c["person"]] - (c["adm"] + c["los"])
     ordinary = np.flatnonzero((c["kind"] == INPATIENT) & (c["med_type"] == vocab.MED_ORDINARY_INPATIENT) & (c["dscg_way"] != vocab.DISCHARGE_DIED)
                               & (c["newborn_weight"] == 0) & (room >= 4))
-    # 分解住院: the stay becomes two at the same hospital with a gap of 1–3 days
-    split = _chosen(rng, m, b, ordinary[c["los"][ordinary] >= 6], "split_stay")
+    # 分解住院: the stay becomes two at the same hospital with a gap of 1–3 days; more often at the
+    # institutions where it is concentrated (patterns.READMIT_SHARE)
+    long = ordinary[c["los"][ordinary] >= 6]
+    split = _chosen(rng, m, b, long, "split_stay")
+    if m.patterns.any("readmission"):
+        there = long[m.patterns.at("readmission", c["inst"][long]) & ~np.isin(long, split)]
+        split = np.union1d(split, _choose(rng, there, READMIT_SHARE))
     taken = split
     second = b.take(split)
     first_los = (c["los"][split] // 2).astype(np.int32)

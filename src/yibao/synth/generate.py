@@ -28,7 +28,8 @@ from yibao.synth.config import SynthConfig, SynthSummary
 from yibao.synth.coverage import coverage_tables
 from yibao.synth.fraud import Labels, doctor_numbers, inject_stays
 from yibao.synth.institutions import build_institutions, regions_table
-from yibao.synth.lines import Lines, build_lines_model, inject_lines, make_lines
+from yibao.synth.lines import Lines, build_lines_model, concentrate_items, concentrated_items, inject_lines, make_lines
+from yibao.synth.patterns import inflate_costs
 from yibao.synth.population import build_population
 from yibao.synth.propensity import doctor_codes
 from yibao.synth.text import join, prefixed, take_strings
@@ -155,9 +156,12 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
     if cfg.with_lines:
         lines_model = build_lines_model(model)
         write_table(out, "catalog", lines_model.catalog_table())
+        items = concentrated_items(lines_model)
     writers = {t: ChunkWriter(out, t) for t in ("claims", "claim_lines", "fraud_labels")}
     tally = Tally(model)
     entities = [model.propensity.entities(inst)]
+    entities.append(model.patterns.entities(inst, items, lines_model.codes) if lines_model is not None
+                    else model.patterns.entities(inst))
     blocks = list(range(0, cfg.persons, BLOCK))
     per_chunk = max(1, cfg.chunk_persons // BLOCK)
     chunks = [blocks[i:i + per_chunk] for i in range(0, len(blocks), per_chunk)]
@@ -168,6 +172,7 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
             rng = np.random.default_rng([cfg.seed, 2, block])
             persons = np.arange(p0, min(cfg.persons, p0 + BLOCK))
             batch = generate_claims(rng, model, persons)
+            inflate_costs(model.patterns, batch.cols)
             labels = Labels()
             drawn = len(batch)  # claims drawn by the model; injected ones follow
             batch = inject_stays(rng, model, batch, labels)
@@ -176,6 +181,7 @@ def generate(cfg: SynthConfig, out_dir: str | Path, progress: Progress | None = 
             if lines_model is not None:
                 lines = make_lines(rng, lines_model, batch)
                 lines = inject_lines(rng, lines_model, batch, lines, labels)
+                lines = concentrate_items(lines_model, batch, lines, items, labels.arrays()[0])
                 batch, lines, drawn = _drop_emptied(batch, lines, labels, drawn)
                 medfee = np.bincount(lines.claim, weights=lines.amount, minlength=len(batch)).astype(np.int64)
             else:

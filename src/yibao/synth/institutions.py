@@ -43,7 +43,7 @@ def _count(per_million: float, persons: int, minimum: int) -> int:
 
 def build_institutions(cfg: SynthConfig, rng: np.random.Generator) -> Institutions:
     region = data.region(cfg.region)
-    n = cfg.persons
+    n = cfg.persons * cfg.institution_scale  # inhabitants the institutions are counted for
     per = {c: data.target(f"institutions.level{c}_per_million") for c in "3210"}
     counts = {"3": _count(per["3"], n, 1), "2": _count(per["2"], n, 1), "1": _count(per["1"], n, 1),
               "0": _count(per["0"], n, 0),

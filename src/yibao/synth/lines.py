@@ -24,6 +24,7 @@ from yibao.lake.schema import TABLES
 from yibao.synth import data
 from yibao.synth.claims import CHRONIC, INPATIENT, OUTPATIENT, PHARMACY, ClaimBatch, ClaimModel
 from yibao.synth.fraud import Labels, _choose, doctor_numbers
+from yibao.synth.patterns import share_weights
 from yibao.synth.limits import SUPPLY_WINDOW_DAYS, ItemLimits, cap_rolling_supply, conflicts, in_force_all_year, item_limits, per_line_cap
 
 DRUG, SERVICE, CONSUMABLE = 0, 1, 2
@@ -374,6 +375,9 @@ def make_lines(rng, lm: LinesModel, b: ClaimBatch) -> Lines:
     cons = np.where(c["surgical"], IP_CONSUMABLE_SURGICAL, IP_CONSUMABLE_MEDICAL)
     share[ip, 0], share[ip, 2] = IP_DRUG, cons[ip]
     share[ip, 1] = 1 - IP_DRUG - cons[ip]
+    boost = share_weights(lm.m.patterns, c["inst"])  # 药品/耗材占比虚高 at the institutions carrying it
+    share[:, 0] *= boost
+    share[:, 2] *= boost
     cg = claim * 3 + group
     present = np.bincount(cg[alloc], minlength=3 * n).reshape(n, 3)
     share = share * (present > 0)
@@ -550,3 +554,47 @@ def inject_lines(rng, lm: LinesModel, b: ClaimBatch, lines: Lines, labels: Label
         labels.add(v, "age_violation", lm.codes.take(pa.array(items)).to_numpy(zero_copy_only=False).astype(object))
     out.is_drug = lm.kind[out.item] == DRUG
     return out
+
+
+def safe_tests(lm: LinesModel) -> np.ndarray:
+    """Laboratory tests any claim may bill once: in every profile's reach, without a 两库 daily,
+    periodic or pair limit or restriction — the tests a doctor concentrating one item bills."""
+    lim, lab = lm.limits, lm.generic["lab"]
+    ok = (lim.period[lab] == 0) & np.isinf(lim.per_day[lab]) & ~lim.restricted[lab] \
+        & ~lim.is_main[lim.base[lab]] & ~lim.is_sub[lim.base[lab]]
+    return lab[ok][np.argsort(-lm.price[lab[ok], 0], kind="stable")]
+
+
+def concentrated_items(lm: LinesModel) -> np.ndarray:
+    """The test each item-concentrating doctor bills (catalog index per institution, −1: none): one of
+    the four dearest safe tests, drawn from the seed."""
+    pat = lm.m.patterns
+    items = np.full(len(pat.doctor), -1, np.int64)
+    tests = safe_tests(lm)[:4]
+    chosen = np.flatnonzero(pat.doctor >= 0)
+    if len(tests) and len(chosen):
+        items[chosen] = tests[np.random.default_rng([lm.m.cfg.seed, 7]).integers(0, len(tests), len(chosen))]
+    return items
+
+
+def concentrate_items(lm: LinesModel, b: ClaimBatch, lines: Lines, items: np.ndarray, labelled: np.ndarray) -> Lines:
+    """单一项目集中: the doctor's test (``items``) added once to each of their unlabelled claims that does
+    not bill it already, on the admission day."""
+    c = b.cols
+    pat = lm.m.patterns
+    doctor = pat.doctor[c["inst"]]
+    on = (doctor >= 0) & (doctor_numbers(lm.m, b) == doctor) & (c["kind"] != PHARMACY)
+    on[labelled] = False
+    claims = np.flatnonzero(on)
+    if not len(claims):
+        return lines
+    item = items[c["inst"][claims]]
+    base = lm.limits.base
+    width = int(base.max()) + 1
+    billed = np.isin(claims * width + base[item], lines.claim * width + base[lines.item])
+    claims, item = claims[~billed], item[~billed]
+    level = lm.m.inst.level[c["inst"][claims]]
+    out = _append(lines, claims, item, np.ones(len(claims)), lm.price[item, level], c["adm"][claims])
+    out.is_drug = lm.kind[out.item] == DRUG
+    return out
+
