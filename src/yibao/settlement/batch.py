@@ -149,7 +149,7 @@ def claim_scope(starts: np.ndarray, ends: np.ndarray, lines: dict[str, np.ndarra
 
 def _on_spans(work, spans: list[tuple[int, int]], workers: int | None) -> list:
     """``work(a, b)`` for every span, in order, on up to ``workers`` threads (default one per core)."""
-    workers = min(workers or default_workers(), max(1, len(spans)))
+    workers = 1 if len(spans) <= 1 else min(workers or default_workers(), len(spans))
     if workers == 1:
         return [work(a, b) for a, b in spans]
     with ThreadPoolExecutor(workers) as pool:

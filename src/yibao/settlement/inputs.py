@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import dataclasses
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -122,7 +123,7 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     person = pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     latest = cols["dscg_date"].max() if len(order) else None
-    warning = pack.at(latest.astype(dt.date)).stale_warning if latest is not None else ""
+    warning = pack.stale_warning(latest.astype(dt.date)) if latest is not None else ""
     return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted, warning)
 
 
@@ -174,6 +175,8 @@ def _identifiers(values: Any) -> "np.ndarray | Ids":
             return Ids(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
+    if len(a) <= coded.SMALL and all(type(v) is str for v in a):  # a real-time claim's ids: no pandas
+        return a
     missing = pd.isna(a)
     if missing.any():
         a = np.where(missing, "", a)
@@ -321,8 +324,19 @@ def _unknown_diagnoses(joined: Coded) -> Coded:
     from yibao.catalog.codes import icd10
 
     flat = sorted({c for u in joined.categories for c in _split(u)})
-    known = dict(zip(flat, icd10().validate_many(pd.Series(flat, dtype=object)))) if flat else {}
+    canonical = _icd10_codes()
+    known = {c: True for c in flat if c in canonical}  # a set look-up: hashing the whole code set costs ms
+    rest = [c for c in flat if c not in known]  # not canonical: normalised, as the code set reads them
+    known.update(zip(rest, icd10().validate_many(pd.Series(rest, dtype=object))) if rest else ())
     return coded.mapped(joined, lambda u: next((c for c in _split(u) if not known[c]), ""))
+
+
+@functools.cache
+def _icd10_codes() -> frozenset:
+    """The 医保 ICD-10 codes in their canonical form, for a claim's few diagnoses."""
+    from yibao.catalog.codes import icd10
+
+    return frozenset(icd10().codes.tolist())
 
 
 def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -366,6 +380,18 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
               "filing": cols["filing"], "chronic": derived["chronic"], "civil_servant": cols["civil_servant"],
               "waiver": derived["waiver"], "supplementary": supplementary, "inst_kind": cols["inst_kind"],
               "enterprise": cols["enterprise_supplementary"]}
+    key, first = _kind_ids(fields, period)
+    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
+              for f in KIND_FIELDS]
+    with _RESOLVING:  # parts settled side by side share the plan's kinds
+        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
+    return key, kinds, unlisted
+
+
+def _kind_ids(fields: dict[str, Any], period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each claim's kind id (numbered by first appearance) and the first claim of each kind."""
+    if len(period) <= 1:  # one claim is one kind
+        return np.zeros(len(period), dtype=I64), np.arange(len(period))
     key, span = _codes(period)
     for name in KIND_FIELDS:  # mixed-radix code of every field that decides the kind
         codes, size = _codes(fields[name])
@@ -373,12 +399,7 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
             key, span = _codes(key)
         key, span = key * size + codes, span * size
     key = pd.factorize(key)[0].astype(I64)
-    first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
-    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
-              for f in KIND_FIELDS]
-    with _RESOLVING:  # parts settled side by side share the plan's kinds
-        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
-    return key, kinds, unlisted
+    return key, np.unique(key, return_index=True)[1]
 
 
 def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
