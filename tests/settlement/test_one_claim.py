@@ -4,6 +4,7 @@ costs per call stays per claim, not per code set or per column of millions, and 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
@@ -52,3 +53,41 @@ def test_one_claims_text_columns_read_as_the_batch_reads_them():
     same = dataclasses.replace(claim, lines=claim.lines[:1])
     assert settle(as_number, "demo").setlinfo == settle(same, "demo").setlinfo
     assert claim_inputs(as_number, load_pack("demo")).claims["level"][0] == "3"
+
+
+def test_few_and_many_values_take_paths_that_agree():
+    """The look-ups a real-time claim takes one by one give what the hashed paths of a batch give."""
+    import numpy as np
+
+    from yibao import coded
+    from yibao.catalog.items import SMALL, _dx_match_many, _level_numbers
+
+    levels = np.array(["3", "2", "1", "0", "x", None, " 3", "3.0"], dtype=object)
+    many = np.tile(levels, SMALL)
+    assert np.array_equal(np.tile(_level_numbers(levels), SMALL), _level_numbers(many), equal_nan=True)
+    assert list(_level_numbers(levels[:4])) == [3.0, 2.0, 1.0, 0.0]
+    required = np.array(["K35|K36", "I10", "C34", "N"], dtype=object)
+    diagnoses = np.array(["k35.800x001", "I10|E11", None, "J18"], dtype=object)
+    assert list(_dx_match_many(required, diagnoses)) == [True, True, False, False]
+    assert np.array_equal(np.tile(_dx_match_many(required, diagnoses), SMALL),
+                          _dx_match_many(np.tile(required, SMALL), np.tile(diagnoses, SMALL)))
+    a, b = coded.encode(["310", "390", "310", "x"]), coded.encode(["11", "15", "15", "11"])
+    pair = coded.per_pair(a, b, lambda x, y: x + y, object)
+    big = coded.per_pair(coded.encode(["310", "390", "310", "x"] * SMALL), coded.encode(["11", "15", "15", "11"] * SMALL),
+                         lambda x, y: x + y, object)
+    assert list(pair) == ["31011", "39015", "31015", "x11"] and list(big) == list(pair) * SMALL
+    assert list(a == "390") == [False, True, False, False] and list(a != "y") == [True] * 4
+    wide = coded.encode([str(i) for i in range(SMALL + 2)])
+    assert list(np.flatnonzero(wide == str(SMALL + 1))) == [SMALL + 1]
+
+
+def test_a_claim_with_no_nth_stay_rule_or_large_expense_keeps_its_accumulators():
+    """Tiers that do not apply to a claim are skipped; what the claim carries forward is unchanged."""
+    from yibao.settlement.model import Claim, Institution, Line, Person
+
+    person = Person("P1", "390", "15", age=40, accumulators={"stays": 2, "hifob.paid": 7, "cap:pooling": 100})
+    claim = Claim("C1", person, Institution("H1", "2", "419900"), "21", dt.date(2024, 3, 1), dt.date(2024, 3, 5),
+                  [Line(amount=500_000, item_class="A")])
+    st = settle(claim, "demo")
+    assert st.accumulators["stays"] == 3 and st.accumulators["hifob.paid"] == 7
+    assert st.setlinfo["hifob_pay"] == 0 and st.setlinfo["hifp_pay"] > 0

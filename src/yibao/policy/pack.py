@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass, field
+import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -159,7 +160,7 @@ class Pack:
     def admdvs(self) -> str:
         return str(self.meta.get("admdvs", ""))
 
-    @property
+    @functools.cached_property
     def rounding(self) -> Rounding:
         return Rounding(self.meta.get("rounding", "half_up"))
 

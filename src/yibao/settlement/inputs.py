@@ -43,7 +43,7 @@ from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack
 from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums, line_scope
-from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
+from yibao.settlement.plan import Kind, Plan, Resolved, periods, plan_for
 from yibao.vocab import EMPLOYEE, EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT, RESIDENT_PSN_TYPES
 
 I64 = np.int64
@@ -106,7 +106,8 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
 
     cols = _claim_columns(claims)
     order = _settlement_order(cols)
-    cols = {k: v[order] for k, v in cols.items()}
+    if len(order) > 1:  # one claim is in order already
+        cols = {k: v[order] for k, v in cols.items()}
     period, plans = _periods(cols["dscg_date"], pack)
     cols["age"] = _ages(cols)
     check_claims(cols)
@@ -120,7 +121,8 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
         scope["lines"] = _each_line(scope_in, pack.rounding)
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
-    person = pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
+    person = (pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
+              if len(order) > 1 else np.zeros(len(order), dtype=I64))
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     latest = cols["dscg_date"].max() if len(order) else None
     warning = pack.stale_warning(latest.astype(dt.date)) if latest is not None else ""
@@ -259,10 +261,10 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
 
 def _periods(dscg: np.ndarray, pack: Pack) -> tuple[np.ndarray, dict[int, Plan]]:
     """Each claim's parameter period (the pack's change dates) and the plan of each period used."""
-    dates = pack.change_dates() or [dt.date(1900, 1, 1)]
-    stamps = np.array([np.datetime64(d, "D") for d in dates])
+    dates, stamps = periods(pack)
     period = np.maximum(np.searchsorted(stamps, dscg, side="right") - 1, 0)
-    return period, {int(p): plan_for(pack, dates[int(p)]) for p in np.unique(period)}
+    used = np.unique(period) if len(period) > 1 else period
+    return period, {int(p): plan_for(pack, dates[int(p)]) for p in used}
 
 
 def _ages(cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -381,11 +383,19 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
               "waiver": derived["waiver"], "supplementary": supplementary, "inst_kind": cols["inst_kind"],
               "enterprise": cols["enterprise_supplementary"]}
     key, first = _kind_ids(fields, period)
-    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
-              for f in KIND_FIELDS]
+    if n == 1:  # one claim: its fields as they are
+        rows = [tuple(_plain(fields[f][0]) for f in KIND_FIELDS)]
+    else:
+        rows = zip(*[np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
+                     for f in KIND_FIELDS])
     with _RESOLVING:  # parts settled side by side share the plan's kinds
-        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
+        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, rows)]
     return key, kinds, unlisted
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value a kind holds."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _kind_ids(fields: dict[str, Any], period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -412,6 +422,8 @@ def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
 
 def _blank_where(values: Coded, blank: np.ndarray) -> Coded:
     """``values`` with '' where ``blank``."""
+    if blank.all():  # no claim of the kind that keeps them (no 门诊慢特病 claim among them)
+        return Coded(np.zeros(len(blank), dtype=I64), np.array([""], dtype=object))
     empty = np.flatnonzero(values.categories == "")
     categories = values.categories if len(empty) else np.append(values.categories, np.array([""], dtype=object))
     return Coded(np.where(blank, empty[0] if len(empty) else len(categories) - 1, values.codes), categories)
@@ -445,6 +457,8 @@ def _codes(values: Any) -> tuple[np.ndarray, int]:
 def _check_chronic(codes: Coded, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
     """A 门诊慢特病 claim names its disease; one outside the pack's list is refused when ``strict``,
     else counted (the fund pays it nothing). Returns that count."""
+    if not is_chronic.any():
+        return 0
     missing = is_chronic & (codes == "")
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
@@ -481,14 +495,20 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
     if len(where) and (where.min() < 0 or where.max() >= n_claims):
         i = int(np.flatnonzero((where < 0) | (where >= n_claims))[0])
         raise ValidationError("claim_id", "line of unknown claim", f"claim_lines row {i}")
-    rank = np.empty(n_claims, dtype=I64)
-    rank[order] = np.arange(n_claims)
-    count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
-    ends = np.cumsum(count)
-    starts = ends - count
-    by_claim = _by_claim(where, rank, starts)
-    out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
-    pos = np.repeat(np.arange(n_claims), count)
+    if n_claims == 1:  # one claim's lines are in order as given
+        starts, ends = np.zeros(1, dtype=I64), np.full(1, len(where), dtype=I64)
+        by_claim = np.arange(len(where))
+        out = {k: v if isinstance(v, Coded) else np.asarray(v) for k, v in lines.items() if k != "claim"}
+        pos = np.zeros(len(where), dtype=I64)
+    else:
+        rank = np.empty(n_claims, dtype=I64)
+        rank[order] = np.arange(n_claims)
+        count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
+        ends = np.cumsum(count)
+        starts = ends - count
+        by_claim = _by_claim(where, rank, starts)
+        out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
+        pos = np.repeat(np.arange(n_claims), count)
     amount = out["amount"]
     if (amount < 0).any():
         j = int(np.flatnonzero(amount < 0)[0])
@@ -521,8 +541,8 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
     cap = np.full(n, -1, dtype=I64)
     bad = np.zeros(n, dtype=bool)
     own_ratio = np.zeros(n, dtype=bool)
-    default = np.array([ppm(plans[p].get("scope.default_preselfpay", 0), "default_preselfpay") if p in plans else 0
-                        for p in range(max(plans) + 1)], dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
+    default = np.array([plans[p].default_preselfpay if p in plans else 0 for p in range(max(plans) + 1)],
+                       dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
     klass = lines.get("item_class")
     adhoc = np.zeros(n, dtype=bool) if klass is None else ~pd.isna(klass)
     if adhoc.any():
@@ -588,9 +608,7 @@ def _own_fund_rates(lines, codes, coded_lines, pos, period, plans, rate) -> tupl
         at = np.flatnonzero(coded_lines & (period[pos] == p))
         if not len(at):
             continue
-        rows = {code: (ppm(r["fund_rate"], "item_rates.fund_rate"),
-                       ppm(r["preselfpay"], "item_rates.preselfpay") if r.get("preselfpay") is not None else -1)
-                for code, r in plan.item_rates.items()}
+        rows = plan.item_rate_ppm
         own = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[0], I64)
         pre = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[1], I64)
         fund_rate[at] = np.where(own >= 0, own, fund_rate[at])

@@ -73,11 +73,12 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
         "amount": np.array([ln.amount for ln in ls], dtype=np.int64),
         "qty_milli": np.array([round((ln.qty if ln.qty is not None else 1) * 1000) for ln in ls], dtype=np.int64),
         "item_code": _coded([ln.item_code if ln.item_class is None else None for ln in ls]),
-        "item_class": np.array([ln.item_class for ln in ls], dtype=object),
         "preselfpay_ppm": np.array([-1 if ln.preselfpay_ppm is None else ln.preselfpay_ppm for ln in ls], dtype=np.int64),
         "price_cap": np.array([-1 if ln.price_cap is None else ln.price_cap for ln in ls], dtype=np.int64),
         "fund_rate": np.array([-1 if ln.fund_rate_ppm is None else ln.fund_rate_ppm for ln in ls], dtype=np.int64),
     }
+    if any(ln.item_class is not None for ln in ls):  # ad-hoc lines (a class instead of a code)
+        lines["item_class"] = np.array([ln.item_class for ln in ls], dtype=object)
     return claims, lines
 
 
