@@ -91,3 +91,26 @@ def test_a_claim_with_no_nth_stay_rule_or_large_expense_keeps_its_accumulators()
     st = settle(claim, "demo")
     assert st.accumulators["stays"] == 3 and st.accumulators["hifob.paid"] == 7
     assert st.setlinfo["hifob_pay"] == 0 and st.setlinfo["hifp_pay"] > 0
+
+
+def test_one_claims_text_columns_are_shared_read_only():
+    """Claims that carry the same 险种 share its encoded column; nobody can write into it."""
+    import numpy as np
+
+    first, _ = claim_columns(claim_from(doc()))
+    second, _ = claim_columns(claim_from(doc(claim_id="C2")))
+    assert first["insutype"] is second["insutype"]
+    with pytest.raises(ValueError, match="read-only"):
+        first["insutype"].codes[0] = 1
+    assert list(np.asarray(second["insutype"])) == ["310"]
+
+
+def test_one_claims_sums_are_the_sums_of_many():
+    import numpy as np
+
+    from yibao.settlement.engine import claim_sums
+
+    col = np.array([5, 7, 11], dtype=np.int64)
+    assert [list(x) for x in claim_sums(np.array([0]), np.array([3]), col, col * 2)] == [[23], [46]]
+    assert [list(x) for x in claim_sums(np.array([0, 1]), np.array([1, 3]), col)] == [[5, 18]]
+    assert [list(x) for x in claim_sums(np.array([0]), np.array([2]), col)] == [[12]]

@@ -346,6 +346,8 @@ def claim_sums(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> li
     differences of one running sum per column."""
     starts = np.asarray(starts)
     ends = np.asarray(ends)
+    if len(starts) == 1 and starts[0] == 0 and all(ends[0] == len(col) for col in columns):  # one claim
+        return [np.array([np.asarray(col, dtype=I64).sum()], dtype=I64) for col in columns]
     out = []
     for col in columns:
         run = np.empty(len(col) + 1, dtype=I64)
@@ -384,8 +386,8 @@ def _band_pay(lo, hi, P, prefix, rounding, idx=None):
     top = TOP
     for b in range(NB if len(lo) else 0):
         start = _param(P, f"{prefix}_from{b}", idx)
-        if _is_scalar(start) and int(np.asarray(start).flat[0]) >= NOCAP:
-            break  # no kind has this many bands
+        if int(np.asarray(start).flat[0]) >= NOCAP if _is_scalar(start) else bool((start >= NOCAP).all()):
+            break  # no kind among these claims has this many bands
         end = _param(P, f"{prefix}_from{b + 1}", idx) if b + 1 < NB else np.broadcast_to(I64(top), (len(lo),))
         rate = _param(P, f"{prefix}_rate{b}", idx)
         inside = (hi > start) & (lo < end)

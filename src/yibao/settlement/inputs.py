@@ -433,6 +433,8 @@ def _stitch(pieces: list[tuple[Any, Coded]], n: int) -> Coded:
     """One column from the pieces each plan derived for its claims ('' where no plan gave one)."""
     if len(pieces) == 1 and isinstance(pieces[0][0], slice):
         return pieces[0][1]
+    if not pieces:  # no plan derives it (a pack without waivers)
+        return Coded(np.zeros(n, dtype=I64), np.array([""], dtype=object))
     codes, categories = np.zeros(n, dtype=I64), [np.array([""], dtype=object)]
     offset = 1
     for at, piece in pieces:

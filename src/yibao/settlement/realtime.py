@@ -65,7 +65,7 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
         "enterprise_supplementary": bool(p.enterprise_supplementary), "inst_kind": inst.kind or "",
         "inst_admdvs": inst.admdvs or "", "acct_bal": p.account_balance, "fam_bal": p.family_account_balance,
     }
-    claims = {k: (np.array([v], dtype=object) if k in IDENTIFIERS else _coded([v])) if isinstance(v, str)
+    claims = {k: (np.array([v], dtype=object) if k in IDENTIFIERS else _one_text(v)) if isinstance(v, str)
               else np.array([v]) for k, v in one.items()}
     ls = claim.lines
     lines = {
@@ -80,6 +80,23 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
     if any(ln.item_class is not None for ln in ls):  # ad-hoc lines (a class instead of a code)
         lines["item_class"] = np.array([ln.item_class for ln in ls], dtype=object)
     return claims, lines
+
+
+_TEXTS: dict[str, Coded] = {}  # one claim's text values (险种, 医疗类别, levels, diagnoses …), each encoded once
+MAX_TEXTS = 4096
+
+
+def _one_text(value: str) -> Coded:
+    """A one-claim text column, shared by the claims that carry the same value: read-only, so that no
+    caller can change it under another (a bounded cache, emptied when full)."""
+    hit = _TEXTS.get(value)
+    if hit is None:
+        hit = _coded([value])
+        hit.codes.flags.writeable = hit.categories.flags.writeable = False
+        if len(_TEXTS) >= MAX_TEXTS:
+            _TEXTS.clear()
+        _TEXTS[value] = hit
+    return hit
 
 
 def _coded(values: list) -> Coded:
