@@ -114,3 +114,26 @@ def test_one_claims_sums_are_the_sums_of_many():
     assert [list(x) for x in claim_sums(np.array([0]), np.array([3]), col, col * 2)] == [[23], [46]]
     assert [list(x) for x in claim_sums(np.array([0, 1]), np.array([1, 3]), col)] == [[5, 18]]
     assert [list(x) for x in claim_sums(np.array([0]), np.array([2]), col)] == [[12]]
+
+
+def test_each_lines_scope_sums_to_the_claims():
+    """A 2204 answer's lines and the claim's scope sums come from one split of the lines."""
+    from yibao.settlement.synthetic import restricted_catalog
+
+    catalog = restricted_catalog()
+    codes = list(catalog["item_code"])[:6]
+    claim = claim_from(doc(lines=[{"item_code": c, "amount": str(100 + 37 * i), "qty": 2} for i, c in enumerate(codes)]
+                           + [{"class": "B", "amount": "88.88", "preselfpay": 0.15}]))
+    pack = load_pack("demo")
+    each = claim_inputs(claim, pack, catalog, each_line=True).scope
+    whole = claim_inputs(claim, pack, catalog).scope
+    for line_key, claim_key in (("fulamt", "fulamt"), ("overlmt", "overlmt"), ("presel", "presel"), ("inscope", "inscope")):
+        assert int(each["lines"][line_key].sum()) == int(each[claim_key][0]) == int(whole[claim_key][0])
+    assert int(whole["total"][0]) == sum(ln.amount for ln in claim.lines)
+
+
+def test_a_kinds_fund_rows_cite_the_same_whatever_claim_comes_first():
+    first = settle(claim_from(doc()), "demo")
+    again = settle(claim_from(doc(claim_id="C2", lines=[{"class": "A", "amount": "20000"}])), "demo")
+    assert [d.setl_proc_info for d in first.setldetail][:1] == [d.setl_proc_info for d in again.setldetail][:1]
+    assert first.setldetail[0].setl_proc_info and "[" in first.setldetail[0].setl_proc_info

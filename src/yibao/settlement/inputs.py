@@ -55,6 +55,7 @@ TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_a
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
 FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
+SPLIT = ("fulamt", "overlmt", "presel", "inscope")  # a line's scope, in fen
 _RESOLVING = threading.Lock()  # kinds resolved one thread at a time, so a kind new to both is resolved once
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
@@ -114,11 +115,13 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
     kind_id, kinds, unlisted = _kinds(cols, period, plans, strict)
     line_cols, starts, ends = _lines_in_order(lines, order, cols)
     scope_in, unknown = _line_scope_inputs(cols, line_cols, starts, ends, period, plans, catalog, strict)
-    scope = claim_scope(starts, ends, scope_in, pack.rounding)
+    each = _each_line(scope_in, pack.rounding) if each_line else None
+    split = None if each is None else tuple(each[k] for k in SPLIT)
+    scope = claim_scope(starts, ends, scope_in, pack.rounding, split=split)
     if trace:
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
-    if each_line:
-        scope["lines"] = _each_line(scope_in, pack.rounding)
+    if each is not None:
+        scope["lines"] = each
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
     person = (pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
@@ -486,7 +489,7 @@ def _each_line(scope_in: dict[str, np.ndarray], rounding) -> dict[str, np.ndarra
     split = line_scope(scope_in["amount"], scope_in["qty_milli"], scope_in["item_class"], scope_in["preselfpay_ppm"],
                        scope_in["price_cap"], scope_in["out_of_scope"], rounding)
     keep = ("item_class", "preselfpay_ppm", "price_cap", "out_of_scope")
-    return {**{k: scope_in[k] for k in keep}, **dict(zip(("fulamt", "overlmt", "presel", "inscope"), split))}
+    return {**{k: scope_in[k] for k in keep}, **dict(zip(SPLIT, split))}
 
 
 def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,

@@ -122,6 +122,7 @@ class Resolved:
     med_group: str = ""
     fund_code: str = ""
     _arrays: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _field_cites: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the statement's
 
     def arrays(self) -> dict[str, Any]:
         """The values as length-1 int64 arrays, the engine's parameters for one claim (kept with the
