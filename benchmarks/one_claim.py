@@ -139,7 +139,9 @@ def figures(args, pack, catalog, claims):
     from yibao.console import new_console
     from rich.table import Table
 
-    inpatient = sum(cl.med_type in ("21", "2101", "22", "52") for cl in claims)
+    from yibao.vocab import INPATIENT_MED_TYPES
+
+    inpatient = sum(cl.med_type in INPATIENT_MED_TYPES for cl in claims)
     lines = [len(cl.lines) for cl in claims]
     t = Table(title=f"one claim per call: {len(claims)} claims ({inpatient} inpatient), lines per claim "
                     f"median {int(statistics.median(lines))} / max {max(lines)}; {args.passes} passes; pack {pack.name}")
