@@ -36,6 +36,8 @@ class Coded:
         return Coded(self.codes[idx], self.categories)
 
     def _code_of(self, value: str) -> int:
+        if len(self.categories) <= SMALL:  # a real-time claim's few values: no array compare
+            return next((i for i, c in enumerate(self.categories) if c == value), -1)
         hit = np.flatnonzero(self.categories == value)
         return int(hit[0]) if len(hit) else -1
 
@@ -118,6 +120,8 @@ def isin(cat: Coded, allowed) -> np.ndarray:
 
 def per_pair(a: Coded, b: Coded, f: Callable[[str, str], Any], dtype: Any) -> np.ndarray:
     """``f(a[i], b[i])`` for every element, once per distinct pair."""
+    if len(a) <= SMALL:  # a few elements: each pair as it comes, without the set-up of np.unique
+        return np.array([f(x, y) for x, y in zip(a.categories[a.codes], b.categories[b.codes])], dtype=dtype)
     k = max(len(b.categories), 1)
     uniq, inv = np.unique(a.codes * k + b.codes, return_inverse=True)
     table = np.array([f(a.categories[u // k], b.categories[u % k]) for u in uniq], dtype=dtype)

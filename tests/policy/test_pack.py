@@ -183,3 +183,16 @@ def test_stale_counts_a_year_from_29_february(tmp_path):
     leap = "resident:\n  individual_fee: {unit: yuan, values: {2024-02-29: {value: 400, ref: x}}}\n"
     pack = read_pack(write_pack(tmp_path / "t", {"contribution.yaml": leap}))
     assert not pack.at(dt.date(2025, 2, 28)).stale and pack.at(dt.date(2025, 3, 1)).stale
+
+
+def test_change_dates_are_the_packs_own_and_read_only():
+    """The change dates are worked out once per pack (asked for on every claim): a caller's list
+    cannot alter them, and a reform has its own, new dates included."""
+    demo = load_pack("demo")
+    dates = demo.change_dates()
+    dates.append(dt.date(2099, 1, 1))
+    assert demo.change_dates()[-1] == dt.date(2025, 1, 1)
+    reform = demo.reform({"contribution.employee.average_wage": {"2099-01-01": 9000}})
+    assert reform.change_dates()[-1] == dt.date(2099, 1, 1) and demo.last_change() == dt.date(2025, 1, 1)
+    assert demo.stale_warning(dt.date(2099, 6, 1)) == demo.at(dt.date(2099, 6, 1)).stale_warning != ""
+    assert reform.stale_warning(dt.date(2099, 6, 1)) == "" and demo.stale_warning(dt.date(2026, 1, 1)) == ""

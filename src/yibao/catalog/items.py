@@ -580,7 +580,7 @@ class Catalog:
             out["age"][rows] = has_age & (np.isnan(a) | (a < np.nan_to_num(lo, nan=-1)) | (a > np.nan_to_num(hi, nan=1e9)))
         out["inpatient"][rows] = r["inpatient"][p] & ~of_claims(inpatient, bool)
         need = r["level"][p]
-        lvl = pd.to_numeric(pd.Series(of_claims(level)), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        lvl = _level_numbers(of_claims(level))
         out["level"][rows] = ~np.isnan(need) & (np.isnan(lvl) | (lvl < np.nan_to_num(need)))
         req = r["dx"][p]
         with_dx = np.flatnonzero(req != None)  # noqa: E711
@@ -612,8 +612,21 @@ def _shipped_catalog() -> Catalog:
     return Catalog(_shipped(), name="shipped catalog", _trusted=True)
 
 
+_LEVEL_NUMBERS = {level: float(level) for level in ("0", "1", "2", "3")}
+
+
+def _level_numbers(levels: np.ndarray) -> np.ndarray:
+    """Institution levels as numbers (NaN where not a number): a real-time claim's few without pandas."""
+    if len(levels) <= SMALL and all(isinstance(v, str) and v in _LEVEL_NUMBERS for v in levels):
+        return np.array([_LEVEL_NUMBERS[v] for v in levels], dtype="float64")
+    return pd.to_numeric(pd.Series(levels), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _dx_match_many(required: np.ndarray, diagnoses: np.ndarray) -> np.ndarray:
-    """Elementwise :func:`_dx_matches`, evaluated once per distinct (required, diagnoses) pair."""
+    """Elementwise :func:`_dx_matches`, evaluated once per distinct (required, diagnoses) pair (a
+    real-time claim's few lines one by one)."""
+    if len(required) <= SMALL:
+        return np.fromiter(map(_dx_matches, required, diagnoses), dtype=bool, count=len(required))
     rq, rq_u = pd.factorize(pd.Series(required, dtype=object), use_na_sentinel=False)
     dq, dq_u = pd.factorize(pd.Series(diagnoses, dtype=object), use_na_sentinel=False)
     pair = rq.astype(np.int64) * max(len(dq_u), 1) + dq

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -159,7 +160,7 @@ class Pack:
     def admdvs(self) -> str:
         return str(self.meta.get("admdvs", ""))
 
-    @property
+    @functools.cached_property
     def rounding(self) -> Rounding:
         return Rounding(self.meta.get("rounding", "half_up"))
 
@@ -173,13 +174,26 @@ class Pack:
         return Params(self, when, resolved)
 
     def change_dates(self) -> list[dt.date]:
-        """Every date on which some parameter changes: batch engines settle each period at once."""
-        return sorted({d for p in self.params.values() for d, _, _ in p.values})
+        """Every date on which some parameter changes: batch engines settle each period at once.
+        Worked out once (a pack is read-only; a reform is a new pack) and asked for per claim."""
+        dates = self.__dict__.get("_change_dates")
+        if dates is None:
+            dates = self.__dict__["_change_dates"] = tuple(sorted({d for p in self.params.values() for d, _, _ in p.values}))
+        return list(dates)
 
     def last_change(self) -> dt.date | None:
         """The newest effective date of any value: past it the pack says nothing new (see ``Params.stale``)."""
         dates = self.change_dates()
         return dates[-1] if dates else None
+
+    def stale_warning(self, when: dt.date) -> str:
+        """A sentence for the user when ``when`` is more than a year after the pack's last change ("" otherwise),
+        naming both dates: the newest parameters are applied, but the pack may not have been brought up to date."""
+        last = self.last_change()
+        if last is None or when <= _one_year_after(last):
+            return ""
+        return (f"pack {self.name!r} changes last on {last}; {when} is more than "
+                f"a year later, so the parameters in force since then are applied unchanged")
 
     def reform(self, overrides: Mapping[str, Any], name: str | None = None, ref: str | None = None,
                source: str | None = None) -> "Pack":
@@ -240,16 +254,12 @@ class Params:
     def stale(self) -> bool:
         """True when the date is more than a year after the pack's last change: the newest
         parameters are applied, but the pack may simply not have been brought up to date."""
-        last = self._pack.last_change()
-        return last is not None and self._when > _one_year_after(last)
+        return bool(self.stale_warning)
 
     @property
     def stale_warning(self) -> str:
         """A sentence for the user when ``stale`` ("" otherwise), naming both dates."""
-        if not self.stale:
-            return ""
-        return (f"pack {self._pack.name!r} changes last on {self._pack.last_change()}; {self._when} is more than "
-                f"a year later, so the parameters in force since then are applied unchanged")
+        return self._pack.stale_warning(self._when)
 
     def _full(self, path: str) -> str:
         return f"{self._prefix}.{path}" if self._prefix else path

@@ -346,6 +346,8 @@ def claim_sums(starts: np.ndarray, ends: np.ndarray, *columns: np.ndarray) -> li
     differences of one running sum per column."""
     starts = np.asarray(starts)
     ends = np.asarray(ends)
+    if len(starts) == 1 and starts[0] == 0 and all(ends[0] == len(col) for col in columns):  # one claim
+        return [np.array([np.asarray(col, dtype=I64).sum()], dtype=I64) for col in columns]
     out = []
     for col in columns:
         run = np.empty(len(col) + 1, dtype=I64)
@@ -372,17 +374,20 @@ def _param(P, name: str, idx):
     return a[idx]
 
 
+TOP = I64(np.iinfo(I64).max // 4)  # the last band's end
+
+
 def _band_pay(lo, hi, P, prefix, rounding, idx=None):
     """Σ over bands of rate × the part of [lo, hi) inside the band (each band rounded once).
 
     ``idx`` restricts the parameters to a subset of claims (``lo``/``hi`` are then that subset's);
     each band is computed only for the claims that reach into it."""
     total = np.zeros(len(lo), dtype=I64)
-    top = np.iinfo(I64).max // 4
+    top = TOP
     for b in range(NB if len(lo) else 0):
         start = _param(P, f"{prefix}_from{b}", idx)
-        if _is_scalar(start) and int(np.asarray(start).flat[0]) >= NOCAP:
-            break  # no kind has this many bands
+        if int(np.asarray(start).flat[0]) >= NOCAP if _is_scalar(start) else bool((start >= NOCAP).all()):
+            break  # no kind among these claims has this many bands
         end = _param(P, f"{prefix}_from{b + 1}", idx) if b + 1 < NB else np.broadcast_to(I64(top), (len(lo),))
         rate = _param(P, f"{prefix}_rate{b}", idx)
         inside = (hi > start) & (lo < end)
@@ -482,6 +487,8 @@ def stay_deductible(P, n, R) -> np.ndarray:
     """起付线 of the n-th stay: the rule's, a factor or a step down to a floor from the second stay,
     waived from the k-th, or a table by stay number."""
     D = P["ded"]
+    if not (P["nth_mode"].any() or P["nth_waive_from"].any()):  # every stay pays the rule's own
+        return D
     later = n >= 2
     D_n = np.where((P["nth_mode"] == NthStay.FACTOR) & later, _rate(D, P["nth_factor"], R), D)
     D_n = np.where((P["nth_mode"] == NthStay.STEP) & later,
@@ -539,6 +546,8 @@ def pooling(S, dedc, c, P, run: Running, R) -> tuple[Paid, np.ndarray, np.ndarra
 def large_expense(S, dedc, raw, hifp, P, run: Running, R) -> Paid:
     """职工大额: rate × the in-scope amount the capped basic fund left unpaid, or × the year's personal
     in-scope burden above a threshold; within its own cap."""
+    if not P["ob_shape"].any():  # no 职工大额 for these claims: nothing to pay, no total moves
+        return Paid(np.zeros_like(raw), np.zeros_like(raw))
     payable = S - dedc
     excess = np.zeros_like(raw)
     capped_out = np.flatnonzero(hifp < raw)  # only where the basic cap bit

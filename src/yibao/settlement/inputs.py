@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import dataclasses
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -42,7 +43,7 @@ from yibao.coded import Coded, encode
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack
 from yibao.settlement.engine import CLASS_A, CLASS_B, CLASS_C, claim_sums, line_scope
-from yibao.settlement.plan import Kind, Plan, Resolved, plan_for, ppm
+from yibao.settlement.plan import Kind, Plan, Resolved, periods, plan_for
 from yibao.vocab import EMPLOYEE, EMPLOYEE_PSN_TYPES, IDENTITIES, INPATIENT_MED_TYPES, LEVELS, RESIDENT, RESIDENT_PSN_TYPES
 
 I64 = np.int64
@@ -54,6 +55,7 @@ TEXT_DEFAULTS = {"identities": "", "supplementary": "", "inst_kind": "", "inst_a
 NUMBER_DEFAULTS = {"tier": 0, "acct_bal": 0, "fam_bal": 0}
 FLAG_DEFAULTS = ("civil_servant", "enterprise_supplementary")
 KIND_FIELDS = Kind._fields
+SPLIT = ("fulamt", "overlmt", "presel", "inscope")  # a line's scope, in fen
 _RESOLVING = threading.Lock()  # kinds resolved one thread at a time, so a kind new to both is resolved once
 UNKNOWN = "?unknown"  # a med type the pack does not know
 MAX_AGE = 130  # above the longest verified human life (122 years): an age beyond it is a data error
@@ -105,24 +107,28 @@ def build_inputs(claims: Mapping[str, Any], lines: Mapping[str, Any], pack: Pack
 
     cols = _claim_columns(claims)
     order = _settlement_order(cols)
-    cols = {k: v[order] for k, v in cols.items()}
+    if len(order) > 1:  # one claim is in order already
+        cols = {k: v[order] for k, v in cols.items()}
     period, plans = _periods(cols["dscg_date"], pack)
     cols["age"] = _ages(cols)
     check_claims(cols)
     kind_id, kinds, unlisted = _kinds(cols, period, plans, strict)
     line_cols, starts, ends = _lines_in_order(lines, order, cols)
     scope_in, unknown = _line_scope_inputs(cols, line_cols, starts, ends, period, plans, catalog, strict)
-    scope = claim_scope(starts, ends, scope_in, pack.rounding)
+    each = _each_line(scope_in, pack.rounding) if each_line else None
+    split = None if each is None else tuple(each[k] for k in SPLIT)
+    scope = claim_scope(starts, ends, scope_in, pack.rounding, split=split)
     if trace:
         scope["default_ratio_lines"] = claim_sums(starts, ends, scope_in["default_ratio"])[0]
-    if each_line:
-        scope["lines"] = _each_line(scope_in, pack.rounding)
+    if each is not None:
+        scope["lines"] = each
     scope["acct_bal"] = cols["acct_bal"]
     scope["fam_bal"] = cols["fam_bal"]
-    person = pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
+    person = (pd.factorize(cols["person"] if "person" in cols else np.asarray(cols["psn_no"]))[0].astype(I64)
+              if len(order) > 1 else np.zeros(len(order), dtype=I64))
     year = cols["dscg_date"].astype("datetime64[Y]").astype(I64) + 1970
     latest = cols["dscg_date"].max() if len(order) else None
-    warning = pack.at(latest.astype(dt.date)).stale_warning if latest is not None else ""
+    warning = pack.stale_warning(latest.astype(dt.date)) if latest is not None else ""
     return Inputs(order, cols, kinds, kind_id, period, plans, person, year, scope, unknown, unlisted, warning)
 
 
@@ -174,6 +180,8 @@ def _identifiers(values: Any) -> "np.ndarray | Ids":
             return Ids(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
         values = values.to_numpy(zero_copy_only=False)
     a = np.asarray(values, dtype=object)
+    if len(a) <= coded.SMALL and all(type(v) is str for v in a):  # a real-time claim's ids: no pandas
+        return a
     missing = pd.isna(a)
     if missing.any():
         a = np.where(missing, "", a)
@@ -256,10 +264,10 @@ def _settlement_order(cols: dict[str, Any]) -> np.ndarray:
 
 def _periods(dscg: np.ndarray, pack: Pack) -> tuple[np.ndarray, dict[int, Plan]]:
     """Each claim's parameter period (the pack's change dates) and the plan of each period used."""
-    dates = pack.change_dates() or [dt.date(1900, 1, 1)]
-    stamps = np.array([np.datetime64(d, "D") for d in dates])
+    dates, stamps = periods(pack)
     period = np.maximum(np.searchsorted(stamps, dscg, side="right") - 1, 0)
-    return period, {int(p): plan_for(pack, dates[int(p)]) for p in np.unique(period)}
+    used = np.unique(period) if len(period) > 1 else period
+    return period, {int(p): plan_for(pack, dates[int(p)]) for p in used}
 
 
 def _ages(cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -321,8 +329,19 @@ def _unknown_diagnoses(joined: Coded) -> Coded:
     from yibao.catalog.codes import icd10
 
     flat = sorted({c for u in joined.categories for c in _split(u)})
-    known = dict(zip(flat, icd10().validate_many(pd.Series(flat, dtype=object)))) if flat else {}
+    canonical = _icd10_codes()
+    known = {c: True for c in flat if c in canonical}  # a set look-up: hashing the whole code set costs ms
+    rest = [c for c in flat if c not in known]  # not canonical: normalised, as the code set reads them
+    known.update(zip(rest, icd10().validate_many(pd.Series(rest, dtype=object))) if rest else ())
     return coded.mapped(joined, lambda u: next((c for c in _split(u) if not known[c]), ""))
+
+
+@functools.cache
+def _icd10_codes() -> frozenset:
+    """The 医保 ICD-10 codes in their canonical form, for a claim's few diagnoses."""
+    from yibao.catalog.codes import icd10
+
+    return frozenset(icd10().codes.tolist())
 
 
 def _whole_years(born: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -366,6 +385,26 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
               "filing": cols["filing"], "chronic": derived["chronic"], "civil_servant": cols["civil_servant"],
               "waiver": derived["waiver"], "supplementary": supplementary, "inst_kind": cols["inst_kind"],
               "enterprise": cols["enterprise_supplementary"]}
+    key, first = _kind_ids(fields, period)
+    if n == 1:  # one claim: its fields as they are
+        rows = [tuple(_plain(fields[f][0]) for f in KIND_FIELDS)]
+    else:
+        rows = zip(*[np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
+                     for f in KIND_FIELDS])
+    with _RESOLVING:  # parts settled side by side share the plan's kinds
+        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, rows)]
+    return key, kinds, unlisted
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value a kind holds."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _kind_ids(fields: dict[str, Any], period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each claim's kind id (numbered by first appearance) and the first claim of each kind."""
+    if len(period) <= 1:  # one claim is one kind
+        return np.zeros(len(period), dtype=I64), np.arange(len(period))
     key, span = _codes(period)
     for name in KIND_FIELDS:  # mixed-radix code of every field that decides the kind
         codes, size = _codes(fields[name])
@@ -373,12 +412,7 @@ def _kinds(cols: dict[str, Any], period: np.ndarray, plans: dict[int, Plan],
             key, span = _codes(key)
         key, span = key * size + codes, span * size
     key = pd.factorize(key)[0].astype(I64)
-    first = np.unique(key, return_index=True)[1]  # ids are numbered by first appearance
-    values = [np.asarray(fields[f][first], dtype=object if isinstance(fields[f], Coded) else None).tolist()
-              for f in KIND_FIELDS]
-    with _RESOLVING:  # parts settled side by side share the plan's kinds
-        kinds = [plans[int(period[i])].resolve(Kind(*row)) for i, row in zip(first, zip(*values))]
-    return key, kinds, unlisted
+    return key, np.unique(key, return_index=True)[1]
 
 
 def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
@@ -391,6 +425,8 @@ def _per_pair_coded(a: Coded, b: Coded, f) -> Coded:
 
 def _blank_where(values: Coded, blank: np.ndarray) -> Coded:
     """``values`` with '' where ``blank``."""
+    if blank.all():  # no claim of the kind that keeps them (no 门诊慢特病 claim among them)
+        return Coded(np.zeros(len(blank), dtype=I64), np.array([""], dtype=object))
     empty = np.flatnonzero(values.categories == "")
     categories = values.categories if len(empty) else np.append(values.categories, np.array([""], dtype=object))
     return Coded(np.where(blank, empty[0] if len(empty) else len(categories) - 1, values.codes), categories)
@@ -400,6 +436,8 @@ def _stitch(pieces: list[tuple[Any, Coded]], n: int) -> Coded:
     """One column from the pieces each plan derived for its claims ('' where no plan gave one)."""
     if len(pieces) == 1 and isinstance(pieces[0][0], slice):
         return pieces[0][1]
+    if not pieces:  # no plan derives it (a pack without waivers)
+        return Coded(np.zeros(n, dtype=I64), np.array([""], dtype=object))
     codes, categories = np.zeros(n, dtype=I64), [np.array([""], dtype=object)]
     offset = 1
     for at, piece in pieces:
@@ -424,6 +462,8 @@ def _codes(values: Any) -> tuple[np.ndarray, int]:
 def _check_chronic(codes: Coded, is_chronic: np.ndarray, ids: np.ndarray, plan: Plan, strict: bool) -> int:
     """A 门诊慢特病 claim names its disease; one outside the pack's list is refused when ``strict``,
     else counted (the fund pays it nothing). Returns that count."""
+    if not is_chronic.any():
+        return 0
     missing = is_chronic & (codes == "")
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
@@ -449,7 +489,7 @@ def _each_line(scope_in: dict[str, np.ndarray], rounding) -> dict[str, np.ndarra
     split = line_scope(scope_in["amount"], scope_in["qty_milli"], scope_in["item_class"], scope_in["preselfpay_ppm"],
                        scope_in["price_cap"], scope_in["out_of_scope"], rounding)
     keep = ("item_class", "preselfpay_ppm", "price_cap", "out_of_scope")
-    return {**{k: scope_in[k] for k in keep}, **dict(zip(("fulamt", "overlmt", "presel", "inscope"), split))}
+    return {**{k: scope_in[k] for k in keep}, **dict(zip(SPLIT, split))}
 
 
 def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
@@ -460,14 +500,20 @@ def _lines_in_order(lines: Mapping[str, Any], order: np.ndarray,
     if len(where) and (where.min() < 0 or where.max() >= n_claims):
         i = int(np.flatnonzero((where < 0) | (where >= n_claims))[0])
         raise ValidationError("claim_id", "line of unknown claim", f"claim_lines row {i}")
-    rank = np.empty(n_claims, dtype=I64)
-    rank[order] = np.arange(n_claims)
-    count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
-    ends = np.cumsum(count)
-    starts = ends - count
-    by_claim = _by_claim(where, rank, starts)
-    out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
-    pos = np.repeat(np.arange(n_claims), count)
+    if n_claims == 1:  # one claim's lines are in order as given
+        starts, ends = np.zeros(1, dtype=I64), np.full(1, len(where), dtype=I64)
+        by_claim = np.arange(len(where))
+        out = {k: v if isinstance(v, Coded) else np.asarray(v) for k, v in lines.items() if k != "claim"}
+        pos = np.zeros(len(where), dtype=I64)
+    else:
+        rank = np.empty(n_claims, dtype=I64)
+        rank[order] = np.arange(n_claims)
+        count = np.bincount(where, minlength=n_claims)[order]  # lines of each claim, in settlement order
+        ends = np.cumsum(count)
+        starts = ends - count
+        by_claim = _by_claim(where, rank, starts)
+        out = {k: (v if isinstance(v, Coded) else np.asarray(v))[by_claim] for k, v in lines.items() if k != "claim"}
+        pos = np.repeat(np.arange(n_claims), count)
     amount = out["amount"]
     if (amount < 0).any():
         j = int(np.flatnonzero(amount < 0)[0])
@@ -500,8 +546,8 @@ def _line_scope_inputs(cols, lines, starts, ends, period, plans, catalog, strict
     cap = np.full(n, -1, dtype=I64)
     bad = np.zeros(n, dtype=bool)
     own_ratio = np.zeros(n, dtype=bool)
-    default = np.array([ppm(plans[p].get("scope.default_preselfpay", 0), "default_preselfpay") if p in plans else 0
-                        for p in range(max(plans) + 1)], dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
+    default = np.array([plans[p].default_preselfpay if p in plans else 0 for p in range(max(plans) + 1)],
+                       dtype=I64)[period[pos]] if n else np.zeros(0, dtype=I64)
     klass = lines.get("item_class")
     adhoc = np.zeros(n, dtype=bool) if klass is None else ~pd.isna(klass)
     if adhoc.any():
@@ -567,9 +613,7 @@ def _own_fund_rates(lines, codes, coded_lines, pos, period, plans, rate) -> tupl
         at = np.flatnonzero(coded_lines & (period[pos] == p))
         if not len(at):
             continue
-        rows = {code: (ppm(r["fund_rate"], "item_rates.fund_rate"),
-                       ppm(r["preselfpay"], "item_rates.preselfpay") if r.get("preselfpay") is not None else -1)
-                for code, r in plan.item_rates.items()}
+        rows = plan.item_rate_ppm
         own = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[0], I64)
         pre = coded.per_value(codes[at], lambda c: rows.get(c, (-1, -1))[1], I64)
         fund_rate[at] = np.where(own >= 0, own, fund_rate[at])

@@ -8,12 +8,16 @@ Every resolved number keeps the parameter path and citation it came from, for th
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from yibao import vocab
 from yibao.errors import PolicyError, ValidationError
@@ -118,13 +122,12 @@ class Resolved:
     med_group: str = ""
     fund_code: str = ""
     _arrays: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _field_cites: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the statement's
 
     def arrays(self) -> dict[str, Any]:
         """The values as length-1 int64 arrays, the engine's parameters for one claim (kept with the
         kind, so they live and go with it)."""
         if self._arrays is None:
-            import numpy as np
-
             self._arrays = {k: np.array([v], dtype=np.int64) for k, v in self.values.items()}
         return self._arrays
 
@@ -187,6 +190,18 @@ class Plan:
         self._rules_of: dict[tuple, tuple[int, dict]] = {}
         # the only ages the rules compare against: a claim's age is resolved as the band it falls in
         self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
+
+    @functools.cached_property
+    def default_preselfpay(self) -> int:
+        """乙类 先行自付 share (ppm) of the items whose catalog gives none."""
+        return ppm(self.get("scope.default_preselfpay", 0), "default_preselfpay")
+
+    @functools.cached_property
+    def item_rate_ppm(self) -> dict[str, tuple[int, int]]:
+        """``scope.item_rates`` by item code: (统筹 rate, 先行自付 share), in ppm (−1: not given)."""
+        return {code: (ppm(r["fund_rate"], "item_rates.fund_rate"),
+                       ppm(r["preselfpay"], "item_rates.preselfpay") if r.get("preselfpay") is not None else -1)
+                for code, r in self.item_rates.items()}
 
     def age_key(self, age: int) -> int:
         """The lower bound of the age band ``age`` falls in (same parameters for every age in it)."""
@@ -538,11 +553,22 @@ def _resolve_cached(plan: Plan, kind: Kind) -> Resolved:
     return hit
 
 
+def periods(pack: Pack) -> tuple[tuple[dt.date, ...], np.ndarray]:
+    """The pack's parameter periods — their first days, as dates and as datetime64[D] — kept by the
+    pack (a claim's period is looked up on every message)."""
+    hit = pack.__dict__.get("_periods")
+    if hit is None:
+        dates = tuple(pack.change_dates() or [dt.date(1900, 1, 1)])
+        hit = pack.__dict__["_periods"] = (dates, np.array(dates, dtype="datetime64[D]"))
+    return hit
+
+
 def plan_for(pack: Pack, when: dt.date) -> Plan:
     """The plan in force on ``when``: one per parameter period, kept by the pack itself (so plans live
     and go with their pack, and a reform's copy has its own)."""
-    dates = [d for d in pack.change_dates() if d <= when]
-    period = dates[-1] if dates else when
+    dates = periods(pack)[0]
+    at = bisect.bisect_right(dates, when)
+    period = dates[at - 1] if at else when
     plans = pack.__dict__.setdefault("_plans", {})
     plan = plans.get(period)
     if plan is None:  # two threads may build the same plan at once: either copy serves

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from yibao.coded import Coded
 from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import RealTime, settle_core
-from yibao.settlement.inputs import Inputs, build_inputs
+from yibao.settlement.inputs import IDENTIFIERS, Inputs, build_inputs
 from yibao.settlement.model import Claim, Statement
 from yibao.ids import validate_admdvs
 
@@ -64,19 +65,46 @@ def claim_columns(claim: Claim) -> tuple[dict[str, np.ndarray], dict[str, np.nda
         "enterprise_supplementary": bool(p.enterprise_supplementary), "inst_kind": inst.kind or "",
         "inst_admdvs": inst.admdvs or "", "acct_bal": p.account_balance, "fam_bal": p.family_account_balance,
     }
-    claims = {k: np.array([v], dtype=object if isinstance(v, str) else None) for k, v in one.items()}
+    claims = {k: (np.array([v], dtype=object) if k in IDENTIFIERS else _one_text(v)) if isinstance(v, str)
+              else np.array([v]) for k, v in one.items()}
     ls = claim.lines
     lines = {
         "claim": np.zeros(len(ls), dtype=np.int64),
         "amount": np.array([ln.amount for ln in ls], dtype=np.int64),
         "qty_milli": np.array([round((ln.qty if ln.qty is not None else 1) * 1000) for ln in ls], dtype=np.int64),
-        "item_code": np.array([ln.item_code if ln.item_class is None else None for ln in ls], dtype=object),
-        "item_class": np.array([ln.item_class for ln in ls], dtype=object),
+        "item_code": _coded([ln.item_code if ln.item_class is None else None for ln in ls]),
         "preselfpay_ppm": np.array([-1 if ln.preselfpay_ppm is None else ln.preselfpay_ppm for ln in ls], dtype=np.int64),
         "price_cap": np.array([-1 if ln.price_cap is None else ln.price_cap for ln in ls], dtype=np.int64),
         "fund_rate": np.array([-1 if ln.fund_rate_ppm is None else ln.fund_rate_ppm for ln in ls], dtype=np.int64),
     }
+    if any(ln.item_class is not None for ln in ls):  # ad-hoc lines (a class instead of a code)
+        lines["item_class"] = np.array([ln.item_class for ln in ls], dtype=object)
     return claims, lines
+
+
+_TEXTS: dict[str, Coded] = {}  # one claim's text values (险种, 医疗类别, levels, diagnoses …), each encoded once
+MAX_TEXTS = 4096
+
+
+def _one_text(value: str) -> Coded:
+    """A one-claim text column, shared by the claims that carry the same value: read-only, so that no
+    caller can change it under another (a bounded cache, emptied when full)."""
+    hit = _TEXTS.get(value)
+    if hit is None:
+        hit = _coded([value])
+        hit.codes.flags.writeable = hit.categories.flags.writeable = False
+        if len(_TEXTS) >= MAX_TEXTS:
+            _TEXTS.clear()
+        _TEXTS[value] = hit
+    return hit
+
+
+def _coded(values: list) -> Coded:
+    """A claim's few text values dictionary-encoded as the front-end keeps them (None: ''), without
+    the array machinery a column of millions needs."""
+    seen: dict[str, int] = {}
+    codes = [seen.setdefault("" if v is None else v if isinstance(v, str) else str(v), len(seen)) for v in values]
+    return Coded(np.array(codes, dtype=np.int64), np.array(list(seen) or [""], dtype=object))
 
 
 def claim_inputs(claim: Claim, pack: Pack, catalog: Any = None, strict: bool = True,

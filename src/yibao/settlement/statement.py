@@ -83,17 +83,29 @@ def build_statement(claim: Claim, plan: Plan, res: Resolved, out: dict[str, int]
                      claim.dscg_date, claim.person.admdvs)
 
 
+def _field_cites(res: Resolved) -> dict[str, tuple[list, str]]:
+    """Each setlinfo field's citations under a kind and its setl_proc_info text: the same for every
+    claim of the kind, so kept with it (two threads may both build it; either copy serves)."""
+    if res._field_cites is None:
+        out = {}
+        for fld in SETLINFO_FIELDS:
+            cites = [res.cites[k] for k in CITE_FOR.get(fld, ()) if k in res.cites]
+            out[fld] = (cites, "; ".join(f"{c.zh} [{c.ref}]" for c in cites)[:4000])
+        res._field_cites = out
+    return res._field_cites
+
+
 def _proc(fld: str, res: Resolved, out: dict[str, int]) -> str:
-    keys = CITE_FOR.get(fld, ())
-    return "; ".join(f"{res.cites[k].zh} [{res.cites[k].ref}]" for k in keys if k in res.cites)[:4000]
+    return _field_cites(res)[fld][1]
 
 
 def _trace(s: dict[str, int], res: Resolved, out: dict[str, int], plan: Plan) -> list[TraceEntry]:
     t: list[TraceEntry] = []
+    field_cites = _field_cites(res)
     for fld in SETLINFO_FIELDS:
         amount = s[fld]
         zh, en = FIELD_NAMES[fld]
-        cites = [res.cites[k] for k in CITE_FOR.get(fld, ()) if k in res.cites]
+        cites = field_cites[fld][0]
         if fld in SCOPE_FIELDS and amount:
             t.append(_scope_entry(fld, amount, res, out, plan))
             continue
