@@ -137,3 +137,16 @@ def test_a_kinds_fund_rows_cite_the_same_whatever_claim_comes_first():
     again = settle(claim_from(doc(claim_id="C2", lines=[{"class": "A", "amount": "20000"}])), "demo")
     assert [d.setl_proc_info for d in first.setldetail][:1] == [d.setl_proc_info for d in again.setldetail][:1]
     assert first.setldetail[0].setl_proc_info and "[" in first.setldetail[0].setl_proc_info
+
+
+def test_warm_builds_what_the_first_claim_would_build_and_never_refuses():
+    """A server warms each worker before its first message, so its threads do not all build the ICD-10
+    code set and the catalog's look-ups at once."""
+    from yibao.catalog.items import Catalog
+    from yibao.settlement import inputs
+    from yibao.settlement.realtime import warm
+
+    inputs._icd10_codes.cache_clear()
+    warm(load_pack("demo"), Catalog.shipped())
+    assert inputs._icd10_codes.cache_info().currsize == 1
+    warm(load_pack("demo"), None)  # no catalog: an ad-hoc line, still no error

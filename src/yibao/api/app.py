@@ -62,13 +62,16 @@ def region_of(engine: sa.Engine, pack: str):
     from yibao.ledger.service import Region
     from yibao.lake.schema import TABLES
     from yibao.policy.pack import load_pack
+    from yibao.settlement.realtime import warm
     from yibao.store.models import CatalogItem
 
     table = CatalogItem.__table__
     with engine.connect() as conn:
         rows = conn.execute(sa.select(*(table.c[f.name] for f in TABLES["catalog"]))).mappings().all()
     catalog = Catalog(pd.DataFrame([dict(r) for r in rows]), name="store catalog") if rows else Catalog.shipped()
-    return Region(load_pack(pack), catalog)
+    region = Region(load_pack(pack), catalog)
+    warm(region.pack, region.catalog)  # the first messages of each worker pay no one-time builds
+    return region
 
 
 def service_of(url: str, pack: str, master_key: bytes | None, **kwargs: Any) -> Service:

@@ -139,4 +139,27 @@ def settle(claim: Claim, pack: Pack | str, catalog: Any = None, *, strict: bool 
     return statement
 
 
-__all__ = ["settle", "claim_columns", "claim_inputs", "validate_claim"]
+def warm(pack: Pack, catalog: Any) -> None:
+    """Settle one claim of a catalog item and a diagnosis, so what the first claim builds — the ICD-10
+    code set, the catalog's look-ups, the pack's periods and its first kind — is built before a server
+    takes its first message (and not by several of its threads at once). A pack or catalog the
+    made-up claim does not fit changes nothing: the first real claim builds the rest."""
+    import datetime as dt
+
+    from yibao.errors import YibaoError
+    from yibao.settlement.model import Institution, Line, Person
+    from yibao.vocab import ACTIVE, EMPLOYEE, LEVEL_THREE, MED_OUTPATIENT
+
+    day = dt.date.today()
+    codes = getattr(catalog, "codes", ())
+    line = Line(amount=100, item_code=str(codes[0])) if len(codes) else Line(amount=100, item_class="A")
+    claim = Claim(claim_id="warm-up", person=Person(psn_no="warm-up", insutype=EMPLOYEE, psn_type=ACTIVE, age=40),
+                  institution=Institution("warm-up", LEVEL_THREE), med_type=MED_OUTPATIENT, adm_date=day, dscg_date=day,
+                  lines=[line], diagnoses=("J06.900",))
+    try:
+        settle(claim, pack, catalog, strict=False)
+    except YibaoError:
+        pass
+
+
+__all__ = ["settle", "claim_columns", "claim_inputs", "validate_claim", "warm"]
