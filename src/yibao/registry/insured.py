@@ -52,18 +52,10 @@ def person_row(conn: sa.Connection, *, psn_no: str | None = None, certno: str | 
     return _person(run(conn, _BY_CERTNO, {"certno": certno}), certno)
 
 
-def spells_on(conn: sa.Connection, psn_no: str, on: dt.date) -> list[dict[str, Any]]:
-    """The person's enrolment spells open on ``on`` (one per 险种), each with its employer's
-    ``has_supplementary`` (企业补充医疗保险; None without an employer)."""
-    return run(conn, _SPELLS, {"psn": psn_no, "on": on}).rows
-
-
-def identities_on(conn: sa.Connection, psn_no: str, on: dt.date) -> list[str]:
-    return [r["identity"] for r in run(conn, _IDENTITIES, {"psn": psn_no, "on": on}).rows]
-
-
 def cover_on(conn: sa.Connection, psn_no: str, on: dt.date) -> tuple[list[dict[str, Any]], list[str]]:
-    """The spells and the identities open on ``on``, in one round trip."""
+    """The person's enrolment spells open on ``on`` (one per 险种, each with its employer's
+    ``has_supplementary``: 企业补充医疗保险, None without an employer) and the 医疗救助 identities then,
+    in one round trip."""
     spells, identities = run_all(conn, [(_SPELLS, {"psn": psn_no, "on": on}), (_IDENTITIES, {"psn": psn_no, "on": on})])
     return spells.rows, [r["identity"] for r in identities.rows]
 
@@ -115,4 +107,4 @@ def person_of(insured: dict[str, Any], accumulators: dict[str, int], account: in
         enterprise_supplementary=insured["enterprise_supplementary"], accumulators=dict(accumulators))
 
 
-__all__ = ["cover_on", "filing_on", "identities_on", "insured_at", "person_of", "person_row", "spells_on"]
+__all__ = ["cover_on", "filing_on", "insured_at", "person_of", "person_row"]
