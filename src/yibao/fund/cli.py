@@ -58,12 +58,12 @@ def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
     pack = load_pack(pack_name) if isinstance(pack_name, (str, Path)) else pack_name
     if statements is None:
         statements, _ = settle_lake(lake, pack)
-    if clearing and payment is None:
+    if not clearing:
+        payment = None
+    elif payment is None:
         from yibao.payment import pay_year
 
         payment = pay_year(lake, pack)
-    elif not clearing:
-        payment = None
     accounts = lake_accounts(lake, pack, statements, opening, payment)
     schemes = scheme_figures(accounts, opening)
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
