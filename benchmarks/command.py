@@ -20,3 +20,22 @@ def run_yibao(args: list[str]) -> tuple[float, float, int]:
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"yibao {' '.join(map(str, args))} failed with status {os.waitstatus_to_exitcode(status)}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def processes() -> dict[int, tuple[str, int, int, float]]:
+    """Every live process: pid → (name, parent pid, process group, CPU seconds of it and its reaped
+    children: utime, stime, cutime, cstime), read from /proc."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        out[int(entry)] = (name, int(fields[1]), int(fields[2]), sum(int(x) for x in fields[11:15]) / CLOCK)
+    return out

@@ -23,27 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from command import run_yibao
-
-CLOCK = os.sysconf("SC_CLK_TCK")
-
+from command import processes, run_yibao
 
 def tree_cpu(root: int) -> float:
-    """CPU seconds of ``root`` and every live descendant (utime + stime, and their reaped children's)."""
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))  # ppid; utime stime cutime cstime
-    total, todo = 0, [root]
+    """CPU seconds of ``root`` and every live descendant (and their reaped children's)."""
+    procs = processes()
+    total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0))[1]
-        todo += [p for p, (ppid, _) in stats.items() if ppid == pid]
-    return total / CLOCK
+        total += procs[pid][3] if pid in procs else 0.0
+        todo += [p for p, (_, ppid, _, _) in procs.items() if ppid == pid]
+    return total
 
 
 class Clock:

@@ -44,6 +44,8 @@ import threading
 import time
 from pathlib import Path
 
+from command import processes
+
 PATH = "/fsi/api/rsfComIfsService/callService"
 DAY = "2024-06-03"
 
@@ -203,28 +205,15 @@ def _client_proc(port: int, jobs: list, threads: int, admdvs: str, creds: dict, 
 
 
 _PHASES = iter(range(10**6))
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_by_part(server_pid: int | None) -> dict[str, float]:
     """CPU seconds used so far by the service's processes (the server's process group) and by
-    PostgreSQL's (every process named postgres), read from /proc."""
-    out = {"service": 0.0, "postgres": 0.0}
+    PostgreSQL's (every process named postgres)."""
     group = os.getpgid(server_pid) if server_pid else None
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-        used = (int(rest[11]) + int(rest[12])) / TICK  # utime, stime
-        if name == "postgres":
-            out["postgres"] += used
-        elif group is not None and int(rest[2]) == group:
-            out["service"] += used
-    return out
+    procs = processes().values()
+    return {"service": sum(cpu for _, _, pgrp, cpu in procs if group is not None and pgrp == group),
+            "postgres": sum(cpu for name, _, _, cpu in procs if name == "postgres")}
 
 
 def run_phase(port, jobs, procs, threads, region, phase, server_pid: int | None = None) -> dict:

@@ -147,6 +147,6 @@ def test_warm_builds_what_the_first_claim_would_build_and_never_refuses():
     from yibao.settlement.realtime import warm
 
     inputs._icd10_codes.cache_clear()
-    warm(load_pack("demo"), Catalog.shipped())
+    warm(load_pack("demo"), Catalog.shipped(), dt.date(2024, 6, 3))
     assert inputs._icd10_codes.cache_info().currsize == 1
-    warm(load_pack("demo"), None)  # no catalog: an ad-hoc line, still no error
+    warm(load_pack("demo"), None, dt.date(2024, 6, 3))  # no catalog: an ad-hoc line, still no error

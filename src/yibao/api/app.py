@@ -12,6 +12,7 @@ the rest wait in the event loop. More threads than that only fight over the inte
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from typing import Any
@@ -70,7 +71,7 @@ def region_of(engine: sa.Engine, pack: str):
         rows = conn.execute(sa.select(*(table.c[f.name] for f in TABLES["catalog"]))).mappings().all()
     catalog = Catalog(pd.DataFrame([dict(r) for r in rows]), name="store catalog") if rows else Catalog.shipped()
     region = Region(load_pack(pack), catalog)
-    warm(region.pack, region.catalog)  # the first messages of each worker pay no one-time builds
+    warm(region.pack, region.catalog, dt.date.today())  # each worker's first messages pay no one-time builds
     return region
 
 

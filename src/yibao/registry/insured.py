@@ -57,7 +57,11 @@ def cover_on(conn: sa.Connection, psn_no: str, on: dt.date) -> tuple[list[dict[s
     ``has_supplementary``: 企业补充医疗保险, None without an employer) and the 医疗救助 identities then,
     in one round trip."""
     spells, identities = run_all(conn, [(_SPELLS, {"psn": psn_no, "on": on}), (_IDENTITIES, {"psn": psn_no, "on": on})])
-    return spells.rows, [r["identity"] for r in identities.rows]
+    return spells.rows, _identity_codes(identities)
+
+
+def _identity_codes(found: Result) -> list[str]:
+    return [r["identity"] for r in found.rows]
 
 
 def filing_on(conn: sa.Connection, psn_no: str, place: str, on: dt.date) -> str | None:
@@ -87,7 +91,7 @@ def insured_at(conn: sa.Connection, psn_no: str, insutype: str | None, on: dt.da
         "birth_date": person["birth_date"].isoformat(), "admdvs": spell["admdvs"],
         "household_id": person["household_id"], "insutype": spell["insutype"], "psn_type": spell["psn_type"],
         "emp_no": spell["emp_no"], "civil_servant": bool(spell["civil_servant"]),
-        "identities": [r["identity"] for r in identities.rows],
+        "identities": _identity_codes(identities),
         "tier": int(choice["tier"]) if choice else 0,
         "supplementary": [t for t in (choice["supplementary"] or "").split("|") if t] if choice else [],
         "enterprise_supplementary": bool(spell["emp_no"] and spell["has_supplementary"]),

@@ -9,6 +9,7 @@ accepted), ``pack`` the person's home pack (就医地目录、参保地政策).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -139,18 +140,16 @@ def settle(claim: Claim, pack: Pack | str, catalog: Any = None, *, strict: bool 
     return statement
 
 
-def warm(pack: Pack, catalog: Any) -> None:
+def warm(pack: Pack, catalog: Any, day: dt.date) -> None:
     """Settle one claim of a catalog item and a diagnosis, so what the first claim builds — the ICD-10
     code set, the catalog's look-ups, the pack's periods and its first kind — is built before a server
-    takes its first message (and not by several of its threads at once). A pack or catalog the
-    made-up claim does not fit changes nothing: the first real claim builds the rest."""
-    import datetime as dt
-
+    takes its first message (and not by several of its threads at once); ``day`` is the claim's date
+    (the server's today). A pack or catalog the made-up claim does not fit changes nothing: the first
+    real claim builds the rest."""
     from yibao.errors import YibaoError
     from yibao.settlement.model import Institution, Line, Person
     from yibao.vocab import ACTIVE, EMPLOYEE, LEVEL_THREE, MED_OUTPATIENT
 
-    day = dt.date.today()
     codes = getattr(catalog, "codes", ())
     line = Line(amount=100, item_code=str(codes[0])) if len(codes) else Line(amount=100, item_class="A")
     claim = Claim(claim_id="warm-up", person=Person(psn_no="warm-up", insutype=EMPLOYEE, psn_type=ACTIVE, age=40),
