@@ -4,6 +4,7 @@ clearing against institution payments; the synthetic year reconciling to the fen
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from yibao.errors import ValidationError
@@ -276,32 +277,102 @@ def test_synthetic_clearing_lands_every_fen_the_payment_engine_paid(lake):
     assert set(pooled[pooled["item"].str.startswith("年终清算")]["month"]) == {12}
 
 
-BIRTHS = pd.DataFrame({
-    "claim_id": ["b1", "b2", "b3", "b4"], "psn_no": ["m1", "m2", "r1", "m1"], "insutype": ["310", "310", "390", "310"],
-    "med_type": ["52", "52", "52", "21"],
-    "dscg_date": [dt.date(2024, 5, 10), dt.date(2024, 5, 20), dt.date(2024, 6, 1), dt.date(2024, 7, 1)]})
-MOTHERS = pd.DataFrame({
-    "psn_no": ["m1", "m2", "m2"], "insutype": ["310", "310", "310"],
-    "start_date": [dt.date(2020, 1, 1), dt.date(2019, 1, 1), dt.date(2024, 1, 1)],
-    "end_date": [None, dt.date(2023, 12, 31), None], "contribution_base_fen": [600_000, 1, 500_001]})
+def _table(**columns) -> pa.Table:
+    return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
 
 
-def test_maternity_allowance_of_each_employee_birth_is_booked_in_its_month():
+# b1: a 剖宫产 (74.1) at an employer whose average wage (9,000 元) is not the mother's 缴费基数 (6,000 元);
+# b2: twins (O30.0), 灵活就业 on the base of her 2024 spell; b5: a man's 52 claim; b6: an abortive outcome
+# (O03); b3 a resident's birth, b4 an ordinary stay, b7 a birth of 2023: none of the three is this year's 职工 birth
+BIRTH_TABLES = {
+    "claims": _table(
+        claim_id=["b1", "b2", "b3", "b4", "b5", "b6", "b7"], psn_no=["m1", "m2", "r1", "m1", "f1", "m3", "m1"],
+        insutype=["310", "310", "390", "310", "310", "310", "310"], med_type=["52", "52", "52", "21", "52", "52", "52"],
+        dscg_date=[dt.date(2024, 5, 10), dt.date(2024, 5, 20), dt.date(2024, 6, 1), dt.date(2024, 7, 1),
+                   dt.date(2024, 6, 1), dt.date(2024, 7, 1), dt.date(2023, 12, 30)],
+        diagnoses=["O82.000", "O80.000|O30.000", "O80.000", "J18.900", "O80.000", "O03.900", "O80.000"],
+        procedures=["74.1x01", "", "", "", "", "", ""]),
+    "persons": _table(psn_no=["m1", "m2", "m3", "r1", "f1"], sex=["2", "2", "2", "2", "1"]),
+    "enrollments": _table(
+        psn_no=["m1", "m2", "m2", "m3", "f1"], insutype=["310"] * 5, emp_no=["e1", None, None, "e1", "e1"],
+        start_date=[dt.date(2020, 1, 1), dt.date(2019, 1, 1), dt.date(2024, 1, 1), dt.date(2020, 1, 1),
+                    dt.date(2020, 1, 1)],
+        end_date=[None, dt.date(2023, 12, 31), None, None, None],
+        contribution_base_fen=[600_000, 1, 500_001, 600_000, 600_000]),
+    "employers": _table(emp_no=["e1"], avg_wage_fen=[900_000]),
+}
+
+
+def _birth_lake(tmp_path, tables=BIRTH_TABLES):
+    """The tables as a lake folder holding only the columns a birth needs."""
+    import pyarrow.parquet as pq
+
+    for name, table in tables.items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    return tmp_path
+
+
+def test_maternity_allowance_is_what_yibao_maternity_year_pays_each_birth(tmp_path):
+    from yibao.fund.accounts import lake_maternity
+    from yibao.fund.maternity import allowance_lines
+    from yibao.settlement.allowance_cli import maternity_year
+
+    folder, pack = _birth_lake(tmp_path), load_pack("demo")
+    booked, note = allowance_lines(lake_maternity(folder, pack, 2024), pack, 2024)
+    # demo: wage ÷ 30 × days. b1 剖宫产 as 难产 98 + 15 days at the employer's 900,000 → 3,390,000;
+    # b2 twins 98 + 15 days at 500,001 → 1,883,337.1 → 1,883,337. (Each at the 缴费基数 as a 顺产, b5 and b6
+    # counted too, the accounts booked 1,960,000 + 1,633,337 + 1,960,000 in May to July.)
+    paid = booked[booked["amount_fen"] != 0]
+    assert paid[["fund", "month", "item", "amount_fen"]].values.tolist() == [["310100", 5, "生育津贴", 5_273_337]]
+    _, summary = maternity_year(folder, pack)  # the lake holds 2023's birth b7 as well
+    assert summary["amount_fen"] == 5_273_337 + 900_000 * 98 // 30 and summary["paid"] == 3
+    assert "2 of 2 职工 births of 2024 paid 52,733.37 元" in note and "剖宫产 1, 顺产 1" in note
+    assert "1 生育住院 claims of persons not recorded as women: not counted as births" in note
+    assert "1 生育住院 stays of an abortive outcome (O00–O08): not counted" in note
+
+
+def test_maternity_allowance_of_a_birth_without_a_spell_is_not_paid_and_said(tmp_path):
+    from yibao.fund.accounts import lake_maternity
     from yibao.fund.maternity import allowance_lines
 
-    booked, note = allowance_lines(BIRTHS, MOTHERS, load_pack("demo"), 2024)
-    # demo: 缴费基数 ÷ 30 × 98 days — 600,000 → 1,960,000; 500,001 → 1,633,336.6 → 1,633,337 (the 2024 spell's base)
-    assert booked[["fund", "month", "item", "amount_fen"]].values.tolist() == [["310100", 5, "生育津贴", 3_593_337]]
-    assert "2 职工 births" in note and "顺产" in note  # the resident's birth and the ordinary stay book none
+    e = BIRTH_TABLES["enrollments"]
+    tables = BIRTH_TABLES | {"enrollments": e.filter(pa.array([p != "m2" for p in e["psn_no"].to_pylist()]))}
+    pack = load_pack("demo")
+    booked, note = allowance_lines(lake_maternity(_birth_lake(tmp_path, tables), pack, 2024), pack, 2024)
+    assert int(booked["amount_fen"].sum()) == 3_390_000
+    assert "1 of 2 职工 births" in note and "1 births of persons with no 职工 spell in force at discharge: not paid" in note
 
 
-def test_maternity_allowance_needs_a_rule_and_a_base():
+def test_maternity_allowance_needs_a_rule(tmp_path):
+    from yibao.fund.accounts import lake_maternity
     from yibao.fund.maternity import allowance_lines
 
-    booked, note = allowance_lines(BIRTHS, MOTHERS, load_pack("national"), 2024)
-    assert booked.empty and "has no allowance rule" in note
-    with pytest.raises(ValidationError, match="claim b2"):
-        allowance_lines(BIRTHS, MOTHERS[MOTHERS["contribution_base_fen"] != 500_001], load_pack("demo"), 2024)
+    pack = load_pack("national")
+    booked, note = allowance_lines(lake_maternity(_birth_lake(tmp_path), pack, 2024), pack, 2024)
+    assert booked.empty and "has no allowance rule" in note and "4 职工 生育住院 claims of 2024" in note
+
+
+@pytest.fixture(scope="module")
+def births_lake(tmp_path_factory):
+    """A year with 剖宫产, 灵活就业 mothers and employers' wages, settled under the demo pack."""
+    out = tmp_path_factory.mktemp("birthlake")
+    generate(SynthConfig(persons=3000, seed=7, with_lines=False), out)
+    return out, settle_lake(out, "demo")[0]
+
+
+def test_synthetic_accounts_book_the_allowance_yibao_maternity_year_reports(births_lake):
+    from yibao.settlement.allowance_cli import maternity_year, year_notes
+
+    folder, rows = births_lake
+    births, summary = maternity_year(folder, "demo")
+    acc = lake_accounts(folder, load_pack("demo"), rows)
+    booked = item(acc, "职工统筹", "生育津贴")
+    assert int(booked["amount_fen"].sum()) == summary["amount_fen"] > 0
+    by_month = births.groupby(pd.to_datetime(births["dscg_date"]).dt.month)["amount_fen"].sum()
+    assert booked.set_index("month")["amount_fen"][by_month.index].tolist() == by_month.tolist()
+    assert {"caesarean", "normal"} <= set(summary["by_kind"]["birth"]) and summary["contribution_base"] > 0
+    said = next(n for n in acc.notes if n.startswith("生育津贴"))
+    assert all(line in said for line in year_notes(summary))
 
 
 def test_packs_cite_the_transfer_and_the_interest_rule():

@@ -267,22 +267,35 @@ def _reconcile(claims: pd.DataFrame, statements: pd.DataFrame) -> None:
                               f"{paid} fen (fund_pay_sumamt + acct_pay + acct_mulaid_pay)", "settlement statements")
 
 
-def lake_registry(folder, pack, year: int) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The lines a lake part finances outside its claims — the registry's income and transfers and the
-    生育津贴 — with the notes they carry. Persons are independent, so a region's parts sum."""
+def lake_income(folder, pack, year: int) -> pd.DataFrame:
+    """The registry's lines of a lake part: its contributions, accruals and transfers by month."""
     from yibao.fund.income import enrolment_months, registry_lines
-    from yibao.fund.maternity import allowance_lines
     from yibao.lake.io import read_table
     from yibao.registry.accounts import account_accruals_for_year
 
     enrollments = read_table(folder, "enrollments").to_pandas()
     accruals = account_accruals_for_year(enrollments, read_table(folder, "persons").to_pandas(), pack, year)
-    rules = AccountRules.from_pack(pack, year)
-    income = registry_lines(lake_contributions(folder, pack, year), enrolment_months(enrollments, year), accruals,
-                            rules, year)
-    claims = read_table(folder, "claims", columns=["claim_id", "psn_no", "insutype", "med_type", "dscg_date"]).to_pandas()
-    allowances, note = allowance_lines(claims, enrollments, pack, year)
-    return pd.concat([income, allowances], ignore_index=True), (note,)
+    return registry_lines(lake_contributions(folder, pack, year), enrolment_months(enrollments, year), accruals,
+                          AccountRules.from_pack(pack, year), year)
+
+
+def lake_maternity(folder, pack, year: int) -> pd.DataFrame:
+    """The births of a lake part's year as ``yibao maternity year`` counts and pays them (a tally:
+    :func:`yibao.fund.maternity.allowance_tally`)."""
+    from yibao.fund.maternity import allowance_tally
+    from yibao.lake.io import read_table
+    from yibao.settlement.allowance_cli import TABLE_COLUMNS
+
+    return allowance_tally(*(read_table(folder, t, columns=c) for t, c in TABLE_COLUMNS.items()), pack, year)
+
+
+def lake_registry(folder, pack, year: int) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The lines a lake part finances outside its claims — the registry's income and transfers and the
+    生育津贴 — with the notes they carry. Persons are independent, so a region's parts sum."""
+    from yibao.fund.maternity import allowance_lines
+
+    allowances, note = allowance_lines(lake_maternity(folder, pack, year), pack, year)
+    return pd.concat([lake_income(folder, pack, year), allowances], ignore_index=True), (note,)
 
 
 def lake_accounts(folder, pack, statements: pd.DataFrame | None = None, opening: dict[str, int] | None = None,
@@ -332,4 +345,4 @@ def lake_year(statements: pd.DataFrame, folder) -> int:
 
 
 __all__ = ["FUNDS", "FundAccounts", "claim_lines", "fund_accounts", "interest_lines", "lake_accounts", "lake_contributions",
-           "lake_account_opening", "lake_registry", "lake_year"]
+           "lake_account_opening", "lake_income", "lake_maternity", "lake_registry", "lake_year"]

@@ -43,6 +43,17 @@ EXTRA_BABIES = ((r"(^|\|)O30\.0", 1), (r"(^|\|)O30\.1", 2), (r"(^|\|)O30\.2", 3)
 OPTION_OF = {"birth": "--birth", "extra_babies": "--extra-babies", "monthly_wage": "--wage"}
 ROW_COLUMNS = ["claim_id", "psn_no", "dscg_date", "birth", "extra_babies", "wage_source", "emp_no",
                "monthly_wage_fen", "days", "amount_fen"]
+TALLY_COLUMNS = ["month", "birth", "outcome", "births", "days", "amount_fen"]
+PAID_SOURCES = ("employer", "contribution_base")
+WAGE_SOURCES = PAID_SOURCES + ("no_spell", "no_employer_wage")
+LEFT_OUT = ("not_in_persons", "not_women", "abortive")
+# the tables year_births reads, in its order of arguments, and the columns it needs of each
+TABLE_COLUMNS = {
+    "claims": ["claim_id", "psn_no", "insutype", "med_type", "dscg_date", "diagnoses", "procedures"],
+    "persons": ["psn_no", "sex"],
+    "enrollments": ["psn_no", "insutype", "emp_no", "start_date", "end_date", "contribution_base_fen"],
+    "employers": ["emp_no", "avg_wage_fen"],
+}
 
 
 def pack_option(name: str) -> Pack:
@@ -111,13 +122,10 @@ def print_allowance(doc: dict[str, Any], console: Console) -> None:
 
 # ---------------------------------------------------------------- the births of a lake's year
 
-def _births(folder: str | Path) -> tuple[pa.Table, dict[str, int]]:
-    """The year's 生育住院 claims of 职工 women with their birth kind and extra babies; the 52 claims
+def _births(claims: pa.Table, persons: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """The 生育住院 claims of 职工 women with their birth kind and extra babies; the 52 claims
     left out (not a woman, not in persons, an abortive outcome) are counted."""
-    claims = read_table(folder, "claims", columns=["claim_id", "psn_no", "insutype", "med_type", "dscg_date",
-                                                   "diagnoses", "procedures"])
     claims = claims.filter(pc.and_(pc.equal(claims["med_type"], vocab.MED_MATERNITY_INPATIENT), pc.equal(claims["insutype"], vocab.EMPLOYEE)))
-    persons = read_table(folder, "persons", columns=["psn_no", "sex"])
     at = pc.index_in(claims["psn_no"], value_set=persons["psn_no"].combine_chunks())
     known = pc.is_valid(at)
     sex = pc.take(persons["sex"], at.fill_null(0)) if len(persons) else pa.nulls(len(claims), pa.string())
@@ -138,13 +146,11 @@ def _births(folder: str | Path) -> tuple[pa.Table, dict[str, int]]:
     return births.append_column("extra_babies", pa.array(extra, pa.int64())), left_out
 
 
-def _spell_wages(folder: str | Path, births: pa.Table) -> dict[str, np.ndarray]:
+def _spell_wages(enrollments: pa.Table, employers: pa.Table, births: pa.Table) -> dict[str, np.ndarray]:
     """For each birth, the 310 spell in force at discharge (latest start ≤ discharge, not ended before
     it) and the wage it gives: the employer's average wage, else (灵活就业, no employer) the spell's
     contribution base. ``source`` is employer / contribution_base / no_employer_wage / no_spell."""
-    e = read_table(folder, "enrollments", columns=["psn_no", "insutype", "emp_no", "start_date", "end_date",
-                                                   "contribution_base_fen"])
-    e = e.filter(pc.equal(e["insutype"], vocab.EMPLOYEE))
+    e = enrollments.filter(pc.equal(enrollments["insutype"], vocab.EMPLOYEE))
     psn = births["psn_no"].combine_chunks().unique()
     person = pc.index_in(e["psn_no"], value_set=psn).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     key = (person << DAY_BITS) + _days(e["start_date"]).astype(np.int64)
@@ -160,7 +166,6 @@ def _spell_wages(folder: str | Path, births: pa.Table) -> dict[str, np.ndarray]:
     else:
         ok, row = np.zeros(len(want), bool), pa.nulls(len(want), pa.int64())
     emp_no, base = e["emp_no"].take(row), e["contribution_base_fen"].take(row)
-    employers = read_table(folder, "employers", columns=["emp_no", "avg_wage_fen"])
     emp_wage = employers["avg_wage_fen"].take(pc.index_in(emp_no, value_set=employers["emp_no"].combine_chunks()))
     has_emp = pc.is_valid(emp_no).to_numpy(zero_copy_only=False)
     employer_ok = has_emp & pc.is_valid(emp_wage).to_numpy(zero_copy_only=False)
@@ -176,33 +181,63 @@ def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
 
 
-def maternity_year(folder: str | Path, pack: Pack | str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """生育津贴 for every birth of a lake's year: one row per birth (``ROW_COLUMNS``; no amount for a
-    birth without a wage) and a summary — births, days and amount by birth kind, and the births left
-    unpaid or paid on a contribution base, counted."""
-    pack = load_pack(pack) if isinstance(pack, str) else pack
-    births, left_out = _births(folder)
-    w = _spell_wages(folder, births)
+def year_births(claims: pa.Table, persons: pa.Table, enrollments: pa.Table, employers: pa.Table,
+                pack: Pack) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The core of :func:`maternity_year` on the tables themselves (``*_COLUMNS`` at least): one row per
+    birth (``ROW_COLUMNS``; no amount for a birth without a wage) and the 52 claims not counted as
+    births, by reason."""
+    births, left_out = _births(claims, persons)
+    w = _spell_wages(enrollments, employers, births)
     paid, dates = w["paid"], _days(births["dscg_date"])
     days, amount = np.zeros(len(births), np.int64), np.zeros(len(births), np.int64)
     if paid.any():
         days[paid], amount[paid] = maternity_allowances(
             pack, dates[paid], w["wage"][paid],
             births["birth"].to_numpy(zero_copy_only=False)[paid], births["extra_babies"].to_numpy()[paid])
-    in_force = pack.at(pd.Timestamp(dates.max()).date()) if len(dates) else None
     rows = births.to_pandas().assign(
         wage_source=w["source"], emp_no=w["emp_no"],
         monthly_wage_fen=_unless_unpaid(w["wage"], paid), days=_unless_unpaid(days, paid),
         amount_fen=_unless_unpaid(amount, paid))[ROW_COLUMNS]
-    by_kind = (rows[paid].groupby("birth").agg(births=("claim_id", "size"), days=("days", "sum"),
-                                               amount_fen=("amount_fen", "sum"))
+    return rows, left_out
+
+
+def year_tally(rows: pd.DataFrame, left_out: dict[str, int]) -> pd.DataFrame:
+    """The births counted by month of discharge, kind and wage source (``TALLY_COLUMNS``), with the claims
+    left out as rows of month 0 and their reason as the outcome: parts of a region (persons are
+    independent) add up row by row, and :func:`tally_summary` reads the sum."""
+    counted = (rows.assign(month=pd.to_datetime(rows["dscg_date"]).dt.month.astype("int64"),
+                           outcome=rows["wage_source"], births=1)
+               .groupby(["month", "birth", "outcome"], as_index=False)
+               .agg(births=("births", "sum"), days=("days", "sum"), amount_fen=("amount_fen", "sum")))
+    apart = pd.DataFrame([{"month": 0, "birth": "", "outcome": k, "births": n, "days": 0, "amount_fen": 0}
+                          for k, n in left_out.items() if n], columns=TALLY_COLUMNS)
+    parts = [p for p in (counted[TALLY_COLUMNS], apart) if len(p)]
+    tally = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TALLY_COLUMNS)
+    return tally.astype({c: "int64" for c in ("month", "births", "days", "amount_fen")})
+
+
+def tally_summary(tally: pd.DataFrame, pack_name: str, stale: str = "") -> dict[str, Any]:
+    """The summary of :func:`maternity_year` from a tally: births, days and amount by birth kind, and
+    the births left unpaid or paid on a contribution base and the claims left out, counted."""
+    by = tally.groupby("outcome")["births"].sum()
+    paid = tally[tally["outcome"].isin(PAID_SOURCES)]
+    by_kind = (paid.groupby("birth").agg(births=("births", "sum"), days=("days", "sum"),
+                                         amount_fen=("amount_fen", "sum"))
                .reset_index().astype({"births": "int64", "days": "int64", "amount_fen": "int64"}))
-    sources = rows["wage_source"].value_counts()
-    summary = {"pack": pack.name, "births": len(rows), "paid": int(paid.sum()), "by_kind": by_kind,
-               "days": int(days.sum()), "amount_fen": int(amount.sum()),
-               **{s: int(sources.get(s, 0)) for s in ("employer", "contribution_base", "no_spell", "no_employer_wage")},
-               **left_out, "stale": in_force.stale_warning if in_force is not None else ""}
-    return rows, summary
+    return {"pack": pack_name, "births": int(sum(by.get(s, 0) for s in WAGE_SOURCES)),
+            "paid": int(paid["births"].sum()), "by_kind": by_kind,
+            "days": int(tally["days"].sum()), "amount_fen": int(tally["amount_fen"].sum()),
+            **{s: int(by.get(s, 0)) for s in WAGE_SOURCES + LEFT_OUT}, "stale": stale}
+
+
+def maternity_year(folder: str | Path, pack: Pack | str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """生育津贴 for every birth of a lake's year: one row per birth (``ROW_COLUMNS``; no amount for a
+    birth without a wage) and a summary — births, days and amount by birth kind, and the births left
+    unpaid or paid on a contribution base, counted."""
+    pack = load_pack(pack) if isinstance(pack, str) else pack
+    rows, left_out = year_births(*(read_table(folder, t, columns=c) for t, c in TABLE_COLUMNS.items()), pack)
+    stale = pack.at(pd.Timestamp(rows["dscg_date"].max()).date()).stale_warning if len(rows) else ""
+    return rows, tally_summary(year_tally(rows, left_out), pack.name, stale)
 
 
 def _unless_unpaid(values: np.ndarray, paid: np.ndarray) -> pd.arrays.IntegerArray:
