@@ -41,6 +41,7 @@ def test_fund_accounts_on_spark_equal_the_local_accounts(spark, region, buckets,
     from yibao.fund.accounts import lake_accounts
     from yibao.policy.pack import load_pack
     from yibao.scale.accounts import accounts_on_spark
+    from yibao.settlement.allowance_cli import maternity_year
 
     local = lake_accounts(region, load_pack("demo"), local_statements)
     import pyarrow as pa
@@ -50,6 +51,11 @@ def test_fund_accounts_on_spark_equal_the_local_accounts(spark, region, buckets,
     assert on_spark.year == local.year == 2024
     pd.testing.assert_frame_equal(on_spark.funds, local.funds)
     pd.testing.assert_frame_equal(on_spark.monthly, local.monthly)
+    assert on_spark.notes == local.notes
+    allowance = [acc.lines[acc.lines["item"] == "生育津贴"].sort_values("month")[["month", "amount_fen"]]
+                 .reset_index(drop=True) for acc in (on_spark, local)]
+    pd.testing.assert_frame_equal(*allowance)
+    assert int(allowance[0]["amount_fen"].sum()) == maternity_year(region, "demo")[1]["amount_fen"] > 0
     # 职工统筹, 个人账户, 居民统筹, 大病 (the demo's transfer) and 救助 have income; the claims booked every fen
     assert local.funds["income_fen"].notna().sum() == 5 and local.claims_paid_fen() > 0
 
