@@ -52,8 +52,8 @@ def allowance_tally(claims: pa.Table, persons: pa.Table, enrollments: pa.Table, 
 def allowance_lines(tally: pd.DataFrame, pack, year: int) -> tuple[pd.DataFrame, str]:
     """The year's 生育津贴 as 职工统筹 spending lines by month of discharge, and the note that says what
     the year counted and what it left out."""
-    unruled = int(tally.loc[tally["outcome"] == NO_RULE, "births"].sum())
     if not _has_rule(pack, year):
+        unruled = int(tally.loc[tally["outcome"] == NO_RULE, "births"].sum())
         return lines([]), (f"生育津贴: pack {pack.name} has no allowance rule (benefits.maternity.allowance_numerator); "
                            f"{unruled} 职工 生育住院 claims of {year} book no allowance")
     if tally.empty:

@@ -183,7 +183,7 @@ def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def year_births(claims: pa.Table, persons: pa.Table, enrollments: pa.Table, employers: pa.Table,
                 pack: Pack) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The core of :func:`maternity_year` on the tables themselves (``*_COLUMNS`` at least): one row per
+    """The core of :func:`maternity_year` on the tables themselves (``TABLE_COLUMNS`` at least): one row per
     birth (``ROW_COLUMNS``; no amount for a birth without a wage) and the 52 claims not counted as
     births, by reason."""
     births, left_out = _births(claims, persons)
