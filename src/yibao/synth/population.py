@@ -312,6 +312,12 @@ def _psn_type(pop: Population, y0: int, rng) -> np.ndarray:
     return np.where(res, rt, t)
 
 
+def _within_life(day: np.ndarray, pop: Population, who: np.ndarray) -> np.ndarray:
+    """``day`` moved to the person's birth when before it and to the death when after it (a double
+    enrolment is drawn in the first half-year, whoever is born or dies in it)."""
+    return np.clip(day, pop.birth[who], pop.death[who]).astype(np.int32)
+
+
 def _enrollments(cfg, rng, pop: Population, region, flexible, emp_of, base_fen, civil, y0) -> pa.Table:
     n = pop.n
     psn_type = _psn_type(pop, y0, rng)
@@ -345,7 +351,7 @@ def _enrollments(cfg, rng, pop: Population, region, flexible, emp_of, base_fen, 
                              np.where(dup_scheme == 0, vocab.ACTIVE,
                                       np.where(pop.age[dup] >= 60, vocab.ELDER_RESIDENT, vocab.ADULT_RESIDENT))),
         "flexible": dup_scheme == 0, "emp": np.full(len(dup), -1), "base": np.where(dup_scheme == 0, int(avg), -1),
-        "civil": np.zeros(len(dup), bool), "start": (y0 + rng.integers(0, 180, len(dup))).astype(np.int32),
+        "civil": np.zeros(len(dup), bool), "start": _within_life(y0 + rng.integers(0, 180, len(dup)), pop, dup),
         "end": pop.death[dup], "admdvs": np.where(other_region, elsewhere_idx, -1),
     }
     r = {k: np.concatenate([rows[k], second[k], third[k]]) for k in rows}
