@@ -2,7 +2,7 @@
 
 The face: ``fund_accounts()`` / ``lake_accounts()`` (``FundAccounts``), ``fund_warnings()`` (``Warning``,
 ``scheme_figures()``), ``indicators()`` (``Indicator``), ``write_workbook()``, ``simulate_reform()`` (``Simulation``)
-and ``calibrate()`` (``Calibration``). Names are imported on use.
+``calibrate()`` (``Calibration``) and ``settled_year()``. Names are imported on use.
 See ``README.md`` in this folder.
 """
 
@@ -11,13 +11,15 @@ from __future__ import annotations
 from yibao import _lazy_face
 
 __all__ = ["Calibration", "FundAccounts", "Indicator", "Simulation", "Warning", "calibrate", "fund_accounts",
-           "fund_warnings", "indicators", "lake_accounts", "scheme_figures", "simulate_reform", "write_workbook"]
+           "fund_warnings", "indicators", "lake_accounts", "scheme_figures", "settled_year", "simulate_reform",
+           "write_workbook"]
 
 __getattr__, __dir__ = _lazy_face(__name__, {
     "yibao.fund.accounts": ("FundAccounts", "fund_accounts", "lake_accounts"),
     "yibao.fund.calibration": ("Calibration", "calibrate"),
     "yibao.fund.kpi": ("Indicator", "indicators"),
     "yibao.fund.report": ("write_workbook",),
+    "yibao.fund.settled": ("settled_year",),
     "yibao.fund.simulate": ("Simulation", "simulate_reform"),
     "yibao.fund.warning": ("Warning", "fund_warnings", "scheme_figures"),
 })

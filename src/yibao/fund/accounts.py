@@ -6,7 +6,7 @@ Every amount is a booking line (:mod:`yibao.fund.income`: fund, month, side, ite
   pack has them, 医疗救助 by its fiscal budget (the pack's, or its spending stated as funded) — and the
   pooling funds' interest (``fund.interest``: 国发〔1998〕44号, the year's money at the 活期 rate and the
   balance carried from the year before at the 3-month rate, month by month on the balance at its start);
-- spending from the settled year, one row per claim (``yibao.settlement.settle_lake``), each setlinfo field
+- spending from the settled year, one row per claim (:mod:`yibao.fund.settled`), each setlinfo field
   booked to the fund it reports in the claim's month of discharge, 职工 maternity claims as 生育医疗费 beside
   the 生育津贴 (:mod:`yibao.fund.maternity`), and the payment engine's year-end clearing
   (:mod:`yibao.fund.clearing`) in December;
@@ -300,13 +300,14 @@ def lake_registry(folder, pack, year: int) -> tuple[pd.DataFrame, tuple[str, ...
 
 def lake_accounts(folder, pack, statements: pd.DataFrame | None = None, opening: dict[str, int] | None = None,
                   payment: dict | None = None) -> FundAccounts:
-    """The accounts of a lake's year: settles it (unless ``statements`` are given), reads its registry
-    and, given the payment engine's year (:func:`yibao.payment.pay_year`), books its clearing."""
+    """The accounts of a lake's year (its ``statements``, else :func:`yibao.fund.settled.settled_year`):
+    reads its registry and, given the payment engine's year (:func:`yibao.payment.pay_year`), books
+    its clearing."""
     from yibao.fund.clearing import clearing_lines, payments_of_lake
-    from yibao.settlement.batch import settle_lake
+    from yibao.fund.settled import settled_year
 
     if statements is None:
-        statements, _ = settle_lake(folder, pack)
+        statements, _ = settled_year(folder, pack)
     year = lake_year(statements, folder)
     registry, notes = lake_registry(folder, pack, year)
     rules = AccountRules.from_pack(pack, year)

@@ -48,16 +48,20 @@ def parse_opening(items: list[str]) -> dict[str, int] | None:
 
 
 def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
-              statements: pd.DataFrame | None = None, clearing: bool = False, payment: dict | None = None) -> FundYear:
-    """The lake's year — settled here unless its ``statements`` are given — as accounts, warnings and
-    indicators; with ``clearing``, the payment engine pays the year (unless its ``payment`` result is
-    given) and its clearing is booked."""
+              statements: pd.DataFrame | None = None, clearing: bool = False, payment: dict | None = None,
+              source: str | None = None) -> FundYear:
+    """The lake's year — its ``statements`` as given (``source`` says whence), else as
+    :func:`yibao.fund.settled.settled_year` finds them — as accounts, warnings and indicators; with
+    ``clearing``, the payment engine pays the year (unless its ``payment`` result is given) and its
+    clearing is booked."""
+    from dataclasses import replace
+
+    from yibao.fund.settled import settled_year
     from yibao.lake.io import has_table, read_table
-    from yibao.settlement.batch import settle_lake
 
     pack = load_pack(pack_name) if isinstance(pack_name, (str, Path)) else pack_name
     if statements is None:
-        statements, _ = settle_lake(lake, pack)
+        statements, source = settled_year(lake, pack)
     if not clearing:
         payment = None
     elif payment is None:
@@ -65,6 +69,8 @@ def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
 
         payment = pay_year(lake, pack)
     accounts = lake_accounts(lake, pack, statements, opening, payment)
+    if source:
+        accounts = replace(accounts, notes=(source,) + accounts.notes)
     schemes = scheme_figures(accounts, opening)
     identities = (read_table(lake, "identities").to_pandas() if has_table(lake, "identities")
                   else pd.DataFrame(columns=["psn_no", "identity", "start_date", "end_date"]))
@@ -184,8 +190,8 @@ def report_cmd(
     _suffix(pdf, "--pdf", ".pdf")
     _suffix(xlsx, "--xlsx", ".xlsx")
     balances = parse_opening(opening)
-    pk, statements = _settled(lake, pack)
-    year = fund_year(lake, pk, balances, statements, clearing)
+    pk, statements, source = _settled(lake, pack)
+    year = fund_year(lake, pk, balances, statements, clearing, source=source)
     base, rows = _lake_forecast(lake, pk, statements, years, SCENARIOS, balances, None, 0)
     chapters = [*year_chapters(year), forecast_chapter(rows, base.year)]
     if reform is not None:
@@ -244,12 +250,11 @@ def register(app: typer.Typer) -> None:
 # --- 精算预测: forecast, backtest, IBNR and budget -------------------------------------------------------
 
 def _settled(lake: Path, pack_name: str):
-    """The pack and the lake's settled year (one row per claim)."""
-    from yibao.settlement.batch import settle_lake
+    """The pack, the lake's settled year (one row per claim) and where it came from."""
+    from yibao.fund.settled import settled_year
 
     pack = load_pack(pack_name)
-    statements, _ = settle_lake(lake, pack)
-    return pack, statements
+    return (pack, *settled_year(lake, pack))
 
 
 def _table(title: str, columns, left=("scheme", "figure")) -> Table:
@@ -317,9 +322,10 @@ def forecast_cmd(
         if s not in SCENARIOS:
             raise ValidationError("--scenario", f"{s!r}: expected one of {', '.join(SCENARIOS)}")
     balances = parse_opening(opening)
-    pk, statements = _settled(lake, pack)
+    pk, statements, source = _settled(lake, pack)
     base, rows = _lake_forecast(lake, pk, statements, years, tuple(scenario) or SCENARIOS, balances, year, seed)
     print_forecast(base.year, rows, balances, new_console())
+    new_console().print(source, highlight=False)
     if xlsx is not None:
         write_forecast(rows, xlsx)
         new_console().print(f"workbook: {xlsx}", highlight=False)
@@ -352,8 +358,9 @@ def ibnr_cmd(
     """The IBNR reserve of the year's claims: chain ladder on the lag triangle with Mack's standard error."""
     from yibao.fund.ibnr import lake_ibnr
 
-    pk, statements = _settled(lake, pack)
+    pk, statements, source = _settled(lake, pack)
     console = new_console()
+    console.print(source, highlight=False)
     for insutype in SCHEME_NAMES:
         r = lake_ibnr(lake, pk, statements, seed, insutype)
         console.print(_ibnr_table(r, insutype))
@@ -381,9 +388,10 @@ def budget_cmd(
     """Next year's 收支预算 per scheme from this year's accounts, the forecast and the IBNR, by payment pool."""
     from yibao.fund.budget import lake_budget
 
-    pk, statements = _settled(lake, pack)
+    pk, statements, source = _settled(lake, pack)
     budgets = lake_budget(lake, pk, statements, seed)
     print_budget(budgets, new_console())
+    new_console().print(source, highlight=False)
 
 
 def print_budget(budgets, console) -> None:

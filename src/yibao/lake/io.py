@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 # What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
+SERVICE_STATEMENTS = "statements.parquet"  # a lake exported from the ledger: what the service settled
 UNREADABLE = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError)
 
 

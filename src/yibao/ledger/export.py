@@ -37,17 +37,21 @@ def export_lake(engine: sa.Engine, out: str | Path) -> dict[str, int]:
     with engine.connect() as conn:
         for name in REGISTRY:
             frame = pd.read_sql(sa.select(*(metadata.tables[LAKE_TABLES[name]].c[f.name] for f in TABLES[name])), conn)
-            if name == "catalog" and frame.empty:
-                continue  # the service settled with the shipped 医保目录, which a lake without one uses too
+            if name in ("catalog", "contributions") and frame.empty:
+                # none loaded: the service settled with the shipped 医保目录, and no contribution was
+                # recorded — a lake without the table uses the shipped one and the dues from the spells
+                continue
             lake_io.write_table(out, name, pa.Table.from_pandas(frame, schema=TABLES[name], preserve_index=False))
             counts[name] = len(frame)
         settled = _live(conn)
         lines = _lines(conn, settled)
         claims = _claims(conn, settled, lines)
+        levels = dict(conn.execute(sa.text("SELECT fixmedins_code, level FROM institutions")).all())
     for name, frame in (("claims", claims), ("claim_lines", lines.drop(columns=["setl_id"]))):
         lake_io.write_table(out, name, pa.Table.from_pandas(frame, schema=TABLES[name], preserve_index=False))
         counts[name] = len(frame)
-    pq.write_table(pa.Table.from_pandas(_statements(settled), preserve_index=False), out / "statements.parquet")
+    statements = _statements(settled, claims, levels)
+    pq.write_table(pa.Table.from_pandas(statements, preserve_index=False), out / lake_io.SERVICE_STATEMENTS)
     counts["statements"] = len(settled)
     return counts
 
@@ -107,10 +111,16 @@ def _claims(conn: sa.Connection, settled: pd.DataFrame, lines: pd.DataFrame) -> 
     return pd.DataFrame(rows, columns=[f.name for f in TABLES["claims"]])
 
 
-def _statements(settled: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({"setl_id": settled["setl_id"], "mdtrt_id": settled["mdtrt_id"], "psn_no": settled["psn_no"],
-                        "fixmedins_code": settled["fixmedins_code"], "setl_time": settled["setl_time"],
-                        "clr_type": settled["clr_type"]})
+def _statements(settled: pd.DataFrame, claims: pd.DataFrame, levels: dict[str, str]) -> pd.DataFrame:
+    """One row per live settlement: its ids, the claim's scheme, person type, med type, level and
+    discharge day (as the batch's statement rows carry them) and the setlinfo amounts in fen."""
+    insured = [json.loads(t) for t in settled["insured"]]
+    out = pd.DataFrame({"setl_id": settled["setl_id"], "claim_id": settled["setl_id"], "mdtrt_id": settled["mdtrt_id"],
+                        "psn_no": settled["psn_no"], "fixmedins_code": settled["fixmedins_code"],
+                        "setl_time": settled["setl_time"], "clr_type": settled["clr_type"],
+                        "insutype": settled["insutype"], "psn_type": [i["psn_type"] for i in insured],
+                        "med_type": settled["med_type"], "level": settled["fixmedins_code"].map(levels),
+                        "dscg_date": claims.set_index("claim_id")["dscg_date"].reindex(settled["setl_id"]).to_numpy()})
     setlinfo = [json.loads(t)["setlinfo"] for t in settled["statement"]]
     for f in SETLINFO_FIELDS:
         out[f] = [int(s[f]) for s in setlinfo]
