@@ -260,5 +260,5 @@ def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_
     out["hhi"] = (share ** 2).groupby(level=0).sum().reindex(out.index)
 
 
-__all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "HIT_COLUMNS", "LEVELS", "LINE_COLUMNS", "RULE_FEATURES", "SCORED", "case_key",
-           "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]
+__all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "HIT_COLUMNS", "LEVELS", "LINE_COLUMNS", "RULE_FEATURES", "SCORED",
+           "case_key", "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]
