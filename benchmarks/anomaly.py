@@ -1,11 +1,15 @@
 """The anomaly detector and the ring finder measured against the synthetic region's labels, and timed.
 
     python benchmarks/anomaly.py --persons 100000 --institution-scale 40 --seed 2031   # synthesizes first (not timed)
-    python benchmarks/anomaly.py --lake /path/to/lake
+    python benchmarks/anomaly.py --lake /path/to/lake [--hits hits.parquet]
 
 The seed 2031 is used by no test and no tuning. ``--institution-scale`` gives the region a city's
 spread of providers (the institutions of ``persons × scale`` inhabitants), so that the ranking is
 measured on hundreds of institutions, a dozen carriers of each pattern among them.
+
+The rules run first (``yibao supervise run``, timed as a command; or ``--hits`` gives their output) and
+the share of claims they flag is a feature beside the profile (``+ hits``: what the regulator ranks
+on); ``robust, profile only`` is the detector without it.
 
 Truth per entity: the lake's ``fraud_entities`` rows at the level when it has that table, else an
 entity whose share of labelled claims is more than twice the region's. Prints, for the institution
@@ -32,8 +36,8 @@ import pandas as pd
 from command import run_yibao
 from yibao.console import new_console
 from yibao.supervision.anomaly.detector import METHODS, DetectorParams, rank_entities
-from yibao.supervision.anomaly.features import entity_features
-from yibao.supervision.anomaly.lake import entity_truth, read_claims, read_lines, ring_truth
+from yibao.supervision.anomaly.features import RULE_FEATURES, SCORED, entity_features
+from yibao.supervision.anomaly.lake import entity_truth, read_claims, read_hits, read_lines, ring_truth
 from yibao.supervision.anomaly.rings import RingParams, find_rings
 
 
@@ -121,31 +125,42 @@ def main(argv=None) -> None:
     ap.add_argument("--institution-scale", type=float, default=40.0,
                     help="institutions per inhabitant × this when synthesizing (a city's providers)")
     ap.add_argument("--lake", type=Path, help="An existing lake (skips synthesis).")
+    ap.add_argument("--hits", type=Path, help="The rules' hits of the lake (skips running the rules).")
     ap.add_argument("--top", type=int, default=10, help="k of precision at the top k.")
     args = ap.parse_args(argv)
     console = new_console()
     with tempfile.TemporaryDirectory() as tmp:
         lake = args.lake or synthesize(args.persons, args.seed, Path(tmp), args.institution_scale)
         timer = Timer()
+        rules = None
+        if args.hits is None:
+            args.hits = Path(tmp) / "hits.parquet"
+            rules = run_yibao(["supervise", "run", "--lake", lake, "--out", args.hits])
+        hits = read_hits(args.hits)
         claims = timer.run("read claims + group stays", read_claims, lake)
         lines = timer.run("read lines", read_lines, lake)
         rows = []
         for level in ("institution", "doctor"):
-            features = timer.run(f"features: {level}", entity_features, claims, lines, level)
+            features = timer.run(f"features: {level}", entity_features, claims, lines, level, hits=hits)
             truth, source = entity_truth(lake, claims, level)
-            for method in METHODS:
-                ranked = timer.run(f"rank: {level} ({method})", rank_entities, features,
-                                   DetectorParams(method=method, seed=args.seed))
-                rows.append(_figures(level, method, "all", ranked, truth, args.top, source))
+            for method, profile_only in [(m, False) for m in METHODS] + [("robust", True)]:
+                scored = tuple(f for f in SCORED if not (profile_only and f in RULE_FEATURES))
+                name = f"{method}, profile only" if profile_only else f"{method} + hits"
+                ranked = timer.run(f"rank: {level} ({name})", rank_entities, features,
+                                   DetectorParams(method=method, seed=args.seed, features=scored))
+                rows.append(_figures(level, name, "all", ranked, truth, args.top, source))
                 for pattern, (mine, clean) in _patterns(lake, ranked, level).items():
                     sub = ranked[ranked["entity"].isin(mine | clean)]
-                    rows.append(_figures(level, method, pattern, sub, pd.Series(sub["entity"].isin(mine).to_numpy(), index=sub["entity"]),
+                    rows.append(_figures(level, name, pattern, sub, pd.Series(sub["entity"].isin(mine).to_numpy(), index=sub["entity"]),
                                          args.top, "fraud_entities, vs unlabelled"))
         rings = timer.run("rings", find_rings, claims, RingParams(seed=args.seed))
         recall, precision, n_rings = ring_quality(rings, ring_truth(lake))
-        command = run_yibao(["supervise", "rank", "--lake", lake, "--level", "institution",
+        command = run_yibao(["supervise", "rank", "--lake", lake, "--level", "institution", "--hits", args.hits,
                              "--out", Path(tmp) / "rank.parquet"])
     _print(console, args, rows, (recall, precision, n_rings, len(rings)), timer, len(claims))
+    if rules is not None:
+        console.print(f"the rules (`yibao supervise run`, for the hits): {rules[0]:.2f} s wall, {rules[1]:.2f} s CPU",
+                      highlight=False)
     wall, cpu, rss = command
     console.print(f"the command `yibao supervise rank --level institution` (with rings; what a user runs): "
                   f"{wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS {rss / 2**20:,.0f} MiB; the steps above are inner "

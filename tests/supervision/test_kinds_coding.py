@@ -60,22 +60,50 @@ def test_a_severe_code_on_a_mild_bill_is_upcoding_with_the_drg_gain_at_stake(sv)
     rate = _half_up(total * 10_000, 4 * er + 6 * es)
     assert (e["weight_billed"], e["weight_supported"], e["base_rate_fen"]) == (er / 10_000, es / 10_000, rate)
     assert hit.vola_amt == _half_up(er * rate, 10_000) - _half_up(es * rate, 10_000) > 0
-    # the peers: the 75th percentile of the six pneumonia stays' cost and LOS at the same level
+    # the peers: the 90th percentile of the six pneumonia stays' cost and LOS at the same level
     assert (e["cost_fen"], e["episode_cost_fen"], e["episode_los"], e["episode_stays"]) == (350000, 350000, 7, 1)
-    assert (e["peer_cost_fen"], e["peer_los"], e["peers"], e["peer_group"]) == (442500, 8.75, 6, "3/无手术操作")
+    assert (e["peer_cost_fen"], e["peer_los"], e["peers"], e["peer_group"]) == (495000, 9.0, 6, "3/无手术操作")
+    assert e["missing_markers"] == []  # the genuine stays bill nothing the pneumonia stays do not
     assert hit.sev_deg == 3 and "高套诊断" in hit.vola_cont and hit.ref.startswith("assumption: ")
 
 
 def test_genuine_severe_stays_dear_or_long_ones_and_other_diagnoses_are_not_hits(sv):
     w = _region(sv)
-    _stay(w, w.person(), "2024-07-01", 7, 4620, RESP_FAILURE)  # above the peers' 75th percentile cost (4,425)
-    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' 8.75 days
+    _stay(w, w.person(), "2024-07-01", 7, 5000, RESP_FAILURE)  # above the peers' 90th percentile cost (4,950)
+    _stay(w, w.person(), "2024-08-01", 10, 3000, RESP_FAILURE)  # cheap, but longer than the peers' 9 days
     _stay(w, w.person(), "2024-09-01", 6, 3000, ANGINA)  # a mild diagnosis of another pair, no peers
     _stay(w, w.person(), "2024-10-01", 5, 3000, RESP_FAILURE, way="2")  # short because transferred
     for k in range(5):  # 脑梗死 for 短暂性脑缺血 on a cheap stay: the same DRG (BR25), no heavier group paid
         _stay(w, w.person(), f"2024-0{k + 1}-12", 6, 2400, "G45.900")
     _stay(w, w.person(), "2024-11-01", 5, 2000, "I63.900")
     assert sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables())) == []
+
+
+VENTILATOR, BLOOD_GAS, HEPARIN = "310603001", "250501011a", "XB01ABA0206F03300000000"
+
+
+def _treated(w, p, start, days, cost_yuan, dx, items):
+    """A stay billing ``items`` (code, kind) beside its beds, the items 10 yuan each."""
+    end = f"2024-{int(start[5:7]):02d}-{int(start[8:]) + days:02d}"
+    beds = (cost_yuan - 10 * len(items)) * 100 // days
+    return _claim(w, p, start, end, med="2101", dx=dx,
+                  lines=[(BED, "service", days, beds), *((code, kind, 1, 1000) for code, kind in items)])
+
+
+def test_a_cheap_severe_stay_billing_the_severe_diagnosis_own_treatment_is_not_upcoding(sv):
+    """The genuine 呼吸衰竭 stays bill a ventilator and a heparin: marks of the severe diagnosis, as no
+    pneumonia stay bills them. A cheap stay coded 呼吸衰竭 with a ventilator (or another heparin, the
+    same drug class) is no hit; one without any is, and its evidence names what it lacks."""
+    w = _region(sv)
+    for k in range(3):
+        _treated(w, w.person(), f"2024-0{k + 4}-05", 15, 13000, RESP_FAILURE, [(VENTILATOR, "service"), (HEPARIN, "drug")])
+    _treated(w, w.person(), "2024-01-20", 6, 3000, PNEUMONIA, [(BLOOD_GAS, "service")])  # a blood gas: not a marker
+    cheap = "2024-07-01", 7, 3500, RESP_FAILURE
+    _treated(w, w.person(), *cheap, [("310603001b", "service")])  # the ventilator at another price suffix
+    _treated(w, w.person(), "2024-08-01", 7, 3500, RESP_FAILURE, [("XB01ABB0001F00000000000", "drug")])
+    up = _treated(w, w.person(), "2024-09-01", 7, 3500, RESP_FAILURE, [(BLOOD_GAS, "service")])
+    (hit,) = sv.book("SV-UPC-01").run(bind(duckdb_backend(), *w.tables()))
+    assert hit.claim_id == up and hit.vola_evid["missing_markers"] == ["310603001", "XB01AB"]
 
 
 def test_a_level_with_too_few_peers_is_judged_against_the_region(sv):

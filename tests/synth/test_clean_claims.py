@@ -164,6 +164,29 @@ def test_fraud_is_concentrated_in_the_labelled_institutions_and_doctors(rings):
     assert lab["fixmedins_code"].isin(inst).mean() > 0.6
 
 
+def test_every_labelled_institution_has_a_doctor_in_on_it():
+    """A pharmacy has one doctor number: drawn at a share of 30%, most labelled pharmacies had none and
+    carried no fraud at all. Every labelled institution now has at least one."""
+    from yibao.synth.institutions import build_institutions
+    from yibao.synth.propensity import build_propensity
+
+    cfg = SynthConfig(persons=10_000, seed=3, institution_scale=200)
+    inst = build_institutions(cfg, np.random.default_rng([cfg.seed, 1]))
+    p = build_propensity(cfg, inst)
+    chosen = np.flatnonzero(p.institution)
+    assert inst.pharmacy[chosen].sum() >= 10
+    in_on_it = np.bincount(p.entities(inst).to_pandas().pipe(lambda e: _where(inst, e)), minlength=len(inst.local))
+    assert (in_on_it[chosen] >= 1).all()
+    assert (in_on_it[~p.institution] == 0).all()
+
+
+def _where(inst, e):
+    """The institution index of each labelled doctor (its code is the institution's, less the H/P)."""
+    codes = {c[1:]: i for i, c in enumerate(inst.code.to_pylist())}
+    docs = e.loc[e["level"] == "doctor", "entity_id"]
+    return np.array([codes[d[1:-3]] for d in docs], dtype=np.int64)
+
+
 def test_rings_are_persons_seeing_the_same_doctors_on_the_same_days(rings):
     e, lab, claims = rings["fraud_entities"], rings["fraud_labels"], rings["claims"]
     members = e[(e["level"] == "person") & (e["label"] == "ring")]

@@ -13,7 +13,8 @@ from yibao.synth.config import DEFAULT_INSTITUTION_PATTERNS
 from yibao.synth.institutions import build_institutions
 from yibao.synth.patterns import build_patterns
 
-ON = {k: 0.1 for k in DEFAULT_INSTITUTION_PATTERNS}
+# the stay patterns' share is of the hospitals that admit stays (fewer than the hospitals and primary ones)
+ON = {"cost_inflation": 0.15, "readmission": 0.15, "drug_share": 0.1, "item_concentration": 0.1}
 OFF = {k: 0.0 for k in DEFAULT_INSTITUTION_PATTERNS}
 
 
@@ -96,6 +97,21 @@ def test_one_doctor_bills_one_test_on_every_claim(regions):
         others = on["lines"][on["lines"]["doctor_code"] != row.entity_id]
         assert (others["item_code"] == item).groupby(others["claim_id"]).any().mean() < 0.2
     assert seen >= 10
+
+
+def test_stay_patterns_are_carried_by_hospitals_that_admit_stays():
+    """未定级 clinics (level 0) admit no stays: a stay pattern drawn there changed nothing yet was
+    labelled. The stay patterns' carriers are hospitals of the levels the inpatient mix admits."""
+    from yibao.synth.institutions import CATS
+
+    cfg = SynthConfig(persons=10_000, seed=3, institution_scale=200, institution_patterns=ON)
+    inst = build_institutions(cfg, np.random.default_rng([cfg.seed, 1]))
+    assert (inst.cat == CATS.index("0")).sum() >= 10
+    patterns = build_patterns(cfg, inst)
+    for pattern in ("cost_inflation", "readmission"):
+        carriers = np.flatnonzero(patterns.institution[pattern])
+        assert len(carriers) >= 3
+        assert set(np.array(CATS)[inst.cat[carriers]]) <= {"3", "2", "1"}, pattern
 
 
 def test_the_default_region_has_too_few_institutions_for_any_pattern():

@@ -86,6 +86,8 @@ def rank(
     method: str = typer.Option("robust", "--method", help="Score: robust (z length) or isolation (IsolationForest)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the IsolationForest and of the ring communities."),
     rings: bool = typer.Option(True, "--rings/--no-rings", help="Also find and print ring (团伙) candidates."),
+    hits: Path = typer.Option(None, "--hits", help="The rules' hits (yibao supervise run --out): the share of "
+                              "claims they flag is judged beside the profile."),
 ) -> None:
     """Rank institutions, departments or doctors against their peers (异常检测), with the reasons in
     Chinese, and the ring candidates (团伙) with members and evidence."""
@@ -93,7 +95,7 @@ def rank(
     from yibao.lake.io import check_out, write_rows
     from yibao.supervision.anomaly.detector import DetectorParams, rank_entities
     from yibao.supervision.anomaly.features import check_level, entity_features
-    from yibao.supervision.anomaly.lake import read_claims, read_lines
+    from yibao.supervision.anomaly.lake import read_claims, read_hits, read_lines
     from yibao.supervision.anomaly.report import ranking_table, rings_table
     from yibao.supervision.anomaly.rings import RingParams, find_rings
 
@@ -101,8 +103,9 @@ def rank(
     params = DetectorParams(method=method, seed=seed)
     if out is not None:
         check_out(out)
+    flagged = None if hits is None else read_hits(hits)
     claims = read_claims(lake)
-    ranked = rank_entities(entity_features(claims, read_lines(lake), level), params)
+    ranked = rank_entities(entity_features(claims, read_lines(lake), level, hits=flagged), params)
     if out is not None:
         write_rows(ranked, out)
     console = new_console()

@@ -24,7 +24,7 @@ import pyarrow as pa
 from yibao.errors import PolicyError
 from yibao.money import div_round
 from yibao.payment.common import W
-from yibao.supervision.common import Kind
+from yibao.supervision.common import Kind, starts_with_any
 from yibao.supervision.rules import ParamSpec
 
 STAY_COLUMNS = ("claim_id", "psn_no", "fixmedins_code", "adm", "dscg", "adm_date", "los", "dscg_way",
@@ -63,7 +63,8 @@ class Upcoding(Kind):
     name, label = "upcoding", "高套诊断"
     per_claim = False
     params = ParamSpec({"pairs": "list of text", "peer_quantile": "rate", "min_peers": "int", "episode_days": "int",
-                        "discharge_ways": "list of text", "pack": "text", "drg_version": "text"},
+                        "discharge_ways": "list of text", "pack": "text", "drg_version": "text",
+                        "marker_share": "rate", "marker_mild_share": "rate"},
                        ("pairs", "peer_quantile", "min_peers", "episode_days", "discharge_ways", "pack"))
 
     def resolve(self, rule, catalog):
@@ -80,7 +81,10 @@ class Upcoding(Kind):
         stays = t.claims.filter(t.claims.is_stay)
         frame = t.backend.to_arrow(stays.select(*STAY_COLUMNS)).to_pandas()
         applies = t.backend.to_arrow(t.applies(rule, stays).select("claim_id")).column(0).to_pylist()
-        found = upcoded(frame, frame["claim_id"].isin(applies), data, rule.params)
+        paired = stays.filter(starts_with_any(stays.principal, [x for p in data.pairs for x in (p.severe, p.mild)]))
+        items = t.lines.join(paired.select("claim_id"), "claim_id").select("claim_id", "item_code", "kind").distinct()
+        found = upcoded(frame, frame["claim_id"].isin(applies), data, rule.params,
+                        t.backend.to_arrow(items).to_pandas())
         return t.memtable(found)
 
     def text(self, rule, data, f):
@@ -123,21 +127,55 @@ def _peer_limits(peers: pd.DataFrame, q: float, min_peers: int) -> pd.DataFrame:
     return per[per["n"] >= min_peers]
 
 
-def _candidates(stays: pd.DataFrame, first: pd.Series, scope: pd.Series, pairs, q: float, min_peers: int) -> pd.DataFrame:
-    """Stays coded severe whose cost and LOS are within the mild peers' limits, with the pair."""
+def marker_key(items: pd.DataFrame) -> pd.Series:
+    """What a marker is counted by: a drug by its class (the first 6 characters of the national drug
+    code, X + the ATC level-4 group: any heparin, not one brand), anything else by its 9-character
+    base code (the item, whatever its price suffix)."""
+    code = items["item_code"].astype(str)
+    return code.str.slice(0, 6).where(items["kind"].eq("drug"), code.str.slice(0, 9))
+
+
+def markers(severe: pd.DataFrame, mild: pd.DataFrame, items: pd.DataFrame, share: float, mild_share: float) -> list[str]:
+    """The items that mark the severe diagnosis in the year's bills: billed on at least ``share`` of the
+    stays coded severe and at most ``mild_share`` of those coded mild (the ventilator of 呼吸衰竭, the
+    blood culture of 脓毒症). Upcoded stays are a few of the severe ones: they do not hide the markers."""
+    if severe.empty or mild.empty or items is None or items.empty:
+        return []
+    on = items.assign(item_code=marker_key(items)).drop_duplicates(["claim_id", "item_code"])
+    in_severe = on[on["claim_id"].isin(set(severe["claim_id"]))].groupby("item_code").size() / len(severe)
+    in_mild = on[on["claim_id"].isin(set(mild["claim_id"]))].groupby("item_code").size() / len(mild)
+    found = in_severe[(in_severe >= share) & (in_mild.reindex(in_severe.index).fillna(0.0) <= mild_share)]
+    return sorted(found.index.astype(str))
+
+
+def _candidates(stays: pd.DataFrame, first: pd.Series, scope: pd.Series, pairs, params: dict,
+                items: pd.DataFrame | None) -> pd.DataFrame:
+    """Stays coded severe whose cost and LOS are within the mild peers' limits and whose bill has none
+    of the severe diagnosis's :func:`markers` (when the year shows some), with the pair."""
+    q, min_peers = float(params["peer_quantile"]), params["min_peers"]
+    share, mild_share = params.get("marker_share"), params.get("marker_mild_share")
     rows = []
     for pair in pairs:  # a handful of pairs
-        coded = stays[scope & first.str.startswith(pair.severe) & ~first.str.startswith(pair.mild)]
-        limits = _peer_limits(stays[first.str.startswith(pair.mild)], q, min_peers)
+        severe = first.str.startswith(pair.severe) & ~first.str.startswith(pair.mild)
+        coded = stays[scope & severe]
+        mild = stays[first.str.startswith(pair.mild)]
+        limits = _peer_limits(mild, q, min_peers)
         if coded.empty or limits.empty:
             continue
+        marks = [] if share is None else markers(stays[severe], mild, items, float(share), float(mild_share or 0.0))
+        if marks:  # a bill with the severe diagnosis's own treatment is no mild stay
+            coded = coded[~coded["claim_id"].isin(set(items.loc[marker_key(items).isin(marks), "claim_id"]))]
+            if coded.empty:
+                continue
         key = peer_key(coded).where(peer_key(coded).isin(limits.index), peer_key(coded, region=True))
         lim = limits.reindex(key.to_numpy())
         low = (coded["ep_cost"].to_numpy() <= lim["cost"].to_numpy()) & (coded["ep_los"].to_numpy() <= lim["los"].to_numpy())
         picked = coded[low].assign(mild=pair.mild, peer_group=key[low].to_numpy(), peers=lim["n"].to_numpy()[low],
-                                   max_cost=lim["cost"].to_numpy()[low], max_los=lim["los"].to_numpy()[low])
+                                   max_cost=lim["cost"].to_numpy()[low], max_los=lim["los"].to_numpy()[low],
+                                   markers="|".join(marks))
         rows.append(picked)
-    return pd.concat(rows) if rows else stays.iloc[:0].assign(mild="", peer_group="", peers=0, max_cost=0.0, max_los=0.0)
+    return pd.concat(rows) if rows else stays.iloc[:0].assign(mild="", peer_group="", peers=0, max_cost=0.0, max_los=0.0,
+                                                              markers="")
 
 
 def _grouped(stays: pd.DataFrame, version: str) -> pd.DataFrame:
@@ -168,13 +206,14 @@ def _weights(stays: pd.DataFrame, groups: pd.DataFrame, rules) -> tuple[dict[str
     return dict(zip(w["drg"].to_pylist(), w["weight_e4"].to_pylist())), rate
 
 
-def upcoded(stays: pd.DataFrame, scope: pd.Series, data: Coding, params: dict) -> pa.Table:
-    """The Finding rows of the stays in ``scope`` coded up (``stays``: the year's, for peers and weights)."""
+def upcoded(stays: pd.DataFrame, scope: pd.Series, data: Coding, params: dict,
+            items: pd.DataFrame | None = None) -> pa.Table:
+    """The Finding rows of the stays in ``scope`` coded up (``stays``: the year's, for peers and weights;
+    ``items``: ``claim_id, item_code, kind`` of the stays' lines, for the markers)."""
     first = principal(stays["diagnoses"])
     stays = episodes(stays, params["episode_days"])
     judged = stays["dscg_way"].isin(params["discharge_ways"])
-    found = _candidates(stays[judged], first[judged], scope[judged], data.pairs, float(params["peer_quantile"]),
-                        params["min_peers"])
+    found = _candidates(stays[judged], first[judged], scope[judged], data.pairs, params, items)
     if found.empty:
         return _findings(found, [], [])
     version = params.get("drg_version", "chs-1.1")
@@ -192,7 +231,8 @@ def upcoded(stays: pd.DataFrame, scope: pd.Series, data: Coding, params: dict) -
             "base_rate_fen": rate, "cost_fen": int(row.total), "episode_cost_fen": int(row.ep_cost),
             "episode_los": int(row.ep_los), "episode_stays": int(row.ep_stays),
             "peer_cost_fen": int(round(row.max_cost)), "peer_los": float(row.max_los), "peers": int(row.peers),
-            "peer_group": str(row.peer_group), "quantile": float(params["peer_quantile"])})
+            "peer_group": str(row.peer_group), "quantile": float(params["peer_quantile"]),
+            "missing_markers": [m for m in row.markers.split("|") if m]})
     keep = np.array(gains) > 0  # the same group (or a heavier one): a coding error the DRG does not pay for
     return _findings(found[keep], list(np.array(gains)[keep]), [e for e, k in zip(evidence, keep) if k])
 
@@ -217,4 +257,4 @@ def _recoded(found: pd.DataFrame) -> pd.Series:
     return found["mild"].where(rest == "", found["mild"] + "|" + rest)
 
 
-__all__ = ["Upcoding", "upcoded"]
+__all__ = ["Upcoding", "marker_key", "markers", "upcoded"]

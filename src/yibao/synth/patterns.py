@@ -11,8 +11,8 @@ anomaly detection is for.
 - 单一项目集中 (``item_concentration``): one doctor of the institution bills one laboratory test on
   every claim (level doctor; the test in ``detail``).
 
-``SynthConfig.institution_patterns`` gives each pattern's share of the local hospitals (the two stay
-patterns: a primary institution has too few stays to show them) or of the local hospitals and
+``SynthConfig.institution_patterns`` gives each pattern's share of the local hospitals that admit
+stays (the two stay patterns: a primary institution has too few stays to show them, a 未定级 clinic none) or of the local hospitals and
 primary institutions (the other two), rounded down, so a region with few of them gets none.
 """
 
@@ -81,11 +81,9 @@ def build_patterns(cfg, inst: Institutions) -> Patterns:
     """Each pattern's institutions, drawn apart from one another from the seed — the stay patterns'
     from the hospitals, the others' from hospitals and primary institutions; a doctor number for each
     item-concentrating one."""
-    from yibao.synth.institutions import CATS
-
     rng = np.random.default_rng([cfg.seed, 6])
     local = inst.local & ~inst.pharmacy
-    pools = {True: rng.permutation(np.flatnonzero(local & (inst.cat != CATS.index("primary")))),
+    pools = {True: rng.permutation(np.flatnonzero(local & admitting_hospitals(inst))),
              False: rng.permutation(np.flatnonzero(local))}
     out, taken = {}, np.zeros(len(inst.local), bool)
     for pattern in PATTERNS:
@@ -100,6 +98,17 @@ def build_patterns(cfg, inst: Institutions) -> Patterns:
     n = np.minimum(np.maximum(inst.doctors[chosen], 1), DOCTOR_CODES)
     doctor[chosen] = (rng.random(len(chosen)) * n).astype(np.int64)
     return Patterns(out, doctor)
+
+
+def admitting_hospitals(inst: Institutions) -> np.ndarray:
+    """Hospitals of a level that admits stays (the calibration's inpatient level mix above 0: 未定级
+    clinics admit none), primary institutions left out: a stay pattern elsewhere would change nothing."""
+    from yibao.synth import data
+    from yibao.synth.institutions import CATS
+
+    mix = data.target("utilisation.inpatient_level_mix")
+    admits = [c for c in CATS if c != "primary" and float(mix.get(c, 0.0)) > 0]
+    return np.isin(inst.cat, [CATS.index(c) for c in admits])
 
 
 def inflate_costs(patterns: Patterns, cols: dict) -> None:
@@ -117,4 +126,4 @@ def share_weights(patterns: Patterns, inst: np.ndarray) -> np.ndarray:
     return np.where(patterns.at("drug_share", inst), SHARE_BOOST, 1.0)
 
 
-__all__ = ["PATTERNS", "Patterns", "build_patterns", "inflate_costs", "share_weights"]
+__all__ = ["PATTERNS", "Patterns", "admitting_hospitals", "build_patterns", "inflate_costs", "share_weights"]

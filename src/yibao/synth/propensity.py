@@ -36,12 +36,16 @@ class Propensity:
     doctor_share: float
     concentration: float
     salt: int
+    anchor: np.ndarray  # int64 per institution: a doctor number always in on it (a pharmacy has one doctor)
 
     def doctor(self, where: np.ndarray, doctor: np.ndarray) -> np.ndarray:
-        """Whether the doctor number ``doctor`` at institution ``where`` bills fraud on purpose."""
+        """Whether the doctor number ``doctor`` at institution ``where`` bills fraud on purpose: a
+        ``doctor_share`` of its doctors, and never none (an institution labelled as carrying fraud
+        whose doctors all billed clean would be a label without fraud)."""
         h = (where.astype(np.uint64) * np.uint64(2654435761) + doctor.astype(np.uint64) * np.uint64(40503)
              + np.uint64(self.salt)) % np.uint64(10007)
-        return self.institution[where] & (h.astype(np.float64) / 10007 < self.doctor_share)
+        drawn = (h.astype(np.float64) / 10007 < self.doctor_share) | (doctor == self.anchor[where])
+        return self.institution[where] & drawn
 
     def weights(self, where: np.ndarray, doctor: np.ndarray) -> np.ndarray:
         """Sampling weights of candidate claims such that ``concentration`` of a draw falls on the
@@ -80,4 +84,5 @@ def build_propensity(cfg, inst: Institutions) -> Propensity:
     k = max(1, int(round(cfg.fraud_institution_share * len(local))))
     chosen = np.zeros(len(inst.local), bool)
     chosen[rng.choice(local, size=min(k, len(local)), replace=False)] = True
-    return Propensity(chosen, cfg.fraud_doctor_share, cfg.fraud_concentration, int(cfg.seed) % 10007)
+    anchor = (rng.random(len(inst.local)) * np.minimum(np.maximum(inst.doctors, 1), DOCTOR_CODES)).astype(np.int64)
+    return Propensity(chosen, cfg.fraud_doctor_share, cfg.fraud_concentration, int(cfg.seed) % 10007, anchor)

@@ -97,6 +97,21 @@ def test_each_feature_finds_the_institution_built_for_it(region, change, feature
                           .astype(float).nlargest(2).index.str.removeprefix("share_"))
 
 
+def test_the_share_of_claims_the_rules_flag_is_judged_against_the_peers(region):
+    """Every institution has a claim or two flagged (what chance spreads); H04 has one in ten."""
+    r = region()
+    flagged = [r.claims.index[r.at(f"H{i:02d}", stays_only=False)][:2] for i in range(12)]
+    many = r.claims.index[r.at("H04", stays_only=False)][:14]
+    ids = r.claims.loc[np.concatenate([*flagged, many]), "claim_id"]
+    hits = pd.DataFrame({"claim_id": pd.concat([ids, ids.head(5)])})  # a claim hit by two rules counts once
+    ranked = rank_entities(entity_features(r.claims, r.lines, hits=hits)).set_index("entity")
+    assert ranked.loc["H04", "rule_hits"] == pytest.approx(14 / 140)
+    assert ranked.loc["H00", "rule_hits"] == pytest.approx(2 / 140)
+    assert ranked.index[0] == "H04" and ranked.loc["H04", "top_feature"] == "rule_hits" and ranked.loc["H04", "extreme"]
+    assert ranked.loc["H04", "reasons"].startswith("规则命中病例占比 10.0%（同级中位 1.4%")
+    assert not ranked.drop(index="H04")["extreme"].any()
+
+
 def test_a_doctor_billing_one_item_stands_out_by_concentration(region):
     r = region()
     mine = r.claims["doctor_code"] == "H03-D1"

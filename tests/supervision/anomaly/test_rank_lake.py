@@ -48,6 +48,33 @@ def test_rank_prints_the_top_and_writes_the_whole_ranking(lake, tmp_path, level)
     assert ranked.iloc[0]["entity"] in r.output and "团伙 ring candidates" in r.output
 
 
+def test_rank_with_the_rules_hits_judges_the_share_of_claims_they_flag(lake, tmp_path):
+    claims = read_claims(lake)
+    inst = claims["fixmedins_code"].value_counts().index[0]  # the busiest institution: every claim flagged
+    hits = tmp_path / "hits.csv"
+    pd.DataFrame({"claim_id": claims.loc[claims["fixmedins_code"] == inst, "claim_id"], "rule_id": "SV-X"}).to_csv(hits)
+    out = tmp_path / "rank.parquet"
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--hits", str(hits), "--no-rings",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    ranked = pd.read_parquet(out).set_index("entity")
+    assert ranked.loc[inst, "rule_hits"] == 1.0 and ranked.loc[inst, "z_rule_hits"] > 10
+    assert ranked.index[0] == inst and ranked.loc[inst, "top_feature"] == "rule_hits"
+    assert "规则命中病例占比 100.0%" in ranked.loc[inst, "reasons"]
+    assert (ranked.drop(index=inst)["rule_hits"].dropna() == 0).all()
+    without = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--no-rings", "--out", str(out)])
+    assert without.exit_code == 0 and pd.read_parquet(out)["z_rule_hits"].eq(0).all()
+
+
+def test_a_hits_file_without_claim_ids_is_refused(lake, tmp_path):
+    bad = tmp_path / "hits.csv"
+    pd.DataFrame({"rule_id": ["SV-X"]}).to_csv(bad, index=False)
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--hits", str(bad)])
+    assert r.exit_code == 1 and "hits.csv: claim_id: column missing from the hits" in r.output
+    r = CliRunner().invoke(app, ["supervise", "rank", "--lake", str(lake), "--hits", str(tmp_path / "none.parquet")])
+    assert r.exit_code == 1 and "none.parquet: --hits: not a .parquet or .csv file of rule hits" in r.output
+
+
 def _copy(lake: Path, to: Path) -> Path:
     import shutil
 

@@ -48,6 +48,8 @@ class Feature:
     def describe(self, value: float, median: float, z: float) -> str:
         if self.name in ("cost_ratio", "op_cost_ratio") and median > 0:
             return f"{self.label}为同级同病组的 {value / median:.1f} 倍（z={z:.1f}）"
+        if self.name in RULE_FEATURES:
+            return f"{self.label} {value:.1%}（同级中位 {median:.1%}，z={z:.1f}）"
         if self.name in ("drug_excess", "consumable_excess"):
             return f"{self.label} {value * 100:.0f} 个百分点（同级中位 {median * 100:+.0f}，z={z:.1f}）"
         if self.name == "cmi_drift":
@@ -67,7 +69,10 @@ FEATURES = {f.name: f for f in (
     Feature("top_item_share", "单一项目占计费", 0.02, True),
     Feature("weekend_share", "周末入院占比", 0.03, True),
     Feature("upcoding", "严重并发症诊断而费用、住院日不高于同病组的病例占比", 0.02, True),
+    Feature("rule_hits", "规则命中病例占比", 0.002, True),
 )}
+RULE_FEATURES = ("rule_hits",)  # from the supervision rules' hits, when given
+HIT_COLUMNS = ("claim_id",)
 SCORED = tuple(FEATURES)
 
 
@@ -153,11 +158,13 @@ def _ratio(out: pd.DataFrame, name: str, num: pd.Series, den: pd.Series, n: pd.S
 
 
 def entity_features(claims: pd.DataFrame, lines: pd.DataFrame, level: str = "institution",
-                    min_cases: int = 5) -> pd.DataFrame:
+                    min_cases: int = 5, hits: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per entity at ``level`` (index ``entity``): ``fixmedins_code``, ``peer``, ``cases``,
     each feature of :data:`FEATURES` (missing below ``min_cases`` of support) with its support
     ``n_<feature>`` and one case's variance ``var_<feature>``; and, not scored, ``drug_share``,
-    ``consumable_share`` and ``hhi`` (the Herfindahl index of its billing by item)."""
+    ``consumable_share`` and ``hhi`` (the Herfindahl index of its billing by item). ``hits``
+    (``claim_id``: the rules' hits, one row a hit) gives ``rule_hits``; without it the feature is
+    missing, so not judged."""
     check_columns(claims, CLAIM_COLUMNS, "claims")
     check_columns(lines, LINE_COLUMNS, "claim_lines")
     c = claims.copy()
@@ -183,7 +190,22 @@ def entity_features(claims: pd.DataFrame, lines: pd.DataFrame, level: str = "ins
            per_case[op.index].var())
     _stay_features(out, c, stay, min_cases)
     _line_features(out, c, lines, min_cases)
+    _rule_features(out, c, hits, min_cases)
     return out
+
+
+def _rule_features(out: pd.DataFrame, c: pd.DataFrame, hits: pd.DataFrame | None, min_cases: int) -> None:
+    """The share of the entity's claims the rules flag: the regulator ranks on its rules' hits beside
+    the profile against the peers. (Not the money at stake: one 超量开药 claim at ten times its
+    quantity outweighs a small pharmacy's year, and one claim is what chance spreads anywhere.)"""
+    if hits is None:
+        for name in RULE_FEATURES:
+            out[name], out[f"n_{name}"], out[f"var_{name}"] = np.nan, 0, 0.0
+        return
+    check_columns(hits, HIT_COLUMNS, "hits")
+    flagged = c["claim_id"].astype(str).isin(set(hits["claim_id"].astype(str)))
+    n = c.groupby("entity").size()
+    _ratio(out, "rule_hits", flagged.groupby(c["entity"]).sum(), n, n, min_cases)
 
 
 def _stay_features(out: pd.DataFrame, c: pd.DataFrame, stay: pd.Series, min_cases: int) -> None:
@@ -238,5 +260,5 @@ def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_
     out["hhi"] = (share ** 2).groupby(level=0).sum().reindex(out.index)
 
 
-__all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "LEVELS", "LINE_COLUMNS", "SCORED", "case_key",
-           "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]
+__all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "HIT_COLUMNS", "LEVELS", "LINE_COLUMNS", "RULE_FEATURES", "SCORED",
+           "case_key", "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]

@@ -59,6 +59,26 @@ def read_lines(folder: str | Path) -> pd.DataFrame:
     return read_table(_folder(folder), "claim_lines", list(LINE_COLUMNS)).to_pandas()
 
 
+def read_hits(path: str | Path) -> pd.DataFrame:
+    """The claim ids of a ``yibao supervise run --out`` file (.parquet or .csv, one row a hit)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() not in (".parquet", ".csv"):
+        raise ValidationError("--hits", "not a .parquet or .csv file of rule hits", str(path))
+    try:
+        table = pq.read_table(path) if path.suffix.lower() == ".parquet" else pacsv.read_csv(
+            path, convert_options=pacsv.ConvertOptions(column_types={"claim_id": pa.string()}))
+    except (pa.ArrowInvalid, OSError) as e:
+        raise ValidationError("--hits", f"cannot be read: {e}", str(path)) from None
+    if "claim_id" not in table.column_names:
+        raise ValidationError("claim_id", "column missing from the hits (written by yibao supervise run --out)",
+                              str(path))
+    return table.select(["claim_id"]).to_pandas().astype({"claim_id": str})
+
+
 def entity_truth(folder: str | Path, claims: pd.DataFrame, level: str) -> tuple[pd.Series, str]:
     """Which entities at ``level`` are fraudulent, and where that came from: the lake's
     ``fraud_entities`` (any row at the level) when it has one, else entities whose share of labelled
@@ -88,4 +108,4 @@ def ring_truth(folder: str | Path) -> pd.Series | None:
     return ring.set_index("entity_id")["detail"].astype(str) if len(ring) else None
 
 
-__all__ = ["entity_truth", "read_claims", "read_lines", "ring_truth"]
+__all__ = ["entity_truth", "read_claims", "read_hits", "read_lines", "ring_truth"]
