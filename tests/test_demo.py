@@ -34,6 +34,7 @@ def test_demo_pays_the_year_on_weights_fitted_on_history(tmp_path):
     sup = result["supervision"]
     assert len(sup["hits"]) > 0 and not set(sup["sample"]["claim_id"]) & set(sup["hits"]["claim_id"])
     assert sup["ranked"]["rank"].tolist()[:3] == [1, 2, 3]
+    assert sup["ranked"]["rule_hits"].notna().any()  # the rules' hits weigh in the ranking
     with sa.create_engine(f"sqlite:///{tmp_path / 'yibao.db'}").connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM sv_sample_claims")).scalar() == len(sup["sample"]) > 0
 

@@ -124,7 +124,8 @@ def _supervise(out: Path, url: str, year: int, seed: int, console: Console) -> d
     book, hits = screen(out)
     console.print(summary_table(book, hits, top=10))
     console.print(severity_table(hits))
-    ranked = rank_entities(entity_features(read_claims(out), read_lines(out), "institution"), DetectorParams(seed=seed))
+    ranked = rank_entities(entity_features(read_claims(out), read_lines(out), "institution", hits=hits),
+                           DetectorParams(seed=seed))  # the rules' hits weigh in the ranking, as a regulator's do
     console.print(ranking_table(ranked, "institution", 5))
     no, drawn, quotas = draw_sample(out, set(hits["claim_id"]), seed, url, dt.date(year + 1, 1, 15), "demo screening")
     console.print(sample_table(no, seed, quotas))
