@@ -3,6 +3,7 @@
     python benchmarks/scale.py --lake /work/lakes/p1m                  # settlement (8.65M claims)
     python benchmarks/scale.py --lake /work/lakes/p100k --accounts --rules   # and the accounts and rules
     python benchmarks/scale.py --lake /work/lakes/l10m --rules-only          # the rules alone, 11.3M lines
+    python benchmarks/scale.py --lake LAKE --rules-only --one-by-one --no-local   # the rules one query each
 
 Local: ``yibao settle --pack demo --claims LAKE --out FILE`` as a child process (wall, its CPU, peak
 RSS), as ``benchmarks/settle_lake.py`` runs it. Spark (``--master``, default ``local[2]``), in this
@@ -71,6 +72,8 @@ def main() -> None:
     ap.add_argument("--rules", action="store_true", help="also the supervision rules, against DuckDB")
     ap.add_argument("--no-local", action="store_true", help="skip the local engine runs")
     ap.add_argument("--rules-only", action="store_true", help="only the supervision rules (no settlement)")
+    ap.add_argument("--one-by-one", action="store_true",
+                    help="the rules on Spark one query per rule, as DuckDB runs them (the path before the union)")
     args = ap.parse_args()
 
     import pyarrow.dataset as ds
@@ -141,12 +144,26 @@ def rules(args, clock, backend) -> None:
     from yibao.payment.backends import duckdb_backend
     from yibao.scale.rules import rules_on_spark
 
-    on_spark, wall_s, _ = clock.phase("supervision rules", lambda: rules_on_spark(backend, args.lake))
+    jobs = backend.session.sparkContext.statusTracker()
+    backend.session.sparkContext.setJobGroup("rules", "supervision rules")
+    how = "one query per rule" if args.one_by_one else "joined lines, one union"
+    work = (lambda: one_query_per_rule(backend, args.lake)) if args.one_by_one else (lambda: rules_on_spark(backend, args.lake))
+    on_spark, wall_s, _ = clock.phase(f"supervision rules ({how})", work)
+    print(f"  {len(jobs.getJobIdsForGroup('rules'))} Spark jobs")
     if not args.no_local:
-        duck, wall_d, _ = Clock().phase("supervision rules (DuckDB)", lambda: rules_on_spark(duckdb_backend(), args.lake))
+        duck, wall_d, _ = Clock().phase("supervision rules (DuckDB)", lambda: one_query_per_rule(duckdb_backend(), args.lake))
         key = ["rule_id", "claim_id", "vola_evid"]
         same = duck.sort_values(key).reset_index(drop=True).equals(on_spark.sort_values(key).reset_index(drop=True))
         print(f"ratio Spark ÷ DuckDB (wall): rules {wall_s / wall_d:.2f}; {len(duck):,} hits, equal: {same}")
+
+
+def one_query_per_rule(backend, lake: Path):
+    """The rules as ``yibao supervise run`` runs them on DuckDB: claims and lines cached apart, one
+    query (on Spark: one job sequence) per rule."""
+    from yibao.supervision.engine import RuleBook, hits_frame
+    from yibao.supervision.lake import bind_lake, lake_catalog
+
+    return hits_frame(RuleBook.shipped(catalog=lake_catalog(lake)).run(bind_lake(backend, lake)))
 
 
 if __name__ == "__main__":

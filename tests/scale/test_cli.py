@@ -46,3 +46,22 @@ def test_an_out_that_is_a_file_is_refused(region, tmp_path):
     (tmp_path / "s").write_text("")
     r = _run("--lake", str(region), "--out", str(tmp_path / "s"))
     assert r.exit_code == 1 and "is a file" in r.output
+
+
+def test_supervise_run_on_spark_takes_the_union_and_hits_what_duckdb_hits(spark, region, tmp_path, monkeypatch):
+    """``yibao supervise run --backend spark``: the rules through ``spark_hits`` (the lines cached
+    joined, one union), the hits file equal to DuckDB's."""
+    import yibao.scale.rules as on_spark
+
+    calls = []
+    real = on_spark.spark_hits
+    monkeypatch.setattr(on_spark, "spark_hits", lambda *a, **k: calls.append(1) or real(*a, **k))
+    files = {name: tmp_path / f"{name}.parquet" for name in ("spark", "duckdb")}
+    for name, out in files.items():
+        r = CliRunner().invoke(app, ["supervise", "run", "--lake", str(region), "--out", str(out), "--backend", name])
+        assert r.exit_code == 0, r.output
+    assert calls == [1]
+    key = ["rule_id", "claim_id", "vola_evid"]
+    a, b = (pd.read_parquet(f).sort_values(key).reset_index(drop=True) for f in (files["duckdb"], files["spark"]))
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) > 0

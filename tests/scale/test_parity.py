@@ -82,17 +82,45 @@ def _with_unindicated_drugs(region, to):
     return to
 
 
-def test_supervision_rules_on_spark_hit_what_duckdb_hits(spark, region, tmp_path):
+def _duckdb_hits(region):
+    """The rules as ``yibao supervise run`` runs them: DuckDB, one query per rule."""
     from yibao.payment.backends import duckdb_backend
+    from yibao.supervision.engine import RuleBook, hits_frame
+    from yibao.supervision.lake import bind_lake, lake_catalog
+
+    return hits_frame(RuleBook.shipped(catalog=lake_catalog(region)).run(bind_lake(duckdb_backend(), region)))
+
+
+def _sorted(hits):
+    return hits.sort_values(["rule_id", "claim_id", "vola_evid"]).reset_index(drop=True)
+
+
+def test_supervision_rules_on_spark_hit_what_duckdb_hits(spark, region, tmp_path):
     from yibao.scale.rules import rules_on_spark
 
     region = _with_unindicated_drugs(region, tmp_path / "region")
-    duck, on_spark = rules_on_spark(duckdb_backend(), region), rules_on_spark(spark, region)
-    key = ["rule_id", "claim_id", "vola_evid"]
-    a, b = duck.sort_values(key).reset_index(drop=True), on_spark.sort_values(key).reset_index(drop=True)
+    timings = {}
+    a, b = _sorted(_duckdb_hits(region)), _sorted(rules_on_spark(spark, region, timings=timings))
     pd.testing.assert_frame_equal(a, b)
     # 限适应症 splits the '|'-joined diagnoses: Spark's SPLIT took '|' as a regular expression
     assert (a["rule_id"] == "SV-DX-01").sum() >= 20 and a["rule_id"].nunique() > 10
+    # every rule in one union on Spark
+    assert list(timings) == ["*"]
+
+
+def test_rules_together_on_the_joined_lake_hit_what_one_query_per_rule_hits(region):
+    """The union of the rules' queries over the cached lines-with-claims, on DuckDB: each hit still
+    carries its own rule (the union's rule number maps back to the rule that found it)."""
+    from yibao.payment.backends import duckdb_backend
+    from yibao.supervision.engine import RuleBook, hits_frame
+    from yibao.supervision.lake import JoinedTables, bind_lake, lake_catalog
+
+    tables = bind_lake(duckdb_backend(), region, joined=True)
+    assert isinstance(tables, JoinedTables) and set(tables.lines.columns) < set(tables.lines_claims.columns)
+    together = hits_frame(RuleBook.shipped(catalog=lake_catalog(region)).run(tables, together=True))
+    one_by_one = _duckdb_hits(region)
+    pd.testing.assert_frame_equal(_sorted(one_by_one), _sorted(together))
+    assert together["rule_id"].nunique() > 10
 
 
 def test_a_claim_of_a_person_not_in_persons_is_refused(spark, region, tmp_path):

@@ -34,7 +34,12 @@ def screen(lake: Path, rules: Path | None = None, backend: str = "duckdb"):
     from yibao.supervision.rules import load_rules
 
     book = RuleBook(load_rules(rules), lake_catalog(lake))
-    return book, hits_frame(book.run(bind_lake(get_backend(backend), lake)))
+    bound = get_backend(backend)
+    if bound.name == "pyspark":  # fewer, wider Spark jobs (yibao.scale.rules)
+        from yibao.scale.rules import spark_hits
+
+        return book, hits_frame(spark_hits(book, bound, lake))
+    return book, hits_frame(book.run(bind_lake(bound, lake)))
 
 
 def summary_table(book, frame, top: int | None = None):
