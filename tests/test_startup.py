@@ -32,3 +32,14 @@ def test_settle_help_loads_no_table_library():
 def test_the_settlement_face_loads_its_modules_on_use():
     assert _loaded_after("import yibao.settlement") == []
     assert _loaded_after("from yibao.settlement import settle_lake") == ["pandas", "pyarrow", "yaml"]
+
+
+def test_checking_diagnosis_codes_builds_no_name_table():
+    # the batch checks codes by position; the 47,101-entry name dict and the sorted copy are for look-ups
+    code = ("from yibao.catalog.codes import icd10\ns = icd10()\nassert s.validate_many(['K35.800x001', 'nope']).tolist() "
+            "== [True, False]\nprint(sorted(k for k in ('_names', '_sorted') if k in vars(s)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    from yibao.catalog.codes import icd10
+
+    assert icd10().name("K35.800x001") and len(icd10()) == 47_101 and list(icd10().codes_with_prefix("K35.8"))
