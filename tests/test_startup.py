@@ -43,3 +43,17 @@ def test_checking_diagnosis_codes_builds_no_name_table():
     from yibao.catalog.codes import icd10
 
     assert icd10().name("K35.800x001") and len(icd10()) == 47_101 and list(icd10().codes_with_prefix("K35.8"))
+
+
+def test_the_grouper_and_the_store_commands_help_loads_no_table_library():
+    assert _loaded_after(_cli("drg", "--help")) == []
+    assert _loaded_after(_cli("load", "--help")) == []
+    assert _loaded_after("import yibao.store, yibao.payment.drg") == []
+
+
+def test_lazy_faces_still_give_their_names():
+    from yibao.payment.drg import GroupInput, group, group_many
+    from yibao.store import Store, load_lake
+
+    assert callable(group) and callable(group_many) and callable(load_lake) and isinstance(Store, type)
+    assert GroupInput.__module__ == "yibao.payment.drg.grouper"
