@@ -36,7 +36,9 @@ def test_pieces_hold_whole_persons_and_every_claim_with_its_lines(region):
     ids = np.concatenate([np.asarray(c["claim_id"], dtype=object) for c, _ in pieces])
     assert sorted(ids) == sorted(np.asarray(claims["claim_id"], dtype=object))
     whole_ids = np.asarray(claims["claim_id"], dtype=object)
-    for c, ln in pieces:
+    for c, ln in pieces:  # a piece's coded columns name only its own values, once each
+        for coded in (c["diagnoses"], ln["item_code"]):
+            assert sorted(coded.categories) == sorted(set(np.asarray(coded)))
         piece_ids = np.asarray(c["claim_id"], dtype=object)
         whole = np.isin(whole_ids[lines["claim"]], piece_ids)
         assert sorted(map(tuple, zip(piece_ids[ln["claim"]], ln["amount"]))) == sorted(
