@@ -1,7 +1,7 @@
 """The operational store (业务库): SQLAlchemy models, Alembic migrations, repositories and the lake loader.
 
 ``with Store(url).unit() as uow:`` is the only way domain code reaches the database. The names are
-imported on use, so a command that only names the store (``yibao --help``) loads no SQLAlchemy.
+imported on use, so ``yibao load --help`` loads no SQLAlchemy.
 """
 
 from __future__ import annotations

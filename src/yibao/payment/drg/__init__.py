@@ -6,7 +6,7 @@ cases ``cases_from_claims`` takes from lake claims; ``Grouper.load(version)`` gi
 object. Shipped versions: ``chs-1.1`` (the CHS-DRG 1.1 scheme) and ``chs-2.0`` (ADRG/DRG names only:
 its rules are not available). Payment (``payment``: ``DrgRules``, ``drg_weights``, ``base_rate``,
 ``drg_pay``, ``drg_review``, ``drg_institutions``) is Ibis; every name is imported on use, so the grouper
-does not load Ibis and naming the package (``yibao --help``) loads no table library.
+does not load Ibis and ``yibao drg --help`` loads no table library.
 """
 
 from __future__ import annotations
