@@ -115,10 +115,17 @@ class CodeSet:
         self.example = example
         self._chapters = chapters
         self._frame = frame.reset_index(drop=True)
-        self._names: dict[str, str] = dict(zip(frame["code"], frame["name"]))
         self.codes: np.ndarray = self._frame["code"].to_numpy(dtype=object)
-        self._sorted = np.sort(self.codes.astype(str))
         self._arrow = pa.array(self.codes.tolist(), type=pa.string())
+
+    # built on first use: a batch that only checks codes (``positions``) needs neither
+    @functools.cached_property
+    def _names(self) -> dict[str, str]:
+        return dict(zip(self._frame["code"], self._frame["name"]))
+
+    @functools.cached_property
+    def _sorted(self) -> np.ndarray:
+        return np.sort(self.codes.astype(str))
 
     def __repr__(self) -> str:
         return f"<CodeSet {self.label}: {len(self)} codes>"

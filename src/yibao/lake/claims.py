@@ -421,11 +421,18 @@ def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
     return pc.index_in(line_ids, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
 
 
-def lake_parts(folder: str | Path, people: People) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each part's (claims, lines) columns, in the lake's part order; the next part is read on a
-    second thread while the caller works on this one (Arrow reads and decodes without the GIL)."""
+def lake_parts(folder: str | Path, people: People,
+               ahead: bool = True) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each part's (claims, lines) columns, in the lake's part order. With ``ahead``, the next part is
+    read on a second thread while the caller works on this one (Arrow reads and decodes without the
+    GIL); without, when the caller asks for it, so that memory holds one part at a time (a caller
+    that works on a part on threads of its own still reads beside that work)."""
     seen = np.zeros(len(people.psn_no), dtype=bool)
     pairs = parts(folder)
+    if not ahead:
+        for claims_path, lines_path in pairs:
+            yield read_part(claims_path, lines_path, people, seen)
+        return
     with ThreadPoolExecutor(1) as reader:
         ahead = reader.submit(read_part, *pairs[0], people, seen) if pairs else None
         for k in range(len(pairs)):

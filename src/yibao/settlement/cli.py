@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
-from yibao.console import new_console
 from rich.table import Table
 
+from yibao.console import new_console
 from yibao.money import fen_to_yuan, format_yuan
 from yibao.settlement.model import SETLINFO_FIELDS, Statement
+
+if TYPE_CHECKING:  # pandas is imported by the commands that read or write a table, not by --help
+    import pandas as pd
 
 AMOUNT_NOTE = "Amounts in the output file are integer fen (分; 100 fen = 1 yuan); pool_prop_selfpay is a rate in ppm."
 
@@ -58,6 +60,8 @@ def _write(frame: pd.DataFrame, out: Path, option: str = "--out") -> None:
 
 def _read_opening(path: Path) -> pd.DataFrame:
     """Opening accumulators: psn_no, year, key, amount_fen (csv or parquet)."""
+    import pandas as pd
+
     from yibao.errors import ValidationError
 
     if not path.exists():
@@ -80,6 +84,8 @@ def load_catalog_option(path: Optional[Path]):
 def settle_json_claims(path: Path, pack: str, catalog=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One person's claims in date order, settled one by one, each with the accumulators left by the
     last; returns (one row per claim, the accumulators after each person-year)."""
+    import pandas as pd
+
     from yibao.settlement.claims_json import read_claims
     from yibao.settlement.realtime import settle
 

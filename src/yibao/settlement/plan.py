@@ -188,6 +188,7 @@ class Plan:
         self.rounding = self.pack.rounding
         self._kinds: dict[Kind, Resolved] = {}
         self._rules_of: dict[tuple, tuple[int, dict]] = {}
+        self._tiers: dict[tuple, tuple[dict[str, int], dict[str, Cite]]] = {}
         # the only ages the rules compare against: a claim's age is resolved as the band it falls in
         self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
 
@@ -387,16 +388,34 @@ class Plan:
         v["cap"] = NOCAP if waiver and waiver.get("lift_cap") else cap
         v["cap_group"] = group_id(f"cap:{cap_group}")
 
-        self._large_expense(kind, v, cites, cap_group)
-        self._civil_servant(kind, v, cites)
-        self._enterprise(kind, v, cites)
-        self._serious_illness(kind, v, cites)
-        self._assistance(kind, v, cites)
-        self._burden_ceiling(kind, group, v, cites)
-        self._supplementary(kind, v, cites)
-        self._account(kind, group, v, cites)
+        # the tiers after pooling, each keyed by the only fields of the kind it reads
+        for tier, key, fill in (
+            ("large_expense", (kind.insutype, cap_group), lambda v, c: self._large_expense(kind, v, c, cap_group)),
+            ("civil_servant", (kind.civil_servant,), lambda v, c: self._civil_servant(kind, v, c)),
+            ("enterprise", (kind.enterprise, kind.insutype), lambda v, c: self._enterprise(kind, v, c)),
+            ("serious_illness", (kind.insutype, kind.identity), lambda v, c: self._serious_illness(kind, v, c)),
+            ("assistance", (kind.identity,), lambda v, c: self._assistance(kind, v, c)),
+            ("burden_ceiling", (kind.identity, group, kind.level, kind.filing),
+             lambda v, c: self._burden_ceiling(kind, group, v, c)),
+            ("supplementary", (kind.insutype, kind.supplementary), lambda v, c: self._supplementary(kind, v, c)),
+            ("account", (kind.insutype, group), lambda v, c: self._account(kind, group, v, c)),
+        ):
+            tier_values, tier_cites = self._tier(tier, key, fill)
+            v.update(tier_values)
+            cites.update(tier_cites)
         fund = vocab.POOLING_FUNDS.get(kind.insutype, vocab.FUND_EMPLOYEE_POOLING)
         return Resolved(v, cites, group, fund)
+
+    def _tier(self, tier: str, key: tuple, fill) -> tuple[dict[str, int], dict[str, Cite]]:
+        """One tier's parameters and citations, worked out once per distinct ``key`` (the kind's fields
+        the tier reads): the region's thousands of kinds share a handful of each tier's."""
+        hit = self._tiers.get((tier, key))
+        if hit is None:
+            values: dict[str, int] = {}
+            cites: dict[str, Cite] = {}
+            fill(values, cites)
+            hit = self._tiers.setdefault((tier, key), (values, cites))
+        return hit
 
     def _pool_cap(self, insutype: str, cap_group: str, rpath: str) -> Any:
         row = next((c for c in self.caps if _matches(c.get("insutype"), insutype) and str(c["group"]) == cap_group), None)

@@ -5,16 +5,13 @@ payment.
 cases ``cases_from_claims`` takes from lake claims; ``Grouper.load(version)`` gives the cached grouper
 object. Shipped versions: ``chs-1.1`` (the CHS-DRG 1.1 scheme) and ``chs-2.0`` (ADRG/DRG names only:
 its rules are not available). Payment (``payment``: ``DrgRules``, ``drg_weights``, ``base_rate``,
-``drg_pay``, ``drg_review``, ``drg_institutions``) is Ibis, so its names are imported on use and the
-grouper does not load Ibis.
+``drg_pay``, ``drg_review``, ``drg_institutions``) is Ibis; every name is imported on use, so the grouper
+does not load Ibis and ``yibao drg --help`` loads no table library.
 """
 
 from __future__ import annotations
 
 from yibao import _lazy_face
-from yibao.payment.drg.batch import cases_from_claims, group_many
-from yibao.payment.drg.grouper import AMBIGUOUS, OK, UNGROUPABLE, GroupInput, Grouper, GroupResult, group
-from yibao.payment.drg.versions import available_versions, load_version
 
 __all__ = [
     "AMBIGUOUS", "DrgRules", "GroupInput", "GroupResult", "Grouper", "OK", "UNGROUPABLE",
@@ -23,5 +20,8 @@ __all__ = [
 ]
 
 __getattr__, __dir__ = _lazy_face(__name__, {
+    "yibao.payment.drg.batch": ("cases_from_claims", "group_many"),
+    "yibao.payment.drg.grouper": ("AMBIGUOUS", "OK", "UNGROUPABLE", "GroupInput", "Grouper", "GroupResult", "group"),
+    "yibao.payment.drg.versions": ("available_versions", "load_version"),
     "yibao.payment.drg.payment": ("DrgRules", "base_rate", "drg_institutions", "drg_pay", "drg_review", "drg_weights"),
 })
