@@ -41,7 +41,19 @@ def test_the_command_table_names_what_each_domain_registers():
     from yibao.cli import DOMAINS, domain_commands
 
     for module, names in DOMAINS.items():
-        assert sorted(domain_commands(module)) == sorted(names), module
+        commands = domain_commands(module)
+        assert sorted(commands) == sorted(names), module
+        assert {name: c.get_short_help_str(limit=500) for name, c in commands.items()} == names, module
+
+
+def test_the_command_list_imports_no_domain():
+    code = ("import sys; from typer.testing import CliRunner; from yibao.cli import DOMAINS, app; "
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+            "assert all(n in r.output for names in DOMAINS.values() for n in names), r.output; "
+            "assert '医保目录 catalog' in r.output, r.output; "
+            "print(sorted(m for m in DOMAINS if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_a_command_loads_only_its_own_domain():

@@ -6,31 +6,57 @@ import importlib
 
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from yibao.errors import YibaoError
 
 
-# Domain command modules (each defines ``register(app)``) and the top-level names each registers. A
-# domain is imported only when one of its commands runs, so ``yibao settle`` does not pay for the
-# server, the store and the fund; ``tests/test_cli_face.py`` checks the names against the modules.
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "yibao.api.cli": ("serve", "institution", "audit-log"),
-    "yibao.catalog.cli": ("catalog", "codes"),
-    "yibao.fund.cli": ("fund",),
-    "yibao.ledger.cli": ("lake",),
-    "yibao.payment.cli": ("dip", "pay"),
-    "yibao.payment.drg.cli": ("drg",),
-    "yibao.registry.cli": ("registry",),
-    "yibao.settlement.allowance_cli": ("maternity",),
-    "yibao.settlement.cli": ("settle",),
-    "yibao.scale.cli": ("scale",),
-    "yibao.store.cli": ("load", "db"),
-    "yibao.supervision.cli": ("supervise",),
-    "yibao.supervision.regulator_cli": ("audit", "case", "report", "credit"),
-    "yibao.synth.cli": ("synth",),
+# Domain command modules (each defines ``register(app)``), the top-level names each registers and their
+# one-line help. A domain is imported only when one of its commands runs, so ``yibao settle`` does not pay
+# for the server, the store and the fund, and ``yibao --help`` lists the commands from this table without
+# importing any; ``tests/test_cli_face.py`` checks the names and the help against the modules.
+DOMAINS: dict[str, dict[str, str]] = {
+    "yibao.api.cli": {
+        "serve": "Serve the national institution interface (POST /fsi/api/rsfComIfsService/callService).",
+        "institution": "定点医药机构: add one and issue its interface credential.",
+        "audit-log": "The tamper-evident audit log of accepted messages.",
+    },
+    "yibao.catalog.cli": {
+        "catalog": "医保目录 catalog: items, classes, prices, restrictions.",
+        "codes": "医保 code sets: ICD-10 diagnoses and ICD-9-CM-3 operations.",
+    },
+    "yibao.fund.cli": {"fund": "基金运行: fund accounts, risk warning and the plans' indicators of a lake's year."},
+    "yibao.ledger.cli": {"lake": "The lake (Parquet) of what the service settled."},
+    "yibao.payment.cli": {
+        "dip": "DIP 按病种分值付费: build the catalog from history, settle a year.",
+        "pay": "Institution payment: annual clearing, a whole synthetic year.",
+    },
+    "yibao.payment.drg.cli": {"drg": "CHS-DRG grouping (疾病诊断相关分组)."},
+    "yibao.registry.cli": {"registry": "Registry (参保登记与筹资): contributions, accounts, double enrollment."},
+    "yibao.settlement.allowance_cli": {
+        "maternity": "生育津贴 maternity allowance: one birth, or every birth of a lake's year.",
+    },
+    "yibao.settlement.cli": {
+        "settle": "Settle claims (一站式结算): basic pooling, 大病/大额, 救助, supplementary tiers, account, cash.",
+    },
+    "yibao.scale.cli": {"scale": "The year on Spark: settlement and fund accounts by buckets of whole households."},
+    "yibao.store.cli": {
+        "load": "Validate a lake and load it into the store, all or nothing.",
+        "db": "The operational store (业务库): schema migrations.",
+    },
+    "yibao.supervision.cli": {"supervise": "Fund supervision (基金监管): run the rule library over a lake."},
+    "yibao.supervision.regulator_cli": {
+        "audit": "费用审核 and 双随机一公开: screen a year, draw the re-check sample, draw inspections.",
+        "case": "Cases (案件): 线索 → 核查 → 立案 → 处理 → 结案.",
+        "report": "举报: intake, 受理 or 不予受理, the reward.",
+        "credit": "Credit (信用): institution grades A–E, staff 医保支付资格 points, records.",
+    },
+    "yibao.synth.cli": {
+        "synth": "Generate a synthetic region (合成统筹区): persons, enrolment, institutions, a year of claims.",
+    },
 }
 _MODULE_OF = {command: module for module, commands in DOMAINS.items() for command in commands}
+_HELP_OF = {command: text for commands in DOMAINS.values() for command, text in commands.items()}
 
 
 def domain_commands(module: str) -> dict:
@@ -48,7 +74,16 @@ class _Commands(TyperGroup):
     def list_commands(self, ctx) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_MODULE_OF))
 
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True  # the command list shows each domain's line from DOMAINS
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
     def get_command(self, ctx, name: str):
+        if name not in self.commands and getattr(self, "_listing", False) and name in _HELP_OF:
+            return TyperCommand(name, help=_HELP_OF[name], short_help=_HELP_OF[name])
         if name not in self.commands and name in _MODULE_OF:
             for command_name, command in domain_commands(_MODULE_OF[name]).items():
                 self.add_command(command, command_name)
