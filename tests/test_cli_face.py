@@ -63,3 +63,16 @@ def test_a_command_loads_only_its_own_domain():
             "'yibao.synth.generate') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_command_opens_its_help_with_one_unbroken_line():
+    from yibao.cli import DOMAINS, domain_commands
+
+    def first_lines(command, path):
+        yield path, (command.help or "").strip().split("\n\n")[0]
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from first_lines(sub, f"{path} {name}")
+
+    broken = [path for module in DOMAINS for name, command in domain_commands(module).items()
+              for path, line in first_lines(command, name) if "\n" in line]
+    assert broken == []

@@ -182,8 +182,10 @@ def report_cmd(
     reform: Path | None = typer.Option(None, "--reform", help="Also simulate this reform (as `yibao fund simulate`)."),
     clearing: bool = CLEARING,
 ) -> None:
-    """The fund's year as a PDF with charts (accounts, spending by fund and month, warning, indicators,
-    the forecast's balance and months of payment, and a reform's distributional effect)."""
+    """The fund's year as a PDF with charts.
+
+    Accounts, spending by fund and month, the warning, the indicators, the forecast's balance and months
+    of payment, and a reform's distributional effect."""
     from yibao.fund.forecast import SCENARIOS
     from yibao.fund.pdf import forecast_chapter, reform_chapter, write_pdf, year_chapters
 
@@ -208,8 +210,9 @@ def simulate_cmd(
     reform: Path = typer.Option(..., "--reform", help="Reform YAML: name, ref and overrides {parameter path: …}."),
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX,
 ) -> None:
-    """政策模拟: a reform replayed on the lake's year through the settlement (and payment) engines,
-    beside the baseline: spending by tier, the persons' burden, the catastrophic line, DRG/DIP payment."""
+    """政策模拟: a reform replayed on the lake's year through the settlement and payment engines.
+
+    Beside the baseline: spending by tier, the persons' burden, the catastrophic line, DRG/DIP payment."""
     from yibao.fund.simulate import print_simulation, simulate_reform, write_simulation
 
     _suffix(xlsx, "--xlsx", ".xlsx")
@@ -228,8 +231,9 @@ def calibrate_cmd(
     year: int = typer.Option(2024, "--year", help="Year of claims (the pack's benefit rules must be in force)."),
     out: Path | None = typer.Option(None, "--out", help="Keep the synthesized lake here (default: a temporary folder)."),
 ) -> None:
-    """The calibration check: the city's pack on a region synthesized to its published facts, its
-    政策范围内住院费用报销比例 beside the published one, with the gap and what explains it, measured."""
+    """The calibration check: a city's pack on a region synthesized to its published facts.
+
+    Its 政策范围内住院费用报销比例 beside the published one, with the gap and what explains it, measured."""
     import tempfile
 
     from yibao.fund.calibration import calibrate, facts_for, print_calibration

@@ -348,12 +348,13 @@ def _pct(x) -> str:
     return "—" if x is None else f"{100 * x:.2f}%"
 
 
-def _table(title: str, columns: list[str]):
+def _table(title: str, columns: list[str], labels: int = 2):
+    """A report table whose first ``labels`` columns name the row and the rest are figures."""
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
     for i, c in enumerate(columns):
-        t.add_column(c, justify="left" if i < 2 else "right")
+        t.add_column(c, justify="left" if i < labels else "right")
     return t
 
 
@@ -366,10 +367,10 @@ def print_simulation(sim: Simulation, console) -> None:
         if r.b_fen or r.r_fen:
             t.add_row(SCHEME_LABEL[r.insutype], r.tier, _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen))
     console.print(t)
-    t = _table("政策范围内住院费用报销比例", ["scheme", "", "baseline", "reform", "change (points)"])
+    t = _table("政策范围内住院费用报销比例", ["scheme", "baseline", "reform", "change (points)"], labels=1)
     for r in sim.ratio.itertuples(index=False):
         change = "—" if r.b_ratio is None or r.r_ratio is None else f"{100 * (r.r_ratio - r.b_ratio):+.2f}"
-        t.add_row(SCHEME_LABEL[r.insutype], "", _pct(r.b_ratio), _pct(r.r_ratio), change)
+        t.add_row(SCHEME_LABEL[r.insutype], _pct(r.b_ratio), _pct(r.r_ratio), change)
     console.print(t)
     t = _table("个人负担 (自付 + 自费) of persons with a claim (元)",
                ["by", "group", "persons", "baseline", "reform", "change", "mean baseline", "mean reform"])

@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
     @lake.command("export")
     def export(db: Optional[str] = typer.Option(None, "--db", help="Database URL (default $YIBAO_DB_URL or sqlite:///yibao.db)"),
                out: Path = typer.Option(..., "--out", help="Lake folder to write")) -> None:
-        """Write the registry, every live settlement as a claim with its lines, the statements and the
-        结算清单 as a lake folder."""
+        """Write what the service settled as a lake folder.
+
+        The registry, every live settlement as a claim with its lines, the statements and the 结算清单."""
         from yibao.ledger.db import ledger_engine
         from yibao.ledger.export import export_lake
         from yibao.store import db as store_db

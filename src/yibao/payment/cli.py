@@ -126,8 +126,10 @@ def dip_build(
     min_cases: int = typer.Option(None, help="Core-group threshold (at least 1); default from the pack (15)."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
 ) -> None:
-    """Build the DIP catalog (core and comprehensive groups with scores) from three years of history,
-    outliers trimmed by the pack's rule (the catalog's ``trimmed`` column counts them)."""
+    """Build the DIP catalog from three years of history.
+
+    Core and comprehensive groups with scores, outliers trimmed by the pack's rule (the catalog's
+    ``trimmed`` column counts them)."""
     import dataclasses
 
     from yibao.payment.common import fetch
@@ -171,8 +173,10 @@ def dip_settle_cmd(
     on: str = typer.Option(None, "--date", help="Date the pack is read at (default today)."),
     backend: str = typer.Option("duckdb", help="duckdb or spark."),
 ) -> None:
-    """Settle a year: points per case, the 结算点值 = (fund ÷ ratio) ÷ total points, money per case and
-    institution. Cross-region stays of a lake are left to the national clearing (counted)."""
+    """Settle a year: points per case, the 结算点值, money per case and institution.
+
+    The 结算点值 = (fund ÷ ratio) ÷ total points. Cross-region stays of a lake are left to the national
+    clearing (counted)."""
     from yibao.lake.cases import cross_region_stays, lake_table
     from yibao.payment.common import cached
     from yibao.payment import dip

@@ -94,8 +94,9 @@ def rank(
     hits: Path = typer.Option(None, "--hits", help="The rules' hits (yibao supervise run --out): the share of "
                               "claims they flag is judged beside the profile."),
 ) -> None:
-    """Rank institutions, departments or doctors against their peers (异常检测), with the reasons in
-    Chinese, and the ring candidates (团伙) with members and evidence."""
+    """Rank institutions, departments or doctors against their peers (异常检测).
+
+    With the reasons in Chinese, and the ring candidates (团伙) with members and evidence."""
     from yibao.console import new_console
     from yibao.lake.io import check_out, write_rows
     from yibao.supervision.anomaly.detector import DetectorParams, rank_entities
