@@ -60,6 +60,14 @@ def format_yuan(fen: int) -> str:
     return str(fen_to_yuan(fen))
 
 
+def show_yuan(fen) -> str:
+    """Fen as a report shows yuan: ``123456789`` → ``'1,234,567.89'``, exact at any size; a missing
+    amount (None, NaN, NA) as ``'—'``."""
+    if fen is None or str(fen) in ("nan", "<NA>"):  # None, a float or numpy NaN, pandas' NA
+        return "—"
+    return f"{fen_to_yuan(fen):,}"
+
+
 def rate_to_ppm(value: object, field: str = "rate") -> int:
     """A rate such as ``0.85`` or ``'85%'`` → 850000 ppm; finer than 1 ppm is refused."""
     from yibao.errors import ValidationError

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from yibao.errors import ValidationError
-from yibao.money import Rounding, apply_rate, apply_rate_np, format_yuan, rate_to_ppm, yuan_to_fen
+from yibao.money import Rounding, apply_rate, apply_rate_np, format_yuan, rate_to_ppm, show_yuan, yuan_to_fen
 
 
 def test_yuan_to_fen_is_exact_and_refuses_sub_fen():
@@ -20,6 +20,15 @@ def test_yuan_to_fen_is_exact_and_refuses_sub_fen():
     with pytest.raises(ValidationError, match="not a number"):
         yuan_to_fen("12元")
     assert format_yuan(123456) == "1234.56" and format_yuan(5) == "0.05"
+
+
+def test_reports_show_yuan_exactly_with_thousands():
+    import numpy as np
+    import pandas as pd
+
+    assert show_yuan(123456789) == "1,234,567.89" and show_yuan(-5) == "-0.05" and show_yuan(0) == "0.00"
+    assert show_yuan(np.int64(10**17 + 1)) == "1,000,000,000,000,000.01"  # a float would lose the fen
+    assert [show_yuan(v) for v in (None, float("nan"), pd.NA)] == ["—", "—", "—"]
 
 
 def test_rates_and_rounding_modes():

@@ -15,7 +15,7 @@ from yibao.errors import ValidationError
 from yibao.fund.accounts import FundAccounts, lake_accounts, lake_contributions
 from yibao.fund.kpi import Indicator, indicators
 from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES, SchemeFigures, Warning, fund_warnings, scheme_figures
-from yibao.money import yuan_to_fen
+from yibao.money import show_yuan, yuan_to_fen
 from yibao.policy.pack import load_pack
 
 fund_app = typer.Typer(help="基金运行: fund accounts, risk warning and the plans' indicators of a lake's year.",
@@ -79,16 +79,12 @@ def fund_year(lake: str | Path, pack_name, opening: dict[str, int] | None,
                     indicators(statements, accounts, contributions, identities, schemes))
 
 
-def _yuan(fen) -> str:
-    return "—" if pd.isna(fen) else f"{int(fen) / 100:,.2f}"
-
-
 def _filled(title: str, table: tuple[list[str], list[list]], left: int = 1) -> Table:
     """One of the accounts' tables (:mod:`yibao.fund.report`), money in yuan."""
     header, rows = table
     t = _table(title, header, tuple(header[:left]))
     for r in rows:
-        t.add_row(*[v if isinstance(v, str) else _yuan(v) for v in r])
+        t.add_row(*[v if isinstance(v, str) else show_yuan(v) for v in r])
     return t
 
 
@@ -281,9 +277,9 @@ def print_forecast(base_year: int, rows: pd.DataFrame, opening, console) -> None
                    ("year", "scheme", "insured", "income", "spending", "spending band", "balance", "balance band",
                     "months"))
         for r in part.itertuples(index=False):
-            t.add_row(str(r.year), SCHEME_NAMES[r.insutype], f"{r.insured:,}", _yuan(r.income_fen),
-                      _yuan(r.spending_fen), f"{_yuan(r.spending_p05_fen)} – {_yuan(r.spending_p95_fen)}",
-                      _yuan(r.balance_fen), f"{_yuan(r.balance_p05_fen)} – {_yuan(r.balance_p95_fen)}",
+            t.add_row(str(r.year), SCHEME_NAMES[r.insutype], f"{r.insured:,}", show_yuan(r.income_fen),
+                      show_yuan(r.spending_fen), f"{show_yuan(r.spending_p05_fen)} – {show_yuan(r.spending_p95_fen)}",
+                      show_yuan(r.balance_fen), f"{show_yuan(r.balance_p05_fen)} – {show_yuan(r.balance_p95_fen)}",
                       f"{r.months_of_payment:.1f}")
         console.print(t)
     if opening is None:
@@ -368,9 +364,9 @@ def ibnr_cmd(
     for insutype in SCHEME_NAMES:
         r = lake_ibnr(lake, pk, statements, seed, insutype)
         console.print(_ibnr_table(r, insutype))
-        console.print(f"{SCHEME_NAMES[insutype]}: reserve {_yuan(r.reserve.total_reserve)} 元 ± "
-                      f"{_yuan(r.reserve.total_se)} (Mack s.e.); outstanding by the drawn delays "
-                      f"{_yuan(r.triangle.outstanding_fen())} 元", highlight=False)
+        console.print(f"{SCHEME_NAMES[insutype]}: reserve {show_yuan(r.reserve.total_reserve)} 元 ± "
+                      f"{show_yuan(r.reserve.total_se)} (Mack s.e.); outstanding by the drawn delays "
+                      f"{show_yuan(r.triangle.outstanding_fen())} 元", highlight=False)
     console.print("delays are drawn from the pack's fund.ibnr.lags (an assumption: the lake has no settlement dates)",
                   highlight=False)
 
@@ -380,7 +376,7 @@ def _ibnr_table(r, insutype: str) -> Table:
     t = _table(f"未决赔款准备金 IBNR {r.triangle.year} {SCHEME_NAMES[insutype]} by month of service (元)",
                ("month", "settled by 31 Dec", "ultimate", "reserve", "Mack s.e."))
     for m in range(len(res.latest)):
-        t.add_row(str(m + 1), _yuan(res.latest[m]), _yuan(res.ultimate[m]), _yuan(res.reserve[m]), _yuan(res.se[m]))
+        t.add_row(str(m + 1), show_yuan(res.latest[m]), show_yuan(res.ultimate[m]), show_yuan(res.reserve[m]), show_yuan(res.se[m]))
     return t
 
 
@@ -403,19 +399,19 @@ def print_budget(budgets, console) -> None:
                ("scheme", "this year income", "this year spending", "income budget", "forecast spending", "IBNR",
                 "以收定支 ceiling", "spending budget", "gap", "payment rule"))
     for b in budgets:
-        t.add_row(SCHEME_NAMES[b.insutype], _yuan(b.this_year_income_fen), _yuan(b.this_year_spending_fen),
-                  _yuan(b.income_fen), _yuan(b.forecast_spending_fen), _yuan(b.ibnr_fen), _yuan(b.ceiling_fen),
-                  _yuan(b.spending_fen), _yuan(b.gap_fen), _yuan(b.payment_rule_fen))
+        t.add_row(SCHEME_NAMES[b.insutype], show_yuan(b.this_year_income_fen), show_yuan(b.this_year_spending_fen),
+                  show_yuan(b.income_fen), show_yuan(b.forecast_spending_fen), show_yuan(b.ibnr_fen), show_yuan(b.ceiling_fen),
+                  show_yuan(b.spending_fen), show_yuan(b.gap_fen), show_yuan(b.payment_rule_fen))
     console.print(t)
     pools = list(budgets[0].pools)
     t = _table("spending budget by payment pool (元; payment.budget.pools)", ("scheme", *pools))
     for b in budgets:
-        t.add_row(SCHEME_NAMES[b.insutype], *[_yuan(b.pools[p]) for p in pools])
+        t.add_row(SCHEME_NAMES[b.insutype], *[show_yuan(b.pools[p]) for p in pools])
     console.print(t)
     for b in budgets:
         if b.gap_fen:
-            console.print(f"{SCHEME_NAMES[b.insutype]}: the need ({_yuan(b.need_fen)} 元: forecast spending plus IBNR) "
-                          f"exceeds the 以收定支 ceiling by {_yuan(b.gap_fen)} 元", highlight=False)
+            console.print(f"{SCHEME_NAMES[b.insutype]}: the need ({show_yuan(b.need_fen)} 元: forecast spending plus IBNR) "
+                          f"exceeds the 以收定支 ceiling by {show_yuan(b.gap_fen)} 元", highlight=False)
     console.print("payment rule: this year's spending grown by payment.budget.growth_rate (the payment engine's "
                   "regional budget), for comparison", highlight=False)
 

@@ -18,6 +18,7 @@ from yibao import vocab
 from yibao.errors import ValidationError
 from yibao.fund.accounts import FundAccounts
 from yibao.fund.warning import SchemeFigures
+from yibao.money import show_yuan
 
 TARGETS = yaml.safe_load((Path(__file__).with_name("targets.yaml")).read_text(encoding="utf-8"))
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -74,7 +75,7 @@ class Indicator:
         if self.unit == "share":
             return f"{float(self.value) * 100:.1f}%"
         if self.unit == "fen":
-            return f"{int(self.value) / 100:,.2f}"
+            return show_yuan(self.value)
         return f"{float(self.value):.2f}"
 
 

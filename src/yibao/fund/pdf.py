@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from yibao.fund.warning import FIGURE_NAMES, SCHEME_NAMES
+from yibao.money import show_yuan
 
 FONT = "STSong-Light"
 CHART_W, CHART_H = 440, 170
@@ -35,10 +36,6 @@ class Chapter:
 
     def width_of(self, i: int) -> list[float] | None:
         return self.widths[i] if i < len(self.widths) else None
-
-
-def _yuan(fen) -> str:
-    return "—" if fen is None or pd.isna(fen) else f"{int(fen) / 100:,.2f}"
 
 
 def _wan(fen) -> float:
@@ -103,7 +100,7 @@ def _drawing(title: str, unit: str, chart, series: dict):
 
 def _cells(table: tuple[list[str], list[list]]) -> list[list[str]]:
     header, rows = table
-    return [header, *[[v if isinstance(v, str) else _yuan(v) for v in r] for r in rows]]
+    return [header, *[[v if isinstance(v, str) else show_yuan(v) for v in r] for r in rows]]
 
 
 def accounts_chapter(year) -> Chapter:
@@ -150,8 +147,8 @@ def monthly_chapter(year) -> Chapter:
 def warning_chapter(year) -> Chapter:
     rows = [["险种 scheme", "上年结存 (元)", "收入 (元)", "支出 (元)", "累计结存 (元)", *FIGURE_NAMES.values()]]
     for s in year.schemes:
-        rows.append([SCHEME_NAMES[s.insutype], _yuan(s.opening_fen), _yuan(s.income_fen), _yuan(s.spending_fen),
-                     _yuan(s.balance_fen), *["—" if (v := s.figure(k)) is None else f"{float(v):.2f}"
+        rows.append([SCHEME_NAMES[s.insutype], show_yuan(s.opening_fen), show_yuan(s.income_fen), show_yuan(s.spending_fen),
+                     show_yuan(s.balance_fen), *["—" if (v := s.figure(k)) is None else f"{float(v):.2f}"
                                              for k in FIGURE_NAMES]])
     notes = [w.message() for w in year.warnings] or ["未触及预警线 no warning line crossed"]
     if any(s.opening_fen is None for s in year.schemes):
@@ -187,8 +184,8 @@ def forecast_chapter(rows: pd.DataFrame, base_year: int) -> Chapter:
         months[label] = [float(by_year.loc[y, "months_of_payment"]) for y in years]
     central = rows[rows["scenario"] == "central"] if (rows["scenario"] == "central").any() else rows
     table = [["年度 year", "险种 scheme", "收入 (元)", "支出 (元)", "累计结存 (元)", "5–95% (元)", "可支付月数"]]
-    table += [[str(r.year), SCHEME_NAMES[r.insutype], _yuan(r.income_fen), _yuan(r.spending_fen), _yuan(r.balance_fen),
-               f"{_yuan(r.balance_p05_fen)} – {_yuan(r.balance_p95_fen)}", f"{r.months_of_payment:.1f}"]
+    table += [[str(r.year), SCHEME_NAMES[r.insutype], show_yuan(r.income_fen), show_yuan(r.spending_fen), show_yuan(r.balance_fen),
+               f"{show_yuan(r.balance_p05_fen)} – {show_yuan(r.balance_p95_fen)}", f"{r.months_of_payment:.1f}"]
               for r in central.itertuples(index=False)]
     xs = [str(y) for y in years]
     return Chapter(f"基金精算预测 forecast from {base_year} (central scenario in the table)", [table],
@@ -202,10 +199,10 @@ def reform_chapter(sim) -> Chapter:
     """A reform beside the baseline: spending by tier, the persons' mean burden by decile (the
     distributional effect), and the persons above the catastrophic-spending line."""
     tiers = [["险种 scheme", "支付层次 tier", "基线 baseline (元)", "改革 reform (元)", "变化 change (元)"]]
-    tiers += [[SCHEME_NAMES.get(r.insutype, r.insutype), r.tier, _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen)]
+    tiers += [[SCHEME_NAMES.get(r.insutype, r.insutype), r.tier, show_yuan(r.b_fen), show_yuan(r.r_fen), show_yuan(r.change_fen)]
               for r in sim.tiers.itertuples(index=False) if r.b_fen or r.r_fen]
     above = [["险种 scheme", "高额支出线 line (元)", "人数 persons", "基线 baseline", "改革 reform"]]
-    above += [[SCHEME_NAMES.get(r.insutype, r.insutype), _yuan(r.r_line_fen), f"{r.persons:,}", f"{r.b_above:,}",
+    above += [[SCHEME_NAMES.get(r.insutype, r.insutype), show_yuan(r.r_line_fen), f"{r.persons:,}", f"{r.b_above:,}",
                f"{r.r_above:,}"] for r in sim.catastrophic.itertuples(index=False)]
     deciles = sim.burden[sim.burden["by"] == "decile"]
     chart = bar_chart("人均个人负担 (自付+自费) 按负担十分位 mean burden by decile", [str(g) for g in deciles["group"]],

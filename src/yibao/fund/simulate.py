@@ -30,7 +30,7 @@ import pandas as pd
 
 from yibao import coded, vocab
 from yibao.errors import PolicyError
-from yibao.money import apply_rate_np
+from yibao.money import apply_rate_np, show_yuan
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.plan import ppm
 
@@ -340,10 +340,6 @@ def simulate_reform(folder: str | Path, base: Pack | str, reform_file: str | Pat
 SCHEME_LABEL = {vocab.EMPLOYEE: "职工 310", vocab.RESIDENT: "居民 390"}
 
 
-def _yuan(fen: int) -> str:
-    return f"{int(fen) / 100:,.2f}"
-
-
 def _pct(x) -> str:
     return "—" if x is None else f"{100 * x:.2f}%"
 
@@ -365,7 +361,7 @@ def print_simulation(sim: Simulation, console) -> None:
     t = _table("基金支出 by tier (元)", ["scheme", "tier", "baseline", "reform", "change"])
     for r in sim.tiers.itertuples(index=False):
         if r.b_fen or r.r_fen:
-            t.add_row(SCHEME_LABEL[r.insutype], r.tier, _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen))
+            t.add_row(SCHEME_LABEL[r.insutype], r.tier, show_yuan(r.b_fen), show_yuan(r.r_fen), show_yuan(r.change_fen))
     console.print(t)
     t = _table("政策范围内住院费用报销比例", ["scheme", "baseline", "reform", "change (points)"], labels=1)
     for r in sim.ratio.itertuples(index=False):
@@ -376,19 +372,19 @@ def print_simulation(sim: Simulation, console) -> None:
                ["by", "group", "persons", "baseline", "reform", "change", "mean baseline", "mean reform"])
     for r in sim.burden.itertuples(index=False):
         group = SCHEME_LABEL.get(r.group, r.group) if r.by == "scheme" else r.group
-        t.add_row(r.by, group, f"{r.persons:,}", _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen),
-                  _yuan(r.b_mean_fen), _yuan(r.r_mean_fen))
+        t.add_row(r.by, group, f"{r.persons:,}", show_yuan(r.b_fen), show_yuan(r.r_fen), show_yuan(r.change_fen),
+                  show_yuan(r.b_mean_fen), show_yuan(r.r_mean_fen))
     console.print(t)
     t = _table("高额医疗费用支出: persons above the line", ["scheme", "line (元)", "persons", "baseline", "reform", "change"])
     for r in sim.catastrophic.itertuples(index=False):
-        line = _yuan(r.b_line_fen) if r.b_line_fen == r.r_line_fen else f"{_yuan(r.b_line_fen)} → {_yuan(r.r_line_fen)}"
+        line = show_yuan(r.b_line_fen) if r.b_line_fen == r.r_line_fen else f"{show_yuan(r.b_line_fen)} → {show_yuan(r.r_line_fen)}"
         t.add_row(SCHEME_LABEL[r.insutype], line, f"{r.persons:,}", f"{r.b_above:,}", f"{r.r_above:,}",
                   f"{r.r_above - r.b_above:+,}")
     console.print(t)
     if sim.payment is not None:
         t = _table("DRG / DIP payment by institution (元)", ["institution", "method", "baseline", "reform", "change"])
         for r in sim.payment.itertuples(index=False):
-            t.add_row(r.fixmedins_code, r.method, _yuan(r.b_fen), _yuan(r.r_fen), _yuan(r.change_fen))
+            t.add_row(r.fixmedins_code, r.method, show_yuan(r.b_fen), show_yuan(r.r_fen), show_yuan(r.change_fen))
         console.print(t)
     for note in sim.notes:
         console.print(f"note: {note}", highlight=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from yibao.errors import ValidationError
+from yibao.money import show_yuan
 
 scale_app = typer.Typer(help="The year on Spark: settlement and fund accounts by buckets of whole households.",
                         no_args_is_help=True)
@@ -72,23 +73,19 @@ def _totals_table(rows, buckets: int):
     for col in ("insutype", "claims", "medfee_sumamt", "fund_pay_sumamt"):
         t.add_column(col, justify="left" if col == "insutype" else "right")
     for r in rows:
-        t.add_row(r["insutype"], f"{r['claims']:,}", f"{r['total'] / 100:,.2f}", f"{r['fund'] / 100:,.2f}")
+        t.add_row(r["insutype"], f"{r['claims']:,}", show_yuan(r['total']), show_yuan(r['fund']))
     return t
 
 
 def accounts_table(accounts):
     """The year's funds: income (— where the registry does not finance the fund), spending, surplus."""
-    import pandas as pd
     from rich.table import Table
-
-    def yuan(fen):
-        return "—" if pd.isna(fen) else f"{int(fen) / 100:,.2f}"
 
     t = Table(title=f"基金账户 fund accounts {accounts.year} (元)", title_justify="left")
     for col in ("fund", "名称", "income", "spending", "surplus"):
         t.add_column(col, justify="left" if col in ("fund", "名称") else "right")
     for r in accounts.funds.itertuples(index=False):
-        t.add_row(r.fund, r.name, yuan(r.income_fen), yuan(r.spending_fen), yuan(r.surplus_fen))
+        t.add_row(r.fund, r.name, show_yuan(r.income_fen), show_yuan(r.spending_fen), show_yuan(r.surplus_fen))
     return t
 
 

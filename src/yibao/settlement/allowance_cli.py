@@ -28,7 +28,7 @@ from yibao import vocab
 from yibao.console import new_console
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import check_out, read_table, write_rows
-from yibao.money import format_yuan, yuan_to_fen
+from yibao.money import format_yuan, show_yuan, yuan_to_fen
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.allowances import BIRTH_NAMES, Allowance, maternity_allowance, maternity_allowances
 
@@ -249,8 +249,8 @@ def print_year(summary: dict[str, Any], console: Console) -> None:
     for col in ("birth", "名称", "births", "days", "amount (元)"):
         t.add_column(col, justify="left" if col in ("birth", "名称") else "right")
     for r in summary["by_kind"].itertuples(index=False):
-        t.add_row(r.birth, BIRTH_NAMES.get(r.birth, ""), f"{r.births:,}", f"{r.days:,}", f"{int(r.amount_fen) / 100:,.2f}")
-    t.add_row("total", "", f"{summary['paid']:,}", f"{summary['days']:,}", f"{summary['amount_fen'] / 100:,.2f}")
+        t.add_row(r.birth, BIRTH_NAMES.get(r.birth, ""), f"{r.births:,}", f"{r.days:,}", show_yuan(r.amount_fen))
+    t.add_row("total", "", f"{summary['paid']:,}", f"{summary['days']:,}", show_yuan(summary['amount_fen']))
     console.print(t)
     for line in year_notes(summary):
         console.print(line, highlight=False)

@@ -47,6 +47,8 @@ def summary_table(book, frame, top: int | None = None):
     or with ``top`` the rules that hit, the most money first."""
     from rich.table import Table
 
+    from yibao.money import show_yuan
+
     table = Table(title=f"supervision hits: {len(frame):,} on {frame['claim_id'].nunique():,} claims")
     for col in ("rule", "name", "sev", "hits", "claims", "at stake (yuan)"):
         table.add_column(col, justify="right" if col in ("sev", "hits", "claims", "at stake (yuan)") else "left")
@@ -57,15 +59,17 @@ def summary_table(book, frame, top: int | None = None):
     for c in rules:
         r = by.loc[c.rule.id] if c.rule.id in by.index else None
         hits, claims, fen = (0, 0, 0) if r is None else (int(r["hits"]), int(r["claims"]), int(r["fen"]))
-        table.add_row(c.rule.id, c.rule.name, str(c.rule.sev_deg), f"{hits:,}", f"{claims:,}", f"{fen / 100:,.2f}")
+        table.add_row(c.rule.id, c.rule.name, str(c.rule.sev_deg), f"{hits:,}", f"{claims:,}", show_yuan(fen))
     table.add_row("total", "", "", f"{len(frame):,}", f"{frame['claim_id'].nunique():,}",
-                  f"{int(frame['vola_amt'].sum()) / 100:,.2f}")
+                  show_yuan(int(frame['vola_amt'].sum())))
     return table
 
 
 def severity_table(frame):
     """Hits, claims and money at stake (yuan) by severity (sev_deg 1 明确违规 / 2 高度可疑 / 3 轻度可疑)."""
     from rich.table import Table
+
+    from yibao.money import show_yuan
 
     names = {1: "明确违规", 2: "高度可疑", 3: "轻度可疑"}
     table = Table(title="hits by severity")
@@ -74,7 +78,7 @@ def severity_table(frame):
     for sev in (1, 2, 3):
         part = frame[frame["sev_deg"] == sev]
         table.add_row(str(sev), names[sev], f"{len(part):,}", f"{part['claim_id'].nunique():,}",
-                      f"{int(part['vola_amt'].sum()) / 100:,.2f}")
+                      show_yuan(int(part['vola_amt'].sum())))
     return table
 
 

@@ -117,15 +117,15 @@ def _plain(value):
 def sample_table(no: str, seed: int, table):
     from rich.table import Table
 
-    from yibao.money import format_yuan
+    from yibao.money import show_yuan
 
     out = Table(title=f"费用审核 re-check sample {no} (seed {seed}): {int(table.sampled_claims.sum()):,} claims")
     for col in ("institution", "year (yuan)", "rule", "passed inpatient (yuan)", "quota (yuan)", "sampled (yuan)",
                 "claims"):
         out.add_column(col, justify="left" if col in ("institution", "rule") else "right")
     for r in table.itertuples():
-        out.add_row(r.fixmedins_code, format_yuan(r.spending_fen), r.rule, format_yuan(r.passed_inpatient_fen),
-                    format_yuan(r.quota_fen), format_yuan(r.sampled_fen), f"{r.sampled_claims:,}")
+        out.add_row(r.fixmedins_code, show_yuan(r.spending_fen), r.rule, show_yuan(r.passed_inpatient_fen),
+                    show_yuan(r.quota_fen), show_yuan(r.sampled_fen), f"{r.sampled_claims:,}")
     return out
 
 
@@ -270,7 +270,7 @@ def case_show(case_no: str = typer.Argument(..., help="Case number."), db: Optio
     """A case's steps with their dates and deadlines, evidence, measures and the money recovered."""
     from rich.table import Table
 
-    from yibao.money import format_yuan
+    from yibao.money import show_yuan
     from yibao.supervision.regulator import repository as repo
     from yibao.supervision.regulator.cases import ACTIONS, SOURCES, STATES
 
@@ -290,12 +290,12 @@ def case_show(case_no: str = typer.Argument(..., help="Case number."), db: Optio
     for e in c["evidence"]:
         console.print(f"evidence {e['kind']}: {e['ref']} ({e['added_on']})")
     for a in c["actions"]:
-        what = {"recover": f"{format_yuan(a['amount_fen'])} yuan to {a['fund']}",
-                "fine": f"{format_yuan(a['amount_fen'])} yuan ({a['basis']})", "suspend": f"{a['months']} months",
+        what = {"recover": f"{show_yuan(a['amount_fen'])} yuan to {a['fund']}",
+                "fine": f"{show_yuan(a['amount_fen'])} yuan ({a['basis']})", "suspend": f"{a['months']} months",
                 "terminate": "", "points": f"{a['role']} {a['person_id']} {a['points']} points"}[a["kind"]]
         console.print(f"{ACTIONS[a['kind']]} {what} ({a['on_date']})")
     total = sum(r["amount_fen"] for r in ledger)
-    console.print(f"recovered: {format_yuan(total)} yuan" + "".join(f"; {r['fund']} {format_yuan(r['amount_fen'])}"
+    console.print(f"recovered: {show_yuan(total)} yuan" + "".join(f"; {r['fund']} {show_yuan(r['amount_fen'])}"
                                                                     for r in ledger))
 
 
@@ -367,10 +367,10 @@ def report_decide(
 @report_app.command("reward")
 def report_reward(report_no: str = typer.Argument(..., help="Report number."), db: Optional[str] = DB) -> None:
     """The reward of a 举报 whose case is closed: a share of the money recovered, within floor and cap."""
-    from yibao.money import format_yuan
+    from yibao.money import show_yuan
     from yibao.supervision.regulator.service import reward_report
 
-    _console().print(f"report {report_no}: reward {format_yuan(reward_report(db, report_no))} yuan")
+    _console().print(f"report {report_no}: reward {show_yuan(reward_report(db, report_no))} yuan")
 
 
 # ---- credit ----
@@ -450,7 +450,7 @@ def credit_show(
     """A subject's credit record: its events (cases, recoveries, measures, points) and, for an institution, grades."""
     from rich.table import Table
 
-    from yibao.money import format_yuan
+    from yibao.money import show_yuan
     from yibao.supervision.regulator import repository as repo
     from yibao.supervision.regulator.cases import SUBJECTS
 
@@ -464,7 +464,7 @@ def credit_show(
         out.add_column(col)
     for e in rows:
         out.add_row(str(e["on_date"]), e["kind"], e["case_no"] or "", str(e["points"] or ""),
-                    format_yuan(e["amount_fen"]) if e["amount_fen"] is not None else "")
+                    show_yuan(e["amount_fen"]) if e["amount_fen"] is not None else "")
     console = _console()
     console.print(out)
     for g in graded:

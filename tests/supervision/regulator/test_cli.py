@@ -116,7 +116,7 @@ def test_a_case_from_a_report_through_the_commands(db):
         result = yibao(*args, "--db", db)
         assert result.exit_code == 0, (args, result.output)
     shown = yibao("case", "show", "AJ2024000001", "--db", db).output
-    assert "结案" in shown and "recovered: 30000.00 yuan" in shown
+    assert "结案" in shown and "recovered: 30,000.00 yuan" in shown
     assert "reward 600.00 yuan" in yibao("report", "reward", "JB2024000001", "--db", db).output
     assert "9 points in 2025; suspended" in yibao("credit", "score", "D1", "--date", "2025-03-01", "--db", db).output
     assert "recovery" in yibao("credit", "show", "institution", "H1", "--db", db).output
