@@ -141,6 +141,8 @@ LAKE = typer.Option(..., "--lake", help="Lake folder (one settled year).")
 PACK = typer.Option("demo", "--pack", help="Policy pack name or folder.")
 XLSX = typer.Option(None, "--xlsx", help="Also write the workbook (.xlsx) here.")
 OPENING = typer.Option([], "--opening", help="上年末累计结存 of a scheme: 310=YUAN and 390=YUAN (both, or none).")
+STATEMENTS = typer.Option(None, "--statements", help="The year as `yibao settle --claims LAKE --out F.parquet` "
+                          "settled it under this --pack: booked as given, not settled again.")
 CLEARING = typer.Option(True, "--clearing/--no-clearing",
                         help="Pay the year by the payment engine and book its 年终清算 (default), or book the statements only.")
 
@@ -156,11 +158,12 @@ def _write_workbook(year, xlsx: Path | None) -> None:
 @fund_app.command("kpi")
 def kpi_cmd(
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
-    clearing: bool = CLEARING,
+    clearing: bool = CLEARING, statements: Path | None = STATEMENTS,
 ) -> None:
     """The plans' indicators of a lake's year against their 2025 targets, with the fund accounts by month and warnings."""
     _suffix(xlsx, "--xlsx", ".xlsx")
-    year = fund_year(lake, pack, parse_opening(opening), clearing=clearing)
+    pk, settled, source = _settled(lake, pack, statements)
+    year = fund_year(lake, pk, parse_opening(opening), settled, clearing, source=source)
     print_year(year, new_console())
     _write_workbook(year, xlsx)
 
@@ -176,7 +179,7 @@ def report_cmd(
     lake: Path = LAKE, pack: str = PACK, xlsx: Path | None = XLSX, opening: list[str] = OPENING,
     years: int = typer.Option(5, "--years", help="The forecast's horizon, 5–10 years."),
     reform: Path | None = typer.Option(None, "--reform", help="Also simulate this reform (as `yibao fund simulate`)."),
-    clearing: bool = CLEARING,
+    clearing: bool = CLEARING, statements: Path | None = STATEMENTS,
 ) -> None:
     """The fund's year as a PDF with charts.
 
@@ -188,9 +191,9 @@ def report_cmd(
     _suffix(pdf, "--pdf", ".pdf")
     _suffix(xlsx, "--xlsx", ".xlsx")
     balances = parse_opening(opening)
-    pk, statements, source = _settled(lake, pack)
-    year = fund_year(lake, pk, balances, statements, clearing, source=source)
-    base, rows = _lake_forecast(lake, pk, statements, years, SCENARIOS, balances, None, 0)
+    pk, settled, source = _settled(lake, pack, statements)
+    year = fund_year(lake, pk, balances, settled, clearing, source=source)
+    base, rows = _lake_forecast(lake, pk, settled, years, SCENARIOS, balances, None, 0)
     chapters = [*year_chapters(year), forecast_chapter(rows, base.year)]
     if reform is not None:
         from yibao.fund.simulate import simulate_reform
@@ -249,12 +252,13 @@ def register(app: typer.Typer) -> None:
 
 # --- 精算预测: forecast, backtest, IBNR and budget -------------------------------------------------------
 
-def _settled(lake: Path, pack_name: str):
-    """The pack, the lake's settled year (one row per claim) and where it came from."""
+def _settled(lake: Path, pack_name: str, given: Path | None = None):
+    """The pack, the lake's settled year (one row per claim; the ``given`` file's when named) and
+    where it came from."""
     from yibao.fund.settled import settled_year
 
     pack = load_pack(pack_name)
-    return (pack, *settled_year(lake, pack))
+    return (pack, *settled_year(lake, pack, given))
 
 
 def _table(title: str, columns, left=("scheme", "figure")) -> Table:
@@ -311,6 +315,7 @@ def forecast_cmd(
     year: int | None = typer.Option(None, "--year", help="The base year (must be the lake's settled year)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the forecast (.xlsx) here."),
+    statements: Path | None = STATEMENTS,
 ) -> None:
     """Income, spending and balance per scheme for 5–10 years: cohort-component population × per-capita cost."""
     from yibao.fund.forecast import HORIZON, SCENARIOS
@@ -322,8 +327,8 @@ def forecast_cmd(
         if s not in SCENARIOS:
             raise ValidationError("--scenario", f"{s!r}: expected one of {', '.join(SCENARIOS)}")
     balances = parse_opening(opening)
-    pk, statements, source = _settled(lake, pack)
-    base, rows = _lake_forecast(lake, pk, statements, years, tuple(scenario) or SCENARIOS, balances, year, seed)
+    pk, settled, source = _settled(lake, pack, statements)
+    base, rows = _lake_forecast(lake, pk, settled, years, tuple(scenario) or SCENARIOS, balances, year, seed)
     print_forecast(base.year, rows, balances, new_console())
     new_console().print(source, highlight=False)
     if xlsx is not None:
@@ -354,15 +359,16 @@ def backtest_cmd() -> None:
 def ibnr_cmd(
     lake: Path = LAKE, pack: str = PACK,
     seed: int = typer.Option(0, "--seed", help="Seed of the drawn settlement delays."),
+    statements: Path | None = STATEMENTS,
 ) -> None:
     """The IBNR reserve of the year's claims: chain ladder on the lag triangle with Mack's standard error."""
     from yibao.fund.ibnr import lake_ibnr
 
-    pk, statements, source = _settled(lake, pack)
+    pk, settled, source = _settled(lake, pack, statements)
     console = new_console()
     console.print(source, highlight=False)
     for insutype in SCHEME_NAMES:
-        r = lake_ibnr(lake, pk, statements, seed, insutype)
+        r = lake_ibnr(lake, pk, settled, seed, insutype)
         console.print(_ibnr_table(r, insutype))
         console.print(f"{SCHEME_NAMES[insutype]}: reserve {show_yuan(r.reserve.total_reserve)} 元 ± "
                       f"{show_yuan(r.reserve.total_se)} (Mack s.e.); outstanding by the drawn delays "
@@ -384,12 +390,13 @@ def _ibnr_table(r, insutype: str) -> Table:
 def budget_cmd(
     lake: Path = LAKE, pack: str = PACK,
     seed: int = typer.Option(0, "--seed", help="Seed of the IBNR delays and the forecast's bootstrap."),
+    statements: Path | None = STATEMENTS,
 ) -> None:
     """Next year's 收支预算 per scheme from this year's accounts, the forecast and the IBNR, by payment pool."""
     from yibao.fund.budget import lake_budget
 
-    pk, statements, source = _settled(lake, pack)
-    budgets = lake_budget(lake, pk, statements, seed)
+    pk, settled, source = _settled(lake, pack, statements)
+    budgets = lake_budget(lake, pk, settled, seed)
     print_budget(budgets, new_console())
     new_console().print(source, highlight=False)
 

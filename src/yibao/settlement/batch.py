@@ -462,7 +462,7 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
 
     # parts settle side by side (persons never span parts) and are taken in the lake's order; the
     # settled rows are written on a thread of their own while the next parts settle
-    writer_for = _OneWriter(STATEMENT_SCHEMA)
+    writer_for = _OneWriter(STATEMENT_SCHEMA.with_metadata(statements_metadata(pack)))
     written: deque = deque()
     try:
         with ThreadPoolExecutor(PART_WORKERS) as pool, ThreadPoolExecutor(1) as writer:
@@ -536,6 +536,12 @@ def _rows(values: Any, at: np.ndarray) -> Any:
         used, codes = np.unique(values.codes[at], return_inverse=True)
         return Coded(codes.astype(I64, copy=False), values.categories[used])
     return values[at]
+
+
+def statements_metadata(pack: Pack) -> dict[bytes, bytes]:
+    """What a statements file says of itself: written by the batch, under which pack, so that the fund
+    can book it as given (``yibao fund kpi --statements``) and refuse it under another pack."""
+    return {b"yibao.statements": b"batch", b"yibao.pack": pack.name.encode()}
 
 
 class _OneWriter:
