@@ -533,8 +533,9 @@ def _rows(values: Any, at: np.ndarray) -> Any:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values.take(pa.array(at))
     if isinstance(values, Coded):
-        used, codes = np.unique(values.codes[at], return_inverse=True)
-        return Coded(codes.astype(I64, copy=False), values.categories[used])
+        codes = values.codes[at]
+        used = np.bincount(codes, minlength=len(values.categories)) > 0  # counted, not sorted: the codes are few
+        return Coded((np.cumsum(used) - 1)[codes], values.categories[used])
     return values[at]
 
 
