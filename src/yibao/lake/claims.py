@@ -276,6 +276,17 @@ def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
     return list(zip(c, ln))
 
 
+def claim_count(folder: str | Path) -> int:
+    """How many claims the lake holds, from its files' footers (0 when a footer cannot be read: the
+    read itself then names what is wrong)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(claims).metadata.num_rows for claims, _ in parts(folder))
+    except UNREADABLE:
+        return 0
+
+
 def _read(path: Path, table: str, columns: list[str], coded: tuple[str, ...] = ()) -> pa.Table:
     """One part file of a lake table (its ``columns``), refused like :func:`yibao.lake.io.read_table`;
     the ``coded`` columns come dictionary-encoded."""
@@ -453,4 +464,4 @@ def lake_parts(folder: str | Path, people: People,
             yield part
 
 
-__all__ = ["People", "lake_parts", "main_year", "parts", "read_part", "read_people"]
+__all__ = ["People", "claim_count", "lake_parts", "main_year", "parts", "read_part", "read_people"]

@@ -184,6 +184,27 @@ def keep_freed_memory(claims: int = LARGE_BATCH, limit: int = 1 << 30) -> bool:
     return _MEMORY_KEPT
 
 
+LARGE_LAKE = 2_000_000  # claims from which a lake's year keeps freed memory rather than returning it
+
+
+def lake_memory(claims: int) -> str:
+    """How a lake's year of ``claims`` uses freed memory, chosen from its size; returns the choice.
+    Every part (about 50,000 persons) needs the same working memory whatever the lake's size, so for a
+    small lake that memory is most of the peak: Arrow's buffers then go through its jemalloc pool,
+    which hands freed pages back (the default mimalloc pool holds them, about a fifth of a 100,000-person
+    lake's peak). A large lake has memory to spare beside one part, and re-faulting freed pages costs
+    it CPU part after part: glibc keeps numpy's freed memory (:func:`keep_freed_memory`) and Arrow
+    keeps its pool. Process-wide, like :func:`keep_freed_memory`."""
+    if claims >= LARGE_LAKE:
+        keep_freed_memory(claims)
+        return "keep"
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc: glibc's malloc also hands pages back
+        pa.set_memory_pool(pa.system_memory_pool())
+    return "return"
+
+
 def default_workers() -> int:
     """Threads for the batch: ``YIBAO_WORKERS`` or one per core."""
     value = os.environ.get("YIBAO_WORKERS", "")
@@ -429,8 +450,11 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     from yibao.catalog.items import Catalog
     from yibao.lake.claims import lake_parts, read_people
 
+    from yibao.lake.claims import claim_count
+
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
+    lake_memory(claim_count(folder))
     with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
         reading = aside.submit(Catalog.of_lake, folder) if catalog is None else None
         people = read_people(folder, pack, accounts)
