@@ -20,7 +20,6 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 
 from __future__ import annotations
 
-import operator
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -90,9 +89,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     appends ``(key, first claim index of the person-year, value)`` for the accumulators after
     each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
     releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
-    names = list(kinds[0].values)
-    row = operator.itemgetter(*names)
-    table = np.ascontiguousarray(np.array([row(k.values) for k in kinds], dtype=I64).reshape(len(kinds), -1).T)
+    names = tuple(kinds[0].values)
+    table = np.stack([k.row(names) for k in kinds], axis=1)  # one contiguous row per parameter
     n = len(kind_id)
     cuts = [0]
     while cuts[-1] < n:
