@@ -41,3 +41,16 @@ def test_shared_tiers_resolve_every_kind_as_alone(pack_name):
     maf = {k.identity: r.values["maf_on"] for k, r in zip(kinds, together)}
     sup = {k.supplementary: r.values["sup1_on"] for k, r in zip(kinds, together) if k.insutype == "390"}
     assert maf == {"": 0, "dibao": 1, "tekun": 1} and sup["huiminbao"] == 1 and sup[""] == 0
+
+
+def test_a_kinds_parameter_row_is_kept_in_the_order_asked():
+    """A year's batch tables each kind's parameters piece after piece: the row is made once per order."""
+    import numpy as np
+
+    from yibao.settlement.plan import Resolved
+
+    kind = Resolved({"ded": 120_000, "cap": 3_000_000, "rate": 900_000})
+    first = kind.row(("ded", "cap", "rate"))
+    assert first.tolist() == [120_000, 3_000_000, 900_000] and first.dtype == np.int64
+    assert kind.row(("ded", "cap", "rate")) is first  # kept
+    assert kind.row(("rate", "ded")).tolist() == [900_000, 120_000]  # another order, made anew

@@ -61,3 +61,24 @@ def test_the_year_settled_in_pieces_is_the_year_settled_whole(region, tmp_path, 
     pd.testing.assert_frame_equal(cut_summary.pop("accumulators"), whole_summary.pop("accumulators"))
     assert cut_summary == whole_summary
     assert pq.read_table(tmp_path / "cut.parquet").equals(pq.read_table(tmp_path / "whole.parquet"))
+
+
+def test_a_small_lake_hands_freed_memory_back_and_a_large_one_keeps_it(region, monkeypatch):
+    """The part's working memory is most of a small lake's peak: its Arrow buffers go to a pool that
+    returns freed pages; a lake from ``LARGE_LAKE`` claims keeps freed memory instead."""
+    import pyarrow as pa
+
+    from yibao.lake.claims import claim_count
+
+    before = pa.default_memory_pool()
+    try:
+        assert claim_count(region) == pq.read_table(region / "claims").num_rows > 0
+        assert batch.lake_memory(claim_count(region)) == "return"
+        assert pa.default_memory_pool().backend_name in ("jemalloc", "system")
+        kept = []
+        monkeypatch.setattr(batch, "keep_freed_memory", lambda claims: kept.append(claims))
+        pa.set_memory_pool(before)
+        assert batch.lake_memory(batch.LARGE_LAKE) == "keep" and kept == [batch.LARGE_LAKE]
+        assert pa.default_memory_pool().backend_name == before.backend_name
+    finally:
+        pa.set_memory_pool(before)

@@ -33,6 +33,9 @@ I64 = np.int64
 CLAIM_COLUMNS = ["claim_id", "psn_no", "fixmedins_code", "insutype", "med_type", "adm_date", "dscg_date", "diagnoses",
                  "out_of_region", "filing", "chronic_disease"]
 LINE_COLUMNS = ["claim_id", "item_code", "qty", "amount_fen"]
+# text of few distinct values, read as the files' own dictionary pages: codes without hashing the text again
+CODED_CLAIM_COLUMNS = ("fixmedins_code", "insutype", "med_type", "diagnoses", "filing", "chronic_disease")
+CODED_LINE_COLUMNS = ("item_code",)
 DAY_BITS = 20  # a day number (since 1970) fits in 20 bits until the year 4840
 
 
@@ -41,8 +44,14 @@ def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _index(values, keys: pa.Array, what: str, table: str, ids) -> np.ndarray:
-    """Position of each value in ``keys``; a value that is not there is refused, naming the record."""
-    pos = pc.index_in(values, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
+    """Position of each value in ``keys``; a value that is not there is refused, naming the record.
+    Dictionary-encoded values are looked up once per distinct value."""
+    if pa.types.is_dictionary(values.type):
+        by_code = encode(values)
+        found = pc.index_in(pa.array(by_code.categories, pa.string()), value_set=keys).fill_null(-1)
+        pos = found.to_numpy(zero_copy_only=False).astype(I64)[by_code.codes]
+    else:
+        pos = pc.index_in(values, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
     if (pos < 0).any():
         i = int(np.flatnonzero(pos < 0)[0])
         raise ValidationError(what, f"{values[i].as_py()!r} is not in {table}", f"claim {ids[i].as_py()}")
@@ -267,14 +276,28 @@ def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
     return list(zip(c, ln))
 
 
-def _read(path: Path, table: str, columns: list[str]) -> pa.Table:
-    """One part file of a lake table (its ``columns``), refused like :func:`yibao.lake.io.read_table`."""
+def claim_count(folder: str | Path) -> int:
+    """How many claims the lake holds, from its files' footers (0 when a footer cannot be read: the
+    read itself then names what is wrong)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(claims).metadata.num_rows for claims, _ in parts(folder))
+    except UNREADABLE:
+        return 0
+
+
+def _read(path: Path, table: str, columns: list[str], coded: tuple[str, ...] = ()) -> pa.Table:
+    """One part file of a lake table (its ``columns``), refused like :func:`yibao.lake.io.read_table`;
+    the ``coded`` columns come dictionary-encoded."""
     import pyarrow.dataset as ds
 
     from yibao.lake.schema import TABLES
 
+    schema = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in coded else f for f in TABLES[table]])
+    form = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=list(coded)))
     try:
-        return ds.dataset(path, format="parquet", schema=TABLES[table]).to_table(columns=columns)
+        return ds.dataset(path, format=form, schema=schema).to_table(columns=columns)
     except UNREADABLE as e:
         raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}", str(path)) from None
 
@@ -283,7 +306,7 @@ def read_part(claims_path: Path, lines_path: Path | None, people: People,
               seen: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
     """One part's claims and lines as the front-end's columns. ``seen`` marks the persons of earlier
     parts: a person whose claims span two parts would settle as two people, and is refused."""
-    t = _read(claims_path, "claims", CLAIM_COLUMNS)
+    t = _read(claims_path, "claims", CLAIM_COLUMNS, CODED_CLAIM_COLUMNS)
     ids = t["claim_id"].combine_chunks()
     if not _increasing(ids) and pc.count_distinct(ids).as_py() != len(ids):
         dup = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]["values"].as_py()
@@ -381,7 +404,7 @@ def _coverage_at(cov: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> d
 def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
     if path is None:
         return {"claim": np.zeros(0, I64), "amount": np.zeros(0, I64), "qty_milli": np.zeros(0, I64)}
-    t = _read(path, "claim_lines", LINE_COLUMNS)
+    t = _read(path, "claim_lines", LINE_COLUMNS, CODED_LINE_COLUMNS)
     at = _claim_positions(t["claim_id"].combine_chunks(), ids)
     if (at < 0).any():
         i = int(np.flatnonzero(at < 0)[0])
@@ -441,4 +464,4 @@ def lake_parts(folder: str | Path, people: People,
             yield part
 
 
-__all__ = ["People", "lake_parts", "main_year", "parts", "read_part", "read_people"]
+__all__ = ["People", "claim_count", "lake_parts", "main_year", "parts", "read_part", "read_people"]

@@ -20,7 +20,6 @@ It returns one row per claim (in the input's sorted order) with the setlinfo fie
 
 from __future__ import annotations
 
-import operator
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -90,9 +89,8 @@ def settle_arrays(kinds: list[Resolved], kind_id: np.ndarray, person: np.ndarray
     appends ``(key, first claim index of the person-year, value)`` for the accumulators after
     each person-year. Chunks are independent, so ``workers`` threads settle them side by side (numpy
     releases the GIL inside each array operation); the default is one per core (``YIBAO_WORKERS``)."""
-    names = list(kinds[0].values)
-    row = operator.itemgetter(*names)
-    table = np.ascontiguousarray(np.array([row(k.values) for k in kinds], dtype=I64).reshape(len(kinds), -1).T)
+    names = tuple(kinds[0].values)
+    table = np.stack([k.row(names) for k in kinds], axis=1)  # one contiguous row per parameter
     n = len(kind_id)
     cuts = [0]
     while cuts[-1] < n:
@@ -182,6 +180,27 @@ def keep_freed_memory(claims: int = LARGE_BATCH, limit: int = 1 << 30) -> bool:
     except (OSError, AttributeError):
         _MEMORY_KEPT = False
     return _MEMORY_KEPT
+
+
+LARGE_LAKE = 2_000_000  # claims from which a lake's year keeps freed memory rather than returning it
+
+
+def lake_memory(claims: int) -> str:
+    """How a lake's year of ``claims`` uses freed memory, chosen from its size; returns the choice.
+    Every part (about 50,000 persons) needs the same working memory whatever the lake's size, so for a
+    small lake that memory is most of the peak: Arrow's buffers then go through its jemalloc pool,
+    which hands freed pages back (the default mimalloc pool holds them, about a fifth of a 100,000-person
+    lake's peak). A large lake has memory to spare beside one part, and re-faulting freed pages costs
+    it CPU part after part: glibc keeps numpy's freed memory (:func:`keep_freed_memory`) and Arrow
+    keeps its pool. Process-wide, like :func:`keep_freed_memory`."""
+    if claims >= LARGE_LAKE:
+        keep_freed_memory(claims)
+        return "keep"
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc: glibc's malloc also hands pages back
+        pa.set_memory_pool(pa.system_memory_pool())
+    return "return"
 
 
 def default_workers() -> int:
@@ -429,8 +448,11 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     from yibao.catalog.items import Catalog
     from yibao.lake.claims import lake_parts, read_people
 
+    from yibao.lake.claims import claim_count
+
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)
+    lake_memory(claim_count(folder))
     with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
         reading = aside.submit(Catalog.of_lake, folder) if catalog is None else None
         people = read_people(folder, pack, accounts)
@@ -533,8 +555,9 @@ def _rows(values: Any, at: np.ndarray) -> Any:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values.take(pa.array(at))
     if isinstance(values, Coded):
-        used, codes = np.unique(values.codes[at], return_inverse=True)
-        return Coded(codes.astype(I64, copy=False), values.categories[used])
+        codes = values.codes[at]
+        used = np.bincount(codes, minlength=len(values.categories)) > 0  # counted, not sorted: the codes are few
+        return Coded((np.cumsum(used) - 1)[codes], values.categories[used])
     return values[at]
 
 

@@ -123,6 +123,15 @@ class Resolved:
     fund_code: str = ""
     _arrays: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     _field_cites: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # the statement's
+    _row: tuple[tuple[str, ...], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    def row(self, names: tuple[str, ...]) -> np.ndarray:
+        """The values of ``names`` in that order (int64), kept with the kind: a year's batch tables
+        the same kinds piece after piece."""
+        hit = self._row
+        if hit is None or hit[0] != names:
+            hit = self._row = (names, np.array([self.values[k] for k in names], dtype=np.int64))
+        return hit[1]
 
     def arrays(self) -> dict[str, Any]:
         """The values as length-1 int64 arrays, the engine's parameters for one claim (kept with the
