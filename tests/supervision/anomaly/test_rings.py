@@ -179,3 +179,12 @@ def test_claims_without_the_encounter_columns_are_refused():
 def test_ring_settings_out_of_range_are_refused(params, field):
     with pytest.raises(ValidationError, match=field):
         RingParams(**params)
+
+
+def test_two_members_who_also_meet_a_third_person_elsewhere_do_not_pull_the_ring_apart():
+    """R0 and R1 also come with Z to a doctor at another institution on five days: a group of three
+    there, and the ring of six stays whole at its own (a person is one node at each institution)."""
+    elsewhere = _ring(persons=2, days=5, doctor="D4", inst="H0")
+    third = elsewhere[elsewhere["psn_no"] == "R0"].assign(psn_no="Z")
+    rings = find_rings(pd.concat([_background(), _ring(), elsewhere, third], ignore_index=True))
+    assert sorted(zip(rings["fixmedins_code"], rings["persons"])) == [("H0", "R0|R1|Z"), ("H1", _members())]

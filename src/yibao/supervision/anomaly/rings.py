@@ -6,7 +6,7 @@ same institution, far more often than chance allows. Two steps: pairs propose, g
   and two patients seen on ``n_a`` and ``n_b`` of them, chance gives ``n_a·n_b / D`` shared days; summed
   over the institution's doctors this is ``λ`` (a ring that splits its days between two doctors keeps
   its evidence whole), and ``k`` shared sessions have the Poisson tail ``p = P(X ≥ k | λ)``. Pairs with
-  ``p`` at most ``propose`` are the edges (weight ``−log10 p``) of a networkx graph whose Louvain
+  ``p`` at most ``propose`` are the edges (weight ``−log10 p``) of a networkx graph, a node for each person at each institution, whose Louvain
   communities (seeded) of at least ``min_persons`` persons are the proposals. A proposal is not yet a
   finding, so the bar is low: more shared sessions than chance gives as often as not.
 - **A group is tested whole.** If each member came on random days of their doctor's ``D`` days, the
@@ -159,11 +159,19 @@ def ring_graph(pairs: pd.DataFrame):
     return g
 
 
-def _communities(g, seed: int) -> list[set[str]]:
+def _communities(pairs: pd.DataFrame, seed: int) -> list[tuple[str, set[str]]]:
+    """Louvain communities (seeded) of persons at an institution: a person is one node at each
+    institution, so that two members who also meet elsewhere do not pull the ring apart."""
     import networkx as nx
 
-    persons = g.subgraph([n for n, k in g.nodes(data="kind") if k == "person"])
-    return [set(c) for c in nx.community.louvain_communities(persons, weight="weight", seed=seed)]
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(zip(pairs["fixmedins_code"], pairs["a"]), zip(pairs["fixmedins_code"], pairs["b"]),
+                                  pairs["weight"]))
+    out = []
+    for nodes in nx.community.louvain_communities(g, weight="weight", seed=seed):
+        for inst, members in pd.DataFrame(list(nodes), columns=["inst", "psn"]).groupby("inst")["psn"]:
+            out.append((inst, set(members)))  # an edge joins persons of one institution: one group a community
+    return out
 
 
 def _log10_choose(n, k):
@@ -244,14 +252,8 @@ def _tightest(seen: pd.DataFrame, days: pd.Series, inst: str, members: set[str],
 
 
 def _proposals(pairs: pd.DataFrame, seed: int, min_persons: int) -> list[tuple[str, set[str]]]:
-    """The Louvain communities of at least ``min_persons``, each at the institution where most of its
-    pairs' weight lies."""
-    out = []
-    for members in _communities(ring_graph(pairs), seed):
-        if len(members) >= min_persons:
-            inside = pairs[pairs["a"].isin(members) & pairs["b"].isin(members)]
-            out.append((inside.groupby("fixmedins_code")["weight"].sum().idxmax(), members))
-    return out
+    """The communities of at least ``min_persons``, each with its institution."""
+    return [(inst, members) for inst, members in _communities(pairs, seed) if len(members) >= min_persons]
 
 
 def find_rings(claims: pd.DataFrame, params: RingParams = RingParams()) -> pd.DataFrame:
