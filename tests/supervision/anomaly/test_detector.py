@@ -121,8 +121,54 @@ def test_a_doctor_billing_one_item_stands_out_by_concentration(region):
     r.lines.loc[own, "amount_fen"] *= 4
     ranked = _rank(r, "doctor")
     assert ranked.iloc[0]["entity"] == "H03-D1"
-    assert ranked.iloc[0]["top_feature"] == "top_item_share"
-    assert "单一项目占计费" in ranked.iloc[0]["reasons"]
+    assert ranked.iloc[0]["top_feature"] == "item_excess"
+    reasons = ranked.iloc[0]["reasons"]
+    assert reasons.startswith("单一项目计费频次超出同级") and "单一项目占计费" in reasons
+
+
+def _lab_lines(r, rng, rate: pd.Series) -> pd.DataFrame:
+    """A laboratory test LAB-1 on each claim with its doctor's rate (a doctor's habit)."""
+    on = rng.random(len(r.claims)) < r.claims["doctor_code"].map(rate).to_numpy()
+    return pd.DataFrame({"claim_id": r.claims.loc[on, "claim_id"], "item_code": "LAB-1", "kind": "service",
+                         "amount_fen": 2_000})
+
+
+def test_a_doctor_billing_a_test_on_most_claims_outranks_one_with_five_claims_all_billing_a_rare_item(region):
+    """Doctors bill LAB-1 on 5–40% of their claims; H03-D1 bills LAB-9 on 80% of 47 claims and H07-D9
+    RARE-1 on all of 5. The raw excess puts the five claims first (100% against 80%); shrunk toward
+    the peers by claim count (a prior worth ``m`` claims), five claims keep a fraction of theirs."""
+    r = region()
+    rng = np.random.default_rng(4)
+    doctors = r.claims["doctor_code"].unique()
+    r.claims.loc[r.claims.index[r.at("H07", stays_only=False)][:5], "doctor_code"] = "H07-D9"
+    rate = pd.Series(rng.beta(2, 8, len(doctors)), index=doctors)
+    lines = [r.lines, _lab_lines(r, rng, pd.concat([rate, pd.Series({"H07-D9": 0.0})]))]
+    busy = r.claims.loc[r.claims["doctor_code"] == "H03-D1", "claim_id"]
+    busy = busy[rng.random(len(busy)) < 0.8]
+    few = r.claims.loc[r.claims["doctor_code"] == "H07-D9", "claim_id"]
+    for ids, item in ((busy, "LAB-9"), (few, "RARE-1")):
+        lines.append(pd.DataFrame({"claim_id": ids, "item_code": item, "kind": "service", "amount_fen": 2_000}))
+    r.lines = pd.concat(lines, ignore_index=True)
+    features = entity_features(r.claims, r.lines, "doctor")
+    assert features.loc["H07-D9", "top_item"] == "RARE-1" and features.loc["H03-D1", "top_item"] == "LAB-9"
+    m = features.loc["H07-D9", "n_item_excess"] * (1 / features.loc["H07-D9", "item_excess"] - 1)
+    assert 2 < m < 100  # the peers' spread of LAB-1 rates, in claims
+    n = features.loc["H03-D1", "n_item_excess"]
+    assert features.loc["H03-D1", "item_excess"] == pytest.approx(len(busy) / (n + m))
+    ranked = rank_entities(features).set_index("entity")
+    assert ranked.index[0] == "H03-D1" and ranked.loc["H03-D1", "top_feature"] == "item_excess"
+    assert ranked.loc["H07-D9", "z_item_excess"] < ranked.loc["H03-D1", "z_item_excess"]
+
+
+def test_the_prior_of_the_item_shares_is_worth_as_many_claims_as_the_peers_spread_says():
+    """Rates drawn from a Beta of strength 30 around 10%: the method of moments gives back about 30."""
+    from yibao.supervision.anomaly.features import prior_claims
+
+    rng = np.random.default_rng(2)
+    n = rng.integers(30, 200, 4000).astype(float)
+    x = rng.binomial(n.astype(int), rng.beta(3, 27, len(n))).astype(float)
+    assert prior_claims(x, n, np.full(len(n), 0.1)) == pytest.approx(30, rel=0.15)
+    assert prior_claims(n * 0.1, n, np.full(len(n), 0.1)) == np.inf  # no spread beyond chance: all shrunk
 
 
 def test_a_small_entity_needs_more_than_chance_to_stand_out():

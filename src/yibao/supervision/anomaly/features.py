@@ -32,6 +32,7 @@ CLAIM_COLUMNS = ("claim_id", "psn_no", "fixmedins_code", "dept", "doctor_code", 
 LINE_COLUMNS = ("claim_id", "item_code", "kind", "amount_fen")
 READMIT_DAYS = 15  # 15日再入院 (the readmission window the issue names)
 SEVERE = ("MCC", "CC")
+CHI2_1_MEDIAN = 0.45493642311957283  # the median of a chi-square with one degree of freedom
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Feature:
             return f"{self.label}为同级同病组的 {value / median:.1f} 倍（z={z:.1f}）"
         if self.name in RULE_FEATURES:
             return f"{self.label} {value:.1%}（同级中位 {median:.1%}，z={z:.1f}）"
-        if self.name in ("drug_excess", "consumable_excess"):
+        if self.name in ("drug_excess", "consumable_excess", "item_excess"):
             return f"{self.label} {value * 100:.0f} 个百分点（同级中位 {median * 100:+.0f}，z={z:.1f}）"
         if self.name == "cmi_drift":
             return f"{self.label}：下半年较上半年 {value:+.0%}（同级中位 {median:+.0%}，z={z:.1f}）"
@@ -67,6 +68,7 @@ FEATURES = {f.name: f for f in (
     Feature("drug_excess", "药占比超出同病组", 0.02, True),
     Feature("consumable_excess", "耗占比超出同病组", 0.01, True),
     Feature("top_item_share", "单一项目占计费", 0.02, True),
+    Feature("item_excess", "单一项目计费频次超出同级", 0.02, True),
     Feature("weekend_share", "周末入院占比", 0.03, True),
     Feature("upcoding", "严重并发症诊断而费用、住院日不高于同病组的病例占比", 0.02, True),
     Feature("rule_hits", "规则命中病例占比", 0.002, True),
@@ -162,7 +164,7 @@ def entity_features(claims: pd.DataFrame, lines: pd.DataFrame, level: str = "ins
     """One row per entity at ``level`` (index ``entity``): ``fixmedins_code``, ``peer``, ``cases``,
     each feature of :data:`FEATURES` (missing below ``min_cases`` of support) with its support
     ``n_<feature>`` and one case's variance ``var_<feature>``; and, not scored, ``drug_share``,
-    ``consumable_share`` and ``hhi`` (the Herfindahl index of its billing by item). ``hits``
+    ``consumable_share``, ``hhi`` (the Herfindahl index of its billing by item) and ``top_item``. ``hits``
     (``claim_id``: the rules' hits, one row a hit) gives ``rule_hits``; without it the feature is
     missing, so not judged."""
     check_columns(claims, CLAIM_COLUMNS, "claims")
@@ -258,7 +260,60 @@ def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_
     _ratio(out, "top_item_share", top, pd.Series(1.0, index=total.index), billed, min_cases,
            top.mean() * (1 - top.mean()))
     out["hhi"] = (share ** 2).groupby(level=0).sum().reindex(out.index)
+    _item_excess(out, ln, billed, min_cases)
+
+
+def _item_excess(out: pd.DataFrame, ln: pd.DataFrame, billed: pd.Series, min_cases: int) -> None:
+    """单一项目集中 as a frequency: the share of an entity's billed claims that carry an item, above the
+    share its peers' claims carry it (the peer group without the entity), shrunk toward the peers by
+    claim count — ``(x − n·p₀) / (n + m)``, an empirical-Bayes share whose prior is worth ``m``
+    claims, :func:`prior_claims` — and taken at the entity's most excessive item (``top_item``). With
+    ``m`` = 60, five claims all billing a test the peers bill on one claim in fifty keep under a tenth
+    of the excess, a hundred and fifty most of it. (The money share alone puts first an entity with few
+    claims and few items, or one costly drug.)"""
+    claims = ln[["entity", "claim_id", "item_code"]].drop_duplicates(["claim_id", "item_code"])
+    x = claims.groupby(["entity", "item_code"]).size().rename("x").reset_index()
+    n = billed.reindex(x["entity"]).to_numpy().astype("float64")
+    peer = out["peer"].reindex(x["entity"]).to_numpy()
+    peer_x = x["x"].groupby([peer, x["item_code"]]).transform("sum").to_numpy()
+    peer_n = billed.groupby(out["peer"].reindex(billed.index)).transform("sum").reindex(x["entity"]).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0 = np.where(peer_n > n, (peer_x - x["x"]) / (peer_n - n), np.nan)
+    m = prior_claims(x["x"].to_numpy(), n, p0)
+    x = x.assign(excess=(x["x"] - n * p0), p0=p0, den=n + m).dropna(subset=["p0"])
+    top = x.assign(eb=x["excess"] / x["den"]).sort_values(["eb", "item_code"], ascending=[False, True], kind="stable")
+    top = top.drop_duplicates("entity").set_index("entity")
+    _ratio(out, "item_excess", top["excess"], top["den"], billed, min_cases, 0.0)
+    # chance spread of the shrunk excess at the peers' rate of the item: n·p₀(1 − p₀) / (n + m)², as var / n
+    n_top = billed.reindex(top.index).astype("float64")
+    chance = (n_top ** 2 * top["p0"] * (1.0 - top["p0"]) / top["den"] ** 2).reindex(out.index)
+    out["var_item_excess"] = chance.fillna(0.0)
+    out["top_item"] = top["item_code"].reindex(out.index)
+
+
+def prior_claims(x: np.ndarray, n: np.ndarray, p0: np.ndarray) -> float:
+    """The prior's worth in claims, ``m``, by the median over every (entity, item) billed. Under a Beta
+    prior of strength ``m`` around the peers' share ``p₀``, an entity's share ``f`` of ``n`` claims
+    spreads as ``(f − p₀)² ≈ p₀(1 − p₀) · (1/n + 1/(m + 1)) · χ²₁``; ``m`` is the strength at which the
+    median of ``(f − p₀)² / (p₀(1 − p₀) · (1/n + 1/(m + 1)))`` is that of ``χ²₁``. A median, so that the
+    few concentrating entities — what the feature is for — do not set their own shrinkage.
+    ``inf`` when the shares spread no more than chance."""
+    ok = np.isfinite(p0) & (n > 0) & (p0 > 0) & (p0 < 1)
+    spread = (x[ok] / n[ok] - p0[ok]) ** 2 / (p0[ok] * (1.0 - p0[ok]))
+    inv_n = 1.0 / n[ok]
+
+    def median_ratio(m: float) -> float:
+        return float(np.median(spread / (inv_n + 1.0 / (m + 1.0)))) if len(spread) else 0.0
+
+    if median_ratio(np.inf) <= CHI2_1_MEDIAN:
+        return float("inf")
+    lo, hi = 0.0, 1e6  # the ratio falls as m falls: bisect on a log scale
+    for _ in range(60):
+        mid = np.sqrt(max(lo, 1e-3) * hi)
+        lo, hi = (mid, hi) if median_ratio(mid) <= CHI2_1_MEDIAN else (lo, mid)
+    return float(hi)
 
 
 __all__ = ["CLAIM_COLUMNS", "FEATURES", "Feature", "HIT_COLUMNS", "LEVELS", "LINE_COLUMNS", "RULE_FEATURES", "SCORED",
-           "case_key", "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "readmitted", "upcode_like"]
+           "case_key", "check_level", "drg_weight", "entity_features", "entity_of", "expected_cost", "prior_claims",
+           "readmitted", "upcode_like"]
