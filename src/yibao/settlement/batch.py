@@ -446,9 +446,7 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
     """
     from yibao.catalog.items import Catalog
-    from yibao.lake.claims import lake_parts, read_people
-
-    from yibao.lake.claims import claim_count
+    from yibao.lake.claims import claim_count, read_people
 
     pack = load_pack(pack) if isinstance(pack, str) else pack
     opening = opening_of(opening)

@@ -6,9 +6,10 @@ same institution, far more often than chance allows. Two steps: pairs propose, g
   and two patients seen on ``n_a`` and ``n_b`` of them, chance gives ``n_a·n_b / D`` shared days; summed
   over the institution's doctors this is ``λ`` (a ring that splits its days between two doctors keeps
   its evidence whole), and ``k`` shared sessions have the Poisson tail ``p = P(X ≥ k | λ)``. Pairs with
-  ``p`` at most ``propose`` are the edges (weight ``−log10 p``) of a networkx graph, a node for each person at each institution, whose Louvain
-  communities (seeded) of at least ``min_persons`` persons are the proposals. A proposal is not yet a
-  finding, so the bar is low: more shared sessions than chance gives as often as not.
+  ``p`` at most ``propose`` are the edges (weight ``−log10 p``) of a networkx graph, a node for each
+  person at each institution, whose Louvain communities (seeded) of at least ``min_persons`` persons
+  are the proposals. A proposal is not yet a finding, so the bar is low: more shared sessions than
+  chance gives as often as not.
 - **A group is tested whole.** If each member came on random days of their doctor's ``D`` days, the
   chance that ``g`` members with ``n_1 … n_g`` visits fall inside some ``v`` of those days is at most
   ``C(D, v) · Π C(v, n_i) / C(D, n_i)`` (the choice of the days times each member's chance of falling
