@@ -57,3 +57,13 @@ def test_lazy_faces_still_give_their_names():
 
     assert callable(group) and callable(group_many) and callable(load_lake) and isinstance(Store, type)
     assert GroupInput.__module__ == "yibao.payment.drg.grouper"
+
+
+def test_yibao_settle_starts_reading_the_lake_before_it_loads_the_engine(tmp_path):
+    # the first part is read (Arrow, without the GIL) while pandas and the engine are imported
+    from yibao.synth import SynthConfig, generate
+
+    generate(SynthConfig(persons=300, seed=2, with_lines=True), tmp_path)
+    code = (f"from yibao.settlement.cli import _start_reading\nfiles = _start_reading({str(tmp_path)!r})\n"
+            "(claims_path, _), (claims, lines) = files.next()\nassert claims.num_rows and lines.num_rows")
+    assert _loaded_after(code) == ["pyarrow"]

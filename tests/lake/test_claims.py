@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from yibao.errors import ValidationError
-from yibao.lake.claims import parts
+from yibao.lake.parts import parts
 from yibao.settlement.batch import lake_frame, settle_frame, settle_lake
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.synth import SynthConfig, generate

@@ -155,7 +155,7 @@ def test_large_batches_keep_freed_memory():
     """On glibc the batch asks malloc to keep freed memory for the next chunk (once per process)."""
     import platform
 
-    from yibao.settlement.batch import keep_freed_memory
+    from yibao.settlement.memory import keep_freed_memory
 
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert keep_freed_memory() is True

@@ -68,17 +68,18 @@ def test_a_small_lake_hands_freed_memory_back_and_a_large_one_keeps_it(region, m
     returns freed pages; a lake from ``LARGE_LAKE`` claims keeps freed memory instead."""
     import pyarrow as pa
 
-    from yibao.lake.claims import claim_count
+    from yibao.lake.parts import claim_count
+    from yibao.settlement import memory
 
     before = pa.default_memory_pool()
     try:
         assert claim_count(region) == pq.read_table(region / "claims").num_rows > 0
-        assert batch.lake_memory(claim_count(region)) == "return"
+        assert memory.lake_memory(claim_count(region)) == "return"
         assert pa.default_memory_pool().backend_name in ("jemalloc", "system")
         kept = []
-        monkeypatch.setattr(batch, "keep_freed_memory", lambda claims: kept.append(claims))
+        monkeypatch.setattr(memory, "keep_freed_memory", lambda claims: kept.append(claims))
         pa.set_memory_pool(before)
-        assert batch.lake_memory(batch.LARGE_LAKE) == "keep" and kept == [batch.LARGE_LAKE]
+        assert memory.lake_memory(memory.LARGE_LAKE) == "keep" and kept == [memory.LARGE_LAKE]
         assert pa.default_memory_pool().backend_name == before.backend_name
     finally:
         pa.set_memory_pool(before)

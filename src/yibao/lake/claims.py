@@ -17,7 +17,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -27,15 +27,10 @@ from yibao import coded, vocab
 from yibao.coded import Coded, encode
 from yibao.errors import PolicyError, ValidationError
 from yibao.lake.io import UNREADABLE, has_table, read_table, table_path
+from yibao.lake.parts import PartFiles, Tables, part_tables, parts
 from yibao.money import MAX_AMOUNT_FEN
 
 I64 = np.int64
-CLAIM_COLUMNS = ["claim_id", "psn_no", "fixmedins_code", "insutype", "med_type", "adm_date", "dscg_date", "diagnoses",
-                 "out_of_region", "filing", "chronic_disease"]
-LINE_COLUMNS = ["claim_id", "item_code", "qty", "amount_fen"]
-# text of few distinct values, read as the files' own dictionary pages: codes without hashing the text again
-CODED_CLAIM_COLUMNS = ("fixmedins_code", "insutype", "med_type", "diagnoses", "filing", "chronic_disease")
-CODED_LINE_COLUMNS = ("item_code",)
 DAY_BITS = 20  # a day number (since 1970) fits in 20 bits until the year 4840
 
 
@@ -265,48 +260,12 @@ def _family(persons: pa.Table, own: np.ndarray) -> np.ndarray:
     return fam.astype(I64)
 
 
-def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
-    """The lake's paired (claims part, lines part) files; one pair when a table is a single file."""
-    claims, lines = table_path(folder, "claims"), table_path(folder, "claim_lines") if has_table(folder, "claim_lines") else None
-    if claims.is_file() or lines is None or lines.is_file():
-        return [(claims, lines)]
-    c, ln = sorted(claims.glob("*.parquet")), sorted(lines.glob("*.parquet"))
-    if [p.name for p in c] != [p.name for p in ln]:
-        return [(claims, lines)]  # not paired: the whole year at once
-    return list(zip(c, ln))
-
-
-def claim_count(folder: str | Path) -> int:
-    """How many claims the lake holds, from its files' footers (0 when a footer cannot be read: the
-    read itself then names what is wrong)."""
-    import pyarrow.parquet as pq
-
-    try:
-        return sum(pq.ParquetFile(claims).metadata.num_rows for claims, _ in parts(folder))
-    except UNREADABLE:
-        return 0
-
-
-def _read(path: Path, table: str, columns: list[str], coded: tuple[str, ...] = ()) -> pa.Table:
-    """One part file of a lake table (its ``columns``), refused like :func:`yibao.lake.io.read_table`;
-    the ``coded`` columns come dictionary-encoded."""
-    import pyarrow.dataset as ds
-
-    from yibao.lake.schema import TABLES
-
-    schema = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in coded else f for f in TABLES[table]])
-    form = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=list(coded)))
-    try:
-        return ds.dataset(path, format=form, schema=schema).to_table(columns=columns)
-    except UNREADABLE as e:
-        raise ValidationError(table, f"cannot be read as the lake's {table} table: {e}", str(path)) from None
-
-
-def read_part(claims_path: Path, lines_path: Path | None, people: People,
-              seen: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One part's claims and lines as the front-end's columns. ``seen`` marks the persons of earlier
-    parts: a person whose claims span two parts would settle as two people, and is refused."""
-    t = _read(claims_path, "claims", CLAIM_COLUMNS, CODED_CLAIM_COLUMNS)
+def read_part(claims_path: Path, lines_path: Path | None, people: People, seen: np.ndarray,
+              tables: Tables | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One part's claims and lines as the front-end's columns (from its ``tables`` when already read).
+    ``seen`` marks the persons of earlier parts: a person whose claims span two parts would settle as
+    two people, and is refused."""
+    t, line_table = tables or part_tables(claims_path, lines_path)
     ids = t["claim_id"].combine_chunks()
     if not _increasing(ids) and pc.count_distinct(ids).as_py() != len(ids):
         dup = pc.value_counts(ids).filter(pc.greater(pc.value_counts(ids).field("counts"), 1))[0]["values"].as_py()
@@ -337,7 +296,19 @@ def read_part(claims_path: Path, lines_path: Path | None, people: People,
     claims["level"] = people.institutions["level"][inst]
     claims["inst_kind"] = people.institutions["kind"][inst]
     claims["inst_admdvs"] = people.institutions["admdvs"][inst]
-    return claims, _lines(lines_path, ids)
+    return claims, _lines(lines_path, line_table, ids)
+
+
+def part_columns(files: PartFiles, people: People) -> Callable[[], tuple[dict[str, Any], dict[str, Any]]]:
+    """A function that gives the next part of ``files`` as the front-end's columns each time it is
+    called, in part order (a person's claims may not reach into an earlier part)."""
+    seen = np.zeros(len(people.psn_no), dtype=bool)
+    return lambda: _columns(files.next(), people, seen)  # no name holds the tables while the caller works
+
+
+def _columns(read: tuple[tuple[Path, Path | None], Tables], people: People, seen: np.ndarray):
+    (claims_path, lines_path), tables = read
+    return read_part(claims_path, lines_path, people, seen, tables)
 
 
 def _spell_at(people: People, person, scheme, dscg) -> dict[str, Any]:
@@ -401,10 +372,9 @@ def _coverage_at(cov: dict[str, Any], person: np.ndarray, dscg: np.ndarray) -> d
             "supplementary": _where(ok, cov["supplementary"][safe], _constant("", len(ok)))}
 
 
-def _lines(path: Path | None, ids: pa.Array) -> dict[str, Any]:
-    if path is None:
+def _lines(path: Path | None, t: pa.Table | None, ids: pa.Array) -> dict[str, Any]:
+    if t is None:
         return {"claim": np.zeros(0, I64), "amount": np.zeros(0, I64), "qty_milli": np.zeros(0, I64)}
-    t = _read(path, "claim_lines", LINE_COLUMNS, CODED_LINE_COLUMNS)
     at = _claim_positions(t["claim_id"].combine_chunks(), ids)
     if (at < 0).any():
         i = int(np.flatnonzero(at < 0)[0])
@@ -444,18 +414,23 @@ def _claim_positions(line_ids: pa.Array, ids: pa.Array) -> np.ndarray:
     return pc.index_in(line_ids, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(I64)
 
 
-def lake_parts(folder: str | Path, people: People,
-               ahead: bool = True) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def lake_parts(folder: str | Path, people: People, ahead: bool = True,
+               files: PartFiles | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Each part's (claims, lines) columns, in the lake's part order. With ``ahead``, the next part is
-    read on a second thread while the caller works on this one (Arrow reads and decodes without the
-    GIL); without, when the caller asks for it, so that memory holds one part at a time (a caller
-    that works on a part on threads of its own still reads beside that work)."""
+    read and made columns on a second thread while the caller works on this one; without, its files
+    are read ahead (``files``, or made here) and made columns when the caller asks, so that memory
+    holds one part's columns and the next part's tables."""
     seen = np.zeros(len(people.psn_no), dtype=bool)
-    pairs = parts(folder)
     if not ahead:
-        for claims_path, lines_path in pairs:
-            yield read_part(claims_path, lines_path, people, seen)
+        files = files or PartFiles(folder)
+        take = part_columns(files, people)
+        try:
+            for _ in range(len(files)):
+                yield take()
+        finally:
+            files.close()
         return
+    pairs = parts(folder)
     with ThreadPoolExecutor(1) as reader:
         ahead = reader.submit(read_part, *pairs[0], people, seen) if pairs else None
         for k in range(len(pairs)):
@@ -464,4 +439,4 @@ def lake_parts(folder: str | Path, people: People,
             yield part
 
 
-__all__ = ["People", "claim_count", "lake_parts", "main_year", "parts", "read_part", "read_people"]
+__all__ = ["People", "lake_parts", "main_year", "part_columns", "read_part", "read_people"]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from yibao.errors import ValidationError
@@ -15,6 +14,7 @@ from yibao.lake.schema import TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow.dataset as ds
 
 
 # What Arrow raises for a file that is no Parquet, is truncated, or holds a column of another type.
@@ -37,6 +37,8 @@ def has_table(folder: str | Path, table: str) -> bool:
 
 
 def dataset(folder: str | Path, table: str) -> ds.Dataset:
+    import pyarrow.dataset as ds  # when first read: it brings pandas, which a part's own reader does not need
+
     return ds.dataset(table_path(folder, table), format="parquet", schema=TABLES.get(table))
 
 

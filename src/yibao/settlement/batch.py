@@ -39,6 +39,7 @@ from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.inputs import Ids, build_inputs
+from yibao.settlement.memory import keep_freed_memory, lake_memory
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
@@ -46,7 +47,8 @@ from yibao.vocab import INPATIENT_MED_TYPES
 I64 = np.int64
 PART_WORKERS = 2  # lake pieces settled at once: the cores kept busy between numpy calls
 CHUNK = 131_072  # claims settled together: arrays of about a megabyte, cut at person boundaries
-PIECE = CHUNK // 2  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 7
+PIECE = CHUNK // 2  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 7 pieces
+READ_AHEAD = 3  # pieces before a part's end at which the next part's files start being read (memory against idle cores)
 HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 
 
@@ -155,52 +157,6 @@ def _on_spans(work, spans: list[tuple[int, int]], workers: int | None) -> list:
         return [work(a, b) for a, b in spans]
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(lambda span: work(*span), spans))
-
-
-LARGE_BATCH = 500_000  # claims from which a batch keeps freed memory for reuse
-_MEMORY_KEPT = False
-
-
-def keep_freed_memory(claims: int = LARGE_BATCH, limit: int = 1 << 30) -> bool:
-    """For a batch of at least ``LARGE_BATCH`` claims, let glibc's malloc keep up to ``limit`` bytes of
-    freed memory for reuse instead of returning it to the system after every chunk: a year's batch
-    allocates and frees the same megabyte-sized arrays chunk after chunk, and faulting fresh pages in
-    costs more than the arithmetic (measured by ``benchmarks/settle.py``: about half the
-    single-thread time of a 10M-claim year). Process-wide and once; a no-op where the C library is
-    not glibc. Returns whether the setting is in force."""
-    global _MEMORY_KEPT
-    if _MEMORY_KEPT or claims < LARGE_BATCH:
-        return _MEMORY_KEPT
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc <malloc.h>
-        _MEMORY_KEPT = bool(libc.mallopt(m_trim_threshold, limit)) and bool(libc.mallopt(m_mmap_threshold, limit))
-    except (OSError, AttributeError):
-        _MEMORY_KEPT = False
-    return _MEMORY_KEPT
-
-
-LARGE_LAKE = 2_000_000  # claims from which a lake's year keeps freed memory rather than returning it
-
-
-def lake_memory(claims: int) -> str:
-    """How a lake's year of ``claims`` uses freed memory, chosen from its size; returns the choice.
-    Every part (about 50,000 persons) needs the same working memory whatever the lake's size, so for a
-    small lake that memory is most of the peak: Arrow's buffers then go through its jemalloc pool,
-    which hands freed pages back (the default mimalloc pool holds them, about a fifth of a 100,000-person
-    lake's peak). A large lake has memory to spare beside one part, and re-faulting freed pages costs
-    it CPU part after part: glibc keeps numpy's freed memory (:func:`keep_freed_memory`) and Arrow
-    keeps its pool. Process-wide, like :func:`keep_freed_memory`."""
-    if claims >= LARGE_LAKE:
-        keep_freed_memory(claims)
-        return "keep"
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc: glibc's malloc also hands pages back
-        pa.set_memory_pool(pa.system_memory_pool())
-    return "return"
 
 
 def default_workers() -> int:
@@ -427,7 +383,8 @@ def lake_frame(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
 
 def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = None,
                 accounts: bool = True, opening: pd.DataFrame | None = None,
-                closing: bool = False, out: str | Path | None = None) -> tuple[pd.DataFrame | None, dict]:
+                closing: bool = False, out: str | Path | None = None,
+                files: Any = None) -> tuple[pd.DataFrame | None, dict]:
     """Settle a lake's year part by part (:mod:`yibao.lake.claims`); returns (one row per claim, fen;
     summary), or with ``out`` writes the rows to that Parquet file as each part is settled and
     returns (None, summary), so memory holds one part at a time.
@@ -444,17 +401,26 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     started the year empty; the summary's note says which. Without ``accounts``, no balances.
     ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); with
     ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
+    ``files``: the lake's :class:`yibao.lake.parts.PartFiles` when a caller has started reading them
+    (after :func:`yibao.settlement.memory.lake_memory`).
     """
     from yibao.catalog.items import Catalog
-    from yibao.lake.claims import claim_count, read_people
+    from yibao.lake.claims import read_people
+    from yibao.lake.parts import PartFiles, claim_count
 
-    pack = load_pack(pack) if isinstance(pack, str) else pack
-    opening = opening_of(opening)
-    lake_memory(claim_count(folder))
-    with ThreadPoolExecutor(1) as aside:  # the catalog is read while the person tables are
-        reading = aside.submit(Catalog.of_lake, folder) if catalog is None else None
-        people = read_people(folder, pack, accounts)
-        catalog = catalog if catalog is not None else reading.result()
+    if files is None:
+        lake_memory(claim_count(folder))
+        files = PartFiles(folder)  # the first part is read while the person tables and the catalog are
+    try:
+        pack = load_pack(pack) if isinstance(pack, str) else pack
+        opening = opening_of(opening)
+        with ThreadPoolExecutor(1) as aside:
+            reading = aside.submit(Catalog.of_lake, folder) if catalog is None else None
+            people = read_people(folder, pack, accounts)
+            catalog = catalog if catalog is not None else reading.result()
+    except BaseException:
+        files.close()
+        raise
     results, after, totals = [], [], {}
     gaps = {"unknown_items": 0, "unlisted_chronic": 0, "warning": ""}
 
@@ -487,7 +453,7 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     try:
         with ThreadPoolExecutor(PART_WORKERS) as pool, ThreadPoolExecutor(1) as writer:
             pending: deque = deque()
-            for claims, lines in _lake_pieces(folder, people):
+            for claims, lines in _lake_pieces(files, people):
                 pending.append(pool.submit(settle_part, claims, lines))
                 if len(pending) >= PART_WORKERS:
                     take(*pending.popleft().result())
@@ -508,15 +474,20 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     return (pd.concat(results, ignore_index=True) if results else _no_statements()), summary
 
 
-def _lake_pieces(folder: str | Path, people: Any):
-    """The lake's parts in pieces of whole persons (:func:`person_pieces`): a part is read when its
-    predecessor's last pieces are settling, and let go once cut, so memory holds about one part."""
+def _lake_pieces(files: Any, people: Any):
+    """The lake's parts in pieces of whole persons (:func:`person_pieces`): the next part's files are
+    read while this part's last ``READ_AHEAD`` pieces settle and made columns when the last is
+    settling; a part is let go once cut, so memory holds about one part."""
     from yibao.lake.claims import lake_parts
 
-    for part in lake_parts(folder, people, ahead=False):
+    for part in lake_parts(files.folder, people, ahead=False, files=files):
+        count = -(-len(part[0]["person"]) // PIECE)  # about: pieces end at whole persons
         pieces = person_pieces(*part, PIECE)
         del part
-        yield from pieces
+        for k, piece in enumerate(pieces):
+            if k + READ_AHEAD >= count:
+                files.read_ahead()
+            yield piece
 
 
 def person_pieces(claims: dict, lines: dict, size: int):

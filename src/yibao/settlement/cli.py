@@ -137,14 +137,15 @@ def register(app: typer.Typer) -> None:
             frame, closing = settle_json_claims(claims, pack, load_catalog_option(catalog))
             summary = None
         else:
+            folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
+            files = _start_reading(folder)
             from yibao.catalog.items import Catalog
             from yibao.settlement.batch import settle_lake
 
-            folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
             stream = out if out is not None and out.suffix == ".parquet" else None  # written part by part
             frame, summary = settle_lake(folder, pack, Catalog.read(catalog) if catalog else None,
                                          opening=_read_opening(opening) if opening else None,
-                                         closing=accumulators_out is not None, out=stream)
+                                         closing=accumulators_out is not None, out=stream, files=files)
             closing = summary.pop("accumulators", None)
         if accumulators_out is not None:
             _write(closing, accumulators_out, "--accumulators-out")
@@ -158,6 +159,15 @@ def register(app: typer.Typer) -> None:
             console.print(frame.head(20).to_string())
         if summary:
             print_summary(summary, console)
+
+
+def _start_reading(folder: Path):
+    """The lake's first part, read while the engine is imported (Arrow reads without the GIL)."""
+    from yibao.lake.parts import PartFiles, claim_count
+    from yibao.settlement.memory import lake_memory
+
+    lake_memory(claim_count(folder))
+    return PartFiles(folder)
 
 
 def _check_options(claim, claims, fhir, opening, accumulators_out, out) -> None:
