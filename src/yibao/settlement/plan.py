@@ -113,6 +113,13 @@ class Cite:
     en: str
 
 
+class _Pooling(NamedTuple):
+    values: dict[str, int]
+    cites: dict[str, "Cite"]
+    group: str
+    cap_group: str
+
+
 @dataclass
 class Resolved:
     """Flat parameters of one claim kind (ints: fen, ppm, flags) plus the citations behind them."""
@@ -198,6 +205,7 @@ class Plan:
         self._kinds: dict[Kind, Resolved] = {}
         self._rules_of: dict[tuple, tuple[int, dict]] = {}
         self._tiers: dict[tuple, tuple[dict[str, int], dict[str, Cite]]] = {}
+        self._pools: dict[tuple, _Pooling] = {}
         # the only ages the rules compare against: a claim's age is resolved as the band it falls in
         self.age_marks = sorted({0} | {int(r["from_age"]) for r in self.age_bonus + self.free_age})
 
@@ -284,6 +292,39 @@ class Plan:
                           f"level {level}, psn_type {psn_type} on {self.date}")
 
     def _resolve(self, kind: Kind) -> Resolved:
+        pooling = self._pooling_of(kind)
+        v, cites, group, cap_group = dict(pooling.values), dict(pooling.cites), pooling.group, pooling.cap_group
+        # the tiers after pooling, each keyed by the only fields of the kind it reads
+        for tier, key, fill in (
+            ("large_expense", (kind.insutype, cap_group), lambda v, c: self._large_expense(kind, v, c, cap_group)),
+            ("civil_servant", (kind.civil_servant,), lambda v, c: self._civil_servant(kind, v, c)),
+            ("enterprise", (kind.enterprise, kind.insutype), lambda v, c: self._enterprise(kind, v, c)),
+            ("serious_illness", (kind.insutype, kind.identity), lambda v, c: self._serious_illness(kind, v, c)),
+            ("assistance", (kind.identity,), lambda v, c: self._assistance(kind, v, c)),
+            ("burden_ceiling", (kind.identity, group, kind.level, kind.filing),
+             lambda v, c: self._burden_ceiling(kind, group, v, c)),
+            ("supplementary", (kind.insutype, kind.supplementary), lambda v, c: self._supplementary(kind, v, c)),
+            ("account", (kind.insutype, group), lambda v, c: self._account(kind, group, v, c)),
+        ):
+            tier_values, tier_cites = self._tier(tier, key, fill)
+            v.update(tier_values)
+            cites.update(tier_cites)
+        fund = vocab.POOLING_FUNDS.get(kind.insutype, vocab.FUND_EMPLOYEE_POOLING)
+        return Resolved(v, cites, group, fund)
+
+    def _pooling_of(self, kind: Kind) -> _Pooling:
+        """Basic pooling's parameters for the kind's pooling fields, worked out once per distinct value of
+        them: kinds that differ only in what the later tiers read (identity, 公务员, 企业补充, supplementary)
+        share it."""
+        key = (kind.insutype, kind.med_type, kind.level, kind.psn_type, kind.age, kind.tier, kind.filing,
+               kind.chronic, kind.waiver, kind.inst_kind)
+        hit = self._pools.get(key)
+        if hit is None:
+            hit = self._pools.setdefault(key, self._pooling(kind))
+        return hit
+
+    def _pooling(self, kind: Kind) -> _Pooling:
+        """起付线, 支付比例 and 年度限额 of basic pooling; reads only the fields :meth:`_pooling_of` keys by."""
         v: dict[str, int] = {}
         cites: dict[str, Cite] = {}
         group = self.med_group(kind.med_type)
@@ -396,24 +437,7 @@ class Plan:
                                       f"annual cap {cap_group} {cap / 100:.2f}"))
         v["cap"] = NOCAP if waiver and waiver.get("lift_cap") else cap
         v["cap_group"] = group_id(f"cap:{cap_group}")
-
-        # the tiers after pooling, each keyed by the only fields of the kind it reads
-        for tier, key, fill in (
-            ("large_expense", (kind.insutype, cap_group), lambda v, c: self._large_expense(kind, v, c, cap_group)),
-            ("civil_servant", (kind.civil_servant,), lambda v, c: self._civil_servant(kind, v, c)),
-            ("enterprise", (kind.enterprise, kind.insutype), lambda v, c: self._enterprise(kind, v, c)),
-            ("serious_illness", (kind.insutype, kind.identity), lambda v, c: self._serious_illness(kind, v, c)),
-            ("assistance", (kind.identity,), lambda v, c: self._assistance(kind, v, c)),
-            ("burden_ceiling", (kind.identity, group, kind.level, kind.filing),
-             lambda v, c: self._burden_ceiling(kind, group, v, c)),
-            ("supplementary", (kind.insutype, kind.supplementary), lambda v, c: self._supplementary(kind, v, c)),
-            ("account", (kind.insutype, group), lambda v, c: self._account(kind, group, v, c)),
-        ):
-            tier_values, tier_cites = self._tier(tier, key, fill)
-            v.update(tier_values)
-            cites.update(tier_cites)
-        fund = vocab.POOLING_FUNDS.get(kind.insutype, vocab.FUND_EMPLOYEE_POOLING)
-        return Resolved(v, cites, group, fund)
+        return _Pooling(v, cites, group, cap_group)
 
     def _tier(self, tier: str, key: tuple, fill) -> tuple[dict[str, int], dict[str, Cite]]:
         """One tier's parameters and citations, worked out once per distinct ``key`` (the kind's fields
