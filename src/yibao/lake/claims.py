@@ -420,7 +420,6 @@ def lake_parts(folder: str | Path, people: People, ahead: bool = True,
     read and made columns on a second thread while the caller works on this one; without, its files
     are read ahead (``files``, or made here) and made columns when the caller asks, so that memory
     holds one part's columns and the next part's tables."""
-    seen = np.zeros(len(people.psn_no), dtype=bool)
     if not ahead:
         files = files or PartFiles(folder)
         take = part_columns(files, people)
@@ -430,7 +429,7 @@ def lake_parts(folder: str | Path, people: People, ahead: bool = True,
         finally:
             files.close()
         return
-    pairs = parts(folder)
+    pairs, seen = parts(folder), np.zeros(len(people.psn_no), dtype=bool)
     with ThreadPoolExecutor(1) as reader:
         ahead = reader.submit(read_part, *pairs[0], people, seen) if pairs else None
         for k in range(len(pairs)):
