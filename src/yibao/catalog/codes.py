@@ -104,7 +104,7 @@ class Chapter:
 class CodeSet:
     """One code list: look-ups by code, shape checks, category and chapter of a code."""
 
-    def __init__(self, label: str, field: str, frame: pd.DataFrame, pattern: re.Pattern,
+    def __init__(self, label: str, field: str, table: pa.Table, pattern: re.Pattern,
                  chapters: list[Chapter], example: str, category: Callable[[str], str],
                  chapter_key: Callable[[str], str] | None = None):
         self.label = label
@@ -114,14 +114,14 @@ class CodeSet:
         self.pattern = pattern
         self.example = example
         self._chapters = chapters
-        self._frame = frame.reset_index(drop=True)
-        self.codes: np.ndarray = self._frame["code"].to_numpy(dtype=object)
-        self._arrow = pa.array(self.codes.tolist(), type=pa.string())
+        self._table = table  # code, name: text as read, without a pandas frame (a batch checks codes only)
+        self._arrow = table["code"].combine_chunks()
+        self.codes: np.ndarray = self._arrow.to_numpy(zero_copy_only=False)
 
     # built on first use: a batch that only checks codes (``positions``) needs neither
     @functools.cached_property
     def _names(self) -> dict[str, str]:
-        return dict(zip(self._frame["code"], self._frame["name"]))
+        return dict(zip(self.codes.tolist(), self._table["name"].to_pylist()))
 
     @functools.cached_property
     def _sorted(self) -> np.ndarray:
@@ -139,7 +139,7 @@ class CodeSet:
     @property
     def frame(self) -> pd.DataFrame:
         """``code, name`` as a DataFrame (a copy)."""
-        return self._frame.copy()
+        return self._table.to_pandas()
 
     # -- scalar look-ups --------------------------------------------------------------------------
 
@@ -259,8 +259,11 @@ def _read_chapters(path: Path) -> list[Chapter]:
     return out
 
 
-def _read_codes(name: str) -> pd.DataFrame:
-    return pd.read_csv(DATA / name, dtype=str, keep_default_na=False)
+def _read_codes(name: str) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    text = pacsv.ConvertOptions(column_types={"code": pa.string(), "name": pa.string()}, strings_can_be_null=False)
+    return pacsv.read_csv(DATA / name, convert_options=text)
 
 
 @functools.cache
