@@ -131,7 +131,7 @@ def innocent_groups(lake: Path, claims: pd.DataFrame) -> dict[str, list[set[str]
     shifts = [set(g["psn_no"]) for _, g in patients.groupby(["fixmedins_code", "shift"])]
     persons = pd.read_parquet(lake / "persons.parquet", columns=["psn_no", "household_id"])
     visits = claims[claims["med_type"].isin([vocab.MED_OUTPATIENT, vocab.MED_EMERGENCY])]
-    visits = visits.merge(persons, on="psn_no")
+    visits = visits.drop(columns="household_id", errors="ignore").merge(persons, on="psn_no")
     key = ["household_id", "fixmedins_code", "doctor_code", "adm_date"]
     together = visits[visits.groupby(key)["psn_no"].transform("nunique") >= 2]
     households = [set(g) for _, g in together.groupby("household_id")["psn_no"]]
