@@ -18,8 +18,9 @@ k over every label (``all``), then per pattern above the claim (``cost_inflation
 ``drug_share`` for institutions, ``item_concentration`` for doctors; ``propensity`` is where the
 claim-level fraud concentrates): that pattern's carriers against the entities with no label at all,
 pharmacies left out of the institution rows of a pattern (no carrier is one); ring recall (a labelled ring is found when one candidate holds at least half its persons) and
-precision (a candidate is right when most of its persons are of one labelled ring); and the time of
-each step, wall and process CPU.
+precision (a candidate is right when most of its persons are of one labelled ring); the innocent
+groups the generator draws unlabelled (dialysis shifts, co-visiting households) and how many of them
+a candidate is mostly made of; and the time of each step, wall and process CPU.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from command import run_yibao
+from yibao import vocab
 from yibao.console import new_console
 from yibao.supervision.anomaly.detector import METHODS, DetectorParams, rank_entities
 from yibao.supervision.anomaly.features import RULE_FEATURES, SCORED, entity_features
@@ -118,6 +120,30 @@ def ring_quality(rings: pd.DataFrame, truth: pd.Series | None) -> tuple[str, str
     return f"{recall:.2f}", precision, len(labelled)
 
 
+def innocent_groups(lake: Path, claims: pd.DataFrame) -> dict[str, list[set[str]]]:
+    """The unlabelled co-visit groups of the region: dialysis shifts (the patients of one centre's
+    Mon/Wed/Fri or Tue/Thu/Sat sessions, a patient's shift the one most of their sessions fall on) and
+    co-visiting households (the members of a household seen by one doctor at one institution on one
+    day, their outpatient visits)."""
+    dialysis = claims[claims["diagnoses"].fillna("").str.startswith("N18.5") & ~claims["is_stay"]]
+    shift = (dialysis["adm_date"].dt.day_of_week % 2).groupby([dialysis["fixmedins_code"], dialysis["psn_no"]])
+    patients = shift.agg(lambda d: int(d.mode().iloc[0])).rename("shift").reset_index()
+    shifts = [set(g["psn_no"]) for _, g in patients.groupby(["fixmedins_code", "shift"])]
+    persons = pd.read_parquet(lake / "persons.parquet", columns=["psn_no", "household_id"])
+    visits = claims[claims["med_type"].isin([vocab.MED_OUTPATIENT, vocab.MED_EMERGENCY])]
+    visits = visits.drop(columns="household_id", errors="ignore").merge(persons, on="psn_no")
+    key = ["household_id", "fixmedins_code", "doctor_code", "adm_date"]
+    together = visits[visits.groupby(key)["psn_no"].transform("nunique") >= 2]
+    households = [set(g) for _, g in together.groupby("household_id")["psn_no"]]
+    return {"dialysis shifts": shifts, "co-visiting households": households}
+
+
+def flagged(rings: pd.DataFrame, groups: list[set[str]]) -> int:
+    """The groups of which some ring candidate is mostly made (two persons at least)."""
+    found = [set(p.split("|")) for p in rings["persons"]]
+    return sum(any(len(f & g) >= 2 and 2 * len(f & g) > len(f) for f in found) for g in groups)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=100_000)
@@ -155,9 +181,13 @@ def main(argv=None) -> None:
                                          args.top, "fraud_entities, vs unlabelled"))
         rings = timer.run("rings", find_rings, claims, RingParams(seed=args.seed))
         recall, precision, n_rings = ring_quality(rings, ring_truth(lake))
+        innocent = {kind: (len(groups), sum(len(g) >= 3 for g in groups), flagged(rings, groups))
+                    for kind, groups in innocent_groups(lake, claims).items()}
         command = run_yibao(["supervise", "rank", "--lake", lake, "--level", "institution", "--hits", args.hits,
                              "--out", Path(tmp) / "rank.parquet"])
     _print(console, args, rows, (recall, precision, n_rings, len(rings)), timer, len(claims))
+    for kind, (n, big, hit) in innocent.items():
+        console.print(f"innocent {kind}: {n} ({big} of 3 or more persons), {hit} flagged as a ring", highlight=False)
     if rules is not None:
         console.print(f"the rules (`yibao supervise run`, for the hits): {rules[0]:.2f} s wall, {rules[1]:.2f} s CPU",
                       highlight=False)

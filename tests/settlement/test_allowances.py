@@ -168,6 +168,7 @@ def test_year_counts_births_without_a_spell_and_other_kinds(lake, tmp_path):
     at = claims["claim_id"].map({twins: "O82.000|O30.000", abortive: "O03.900", dystocia: "O66.000"})
     claims["diagnoses"] = at.fillna(claims["diagnoses"])
     claims.loc[claims["claim_id"] == dystocia, "procedures"] = "73.5900x002"
+    claims.loc[claims["claim_id"] == twins, "procedures"] = "74.1x01"  # a caesarean twin birth, whatever was drawn
     _rewrite(folder, "claims", claims)
 
     rows, summary = maternity_year(folder, "demo")

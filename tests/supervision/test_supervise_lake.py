@@ -23,7 +23,7 @@ SEED = 31  # the benchmark measures on another seed
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
     out = tmp_path_factory.mktemp("lake") / "region"
-    result = CliRunner().invoke(app, ["synth", "--persons", "400", "--seed", str(SEED), "--out", str(out)])
+    result = CliRunner().invoke(app, ["synth", "--persons", "600", "--seed", str(SEED), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 

@@ -91,7 +91,8 @@ def test_one_doctor_bills_one_test_on_every_claim(regions):
     for row in e[e["label"] == "item_concentration"].itertuples():
         item = row.detail.split(": ")[1].split()[0]
         mine = on["lines"][(on["lines"]["doctor_code"] == row.entity_id) & ~on["lines"]["claim_id"].isin(labelled)]
-        with_item = (mine["item_code"] == item).groupby(mine["claim_id"]).any()
+        # the test by its 9-character base code: a claim that bills it (another variant) already is not billed twice
+        with_item = (mine["item_code"].str[:9] == item[:9]).groupby(mine["claim_id"]).any()
         seen += len(with_item)
         assert with_item.empty or with_item.mean() > 0.95
         others = on["lines"][on["lines"]["doctor_code"] != row.entity_id]

@@ -169,18 +169,36 @@ def test_every_diagnosis_and_procedure_is_a_real_code(region):
     assert (conds["source"].str.len() > 0).all()
 
 
+@pytest.fixture(scope="module")
+def stay_model():
+    from yibao.synth.claims import build_model
+    from yibao.synth.institutions import build_institutions
+    from yibao.synth.population import build_population
+
+    cfg = SynthConfig(persons=PERSONS, seed=7)
+    pop, _ = build_population(cfg, np.random.default_rng([cfg.seed, 0]))
+    return build_model(cfg, pop, build_institutions(cfg, np.random.default_rng([cfg.seed, 1])))
+
+
 @pytest.mark.parametrize("dx, procedures", [
     ("K35", ("47.0",)), ("H25", ("13.41", "13.71")), ("O80", ("73.59",)), ("O82", ("74.1",)),
     ("S72", ("79.35", "81.51", "81.52")), ("I21", ("36.06", "00.66")), ("I25", ("36.06", "00.66", "88.56")),
     ("J18", ()), ("K80", ("51.23",)),
 ])
-def test_procedures_fit_the_principal_diagnosis(region, dx, procedures):
-    _, _, t = region
-    c = t["claims"]
-    labelled = set(t["fraud_labels"]["claim_id"][t["fraud_labels"]["label"] == "upcoding"])
-    stays = c[c["diagnoses"].str.startswith(dx, na=False) & c["los"].notna() & ~c["claim_id"].isin(labelled)]
-    assert len(stays) > 0
-    px = stays["procedures"].dropna()
+def test_procedures_fit_the_principal_diagnosis(stay_model, dx, procedures):
+    """Stays of the conditions coded ``dx``, 300 drawn as the generator draws them: a region of a few
+    thousand persons holds a gallstone stay about one time in two."""
+    from yibao.synth.claims import _stays
+
+    m = stay_model
+    cond = np.flatnonzero(m.cond["icd10"].str.startswith(dx).to_numpy())
+    assert len(cond) > 0
+    rng = np.random.default_rng(2)
+    women = np.flatnonzero((m.pop.sex == 2) & (m.pop.age >= 20) & (m.pop.age <= 40))  # any condition's stay fits
+    who = women[rng.integers(0, len(women), 300)]
+    c = cond[rng.integers(0, len(cond), 300)]
+    b = _stays(rng, m, who, c, m.pop.start[who], np.full(300, "2101", object))
+    px = pd.Series(b.cols["proc"]).dropna()
     if not procedures:
         assert px.empty
     else:

@@ -19,7 +19,7 @@ from yibao.synth.config import SynthConfig
 from yibao.synth.institutions import CATS, Institutions
 from yibao.synth.population import NONE_DAY, Population, age_shape_masked
 from yibao.synth.patterns import Patterns, build_patterns
-from yibao.synth.propensity import Propensity, build_propensity
+from yibao.synth.propensity import DOCTOR_CODES, Propensity, build_propensity, doctor_of
 
 # Relative use by age for ordinary outpatient visits and for admissions (assumption: U-shaped, rising
 # with age as the bulletins' 在职/退休 split shows — CALIBRATION.md §3, 住院率 在职 11.93% vs 退休 49.02%).
@@ -37,6 +37,21 @@ SECONDARY_DX_P = (0.3, 0.55)  # chance of each comorbidity slot: under 60, 60+ (
 # A patient up to 28 days old is a newborn: the 结算清单 then needs a birth weight and the DRG grouper
 # places the stay in MDCP. Newborn stays come from ``newborns()``; a general admission starts later.
 NEWBORN_DAYS = 28
+
+# 血液透析 (assumptions): a patient dialyses at one centre all year on a fixed shift, Mon/Wed/Fri or
+# Tue/Thu/Sat, and misses some of its 156 days (chronic.csv's ~110 sessions: many patients dialyse
+# twice a week or five times a fortnight); a centre is a local 三级 or 二级 hospital whose one or two
+# nephrologists take the shifts week about; the region's patients fill centres of about
+# DIALYSIS_CENTRE_PATIENTS each (so a region drawn at institution_scale > 1 still has full shifts).
+DIALYSIS = "uraemia_dialysis"
+DIALYSIS_SHIFTS = np.array([[0, 2, 4], [1, 3, 5]])  # weekdays, Monday 0
+DIALYSIS_CENTRE_PATIENTS = 30
+DIALYSIS_DEPT = "血液净化中心"
+# Household co-visits (assumptions): a family's primary-care visits go to its home clinic (家庭医生签约
+# signs the household) and its family doctor there; of each household's visits to one department,
+# paired at random, COVISIT_P of the pairs of two members are made together — the second member's visit
+# moved to the first's day, institution and doctor.
+COVISIT_P = 0.3
 
 # Claim kinds (one profile table each)
 OUTPATIENT, CHRONIC, PHARMACY, INPATIENT = 0, 1, 2, 3
@@ -82,6 +97,10 @@ class ClaimModel:
     ip_level_target: np.ndarray  # [cat] cost per stay by level ÷ the mean (case mix included)
     propensity: Propensity  # where injected fraud concentrates
     patterns: Patterns  # the institutions and doctors carrying a pattern above the claim
+    home_clinic: np.ndarray  # per person: the household's primary institution
+    family_doctor: np.ndarray  # per person: the household's doctor number there
+    dialysis_centres: np.ndarray  # institutions with a dialysis centre
+    nephrologists: np.ndarray  # [centre, 2] doctor numbers, taking the shifts week about (one: twice)
 
 
 def _choice_matrix(df: pd.DataFrame) -> np.ndarray:
@@ -213,7 +232,38 @@ def build_model(cfg: SynthConfig, pop: Population, inst: Institutions) -> ClaimM
                       ip_scale, los_scale, op_scale, ch_scale, ph_cost, ip_lr_within, op_lr, los_lr, ip_mix, op_mix,
                       np.cumsum(level_p, axis=1), complexity, comorbid, n_comorbid, procs, n_procs,
                       float(data.target("cost.cost_sigma")), ip_lr, build_propensity(cfg, inst),
-                      build_patterns(cfg, inst))
+                      build_patterns(cfg, inst), *_home_clinics(cfg, pop, inst), *_dialysis_centres(cfg, pop, inst))
+
+
+def _home_clinics(cfg: SynthConfig, pop: Population, inst: Institutions) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's primary institution (by beds) and family doctor there (the first member's)."""
+    rng = np.random.default_rng([cfg.seed, 8])
+    pool = inst.pool(CATS.index("primary"))
+    if len(pool) == 0:
+        pool = np.flatnonzero(~inst.pharmacy & inst.local)
+    w = inst.beds[pool].astype(float) + 1
+    households = int(pop.household.max()) + 1 if pop.n else 0
+    home = pool[rng.choice(len(pool), size=households, p=w / w.sum())][pop.household]
+    first = np.zeros(households, np.int64)
+    first[pop.household[::-1]] = np.arange(pop.n)[::-1]  # the lowest person number of each household
+    return home, doctor_of(inst, first[pop.household], home)
+
+
+def _dialysis_centres(cfg: SynthConfig, pop: Population, inst: Institutions) -> tuple[np.ndarray, np.ndarray]:
+    """The local 三级/二级 hospitals with a dialysis centre (by beds) and their nephrologists."""
+    rng = np.random.default_rng([cfg.seed, 9])
+    pool = np.concatenate([inst.pool(0), inst.pool(1)])
+    if len(pool) == 0:
+        pool = np.flatnonzero(~inst.pharmacy & inst.local)
+    keys = list(data.chronic_diseases()["key"])
+    patients = int((pop.chronic == keys.index(DIALYSIS)).sum()) if DIALYSIS in keys else 0
+    k = int(np.clip(round(patients / DIALYSIS_CENTRE_PATIENTS), 1, len(pool)))
+    w = inst.beds[pool].astype(float) + 1
+    centres = np.sort(rng.choice(pool, size=k, replace=False, p=w / w.sum()))
+    staff = np.minimum(inst.doctors[centres], DOCTOR_CODES)
+    first = rng.integers(0, staff)
+    second = np.where(rng.random(k) < 0.5, first, (first + 1 + rng.integers(0, np.maximum(staff - 1, 1))) % staff)
+    return centres, np.stack([first, second], axis=1).astype(np.int64)
 
 
 # days from one course stay's discharge to the next admission (assumption: 3–4 week cycles); never
@@ -350,6 +400,8 @@ def outpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     adm = _dates(rng, m, who)
     dx = _pick(rng, m.cum_op[pop.sex[who] - 1, pop.age[who]])
     inst = _institutions(rng, m, _levels(rng, m.op_mix, n), data.target("utilisation.out_of_region_outpatient"))
+    home = m.inst.cat[inst] == CATS.index("primary")  # primary care at the household's clinic
+    inst = np.where(home, m.home_clinic[who], inst)
     emerg = rng.random(n) < data.target("utilisation.emergency_share")
     scheme = pop.scheme[who]
     cost = (m.op_scale[scheme] * m.op_level_ratio[m.inst.cat[inst]] * m.out["cost_rel"].to_numpy()[dx]
@@ -358,29 +410,106 @@ def outpatient(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
     b = _base(who, OUTPATIENT, np.where(emerg, vocab.MED_EMERGENCY, vocab.MED_OUTPATIENT), adm, np.zeros(n), dx, inst, cost)
     b.cols["dx"] = m.out["icd10"].to_numpy(dtype=object)[dx]
     b.cols["dept"] = np.where(emerg, "急诊科", m.out["dept"].to_numpy(dtype=object)[dx])
+    b.cols["doctor"] = np.where(home, m.family_doctor[who], -1)
+    covisits(rng, m, b)
     return b
 
 
+def covisits(rng, m: ClaimModel, b: ClaimBatch) -> np.ndarray:
+    """Household members' visits made together (``COVISIT_P``): the visits of each household to one
+    department are paired at random, and of a pair of two members' visits the second moves to the
+    first's day, institution and doctor (its cost follows the institution's level). Returns the
+    [lead, follower] claim indices."""
+    c = b.cols
+    n = len(b)
+    hh = m.pop.household[c["person"]]
+    dept = pd.factorize(c["dept"])[0]
+    order = np.lexsort((rng.random(n), dept, hh))
+    group = hh[order] * (dept.max() + 1 if n else 1) + dept[order]
+    rank = np.arange(n) - np.searchsorted(group, group)  # place within the (household, department) group
+    lead = np.flatnonzero((rank % 2 == 0) & (np.arange(n) + 1 < n))
+    lead = lead[group[lead] == group[np.minimum(lead + 1, n - 1)]]
+    pair = np.stack([order[lead], order[lead + 1]], axis=1) if len(lead) else np.zeros((0, 2), np.int64)
+    a, f = pair[:, 0], pair[:, 1]
+    day = c["adm"][a]
+    ok = ((c["person"][a] != c["person"][f]) & (rng.random(len(a)) < COVISIT_P)
+          & (m.pop.start[c["person"][f]] <= day) & (day <= m.pop.end[c["person"][f]]))
+    a, f, day = a[ok], f[ok], day[ok]
+    doctor = np.where(c["doctor"][a] >= 0, c["doctor"][a], doctor_of(m.inst, c["person"][a], c["inst"][a]))
+    ratio = m.op_level_ratio[m.inst.cat[c["inst"][a]]] / m.op_level_ratio[m.inst.cat[c["inst"][f]]]
+    c["cost"][f] = np.maximum(c["cost"][f] * ratio, 100).astype(np.int64)
+    c["adm"][f], c["inst"][f] = day, c["inst"][a]
+    c["doctor"][a], c["doctor"][f] = doctor, doctor
+    return np.stack([a, f], axis=1)
+
+
 def chronic_visits(rng, m: ClaimModel, persons: np.ndarray) -> ClaimBatch:
+    """门诊慢特病 visits: dialysis sessions on the patient's shift at their centre, the other diseases'
+    visits on random days at the one institution the patient is registered with (assumption:
+    门诊慢特病 is settled at the 定点 institution the patient chose)."""
     pop = m.pop
     sick = persons[pop.chronic[persons] >= 0]
-    d = pop.chronic[sick]
+    dialysis = list(m.chronic["key"]).index(DIALYSIS) if DIALYSIS in set(m.chronic["key"]) else -1
+    on_dialysis = pop.chronic[sick] == dialysis
+    return ClaimBatch.concat([_chronic_claims(rng, m, *_planned_visits(rng, m, sick[~on_dialysis])),
+                              _chronic_claims(rng, m, *dialysis_sessions(rng, m, sick[on_dialysis]))])
+
+
+def _planned_visits(rng, m: ClaimModel, sick: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A Poisson number of visits a year (the disease's ``visits``) on random days, at one institution."""
+    pop = m.pop
     year_days = 366 if m.cfg.year % 4 == 0 else 365
     exposure = (pop.end[sick] - pop.start[sick] + 1) / year_days
-    who = _events(rng, sick, m.chronic["visits"].to_numpy()[d] * exposure)
-    n = len(who)
-    d = pop.chronic[who]
-    adm = _dates(rng, m, who)
+    counts = rng.poisson(m.chronic["visits"].to_numpy()[pop.chronic[sick]] * exposure)
     mix = m.op_mix.copy()
     mix[0] *= 2  # 慢特病 care leans on 三级 hospitals (assumption)
-    inst = _institutions(rng, m, _levels(rng, mix / mix.sum(), n), 0.02)
+    registered = _institutions(rng, m, _levels(rng, mix / mix.sum(), len(sick)), 0.02)
+    who = np.repeat(sick, counts)
+    return who, _dates(rng, m, who), np.repeat(registered, counts), np.full(len(who), -1, np.int64)
+
+
+def weekday(day: np.ndarray) -> np.ndarray:
+    """Monday 0 … Sunday 6 of a day number (day 0, 1970-01-01, was a Thursday)."""
+    return (np.asarray(day) + 3) % 7
+
+
+def dialysis_sessions(rng, m: ClaimModel, patients: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each patient's centre (by beds) and shift, and a Poisson number (the disease's ``visits``) of
+    the shift's days within their year; the centre's nephrologist of the week sees them."""
+    pop = m.pop
+    w = m.inst.beds[m.dialysis_centres].astype(float) + 1
+    centre = rng.choice(len(m.dialysis_centres), size=len(patients), p=w / w.sum())
+    shift = rng.integers(0, len(DIALYSIS_SHIFTS), len(patients))
+    sessions = m.chronic.loc[m.chronic["key"] == DIALYSIS, "visits"].to_numpy()
+    year_days = 366 if m.cfg.year % 4 == 0 else 365
+    who, days = [], []
+    for p, s in zip(patients, shift):  # a few patients a block
+        spell = np.arange(pop.start[p], pop.end[p] + 1)
+        open_days = spell[np.isin(weekday(spell), DIALYSIS_SHIFTS[s])]
+        k = min(int(rng.poisson(sessions[0] * len(spell) / year_days)), len(open_days))
+        days.append(np.sort(rng.choice(open_days, size=k, replace=False)))
+        who.append(np.full(k, p))
+    who = np.concatenate(who).astype(np.int64) if who else np.zeros(0, np.int64)
+    adm = np.concatenate(days).astype(np.int32) if days else np.zeros(0, np.int32)
+    at = np.repeat(centre, [len(d) for d in days]).astype(np.int64)
+    doctor = m.nephrologists[at, ((adm + 3) // 7) % 2]
+    return who, adm, m.dialysis_centres[at], doctor
+
+
+def _chronic_claims(rng, m: ClaimModel, who: np.ndarray, adm: np.ndarray, inst: np.ndarray,
+                    doctor: np.ndarray) -> ClaimBatch:
+    pop = m.pop
+    n = len(who)
+    d = pop.chronic[who]
     scheme = pop.scheme[who]
     cost = m.ch_scale[scheme] * m.chronic["cost_rel"].to_numpy()[d] * _lognormal_mean1(rng, 0.35, n)
     two = pop.two_diseases[who]
     b = _base(who, CHRONIC, np.where(two, vocab.MED_TWO_DISEASES, vocab.MED_CHRONIC), adm, np.zeros(n), d, inst, cost)
     b.cols["dx"] = m.chronic["icd10"].to_numpy(dtype=object)[d]
     b.cols["chronic_code"] = np.where(two, None, m.chronic["chronic_code"].to_numpy(dtype=object)[d])
-    b.cols["dept"] = np.full(n, "门诊慢特病", object)
+    dialysis = m.chronic["key"].to_numpy(dtype=object)[d] == DIALYSIS
+    b.cols["dept"] = np.where(dialysis, DIALYSIS_DEPT, "门诊慢特病").astype(object)
+    b.cols["doctor"] = doctor.astype(np.int64)
     return b
 
 

@@ -76,9 +76,8 @@ def doctor_numbers(m: ClaimModel, b: ClaimBatch) -> np.ndarray:
 
 def _chosen(rng, m: ClaimModel, b: ClaimBatch, candidates: np.ndarray, label: str) -> np.ndarray:
     """Claims for an institution-driven pattern, concentrated on the fraudulent doctors."""
-    c = b.cols
-    doc = doctor_of(m.inst, c["person"][candidates], c["inst"][candidates])
-    return _choose(rng, candidates, m.cfg.rate(label), m.propensity.weights(c["inst"][candidates], doc))
+    doc = doctor_numbers(m, b)[candidates]
+    return _choose(rng, candidates, m.cfg.rate(label), m.propensity.weights(b.cols["inst"][candidates], doc))
 
 
 def inject_stays(rng, m: ClaimModel, b: ClaimBatch, labels: Labels) -> ClaimBatch:

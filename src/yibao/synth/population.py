@@ -70,6 +70,7 @@ class Population:
     chronic: np.ndarray  # int16 index into chronic_diseases(), -1 none
     two_diseases: np.ndarray  # bool: resident treated under 门诊两病 (9901)
     frailty: np.ndarray  # float32, mean 1: person-level propensity to use care
+    household: np.ndarray  # int64 household number: its members are consecutive persons
     start: np.ndarray  # int32 first day in the year (Jan 1 or birth)
     end: np.ndarray  # int32 last day in the year (Dec 31 or death)
 
@@ -141,7 +142,11 @@ def build_population(cfg: SynthConfig, rng: np.random.Generator) -> tuple[Popula
     birth_year_start = np.array([day(dt.date(cfg.year - a, 1, 1)) for a in range(101)], dtype=np.int32)
     birth = birth_year_start[age] + rng.integers(0, 365, n).astype(np.int32)
     sex = np.where(rng.random(n) < _MALE_SHARE[age], 1, 2).astype(np.int8)
-    district = rng.choice(len(region.districts), size=n, p=region.district_shares).astype(np.int16)
+    # households: runs of consecutive persons of drawn sizes, each in one district, so that a household
+    # falls in one block of the claims generator (its members' visits are drawn together)
+    sizes = rng.choice(_HOUSEHOLD_SIZES, size=n // 2 + 10, p=_HOUSEHOLD_P)
+    household = np.repeat(np.arange(len(sizes)), sizes)[:n].astype(np.int64)
+    district = rng.choice(len(region.districts), size=len(sizes), p=region.district_shares).astype(np.int16)[household]
 
     # deaths: Gompertz hazard (assumption: slope 0.085/year, an infant term), scaled to the crude rate
     hazard = np.exp(0.085 * age.astype(float)) + np.where(age == 0, 120.0, 0.0)
@@ -150,16 +155,6 @@ def build_population(cfg: SynthConfig, rng: np.random.Generator) -> tuple[Popula
     first = np.maximum(birth, y0)
     death = np.where(dies, first + (rng.random(n) * (y1 - first + 1)).astype(np.int32), NONE_DAY).astype(np.int32)
     start, end = first.astype(np.int32), np.minimum(death, y1).astype(np.int32)
-
-    # households: shuffled within each district and cut into runs of drawn sizes
-    order = np.lexsort((rng.random(n), district))
-    sizes = rng.choice(_HOUSEHOLD_SIZES, size=n // 2 + 10, p=_HOUSEHOLD_P)
-    hh_of_sorted = np.repeat(np.arange(len(sizes)), sizes)[:n]
-    # a household never spans two districts: a run cut by a district boundary becomes two households
-    hh_key = hh_of_sorted * 64 + district[order]
-    _, hh_id_sorted = np.unique(hh_key, return_inverse=True)
-    household = np.empty(n, dtype=np.int64)
-    household[order] = hh_id_sorted
 
     # enrolment: 职工 in service and retired, 灵活就业, and 居民 by psn_type
     retire_age = np.where(sex == 1, RETIRE_AGE[1], RETIRE_AGE[2])
@@ -196,7 +191,7 @@ def build_population(cfg: SynthConfig, rng: np.random.Generator) -> tuple[Popula
 
     psn_no = prefixed(region.admdvs, np.arange(n), 10)
     pop = Population(n, cfg.year, psn_no, sex, birth, age, district, death, scheme, retired, switch_day, identity,
-                     chronic, two, frailty, start, end)
+                     chronic, two, frailty, household, start, end)
 
     names = _names(rng, sex)
     certno = id_numbers(district, birth, sex, region)

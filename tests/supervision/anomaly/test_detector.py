@@ -123,7 +123,18 @@ def test_a_doctor_billing_one_item_stands_out_by_concentration(region):
     assert ranked.iloc[0]["entity"] == "H03-D1"
     assert ranked.iloc[0]["top_feature"] == "item_excess"
     reasons = ranked.iloc[0]["reasons"]
-    assert reasons.startswith("单一项目计费频次超出同级") and "单一项目占计费" in reasons
+    assert reasons.startswith("单一项目计费频次超出同级：SVC-9 ") and "单一项目占计费" in reasons
+
+
+def test_the_item_a_doctor_concentrates_on_is_named_by_code_and_name(region):
+    r = region()
+    mine = r.claims["doctor_code"] == "H03-D1"
+    own = r.lines["claim_id"].isin(set(r.claims.loc[mine, "claim_id"])) & (r.lines["kind"] == "service")
+    r.lines.loc[own, "item_code"] = "SVC-9"
+    r.lines["item_name"] = np.where(r.lines["item_code"] == "SVC-9", "血细胞分析", "其他")
+    ranked = _rank(r, "doctor")
+    assert ranked.iloc[0]["entity"] == "H03-D1" and ranked.iloc[0]["top_feature"] == "item_excess"
+    assert ranked.iloc[0]["reasons"].startswith("单一项目计费频次超出同级：SVC-9 血细胞分析 ")
 
 
 def _lab_lines(r, rng, rate: pd.Series) -> pd.DataFrame:

@@ -188,3 +188,44 @@ def test_two_members_who_also_meet_a_third_person_elsewhere_do_not_pull_the_ring
     third = elsewhere[elsewhere["psn_no"] == "R0"].assign(psn_no="Z")
     rings = find_rings(pd.concat([_background(), _ring(), elsewhere, third], ignore_index=True))
     assert sorted(zip(rings["fixmedins_code"], rings["persons"])) == [("H0", "R0|R1|Z"), ("H1", _members())]
+
+
+def _dialysis_centre(patients=12, inst="H1", doctor="D7") -> pd.DataFrame:
+    """A dialysis centre's two shifts, Mon/Wed/Fri (T…) and Tue/Thu/Sat (U…), with one nephrologist:
+    each patient comes on 100 of their shift's 156 or so days (门诊慢特病)."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for name, weekdays in (("T", [0, 2, 4]), ("U", [1, 3, 5])):
+        shift = DAYS[DAYS.day_of_week.isin(weekdays)]
+        rows += [pd.DataFrame({"psn_no": f"{name}{k:02d}", "adm_date": rng.choice(shift, 100, replace=False)})
+                 for k in range(patients)]
+    return pd.concat(rows).assign(doctor_code=doctor, fixmedins_code=inst, med_type="14")
+
+
+def _household(inst="H0", doctor="D2") -> pd.DataFrame:
+    """Three members of one household seen together by their family doctor on nine days."""
+    family = _ring(persons=3, days=9, doctor=doctor, inst=inst, name="F", every="19D")
+    return family.assign(household_id="HH1", med_type="11")
+
+
+def test_dialysis_shifts_and_a_co_visiting_household_make_no_ring_beside_a_real_one():
+    """Without ``med_type`` and ``household_id`` a shift and the family are flagged; with them,
+    the scheduled sessions are no encounters and the family is one node: only the ring is left."""
+    background = _background().assign(household_id=lambda f: "H-" + f["psn_no"], med_type="11")
+    claims = pd.concat([background, _ring().assign(med_type="11"), _dialysis_centre(), _household()],
+                       ignore_index=True)
+    rings = find_rings(claims)
+    assert list(rings["persons"]) == [_members()]
+    naive = find_rings(claims.drop(columns=["med_type", "household_id"]))  # without the two facts
+    assert {"F0|F1|F2", _members()} <= set(naive["persons"])
+    shifts = [p for p in naive["persons"] if p[0] in "TU"]
+    assert shifts and all(len(p.split("|")) >= 3 for p in shifts)
+
+
+def test_a_household_is_one_node_whose_members_are_listed_in_a_ring():
+    """Two members of one family come with a ring of four strangers: the ring is found, with them."""
+    ring = _ring(persons=6).assign(med_type="11")
+    ring["household_id"] = np.where(ring["psn_no"].isin(["R0", "R1"]), "HH9", "H-" + ring["psn_no"])
+    rings = find_rings(pd.concat([_background(), ring], ignore_index=True))
+    assert list(rings["persons"]) == [_members()]
+    assert rings.iloc[0]["n_persons"] == 6 and "选出这 5 户（6 人）" in rings.iloc[0]["evidence"]

@@ -107,14 +107,25 @@ def _scores(z: np.ndarray, params: DetectorParams) -> np.ndarray:
     return -forest.score_samples(z)
 
 
-def _reasons(std: pd.DataFrame, shares: pd.DataFrame, params: DetectorParams) -> pd.Series:
-    """The top features by share (z at least ``reason_z``), each as Chinese text, joined by ``；``."""
+def top_items(features: pd.DataFrame) -> pd.Series:
+    """The item each entity's ``item_excess`` is taken at, as ``code name`` (the code alone when the
+    lines carried no name; empty when there is none)."""
+    none = pd.Series("", index=features.index, dtype=object)
+    code, name = (features[c].astype(object).where(features[c].notna(), "").astype(str) if c in features else none
+                  for c in ("top_item", "top_item_name"))
+    return (code + " " + name).str.strip().where(code.ne(""), "")
+
+
+def _reasons(std: pd.DataFrame, shares: pd.DataFrame, params: DetectorParams, items: pd.Series) -> pd.Series:
+    """The top features by share (z at least ``reason_z``), each as Chinese text, joined by ``；``;
+    ``items``: the item of each entity's ``item_excess`` (:func:`top_items`)."""
     names = list(params.features)
     z = std[[f"z_{f}" for f in names]].to_numpy()
     order = np.argsort(-shares.to_numpy(), axis=1, kind="stable")[:, :params.reasons]
     texts = []
     for row, picks in enumerate(order):  # one entity a row (tens to thousands), not one claim
-        parts = [FEATURES[names[j]].describe(std[names[j]].iat[row], std[f"med_{names[j]}"].iat[row], z[row, j])
+        parts = [FEATURES[names[j]].describe(std[names[j]].iat[row], std[f"med_{names[j]}"].iat[row], z[row, j],
+                                             items.iat[row])
                  for j in picks if z[row, j] >= params.reason_z]
         texts.append("；".join(parts))
     return pd.Series(texts, index=std.index)
@@ -136,7 +147,7 @@ def rank_entities(features: pd.DataFrame, params: DetectorParams = DetectorParam
     out["score"] = _scores(z, params)
     out["extreme"] = z.max(axis=1) >= params.extreme_z
     out["top_feature"] = np.where(total[:, 0] > 0, np.array(names, dtype=object)[shares.to_numpy().argmax(axis=1)], "")
-    out["reasons"] = _reasons(std, shares, params)
+    out["reasons"] = _reasons(std, shares, params, top_items(features))
     for f in names:
         out[f], out[f"med_{f}"], out[f"z_{f}"], out[f"share_{f}"] = std[f], std[f"med_{f}"], std[f"z_{f}"], shares[f]
     out = out.reset_index().sort_values(["score", "entity"], ascending=[False, True], kind="stable")
@@ -144,4 +155,4 @@ def rank_entities(features: pd.DataFrame, params: DetectorParams = DetectorParam
     return out.reset_index(drop=True)
 
 
-__all__ = ["DetectorParams", "METHODS", "rank_entities", "standardise"]
+__all__ = ["DetectorParams", "METHODS", "rank_entities", "standardise", "top_items"]

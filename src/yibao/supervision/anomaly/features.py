@@ -14,7 +14,8 @@ Input frames:
   peer group, kind and level, e.g. ``hospital/3``; a department or doctor is compared within
   ``hospital/3/<dept>``, its main department); ``drg`` is the CHS-DRG of a grouped stay (missing otherwise),
   ``cc_level`` ``MCC`` / ``CC`` / empty.
-- ``lines``: ``claim_id, item_code, kind, amount_fen`` (``kind`` drug / consumable / service).
+- ``lines``: ``claim_id, item_code, kind, amount_fen`` (``kind`` drug / consumable / service), and
+  ``item_name`` when known (the reason of ``item_excess`` then names the item by code and name).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ class Feature:
     percent: bool  # printed as a percentage (shares, rates) or as a multiple / number
     level_bound: bool = False  # differs by institution level by nature: compared within the level only
 
-    def describe(self, value: float, median: float, z: float) -> str:
+    def describe(self, value: float, median: float, z: float, item: str = "") -> str:
+        """The reason text; ``item`` names the item an ``item_excess`` is taken at (code and name)."""
+        if self.name == "item_excess" and item:
+            return f"{self.label}：{item} {value * 100:.0f} 个百分点（同级中位 {median * 100:+.0f}，z={z:.1f}）"
         if self.name in ("cost_ratio", "op_cost_ratio") and median > 0:
             return f"{self.label}为同级同病组的 {value / median:.1f} 倍（z={z:.1f}）"
         if self.name in RULE_FEATURES:
@@ -236,7 +240,8 @@ def _stay_features(out: pd.DataFrame, c: pd.DataFrame, stay: pd.Series, min_case
 
 
 def _line_features(out: pd.DataFrame, c: pd.DataFrame, lines: pd.DataFrame, min_cases: int) -> None:
-    ln = lines[list(LINE_COLUMNS)].merge(c[["claim_id", "entity"]], on="claim_id", how="inner")
+    named = [*LINE_COLUMNS, "item_name"] if "item_name" in lines.columns else list(LINE_COLUMNS)
+    ln = lines[named].merge(c[["claim_id", "entity"]], on="claim_id", how="inner")
     amount = ln["amount_fen"].astype("float64")
     total = amount.groupby(ln["entity"]).sum()
     billed = ln.groupby("entity")["claim_id"].nunique()
@@ -289,6 +294,9 @@ def _item_excess(out: pd.DataFrame, ln: pd.DataFrame, billed: pd.Series, min_cas
     chance = (n_top ** 2 * top["p0"] * (1.0 - top["p0"]) / top["den"] ** 2).reindex(out.index)
     out["var_item_excess"] = chance.fillna(0.0)
     out["top_item"] = top["item_code"].reindex(out.index)
+    if "item_name" in ln.columns:
+        names = ln.drop_duplicates("item_code").set_index("item_code")["item_name"]
+        out["top_item_name"] = out["top_item"].map(names)
 
 
 def prior_claims(x: np.ndarray, n: np.ndarray, p0: np.ndarray) -> float:

@@ -29,8 +29,9 @@ def _folder(folder: str | Path) -> Path:
 
 
 def read_claims(folder: str | Path, drg_version: str = "chs-1.1") -> pd.DataFrame:
-    """The region's claims with ``peer`` (institution kind/level), ``is_stay`` and, for stays, the
-    ``drg`` and ``cc_level`` the grouper gives."""
+    """The region's claims with ``peer`` (institution kind/level), ``is_stay``, the patient's
+    ``household_id`` (the ring finder takes a household as one node) and, for stays, the ``drg`` and
+    ``cc_level`` the grouper gives."""
     from yibao.payment.drg.batch import cases_from_claims, group_many
 
     folder = _folder(folder)
@@ -46,7 +47,8 @@ def read_claims(folder: str | Path, drg_version: str = "chs-1.1") -> pd.DataFram
     for col in ("adm_date", "dscg_date"):
         claims[col] = pd.to_datetime(claims[col])
     claims["is_stay"] = claims["med_type"].isin(sorted(INPATIENT_MED_TYPES))
-    persons = read_table(folder, "persons", ["psn_no", "sex", "birth_date"]).to_pandas()
+    persons = read_table(folder, "persons", ["psn_no", "sex", "birth_date", "household_id"]).to_pandas()
+    claims = claims.merge(persons[["psn_no", "household_id"]], on="psn_no", how="left")
     stays = claims[claims["is_stay"]]
     groups = group_many(cases_from_claims(stays, persons), drg_version)
     groups = groups[groups["status"] == "ok"].set_index("case_id")
@@ -56,7 +58,14 @@ def read_claims(folder: str | Path, drg_version: str = "chs-1.1") -> pd.DataFram
 
 
 def read_lines(folder: str | Path) -> pd.DataFrame:
-    return read_table(_folder(folder), "claim_lines", list(LINE_COLUMNS)).to_pandas()
+    """The lines with ``item_name`` from the lake's catalog, when it has one (a code of several
+    catalog versions takes its first name)."""
+    folder = _folder(folder)
+    lines = read_table(folder, "claim_lines", list(LINE_COLUMNS)).to_pandas()
+    if not has_table(folder, "catalog"):
+        return lines
+    names = read_table(folder, "catalog", ["item_code", "name"]).to_pandas().drop_duplicates("item_code")
+    return lines.merge(names.rename(columns={"name": "item_name"}), on="item_code", how="left")
 
 
 def read_hits(path: str | Path) -> pd.DataFrame:

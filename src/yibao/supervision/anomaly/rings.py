@@ -24,6 +24,20 @@ same institution, far more often than chance allows. Two steps: pairs propose, g
   that could have been tested. Each kept group is a ring candidate, with its institution, doctors and
   the sessions where two or more of them met. (A Bonferroni bound on single pairs over the millions
   of pairs of a busy region would keep only a ring's strongest pairs, too few to see the ring.)
+
+Both steps assume that each person decides alone when to come. Two kinds of meeting break that
+assumption without any fraud, and are left out of the evidence on principle:
+
+- **Scheduled treatment.** A 门诊慢特病 / 门诊两病 visit (``med_type`` 14 or 9901, when the claims carry
+  the column) follows a treatment plan registered with the fund at one institution: a dialysis shift
+  brings the same patients to the same nephrologist three days a week, a monthly refill day the same
+  patients to their doctor. The plan sets their days, so sharing them is no evidence that the patients
+  chose to meet; these visits are not encounters. (A ring billing through 慢特病 registrations is for
+  the registration checks and the rules, not for this test.)
+- **Households.** Members of one household (``household_id``, when the claims carry it) go to the
+  doctor together: a household is one node, its members' visits one person's, so a family seen on the
+  same day is one encounter. A ring that recruits two members of a family is still found through its
+  other members; its persons are listed one by one.
 """
 
 from __future__ import annotations
@@ -33,9 +47,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from yibao import vocab
 from yibao.errors import ValidationError
 
 ENCOUNTER_COLUMNS = ("psn_no", "doctor_code", "fixmedins_code", "adm_date")
+SCHEDULED = frozenset({vocab.MED_CHRONIC, vocab.MED_TWO_DISEASES})  # visits on a treatment plan's days
 KEY = ["fixmedins_code", "doctor_code"]
 LN10 = np.log(10.0)
 IMPOSSIBLE = -1e9  # log10 of a chance that is 0
@@ -65,11 +81,24 @@ class RingParams:
 
 
 def _encounters(claims: pd.DataFrame) -> pd.DataFrame:
+    """One row a (node, doctor, institution, day) of :func:`_visits`."""
+    return _visits(claims)[list(ENCOUNTER_COLUMNS)].drop_duplicates()
+
+
+def _visits(claims: pd.DataFrame) -> pd.DataFrame:
+    """The unscheduled visits with a doctor, one row a (node, doctor, institution, day, patient):
+    ``psn_no`` is the node (the household when the claims carry ``household_id``), ``person`` the patient."""
     missing = [c for c in ENCOUNTER_COLUMNS if c not in claims.columns]
     if missing:
         raise ValidationError(missing[0], f"column missing from claims (needs {', '.join(ENCOUNTER_COLUMNS)})",
                               "claims")
-    e = claims.loc[claims["doctor_code"].notna() & claims["doctor_code"].ne(""), list(ENCOUNTER_COLUMNS)]
+    seen = claims["doctor_code"].notna() & claims["doctor_code"].ne("")
+    if "med_type" in claims.columns:
+        seen &= ~claims["med_type"].isin(sorted(SCHEDULED))
+    e = claims.loc[seen, list(ENCOUNTER_COLUMNS)].assign(person=claims.loc[seen, "psn_no"])
+    if "household_id" in claims.columns:
+        household = claims.loc[seen, "household_id"]
+        e["psn_no"] = ("household " + household.astype(str)).where(household.notna() & household.ne(""), e["person"])
     return e.drop_duplicates()
 
 
@@ -264,7 +293,8 @@ def find_rings(claims: pd.DataFrame, params: RingParams = RingParams()) -> pd.Da
     pairs, regular = improbable_pairs(claims, params)
     if pairs.empty:
         return pd.DataFrame(columns=COLUMNS)
-    e = _encounters(claims)
+    visits = _visits(claims)
+    e = visits[list(ENCOUNTER_COLUMNS)].drop_duplicates()
     days, _ = _workload(e)
     hypotheses = int((regular - params.min_persons + 1).clip(lower=0).sum())  # an institution, a group size
     groups = []
@@ -272,7 +302,7 @@ def find_rings(claims: pd.DataFrame, params: RingParams = RingParams()) -> pd.Da
         seen = e[e["fixmedins_code"] == inst]
         groups.append((inst, *_tightest(seen, days, inst, members, int(regular[inst]), params.min_persons)))
     keep = _discoveries(-np.array([log10_p for *_, log10_p in groups]), max(hypotheses, len(groups)), params.fdr)
-    rows = [_ring_row(inst, members, log10_p, pairs, e, hypotheses)
+    rows = [_ring_row(inst, members, log10_p, pairs, e, hypotheses, visits)
             for (inst, members, log10_p), kept in zip(groups, keep) if kept]
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
@@ -282,20 +312,23 @@ def find_rings(claims: pd.DataFrame, params: RingParams = RingParams()) -> pd.Da
 
 
 def _ring_row(inst: str, members: set[str], log10_p: float, pairs: pd.DataFrame, e: pd.DataFrame,
-              hypotheses: int) -> dict:
+              hypotheses: int, visits: pd.DataFrame) -> dict:
+    """A candidate's row: its nodes' persons (a household's members one by one) and its evidence."""
+    persons = sorted(visits.loc[(visits["fixmedins_code"] == inst) & visits["psn_no"].isin(members), "person"].unique())
     inside = pairs[pairs["a"].isin(members) & pairs["b"].isin(members) & (pairs["fixmedins_code"] == inst)]
     seen = e[(e["fixmedins_code"] == inst) & e["psn_no"].isin(members)]
     per_session = seen.groupby(["doctor_code", "adm_date"])["psn_no"].nunique()
     sessions = per_session[per_session >= 2]
     doctors = sorted(sessions.index.get_level_values("doctor_code").unique())
     days = sorted(pd.to_datetime(pd.Series(sessions.index.get_level_values("adm_date").unique())).dt.date)
-    n, n_pairs = len(members), len(inside)
+    g, n, n_pairs = len(members), len(persons), len(inside)
+    chosen = f"{g} 人" if g == n else f"{g} 户（{n} 人）"
     evidence = (f"{n} 人在 {len(sessions)} 个同日同医生就诊中同时出现（{len(days)} 天，首日 {days[0]}，"
                 f"末日 {days[-1]}）；其在该机构的 {len(seen)} 次就诊只落在 {len(per_session)} 个医生接诊日，"
-                f"随机就诊如此集中的概率至多 {_power_of_ten(log10_p)}（已计入从常客中选出这 {n} 人的选法，"
+                f"随机就诊如此集中的概率至多 {_power_of_ten(log10_p)}（已计入从常客中选出这 {chosen}的选法，"
                 f"按 {hypotheses:,} 个机构×人数检验校正）")
-    return {"fixmedins_code": inst, "doctors": "|".join(doctors), "persons": "|".join(sorted(members)),
-            "n_persons": n, "pairs": n_pairs, "density": round(n_pairs / (n * (n - 1) / 2), 3),
+    return {"fixmedins_code": inst, "doctors": "|".join(doctors), "persons": "|".join(persons),
+            "n_persons": n, "pairs": n_pairs, "density": round(n_pairs / (g * (g - 1) / 2), 3),
             "sessions": len(sessions), "days": len(days), "weight": -log10_p, "p": 10.0 ** log10_p,
             "evidence": evidence}
 
