@@ -47,7 +47,7 @@ from yibao.vocab import INPATIENT_MED_TYPES
 I64 = np.int64
 PART_WORKERS = 2  # lake pieces settled at once: the cores kept busy between numpy calls
 CHUNK = 131_072  # claims settled together: arrays of about a megabyte, cut at person boundaries
-PIECE = CHUNK // 2  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 7 pieces
+PIECE = CHUNK // 4  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 14 pieces
 READ_AHEAD = 3  # pieces before a part's end at which the next part's files start being read (memory against idle cores)
 HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 
