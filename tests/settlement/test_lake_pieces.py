@@ -54,7 +54,7 @@ def test_a_part_smaller_than_a_piece_is_itself(region):
 def test_the_year_settled_in_pieces_is_the_year_settled_whole(region, tmp_path, monkeypatch):
     whole, whole_summary = batch.settle_lake(region, "demo", closing=True)
     batch.settle_lake(region, "demo", out=tmp_path / "whole.parquet")
-    monkeypatch.setattr(batch, "PIECE", 150)
+    monkeypatch.setattr(batch, "SMALL_PIECE", 150)  # a small lake's pieces
     cut, cut_summary = batch.settle_lake(region, "demo", closing=True)
     batch.settle_lake(region, "demo", out=tmp_path / "cut.parquet")
     pd.testing.assert_frame_equal(cut, whole)
@@ -83,3 +83,21 @@ def test_a_small_lake_hands_freed_memory_back_and_a_large_one_keeps_it(region, m
         assert pa.default_memory_pool().backend_name == before.backend_name
     finally:
         pa.set_memory_pool(before)
+
+
+def test_a_small_lake_settles_in_smaller_pieces(region, monkeypatch):
+    """Below ``LARGE_LAKE`` claims a part's working memory is most of the peak, so its pieces are smaller."""
+    from yibao.lake.claims import read_people
+    from yibao.lake.parts import PartFiles
+
+    people = read_people(region, None, False)
+    monkeypatch.setattr(batch, "PIECE", 400)
+    monkeypatch.setattr(batch, "SMALL_PIECE", 200)
+
+    def sizes(large_from):
+        monkeypatch.setattr(batch, "LARGE_LAKE", large_from)
+        return [len(c["person"]) for c, _ in batch._lake_pieces(PartFiles(region), people)]
+
+    small, large = sizes(10**9), sizes(0)
+    assert sum(small) == sum(large) and len(small) > len(large) > 1
+    assert max(small) < 400 <= max(large)

@@ -39,7 +39,7 @@ from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.inputs import Ids, build_inputs
-from yibao.settlement.memory import keep_freed_memory, lake_memory
+from yibao.settlement.memory import LARGE_LAKE, keep_freed_memory, lake_memory
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
@@ -47,7 +47,8 @@ from yibao.vocab import INPATIENT_MED_TYPES
 I64 = np.int64
 PART_WORKERS = 2  # lake pieces settled at once: the cores kept busy between numpy calls
 CHUNK = 131_072  # claims settled together: arrays of about a megabyte, cut at person boundaries
-PIECE = CHUNK // 4  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 14 pieces
+PIECE = CHUNK // 2  # claims of a lake part settled together: a 50,000-person part (430,000 claims) in 7 pieces
+SMALL_PIECE = CHUNK // 4  # below LARGE_LAKE claims, where one part's working memory is most of the peak
 READ_AHEAD = 3  # pieces before a part's end at which the next part's files start being read (memory against idle cores)
 HEAD_COLS = ["claim_id", "psn_no", "insutype", "psn_type", "med_type", "level", "dscg_date"]
 
@@ -479,10 +480,12 @@ def _lake_pieces(files: Any, people: Any):
     read while this part's last ``READ_AHEAD`` pieces settle and made columns when the last is
     settling; a part is let go once cut, so memory holds about one part."""
     from yibao.lake.claims import lake_parts
+    from yibao.lake.parts import claim_count
 
+    size = PIECE if claim_count(files.folder) >= LARGE_LAKE else SMALL_PIECE  # time against memory (lake_memory)
     for part in lake_parts(files.folder, people, ahead=False, files=files):
-        count = -(-len(part[0]["person"]) // PIECE)  # about: pieces end at whole persons
-        pieces = person_pieces(*part, PIECE)
+        count = -(-len(part[0]["person"]) // size)  # about: pieces end at whole persons
+        pieces = person_pieces(*part, size)
         del part
         for k, piece in enumerate(pieces):
             if k + READ_AHEAD >= count:
