@@ -13,14 +13,6 @@ from yibao.errors import ValidationError
 from yibao.lake.parts import parts
 from yibao.settlement.batch import lake_frame, settle_frame, settle_lake
 from yibao.settlement.model import SETLINFO_FIELDS
-from yibao.synth import SynthConfig, generate
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parts")
-    generate(SynthConfig(persons=12_000, seed=9, chunk_persons=5_000, with_lines=True), folder)  # 3 parts
-    return folder
 
 
 def test_parts_settle_as_the_whole_year(lake, tmp_path):

@@ -10,14 +10,6 @@ import pytest
 
 from yibao.errors import ValidationError
 from yibao.lake.parts import CLAIM_COLUMNS, PartFiles, part_tables, parts
-from yibao.synth import SynthConfig, generate
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("files")
-    generate(SynthConfig(persons=11_000, seed=4, chunk_persons=5_000, with_lines=True), folder)  # 3 parts
-    return folder
 
 
 def test_the_first_part_is_read_from_the_start_and_each_once(lake, monkeypatch):
