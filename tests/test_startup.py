@@ -64,6 +64,6 @@ def test_yibao_settle_starts_reading_the_lake_before_it_loads_the_engine(tmp_pat
     from yibao.synth import SynthConfig, generate
 
     generate(SynthConfig(persons=300, seed=2, with_lines=True), tmp_path)
-    code = (f"from yibao.settlement.cli import _start_reading\nfiles = _start_reading({str(tmp_path)!r})\n"
+    code = (f"from yibao.settlement.memory import lake_files\nfiles = lake_files({str(tmp_path)!r})\n"
             "(claims_path, _), (claims, lines) = files.next()\nassert claims.num_rows and lines.num_rows")
     assert _loaded_after(code) == ["pyarrow"]

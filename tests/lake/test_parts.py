@@ -18,7 +18,9 @@ def test_the_first_part_is_read_from_the_start_and_each_once(lake, monkeypatch):
     read = []
     monkeypatch.setattr(module, "part_tables", lambda c, ln: read.append(c.name) or part_tables(c, ln))
     pairs = parts(lake)
-    files = PartFiles(lake)
+    prepared = []
+    files = PartFiles(lake, prepare=lambda claims: prepared.append((claims, list(read))))
+    assert prepared == [(files.claims, [])] and files.claims == sum(pq.read_table(c).num_rows for c, _ in pairs)
     settled = lambda: files._reader.submit(lambda: None).result()  # noqa: E731 - the reader's queue done
     settled()  # the first part is read before anyone asks
     assert read == [pairs[0][0].name] and len(files) == len(pairs) >= 3

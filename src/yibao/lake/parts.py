@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -36,8 +37,12 @@ def parts(folder: str | Path) -> list[tuple[Path, Path | None]]:
 def claim_count(folder: str | Path) -> int:
     """How many claims the lake holds, from its files' footers (0 when a footer cannot be read: the
     read itself then names what is wrong)."""
+    return _claims_in(parts(folder))
+
+
+def _claims_in(pairs: list[tuple[Path, Path | None]]) -> int:
     try:
-        return sum(pq.ParquetFile(claims).metadata.num_rows for claims, _ in parts(folder))
+        return sum(pq.ParquetFile(claims).metadata.num_rows for claims, _ in pairs)
     except UNREADABLE:
         return 0
 
@@ -79,10 +84,15 @@ def part_tables(claims_path: Path, lines_path: Path | None) -> Tables:
 class PartFiles:
     """A lake's part files, read as Arrow tables on a thread of their own: the first from the moment
     this is made (so that a caller can import the engine and read the person tables beside it), the
-    next from when the caller calls :meth:`read_ahead` (at the latest, when it asks for that part)."""
+    next from when the caller calls :meth:`read_ahead` (at the latest, when it asks for that part).
+    ``claims``: how many the files hold (their footers); ``prepare(claims)`` runs before the first
+    read (a process-wide memory setting chosen from the lake's size)."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, prepare: Callable[[int], object] | None = None):
         self.folder, self.pairs = folder, parts(folder)
+        self.claims = _claims_in(self.pairs)
+        if prepare is not None:
+            prepare(self.claims)
         self._reader = ThreadPoolExecutor(1)
         self._taken, self._reading = 0, {}
         self.read_ahead()

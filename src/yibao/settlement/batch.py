@@ -39,7 +39,7 @@ from yibao.errors import ValidationError
 from yibao.policy.pack import Pack, load_pack
 from yibao.settlement.engine import Batch, _rate, claim_sums, is_accumulator_key, line_scope, settle_core
 from yibao.settlement.inputs import Ids, build_inputs
-from yibao.settlement.memory import LARGE_LAKE, keep_freed_memory, lake_memory
+from yibao.settlement.memory import LARGE_LAKE, keep_freed_memory, lake_files
 from yibao.settlement.model import SETLINFO_FIELDS
 from yibao.settlement.plan import Resolved
 from yibao.vocab import INPATIENT_MED_TYPES
@@ -402,16 +402,13 @@ def settle_lake(folder: str | Path, pack: Pack | str = "demo", catalog: Any = No
     started the year empty; the summary's note says which. Without ``accounts``, no balances.
     ``opening`` accumulators continue a year settled elsewhere (see :func:`settle_batch`); with
     ``closing``, the accumulators after the batch are the summary's ``accumulators`` (a table).
-    ``files``: the lake's :class:`yibao.lake.parts.PartFiles` when a caller has started reading them
-    (after :func:`yibao.settlement.memory.lake_memory`).
+    ``files``: the lake's part files when a caller has started reading them
+    (:func:`yibao.settlement.memory.lake_files`).
     """
     from yibao.catalog.items import Catalog
     from yibao.lake.claims import read_people
-    from yibao.lake.parts import PartFiles, claim_count
-
     if files is None:
-        lake_memory(claim_count(folder))
-        files = PartFiles(folder)  # the first part is read while the person tables and the catalog are
+        files = lake_files(folder)  # the first part is read while the person tables and the catalog are
     try:
         pack = load_pack(pack) if isinstance(pack, str) else pack
         opening = opening_of(opening)
@@ -480,9 +477,8 @@ def _lake_pieces(files: Any, people: Any):
     read while this part's last ``READ_AHEAD`` pieces settle and made columns when the last is
     settling; a part is let go once cut, so memory holds about one part."""
     from yibao.lake.claims import lake_parts
-    from yibao.lake.parts import claim_count
 
-    size = PIECE if claim_count(files.folder) >= LARGE_LAKE else SMALL_PIECE  # time against memory (lake_memory)
+    size = PIECE if files.claims >= LARGE_LAKE else SMALL_PIECE  # time against memory (lake_memory)
     for part in lake_parts(files.folder, people, ahead=False, files=files):
         count = -(-len(part[0]["person"]) // size)  # about: pieces end at whole persons
         pieces = person_pieces(*part, size)

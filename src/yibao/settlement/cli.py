@@ -138,7 +138,9 @@ def register(app: typer.Typer) -> None:
             summary = None
         else:
             folder = claims if claims.is_dir() and not (claims.name == "claims") else claims.parent
-            files = _start_reading(folder)
+            from yibao.settlement.memory import lake_files
+
+            files = lake_files(folder)  # the first part is read while the engine is imported
             from yibao.catalog.items import Catalog
             from yibao.settlement.batch import settle_lake
 
@@ -159,15 +161,6 @@ def register(app: typer.Typer) -> None:
             console.print(frame.head(20).to_string())
         if summary:
             print_summary(summary, console)
-
-
-def _start_reading(folder: Path):
-    """The lake's first part, read while the engine is imported (Arrow reads without the GIL)."""
-    from yibao.lake.parts import PartFiles, claim_count
-    from yibao.settlement.memory import lake_memory
-
-    lake_memory(claim_count(folder))
-    return PartFiles(folder)
 
 
 def _check_options(claim, claims, fhir, opening, accumulators_out, out) -> None:

@@ -1,5 +1,6 @@
 """How a year's batch uses freed memory (process-wide settings, chosen from the year's size). Apart
-from the batch so that a command can choose before it imports the engine and starts reading the lake."""
+from the batch so that a command can choose, and start reading the lake (:func:`lake_files`), before it
+imports the engine."""
 
 from __future__ import annotations
 
@@ -51,4 +52,11 @@ def lake_memory(claims: int) -> str:
     return "return"
 
 
-__all__ = ["LARGE_BATCH", "LARGE_LAKE", "keep_freed_memory", "lake_memory"]
+def lake_files(folder):
+    """The lake's part files, the first being read, after the memory setting is chosen from their size."""
+    from yibao.lake.parts import PartFiles
+
+    return PartFiles(folder, prepare=lake_memory)
+
+
+__all__ = ["LARGE_BATCH", "LARGE_LAKE", "keep_freed_memory", "lake_files", "lake_memory"]
