@@ -121,9 +121,13 @@ def improbable_pairs(claims: pd.DataFrame, params: RingParams = RingParams()) ->
     than chance makes likely: ``fixmedins_code, a, b, doctors, shared, expected, weight`` (−log10 p;
     ``p`` at most ``propose``), and the count of regular patients per institution, every one of whom
     could be a ring member."""
+    return _pairs(_encounters(claims), params)
+
+
+def _pairs(e: pd.DataFrame, params: RingParams) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`improbable_pairs` of the encounters ``e`` (:func:`_encounters`)."""
     from scipy.stats import poisson
 
-    e = _encounters(claims)
     days, visits = _workload(e)
     regular = _regulars(visits, params.min_shared)
     counts = regular.groupby("fixmedins_code").size().rename("regular")
@@ -290,11 +294,11 @@ def find_rings(claims: pd.DataFrame, params: RingParams = RingParams()) -> pd.Da
     """Ring candidates, strongest first: ``ring_id, fixmedins_code, doctors, persons, n_persons,
     pairs, density, sessions, days, weight, p, evidence`` (persons and doctors ``|``-joined; ``p`` the
     group's bound, :func:`group_log10_p`, and ``weight`` its −log10)."""
-    pairs, regular = improbable_pairs(claims, params)
-    if pairs.empty:
-        return pd.DataFrame(columns=COLUMNS)
     visits = _visits(claims)
     e = visits[list(ENCOUNTER_COLUMNS)].drop_duplicates()
+    pairs, regular = _pairs(e, params)
+    if pairs.empty:
+        return pd.DataFrame(columns=COLUMNS)
     days, _ = _workload(e)
     hypotheses = int((regular - params.min_persons + 1).clip(lower=0).sum())  # an institution, a group size
     groups = []
